@@ -1,0 +1,60 @@
+import { type GraphQLSchema, isObjectType } from 'graphql';
+import { shield } from 'graphql-shield';
+import type { IRules } from 'graphql-shield';
+import type { Context } from '../context.ts';
+import { forbidden } from '../errors.ts';
+import { apiKeysPermissions } from '../modules/apikeys/apikeys.permissions.ts';
+import { orgsPermissions } from '../modules/orgs/orgs.permissions.ts';
+import { usersPermissions } from '../modules/users/users.permissions.ts';
+import { allow, deny } from './rules.ts';
+
+/** May the viewer see this loaded object? Used by node(id)/nodes(ids); absent typename → no. */
+export type NodeGuard = (ctx: Context, node: any) => boolean | Promise<boolean>;
+
+/** What each domain's `*.permissions.ts` exports. */
+export interface DomainPermissions {
+  rules: Record<string, Record<string, any>>;
+  nodes: Record<string, NodeGuard>;
+}
+
+const domains: DomainPermissions[] = [usersPermissions, orgsPermissions, apiKeysPermissions];
+
+function mergeRules(): Record<string, Record<string, any>> {
+  const tree: Record<string, Record<string, any>> = {};
+  for (const { rules } of domains) {
+    for (const [type, fields] of Object.entries(rules)) {
+      tree[type] ??= {};
+      for (const [field, r] of Object.entries(fields)) {
+        if (tree[type][field]) throw new Error(`Permission for ${type}.${field} is defined twice`);
+        tree[type][field] = r;
+      }
+    }
+  }
+  return tree;
+}
+
+const guards: Record<string, NodeGuard> = Object.assign({}, ...domains.map((d) => d.nodes));
+
+export async function canSeeNode(ctx: Context, typename: string, node: unknown): Promise<boolean> {
+  const guard = guards[typename];
+  return guard ? Boolean(await guard(ctx, node)) : false;
+}
+
+/**
+ * The one shield tree, merged from every domain, with `fallbackRule: deny`. Relay plumbing
+ * (connections, edges, PageInfo) carries no data of its own and is allowed; everything else,
+ * including each domain's object types, must be listed by its domain.
+ */
+export function buildPermissions(schema: GraphQLSchema) {
+  const tree = mergeRules();
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isObjectType(type) || type.name.startsWith('__')) continue;
+    if (type.name === 'PageInfo' || /(Connection|Edge)$/.test(type.name)) tree[type.name] ??= { '*': allow };
+  }
+  return shield(tree as IRules, {
+    fallbackRule: deny,
+    fallbackError: () => forbidden(),
+    allowExternalErrors: true,
+    debug: false,
+  });
+}

@@ -1,0 +1,118 @@
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { GraphQLError } from 'graphql';
+import { allow, and, deny, or, rule } from 'graphql-shield';
+import type { Context } from '../context.ts';
+import { db } from '../db.ts';
+import { badInput, forbidden, notFound, unauthenticated } from '../errors.ts';
+
+export { allow, and, deny, or };
+
+/**
+ * A permission check: true, or the GraphQLError to report. The same function backs a shield rule
+ * (queries and mutations) and `authorizedSubscribe` (subscriptions, which shield cannot stop).
+ */
+export type Check<Args = any, Parent = any> = (
+  ctx: Context,
+  args: Args,
+  parent: Parent,
+) => boolean | GraphQLError | Promise<boolean | GraphQLError>;
+
+/** Wraps a check as a shield rule; `false` becomes FORBIDDEN rather than shield's masked default. */
+export function ruleOf(name: string, check: Check, cache: 'no_cache' | 'contextual' | 'strict' = 'no_cache') {
+  return rule(name, { cache })(async (parent, args, ctx) => {
+    const result = await check(ctx as Context, args, parent);
+    return result === true ? true : result === false ? forbidden() : result;
+  });
+}
+
+/** Runs a check before a subscription's event stream is created, so an unauthorized one never starts. */
+export function authorizedSubscribe<Args, T>(
+  check: Check<Args>,
+  subscribe: (args: Args, ctx: Context) => AsyncIterable<T> | Promise<AsyncIterable<T>>,
+) {
+  return async (parent: unknown, args: Args, ctx: Context): Promise<AsyncIterable<T>> => {
+    const result = await check(ctx, args, parent);
+    if (result !== true) throw result === false ? forbidden() : result;
+    return subscribe(args, ctx);
+  };
+}
+
+/**
+ * The raw id behind a global ID argument. Shield sees arguments before Pothos decodes them and
+ * subscribe functions after, so both shapes are accepted. A wrong typename is a BAD_USER_INPUT.
+ */
+export function idOf(value: unknown, typename: string, field = 'id'): string {
+  let decoded: { typename: string; id: string } | undefined;
+  if (value && typeof value === 'object' && 'typename' in value) decoded = value as { typename: string; id: string };
+  else if (typeof value === 'string') {
+    try {
+      decoded = decodeGlobalID(value);
+    } catch {
+      decoded = undefined;
+    }
+  }
+  if (!decoded || decoded.typename !== typename || !decoded.id) throw badInput(`${field} is not a valid ${typename} ID`, field);
+  return String(decoded.id);
+}
+
+export const isAuthenticated = ruleOf(
+  'isAuthenticated',
+  (ctx) => ctx.viewer.kind !== 'anonymous' || unauthenticated(),
+  'contextual',
+);
+
+/** Signed in as a person (not an API key): account-level actions. */
+export const isUser = ruleOf(
+  'isUser',
+  (ctx) => ctx.viewer.kind === 'user' || (ctx.viewer.kind === 'anonymous' ? unauthenticated() : forbidden('Sign in as a user to do this')),
+  'contextual',
+);
+
+export type OrgRoleName = 'OWNER' | 'ADMIN' | 'MEMBER';
+const RANK: Record<OrgRoleName, number> = { MEMBER: 1, ADMIN: 2, OWNER: 3 };
+export const roleAtLeast = (role: OrgRoleName, min: OrgRoleName) => RANK[role] >= RANK[min];
+
+/** The viewer's role in each org, one query per operation however many orgs are asked about. */
+export function viewerRole(ctx: Context, orgId: string): Promise<OrgRoleName | null> {
+  const viewer = ctx.viewer;
+  if (viewer.kind !== 'user') return Promise.resolve(null);
+  return ctx
+    .loader<string, OrgRoleName | null>('viewerRoleByOrg', async (orgIds) => {
+      const rows = await db.membership.findMany({ where: { userId: viewer.userId, orgId: { in: [...orgIds] } } });
+      const byOrg = new Map(rows.map((m) => [m.orgId, m.role as OrgRoleName]));
+      return orgIds.map((id) => byOrg.get(id) ?? null);
+    })
+    .load(orgId);
+}
+
+export interface OrgAccess {
+  /** Least role a user needs (default MEMBER). */
+  role?: OrgRoleName;
+  /** Scope an API key of this org needs; without one, API keys are refused. */
+  scope?: string;
+}
+
+/**
+ * May the viewer act in this org? Non-members get NOT_FOUND, so org ids cannot be probed; members
+ * below the role get FORBIDDEN. An API key passes only in its own org and with the scope.
+ */
+export async function checkOrg(ctx: Context, orgId: string, access: OrgAccess = {}): Promise<true | GraphQLError> {
+  const viewer = ctx.viewer;
+  if (viewer.kind === 'anonymous') return unauthenticated();
+  if (viewer.kind === 'apiKey') {
+    if (viewer.orgId !== orgId) return notFound('Org');
+    if (!access.scope) return forbidden('API keys cannot do this');
+    return viewer.scopes.includes(access.scope) || forbidden(`API key lacks the ${access.scope} scope`);
+  }
+  const role = await viewerRole(ctx, orgId);
+  if (!role) return notFound('Org');
+  return roleAtLeast(role, access.role ?? 'MEMBER') || forbidden(`Requires the ${access.role} role in this org`);
+}
+
+/** Shield rule for fields whose `input.<field>` (or argument `<field>`) names an org. */
+export function orgRule(name: string, pick: (args: any) => unknown, access: OrgAccess = {}) {
+  return ruleOf(name, (ctx, args) => checkOrg(ctx, idOf(pick(args), 'Org', 'orgId'), access));
+}
+
+/** A check's outcome as a yes/no, for node guards. */
+export const passes = async (result: boolean | GraphQLError | Promise<boolean | GraphQLError>) => (await result) === true;

@@ -1,0 +1,49 @@
+import { createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import type { Config } from '../config.ts';
+import { appError } from '../errors.ts';
+
+const ALG = 'HS256';
+const keys = new WeakMap<Config, Uint8Array>();
+
+/** The signing key is derived from the server secret, so the secret itself never signs anything. */
+function signingKey(config: Config): Uint8Array {
+  let key = keys.get(config);
+  if (!key) {
+    key = new Uint8Array(hkdfSync('sha256', config.auth.secretKey, 'confab', 'access-token-signing', 32));
+    keys.set(config, key);
+  }
+  return key;
+}
+
+export async function signAccessToken(config: Config, userId: string): Promise<string> {
+  return new SignJWT({ typ: 'access' })
+    .setProtectedHeader({ alg: ALG, typ: 'JWT' })
+    .setSubject(userId)
+    .setIssuer(config.auth.issuer)
+    .setAudience(config.auth.audience)
+    .setIssuedAt()
+    .setExpirationTime(Math.floor(Date.now() / 1000) + config.auth.accessTokenTtl)
+    .sign(signingKey(config));
+}
+
+/** Algorithm, issuer and audience are pinned: `alg: none`, other keys and other audiences fail. */
+export async function verifyAccessToken(config: Config, token: string): Promise<{ userId: string }> {
+  try {
+    const { payload } = await jwtVerify(token, signingKey(config), {
+      algorithms: [ALG],
+      issuer: config.auth.issuer,
+      audience: config.auth.audience,
+      requiredClaims: ['sub', 'exp', 'iat'],
+    });
+    if (payload.typ !== 'access' || typeof payload.sub !== 'string') throw new Error('not an access token');
+    return { userId: payload.sub };
+  } catch (err) {
+    if (err instanceof joseErrors.JWTExpired) throw appError('UNAUTHENTICATED', 'Access token expired', { reason: 'TOKEN_EXPIRED' });
+    throw appError('UNAUTHENTICATED', 'Invalid access token', { reason: 'TOKEN_INVALID' });
+  }
+}
+
+/** Opaque random secrets (refresh tokens, invite tokens, API keys) are stored only as SHA-256. */
+export const sha256 = (value: string) => createHash('sha256').update(value).digest('hex');
+export const randomToken = (prefix: string, bytes = 32) => `${prefix}${randomBytes(bytes).toString('base64url')}`;

@@ -1,0 +1,172 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { z } from 'zod';
+
+/** The secret used when none is configured. Fine for a laptop; refused when NODE_ENV=production. */
+export const INSECURE_DEFAULT_SECRET = 'confab-insecure-development-secret-change-me';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const csv = z.preprocess(
+  (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
+  z.array(z.string()),
+);
+
+const configSchema = z.object({
+  env: z.enum(['development', 'production', 'test']).default('development'),
+  server: z
+    .object({
+      port: port.default(4000),
+      host: z.string().min(1).default('0.0.0.0'),
+      corsOrigins: csv.default([]),
+      /** How long SIGTERM waits for in-flight operations before closing everything. */
+      shutdownTimeoutMs: positiveInt.default(10_000),
+      /** Reflected in GET /health and in logs. */
+      serviceName: z.string().default('confab'),
+    })
+    .prefault({}),
+  database: z
+    .object({
+      url: z
+        .string()
+        .regex(/^(file:|postgres(ql)?:\/\/)/, 'must start with file: (SQLite) or postgresql:// (PostgreSQL)')
+        .default('file:./data/confab.db'),
+      /** Apply pending migrations at start (on by default). */
+      migrate: z.coerce.boolean().default(true),
+    })
+    .prefault({}),
+  redis: z.object({ url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional() }).prefault({}),
+  auth: z
+    .object({
+      secretKey: z.string().min(32, 'must be at least 32 characters').default(INSECURE_DEFAULT_SECRET),
+      issuer: z.string().default('confab'),
+      audience: z.string().default('confab-api'),
+      accessTokenTtl: positiveInt.default(15 * 60),
+      refreshTokenTtl: positiveInt.default(30 * 24 * 3600),
+      inviteTtl: positiveInt.default(7 * 24 * 3600),
+      /** log2 of scrypt's N; 17 is OWASP's recommendation. Lower only for tests. */
+      passwordHashCost: z.coerce.number().int().min(10).max(20).default(17),
+      /** Failed logins allowed per email and per client address within the window. */
+      loginMaxAttempts: positiveInt.default(10),
+      loginWindowSec: positiveInt.default(15 * 60),
+    })
+    .prefault({}),
+  limits: z
+    .object({
+      maxDepth: positiveInt.default(12),
+      maxAliases: positiveInt.default(30),
+      maxTokens: positiveInt.default(5000),
+      maxCost: positiveInt.default(20000),
+      /** Largest page any connection returns. */
+      maxPageSize: positiveInt.default(100),
+    })
+    .prefault({}),
+  log: z
+    .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
+    .prefault({}),
+});
+
+export type Config = z.infer<typeof configSchema>;
+export type ConfigInput = z.input<typeof configSchema>;
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+export class ConfigError extends Error {}
+
+/** Environment variables and the config path each one sets. */
+const ENV_MAP: Record<string, string> = {
+  NODE_ENV: 'env',
+  CONFAB_PORT: 'server.port',
+  PORT: 'server.port',
+  CONFAB_HOST: 'server.host',
+  CONFAB_CORS_ORIGINS: 'server.corsOrigins',
+  CONFAB_SHUTDOWN_TIMEOUT_MS: 'server.shutdownTimeoutMs',
+  DATABASE_URL: 'database.url',
+  CONFAB_MIGRATE: 'database.migrate',
+  REDIS_URL: 'redis.url',
+  CONFAB_SECRET_KEY: 'auth.secretKey',
+  CONFAB_ACCESS_TOKEN_TTL: 'auth.accessTokenTtl',
+  CONFAB_REFRESH_TOKEN_TTL: 'auth.refreshTokenTtl',
+  LOG_LEVEL: 'log.level',
+  CONFAB_MAX_DEPTH: 'limits.maxDepth',
+  CONFAB_MAX_COST: 'limits.maxCost',
+};
+
+const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+function camelKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(camelKeys);
+  if (value && typeof value === 'object' && !(value instanceof Date)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [camel(k), camelKeys(v)]));
+  }
+  return value;
+}
+
+function setPath(target: Record<string, any>, path: string, value: unknown) {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) node = node[key] ??= {};
+  node[keys[keys.length - 1]] = value;
+}
+
+function merge(base: Record<string, any>, over: Record<string, any>): Record<string, any> {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    if (v === undefined) continue;
+    const isObj = v && typeof v === 'object' && !Array.isArray(v);
+    out[k] = isObj && out[k] && typeof out[k] === 'object' ? merge(out[k], v) : v;
+  }
+  return out;
+}
+
+export interface LoadConfigOptions {
+  env?: Record<string, string | undefined>;
+  /** Path of a TOML file; defaults to $CONFAB_CONFIG or ./confab.toml when it exists. */
+  file?: string | false;
+  /** Applied last; tests use it. */
+  overrides?: DeepPartial<ConfigInput>;
+}
+
+/**
+ * Builds the configuration from defaults < confab.toml < environment < overrides, and validates it.
+ * Every problem is reported at once, naming the setting and the variable that sets it.
+ */
+export function loadConfig({ env = process.env, file, overrides = {} }: LoadConfigOptions = {}): Config {
+  let layered: Record<string, any> = {};
+  const path = file === false ? undefined : resolve(file ?? env.CONFAB_CONFIG ?? 'confab.toml');
+  if (path && existsSync(path)) {
+    try {
+      layered = camelKeys(parseToml(readFileSync(path, 'utf8'))) as Record<string, any>;
+    } catch (err) {
+      throw new ConfigError(`Invalid configuration file ${path}: ${(err as Error).message}`);
+    }
+  } else if (file || env.CONFAB_CONFIG) {
+    throw new ConfigError(`Configuration file not found: ${path}`);
+  }
+  const fromEnv: Record<string, any> = {};
+  for (const [name, target] of Object.entries(ENV_MAP)) {
+    const value = env[name];
+    if (value !== undefined && value !== '') setPath(fromEnv, target, value);
+  }
+  layered = merge(merge(layered, fromEnv), overrides as Record<string, any>);
+
+  const parsed = configSchema.safeParse(layered);
+  if (!parsed.success) {
+    const byPath = Object.fromEntries(Object.entries(ENV_MAP).map(([k, v]) => [v, k]));
+    const lines = parsed.error.issues.map((issue) => {
+      const key = issue.path.join('.');
+      const hint = byPath[key] ? ` (env ${byPath[key]})` : '';
+      return `  - ${key || '(root)'}${hint}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const config = parsed.data;
+  if (config.env === 'production' && config.auth.secretKey === INSECURE_DEFAULT_SECRET) {
+    throw new ConfigError(
+      'Refusing to start in production with the insecure default secret: set CONFAB_SECRET_KEY (32+ characters).',
+    );
+  }
+  return config;
+}
+
+/** `file:./data/confab.db` → SQLite; `postgres(ql)://…` → PostgreSQL. */
+export const databaseKind = (url: string): 'sqlite' | 'postgresql' => (url.startsWith('file:') ? 'sqlite' : 'postgresql');

@@ -1,0 +1,90 @@
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { databaseKind } from './config.ts';
+import { PrismaClient as PgClient } from './generated/postgres/client.ts';
+import { PrismaClient as SqliteClient } from './generated/sqlite/client.ts';
+
+/**
+ * Both generated clients are built from the same models, so their APIs are the same; the SQLite
+ * client's type stands for both.
+ */
+export type Db = InstanceType<typeof SqliteClient>;
+export type DatabaseKind = 'sqlite' | 'postgresql';
+export { Prisma } from './generated/sqlite/client.ts';
+
+/** The process's database client, set by openDatabase(). Services import it from here. */
+export let db: Db = new Proxy({} as Db, {
+  get() {
+    throw new Error('Database not opened: call openDatabase() first');
+  },
+});
+export let dbKind: DatabaseKind = 'sqlite';
+
+/** Resolves `file:` URLs relative to the working directory, creating the folder on first start. */
+export function sqlitePath(url: string): string {
+  const path = resolve(url.slice('file:'.length));
+  mkdirSync(dirname(path), { recursive: true });
+  return path;
+}
+
+export interface OpenOptions {
+  /** Emit every statement to this function (tests count queries with it). */
+  onQuery?: (sql: string) => void;
+}
+
+/**
+ * Opens the client for the URL and makes it the process's `db`. SQLite runs in WAL mode with a busy
+ * timeout and foreign keys on, so readers never wait for the writer and constraint errors are real.
+ */
+export async function openDatabase(url: string, opts: OpenOptions = {}): Promise<Db> {
+  const kind = databaseKind(url);
+  const log = opts.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [];
+  let client: Db;
+  if (kind === 'sqlite') {
+    const adapter = new PrismaBetterSqlite3({ url: `file:${sqlitePath(url)}`, timeout: 5000 });
+    client = new SqliteClient({ adapter, log });
+    await client.$executeRawUnsafe('PRAGMA journal_mode = WAL');
+    await client.$executeRawUnsafe('PRAGMA busy_timeout = 5000');
+    await client.$executeRawUnsafe('PRAGMA foreign_keys = ON');
+    await client.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
+  } else {
+    const adapter = new PrismaPg({ connectionString: url, connectionTimeoutMillis: 5000 });
+    client = new PgClient({ adapter, log }) as unknown as Db;
+  }
+  if (opts.onQuery) (client as any).$on('query', (e: { query: string }) => opts.onQuery!(e.query));
+  db = client;
+  dbKind = kind;
+  return client;
+}
+
+/** True when the database answers a trivial query. */
+export async function pingDatabase(): Promise<boolean> {
+  try {
+    await db.$queryRawUnsafe('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
+
+/**
+ * An interactive transaction that behaves alike on both databases: SERIALIZABLE on PostgreSQL (SQLite
+ * always is), retried a few times when PostgreSQL reports a serialization conflict (P2034 / 40001).
+ * Use it where an invariant spans rows, such as "an org keeps at least one owner".
+ */
+export async function serializable<T>(fn: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await db.$transaction(fn, dbKind === 'postgresql' ? { isolationLevel: 'Serializable' } : {});
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      const retry = code === 'P2034' || /40001|could not serialize/.test(String((err as Error).message));
+      if (!retry || attempt >= attempts) throw err;
+      await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+    }
+  }
+}

@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { randomToken, sha256 } from '../../auth/tokens.ts';
+import type { Context } from '../../context.ts';
+import { db } from '../../db.ts';
+import { forbidden, notFound, parseInput } from '../../errors.ts';
+
+export const API_KEY_PREFIX = 'cfk_';
+/** What an API key may do in its org. Later domains check these by name. */
+export const API_KEY_SCOPES = ['READ', 'WRITE', 'NOTIFY', 'CHAT'] as const;
+export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
+
+const createInput = z.object({
+  name: z.string().trim().min(1, 'is required').max(100),
+  scopes: z.array(z.enum(API_KEY_SCOPES)).min(1, 'must hold at least one scope').max(API_KEY_SCOPES.length),
+});
+
+/** The plaintext key is returned here once; only its SHA-256 is stored. */
+export async function createApiKey(ctx: Context, orgId: string, input: unknown) {
+  if (ctx.viewer.kind !== 'user') throw forbidden('Sign in as a user to create API keys');
+  const data = parseInput(createInput, input);
+  const key = randomToken(API_KEY_PREFIX);
+  const apiKey = await db.apiKey.create({
+    data: {
+      orgId,
+      name: data.name,
+      prefix: key.slice(0, API_KEY_PREFIX.length + 6),
+      keyHash: sha256(key),
+      scopes: [...new Set(data.scopes)],
+      createdById: ctx.viewer.userId,
+    },
+  });
+  return { apiKey, key };
+}
+
+export async function revokeApiKey(id: string) {
+  const key = await db.apiKey.findUnique({ where: { id } });
+  if (!key) throw notFound('API key');
+  return db.apiKey.update({ where: { id }, data: { revokedAt: key.revokedAt ?? new Date() } });
+}
+
+const LAST_USED_RESOLUTION_MS = 60_000;
+
+/**
+ * The active key for a presented secret. `lastUsedAt` is written at most once a minute per key, so
+ * a busy integration does not turn every read into a write.
+ */
+export async function findActiveApiKey(secret: string) {
+  if (!secret.startsWith(API_KEY_PREFIX)) return null;
+  const key = await db.apiKey.findUnique({ where: { keyHash: sha256(secret) } });
+  if (!key || key.revokedAt) return null;
+  const now = Date.now();
+  if (!key.lastUsedAt || now - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
+    await db.apiKey.update({ where: { id: key.id }, data: { lastUsedAt: new Date(now) } });
+  }
+  return { ...key, scopes: (key.scopes as string[]) ?? [] };
+}

@@ -1,0 +1,26 @@
+import type { AppServices } from '../context.ts';
+import type { Viewer } from '../auth/viewer.ts';
+
+/** A plain HTTP endpoint beside GraphQL (health, OpenAI-compatible API, payment webhooks). */
+export interface Route {
+  method: 'GET' | 'POST';
+  /** Exact path, or a prefix when it ends with `/*`. */
+  path: string;
+  handler(request: Request, app: AppServices): Promise<Response> | Response;
+}
+
+/**
+ * What a domain may hook into besides the schema: background work that runs while the app runs,
+ * HTTP routes, and the life of WebSocket connections (presence).
+ */
+export interface AppModule {
+  name: string;
+  routes?: Route[];
+  start?(app: AppServices): Promise<void> | void;
+  stop?(): Promise<void> | void;
+  onSocketOpen?(viewer: Viewer, app: AppServices): Promise<void> | void;
+  onSocketClose?(viewer: Viewer, app: AppServices): Promise<void> | void;
+}
+
+/** Every module with hooks, in start order (stopped in reverse). */
+export const appModules: AppModule[] = [];

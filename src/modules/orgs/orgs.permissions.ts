@@ -1,0 +1,38 @@
+import type { DomainPermissions } from '../../auth/permissions.ts';
+import { allow, checkOrg, idOf, isUser, orgRule, passes, ruleOf } from '../../auth/rules.ts';
+import { db } from '../../db.ts';
+import { notFound } from '../../errors.ts';
+
+const isAdminOfParentOrg = ruleOf('isAdminOfParentOrg', (ctx, _args, org: { id: string }) => checkOrg(ctx, org.id, { role: 'ADMIN' }), 'strict');
+
+const canManageInvite = ruleOf('canManageInvite', async (ctx, args) => {
+  const invite = await db.invite.findUnique({ where: { id: idOf(args.input.id, 'Invite') }, select: { orgId: true } });
+  return invite ? checkOrg(ctx, invite.orgId, { role: 'ADMIN' }) : notFound('Invite');
+});
+
+const inputOrg = (a: any) => a.input.orgId;
+
+export const orgsPermissions: DomainPermissions = {
+  rules: {
+    Query: { org: orgRule('canReadOrg', (a) => a.id, { scope: 'READ' }) },
+    Mutation: {
+      createOrg: isUser,
+      inviteMember: orgRule('canInvite', inputOrg, { role: 'ADMIN' }),
+      acceptInvite: isUser,
+      revokeInvite: canManageInvite,
+      updateMemberRole: orgRule('canManageMembers', inputOrg, { role: 'ADMIN' }),
+      // Members may remove themselves; the service enforces the rest.
+      removeMember: orgRule('isOrgMember', inputOrg),
+    },
+    Org: { '*': allow, invites: isAdminOfParentOrg },
+    OrgMember: { '*': allow },
+    Invite: { '*': allow },
+    InviteMemberPayload: { '*': allow },
+    RemoveMemberPayload: { '*': allow },
+  },
+  nodes: {
+    Org: (ctx, org: { id: string }) => passes(checkOrg(ctx, org.id, { scope: 'READ' })),
+    OrgMember: (ctx, m: { orgId: string }) => passes(checkOrg(ctx, m.orgId, { scope: 'READ' })),
+    Invite: (ctx, i: { orgId: string }) => passes(checkOrg(ctx, i.orgId, { role: 'ADMIN' })),
+  },
+};

@@ -1,0 +1,45 @@
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { createPubSub, type PubSub } from 'graphql-yoga';
+import { Redis } from 'ioredis';
+import type { OrgTopics } from './modules/orgs/orgs.topics.ts';
+
+/**
+ * Every topic the server announces, merged from each domain's `*.topics.ts`. Topic names are
+ * `'<entity>:<event>'`; a topic keyed by id takes `[id, payload]`. Payloads must survive JSON
+ * (with Redis they cross processes): ids, strings, numbers, ISO dates, never Prisma objects with Dates
+ * that a subscriber treats as Date.
+ */
+export type Topics = OrgTopics;
+
+export type AppPubSub = PubSub<Topics>;
+
+export interface PubSubHandle {
+  pubsub: AppPubSub;
+  /** The Redis connection for other shared state (rate limits, presence), when configured. */
+  redis?: Redis;
+  close(): Promise<void>;
+}
+
+/**
+ * In memory for one process; through Redis when `redisUrl` is set, so that a subscriber on one
+ * instance hears what another instance publishes.
+ */
+export function createAppPubSub(redisUrl?: string): PubSubHandle {
+  if (!redisUrl) return { pubsub: createPubSub<Topics>(), close: async () => {} };
+  const opts = { maxRetriesPerRequest: 3, enableOfflineQueue: true, lazyConnect: false };
+  const publishClient = new Redis(redisUrl, opts);
+  const subscribeClient = new Redis(redisUrl, opts);
+  const eventTarget = createRedisEventTarget<any>({ publishClient, subscribeClient });
+  return {
+    pubsub: createPubSub<Topics>({ eventTarget }),
+    redis: publishClient,
+    async close() {
+      await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
+    },
+  };
+}
+
+/** Maps each event of a subscription stream; closing the result closes the source. */
+export async function* mapAsync<T, U>(source: AsyncIterable<T>, fn: (value: T) => U): AsyncGenerator<U> {
+  for await (const value of source) yield fn(value);
+}

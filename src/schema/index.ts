@@ -1,0 +1,9 @@
+import { lexicographicSortSchema } from 'graphql';
+import './scalars.ts';
+import '../modules/users/users.schema.ts';
+import '../modules/orgs/orgs.schema.ts';
+import '../modules/apikeys/apikeys.schema.ts';
+import { builder } from './builder.ts';
+
+/** The whole schema, sorted so that the printed SDL is stable. */
+export const schema = lexicographicSortSchema(builder.toSchema());
