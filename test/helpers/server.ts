@@ -1,0 +1,80 @@
+import { buildApp, type App } from '../../src/app.ts';
+import { loadConfig, type Config, type ConfigInput } from '../../src/config.ts';
+import { createTestDatabase, type TestDatabase } from './db.ts';
+import { createGqlClient, type GqlClient } from './client.ts';
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+import { leftovers } from './leftovers.ts';
+
+export interface TestServer extends GqlClient {
+  app: App;
+  config: Config;
+  database: TestDatabase;
+  port: number;
+  url: string;
+  wsUrl: string;
+  origin: string;
+  /** Statements run so far when started with `countQueries` (reset with `queries.length = 0`). */
+  queries: string[];
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  overrides?: DeepPartial<ConfigInput>;
+  /** Share a database with another server (two instances); else a fresh one is made and dropped. */
+  database?: TestDatabase;
+  countQueries?: boolean;
+}
+
+/** The config tests run with: cheap password hashing, silent logs, loopback only. */
+export function testConfig(databaseUrl: string, overrides: DeepPartial<ConfigInput> = {}): Config {
+  const base: DeepPartial<ConfigInput> = {
+    env: 'test',
+    server: { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 3000 },
+    database: { url: databaseUrl },
+    auth: { passwordHashCost: 10 },
+    log: { level: (process.env.TEST_LOG_LEVEL as 'silent') ?? 'silent' },
+  };
+  const merged = deepMerge(base, overrides);
+  return loadConfig({ env: {}, file: false, overrides: merged });
+}
+
+function deepMerge(a: any, b: any): any {
+  const out = { ...a };
+  for (const [k, v] of Object.entries(b ?? {})) {
+    out[k] = v && typeof v === 'object' && !Array.isArray(v) && typeof out[k] === 'object' ? deepMerge(out[k], v) : v;
+  }
+  return out;
+}
+
+/** A real server on a free port, on its own database. */
+export async function startServer(opts: StartOptions = {}): Promise<TestServer> {
+  const ownsDatabase = !opts.database;
+  const database = opts.database ?? (await createTestDatabase());
+  const config = testConfig(database.url, opts.overrides);
+  const queries: string[] = [];
+  const app = buildApp(config, { onQuery: opts.countQueries ? (sql) => queries.push(sql) : undefined });
+  const { port } = await app.start(0, '127.0.0.1');
+  const origin = `http://127.0.0.1:${port}`;
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await app.stop();
+    if (ownsDatabase) await database.drop();
+  };
+  leftovers.push(stop);
+  return {
+    ...createGqlClient(`${origin}/graphql`, `ws://127.0.0.1:${port}/graphql`),
+    app,
+    config,
+    database,
+    port,
+    url: `${origin}/graphql`,
+    wsUrl: `ws://127.0.0.1:${port}/graphql`,
+    origin,
+    queries,
+    stop,
+  };
+}
