@@ -29,6 +29,8 @@ if (process.argv.includes('--write-only')) process.exit(0);
 const env = { ...process.env };
 if (!env.PRISMA_SCHEMA_ENGINE_BINARY) env.PRISMA_SCHEMA_ENGINE_BINARY = process.execPath;
 env.PRISMA_HIDE_UPDATE_MESSAGE = '1';
+// The pothos generator is found on PATH; npm scripts add node_modules/.bin, a plain `node` run does not.
+env.PATH = [join(root, 'node_modules/.bin'), env.PATH].filter(Boolean).join(process.platform === 'win32' ? ';' : ':');
 const cli = join(root, 'node_modules/prisma/build/index.js');
 for (const dir of ['sqlite', 'postgres']) {
   const r = spawnSync(process.execPath, [cli, 'generate', '--schema', join(root, 'prisma', dir, 'schema.prisma')], {
