@@ -1,6 +1,7 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import type { ChatTopics } from './modules/chat/chat.topics.ts';
 import type { OrgTopics } from './modules/orgs/orgs.topics.ts';
 
 /**
@@ -9,7 +10,7 @@ import type { OrgTopics } from './modules/orgs/orgs.topics.ts';
  * (with Redis they cross processes): ids, strings, numbers, ISO dates, never Prisma objects with Dates
  * that a subscriber treats as Date.
  */
-export type Topics = OrgTopics;
+export type Topics = OrgTopics & ChatTopics;
 
 export type AppPubSub = PubSub<Topics>;
 

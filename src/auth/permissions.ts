@@ -4,6 +4,9 @@ import type { IRules } from 'graphql-shield';
 import type { Context } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import { apiKeysPermissions } from '../modules/apikeys/apikeys.permissions.ts';
+import { chatPermissions } from '../modules/chat/chat.permissions.ts';
+import { projectsPermissions } from '../modules/projects/projects.permissions.ts';
+import { threadsPermissions } from '../modules/threads/threads.permissions.ts';
 import { orgsPermissions } from '../modules/orgs/orgs.permissions.ts';
 import { usersPermissions } from '../modules/users/users.permissions.ts';
 import { allow, deny } from './rules.ts';
@@ -17,7 +20,14 @@ export interface DomainPermissions {
   nodes: Record<string, NodeGuard>;
 }
 
-const domains: DomainPermissions[] = [usersPermissions, orgsPermissions, apiKeysPermissions];
+const domains: DomainPermissions[] = [
+  usersPermissions,
+  orgsPermissions,
+  apiKeysPermissions,
+  projectsPermissions,
+  threadsPermissions,
+  chatPermissions,
+];
 
 function mergeRules(): Record<string, Record<string, any>> {
   const tree: Record<string, Record<string, any>> = {};
@@ -51,6 +61,10 @@ export function buildPermissions(schema: GraphQLSchema) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     if (type.name === 'PageInfo' || /(Connection|Edge)$/.test(type.name)) tree[type.name] ??= { '*': allow };
   }
+  // node(id)/nodes(ids) authorize each object with its domain's node guard (see builder.ts).
+  tree.Query ??= {};
+  tree.Query.node ??= allow;
+  tree.Query.nodes ??= allow;
   return shield(tree as IRules, {
     fallbackRule: deny,
     fallbackError: () => forbidden(),

@@ -1,5 +1,6 @@
 import type { AppServices } from '../context.ts';
 import type { Viewer } from '../auth/viewer.ts';
+import { chatModule } from './chat/chat.module.ts';
 
 /** A plain HTTP endpoint beside GraphQL (health, OpenAI-compatible API, payment webhooks). */
 export interface Route {
@@ -23,4 +24,4 @@ export interface AppModule {
 }
 
 /** Every module with hooks, in start order (stopped in reverse). */
-export const appModules: AppModule[] = [];
+export const appModules: AppModule[] = [chatModule];

@@ -3,6 +3,9 @@ import './scalars.ts';
 import '../modules/users/users.schema.ts';
 import '../modules/orgs/orgs.schema.ts';
 import '../modules/apikeys/apikeys.schema.ts';
+import '../modules/projects/projects.schema.ts';
+import '../modules/threads/threads.schema.ts';
+import '../modules/chat/chat.schema.ts';
 import { builder } from './builder.ts';
 
 /** The whole schema, sorted so that the printed SDL is stable. */
