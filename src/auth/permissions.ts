@@ -5,9 +5,11 @@ import type { Context } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import { apiKeysPermissions } from '../modules/apikeys/apikeys.permissions.ts';
 import { chatPermissions } from '../modules/chat/chat.permissions.ts';
+import { providerKeysPermissions } from '../modules/providerkeys/providerkeys.permissions.ts';
 import { projectsPermissions } from '../modules/projects/projects.permissions.ts';
 import { threadsPermissions } from '../modules/threads/threads.permissions.ts';
 import { orgsPermissions } from '../modules/orgs/orgs.permissions.ts';
+import { usagePermissions } from '../modules/usage/usage.permissions.ts';
 import { usersPermissions } from '../modules/users/users.permissions.ts';
 import { allow, deny } from './rules.ts';
 
@@ -27,6 +29,8 @@ const domains: DomainPermissions[] = [
   projectsPermissions,
   threadsPermissions,
   chatPermissions,
+  providerKeysPermissions,
+  usagePermissions,
 ];
 
 function mergeRules(): Record<string, Record<string, any>> {
@@ -63,10 +67,6 @@ export function buildPermissions(schema: GraphQLSchema) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     if (type.name === 'PageInfo' || /(Connection|Edge)$/.test(type.name)) tree[type.name] ??= { '*': allow };
   }
-  // node(id)/nodes(ids) authorize each object with its domain's node guard (see builder.ts).
-  tree.Query ??= {};
-  tree.Query.node ??= allow;
-  tree.Query.nodes ??= allow;
   return shield(tree as IRules, {
     fallbackRule: deny,
     fallbackError: () => forbidden(),

@@ -2,11 +2,11 @@ import { z } from 'zod';
 import type { AppServices, Context } from '../../context.ts';
 import { db } from '../../db.ts';
 import { badInput, notFound, parseInput } from '../../errors.ts';
-import { PROVIDER_NAMES, type ProviderName } from '../chat/providers/index.ts';
+import type { ProviderName } from '../chat/providers/index.ts';
 import { decryptSecret, encryptSecret } from './providerkeys.crypto.ts';
 
 const addInput = z.object({
-  provider: z.enum(PROVIDER_NAMES),
+  provider: z.enum(['openai'], { error: 'must be one of: openai' }),
   key: z.string().trim().min(8, 'looks too short to be an API key').max(500),
 });
 
