@@ -113,6 +113,11 @@ describe('configuration', () => {
     expect(() => loadConfig({ env: {}, file })).toThrow(ConfigError);
   });
 
+  it('accepts the shipped confab.example.toml', () => {
+    const config = loadConfig({ env: {}, file: new URL('../confab.example.toml', import.meta.url).pathname });
+    expect(config.server.corsOrigins).toEqual(['http://localhost:3000']);
+  });
+
   it('refuses the insecure default secret in production', () => {
     expect(() => loadConfig({ env: { NODE_ENV: 'production' }, file: false })).toThrow(/CONFAB_SECRET_KEY/);
     expect(loadConfig({ env: { NODE_ENV: 'production', CONFAB_SECRET_KEY: 'k'.repeat(32) }, file: false }).env).toBe('production');
