@@ -88,7 +88,10 @@ async function completions(b: FakeBehavior, body: any, res: ServerResponse) {
   const send = (data: unknown) => res.write(`data: ${JSON.stringify(data)}\n\n`);
   send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, finish_reason: null }] });
   for (let i = 0; i < words.length; i++) {
-    if (b.failAfterChunks !== undefined && i >= b.failAfterChunks) return res.destroy();
+    if (b.failAfterChunks !== undefined && i >= b.failAfterChunks) {
+      await sleep(50); // let the chunks already written reach the client, then break the connection
+      return res.destroy();
+    }
     if (b.delayMs) await sleep(b.delayMs);
     if (res.destroyed) return;
     send({ ...base, choices: [{ index: 0, delta: { content: words[i] }, finish_reason: null }] });
