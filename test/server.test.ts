@@ -109,6 +109,8 @@ describe('configuration', () => {
     expect(config.log.level).toBe('warn');
     expect(() => loadConfig({ env: { CONFAB_PORT: 'eighty' }, file: false })).toThrow(/server\.port \(env CONFAB_PORT\)/);
     expect(() => loadConfig({ env: { DATABASE_URL: 'mysql://x' }, file: false })).toThrow(/database\.url/);
+    expect(loadConfig({ env: { CONFAB_MIGRATE: 'false' }, file: false }).database.migrate).toBe(false);
+    expect(() => loadConfig({ env: { CONFAB_MIGRATE: 'maybe' }, file: false })).toThrow(/database\.migrate \(env CONFAB_MIGRATE\)/);
     writeFileSync(file, '[server\nport = ');
     expect(() => loadConfig({ env: {}, file })).toThrow(ConfigError);
   });
