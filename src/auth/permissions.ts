@@ -7,6 +7,7 @@ import { apiKeysPermissions } from '../modules/apikeys/apikeys.permissions.ts';
 import { chatPermissions } from '../modules/chat/chat.permissions.ts';
 import { providerKeysPermissions } from '../modules/providerkeys/providerkeys.permissions.ts';
 import { projectsPermissions } from '../modules/projects/projects.permissions.ts';
+import { searchPermissions } from '../modules/search/search.permissions.ts';
 import { threadsPermissions } from '../modules/threads/threads.permissions.ts';
 import { orgsPermissions } from '../modules/orgs/orgs.permissions.ts';
 import { usagePermissions } from '../modules/usage/usage.permissions.ts';
@@ -31,6 +32,7 @@ const domains: DomainPermissions[] = [
   chatPermissions,
   providerKeysPermissions,
   usagePermissions,
+  searchPermissions,
 ];
 
 function mergeRules(): Record<string, Record<string, any>> {

@@ -2,6 +2,7 @@ import type { AppServices } from '../context.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { chatModule } from './chat/chat.module.ts';
 import { openaiModule } from './openai/openai.routes.ts';
+import { searchModule } from './search/search.module.ts';
 
 /** A plain HTTP endpoint beside GraphQL (health, OpenAI-compatible API, payment webhooks). */
 export interface Route {
@@ -25,4 +26,4 @@ export interface AppModule {
 }
 
 /** Every module with hooks, in start order (stopped in reverse). */
-export const appModules: AppModule[] = [chatModule, openaiModule];
+export const appModules: AppModule[] = [chatModule, openaiModule, searchModule];
