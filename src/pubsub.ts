@@ -2,6 +2,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import type { OrgTopics } from './modules/orgs/orgs.topics.ts';
+import type { RoomTopics } from './modules/rooms/rooms.topics.ts';
 
 /**
  * Every topic the server announces, merged from each domain's `*.topics.ts`. Topic names are
@@ -9,7 +10,7 @@ import type { OrgTopics } from './modules/orgs/orgs.topics.ts';
  * (with Redis they cross processes): ids, strings, numbers, ISO dates, never Prisma objects with Dates
  * that a subscriber treats as Date.
  */
-export type Topics = OrgTopics;
+export type Topics = OrgTopics & RoomTopics;
 
 export type AppPubSub = PubSub<Topics>;
 

@@ -5,6 +5,7 @@ import type { Context } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import { apiKeysPermissions } from '../modules/apikeys/apikeys.permissions.ts';
 import { orgsPermissions } from '../modules/orgs/orgs.permissions.ts';
+import { roomsPermissions } from '../modules/rooms/rooms.permissions.ts';
 import { usersPermissions } from '../modules/users/users.permissions.ts';
 import { allow, deny } from './rules.ts';
 
@@ -17,7 +18,7 @@ export interface DomainPermissions {
   nodes: Record<string, NodeGuard>;
 }
 
-const domains: DomainPermissions[] = [usersPermissions, orgsPermissions, apiKeysPermissions];
+const domains: DomainPermissions[] = [usersPermissions, orgsPermissions, apiKeysPermissions, roomsPermissions];
 
 function mergeRules(): Record<string, Record<string, any>> {
   const tree: Record<string, Record<string, any>> = {};
@@ -47,6 +48,10 @@ export async function canSeeNode(ctx: Context, typename: string, node: unknown):
  */
 export function buildPermissions(schema: GraphQLSchema) {
   const tree = mergeRules();
+  // node(id)/nodes(ids) answer only what each type's node guard lets the viewer see (see builder.ts).
+  tree.Query ??= {};
+  tree.Query.node ??= allow;
+  tree.Query.nodes ??= allow;
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     if (type.name === 'PageInfo' || /(Connection|Edge)$/.test(type.name)) tree[type.name] ??= { '*': allow };

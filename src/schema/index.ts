@@ -3,6 +3,9 @@ import './scalars.ts';
 import '../modules/users/users.schema.ts';
 import '../modules/orgs/orgs.schema.ts';
 import '../modules/apikeys/apikeys.schema.ts';
+import '../modules/rooms/rooms.schema.ts';
+import '../modules/rooms/messages.schema.ts';
+import '../modules/rooms/events.schema.ts';
 import { builder } from './builder.ts';
 
 /** The whole schema, sorted so that the printed SDL is stable. */
