@@ -200,7 +200,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
       clearTimeout(timer);
       await ws.dispose();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      for (const m of [...appModules].reverse()) await m.stop?.();
+      for (const m of [...appModules].reverse()) await m.stop?.(services);
       await bus.close();
       if (state.started) await db.$disconnect();
       log.info('confab stopped');

@@ -3,6 +3,7 @@ import { createPubSub, type PubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import type { OrgTopics } from './modules/orgs/orgs.topics.ts';
 import type { RoomTopics } from './modules/rooms/rooms.topics.ts';
+import type { PresenceTopics } from './modules/presence/presence.topics.ts';
 
 /**
  * Every topic the server announces, merged from each domain's `*.topics.ts`. Topic names are
@@ -10,7 +11,7 @@ import type { RoomTopics } from './modules/rooms/rooms.topics.ts';
  * (with Redis they cross processes): ids, strings, numbers, ISO dates, never Prisma objects with Dates
  * that a subscriber treats as Date.
  */
-export type Topics = OrgTopics & RoomTopics;
+export type Topics = OrgTopics & RoomTopics & PresenceTopics;
 
 export type AppPubSub = PubSub<Topics>;
 

@@ -6,6 +6,7 @@ import { forbidden } from '../errors.ts';
 import { apiKeysPermissions } from '../modules/apikeys/apikeys.permissions.ts';
 import { orgsPermissions } from '../modules/orgs/orgs.permissions.ts';
 import { roomsPermissions } from '../modules/rooms/rooms.permissions.ts';
+import { presencePermissions } from '../modules/presence/presence.permissions.ts';
 import { usersPermissions } from '../modules/users/users.permissions.ts';
 import { allow, deny } from './rules.ts';
 
@@ -18,7 +19,7 @@ export interface DomainPermissions {
   nodes: Record<string, NodeGuard>;
 }
 
-const domains: DomainPermissions[] = [usersPermissions, orgsPermissions, apiKeysPermissions, roomsPermissions];
+const domains: DomainPermissions[] = [usersPermissions, orgsPermissions, apiKeysPermissions, roomsPermissions, presencePermissions];
 
 function mergeRules(): Record<string, Record<string, any>> {
   const tree: Record<string, Record<string, any>> = {};

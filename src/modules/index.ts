@@ -1,5 +1,6 @@
 import type { AppServices } from '../context.ts';
 import type { Viewer } from '../auth/viewer.ts';
+import { presenceModule } from './presence/presence.module.ts';
 
 /** A plain HTTP endpoint beside GraphQL (health, OpenAI-compatible API, payment webhooks). */
 export interface Route {
@@ -25,10 +26,10 @@ export interface AppModule {
   name: string;
   routes?: Route[];
   start?(app: AppServices): Promise<void> | void;
-  stop?(): Promise<void> | void;
+  stop?(app: AppServices): Promise<void> | void;
   onSocketOpen?(viewer: Viewer, app: AppServices, socket: SocketInfo): Promise<void> | void;
   onSocketClose?(viewer: Viewer, app: AppServices, socket: SocketInfo): Promise<void> | void;
 }
 
 /** Every module with hooks, in start order (stopped in reverse). */
-export const appModules: AppModule[] = [];
+export const appModules: AppModule[] = [presenceModule];
