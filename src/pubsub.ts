@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import type { OrgTopics } from './modules/orgs/orgs.topics.ts';
 import type { RoomTopics } from './modules/rooms/rooms.topics.ts';
 import type { PresenceTopics } from './modules/presence/presence.topics.ts';
+import type { NotificationTopics } from './modules/notifications/notifications.topics.ts';
 
 /**
  * Every topic the server announces, merged from each domain's `*.topics.ts`. Topic names are
@@ -11,7 +12,7 @@ import type { PresenceTopics } from './modules/presence/presence.topics.ts';
  * (with Redis they cross processes): ids, strings, numbers, ISO dates, never Prisma objects with Dates
  * that a subscriber treats as Date.
  */
-export type Topics = OrgTopics & RoomTopics & PresenceTopics;
+export type Topics = OrgTopics & RoomTopics & PresenceTopics & NotificationTopics;
 
 export type AppPubSub = PubSub<Topics>;
 

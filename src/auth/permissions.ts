@@ -7,6 +7,7 @@ import { apiKeysPermissions } from '../modules/apikeys/apikeys.permissions.ts';
 import { orgsPermissions } from '../modules/orgs/orgs.permissions.ts';
 import { roomsPermissions } from '../modules/rooms/rooms.permissions.ts';
 import { presencePermissions } from '../modules/presence/presence.permissions.ts';
+import { notificationsPermissions } from '../modules/notifications/notifications.permissions.ts';
 import { usersPermissions } from '../modules/users/users.permissions.ts';
 import { allow, deny } from './rules.ts';
 
@@ -19,7 +20,7 @@ export interface DomainPermissions {
   nodes: Record<string, NodeGuard>;
 }
 
-const domains: DomainPermissions[] = [usersPermissions, orgsPermissions, apiKeysPermissions, roomsPermissions, presencePermissions];
+const domains: DomainPermissions[] = [usersPermissions, orgsPermissions, apiKeysPermissions, roomsPermissions, presencePermissions, notificationsPermissions];
 
 function mergeRules(): Record<string, Record<string, any>> {
   const tree: Record<string, Record<string, any>> = {};
@@ -49,10 +50,8 @@ export async function canSeeNode(ctx: Context, typename: string, node: unknown):
  */
 export function buildPermissions(schema: GraphQLSchema) {
   const tree = mergeRules();
-  // node(id)/nodes(ids) answer only what each type's node guard lets the viewer see (see builder.ts).
-  tree.Query ??= {};
-  tree.Query.node ??= allow;
-  tree.Query.nodes ??= allow;
+  // node/nodes check each result themselves (canSeeNode), per type.
+  tree.Query = { ...tree.Query, node: allow, nodes: allow };
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     if (type.name === 'PageInfo' || /(Connection|Edge)$/.test(type.name)) tree[type.name] ??= { '*': allow };

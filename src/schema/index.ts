@@ -7,6 +7,7 @@ import '../modules/rooms/rooms.schema.ts';
 import '../modules/rooms/messages.schema.ts';
 import '../modules/rooms/events.schema.ts';
 import '../modules/presence/presence.schema.ts';
+import '../modules/notifications/notifications.schema.ts';
 import { builder } from './builder.ts';
 
 /** The whole schema, sorted so that the printed SDL is stable. */
