@@ -63,9 +63,9 @@ const Events = graphql(`
   subscription RoomsEvents($roomId: ID!, $afterSeq: Int) {
     roomEvents(roomId: $roomId, afterSeq: $afterSeq) {
       __typename
-      ... on MessageAdded { seq message { content } }
-      ... on MessageEdited { seq message { content } }
-      ... on MessageDeleted { seq message { content deleted } }
+      ... on RoomMessageAdded { seq message { content } }
+      ... on RoomMessageEdited { seq message { content } }
+      ... on RoomMessageDeleted { seq message { content deleted } }
       ... on ReactionChanged { emoji count added userId }
       ... on ReadReceipt { seq userId }
       ... on MemberJoined { userId role }
@@ -241,7 +241,7 @@ describe('roomEvents', () => {
       while (seqs.length < total - after) {
         const e = await sub.next();
         const ev = e.data!.roomEvents;
-        if (ev.__typename === 'MessageAdded') seqs.push(ev.seq);
+        if (ev.__typename === 'RoomMessageAdded') seqs.push(ev.seq);
       }
       expect(seqs).toEqual(Array.from({ length: total - after }, (_, i) => after + i + 1));
       await sub.expectSilence(200);
@@ -263,11 +263,11 @@ describe('roomEvents', () => {
     const kinds: unknown[] = [];
     for (let i = 0; i < 6; i++) kinds.push((await sub.next()).data!.roomEvents);
     expect(kinds).toEqual([
-      { __typename: 'MessageAdded', seq: 1, message: { content: 'hi' } },
-      { __typename: 'MessageEdited', seq: 1, message: { content: 'hey' } },
+      { __typename: 'RoomMessageAdded', seq: 1, message: { content: 'hi' } },
+      { __typename: 'RoomMessageEdited', seq: 1, message: { content: 'hey' } },
       { __typename: 'ReactionChanged', emoji: '🎉', count: 1, added: true, userId: owner.id },
       { __typename: 'ReadReceipt', seq: 1, userId: alice.id },
-      { __typename: 'MessageDeleted', seq: 1, message: { content: null, deleted: true } },
+      { __typename: 'RoomMessageDeleted', seq: 1, message: { content: null, deleted: true } },
       { __typename: 'MemberJoined', userId: bob.id, role: 'MEMBER' },
     ]);
     expect(await server.errorCode(RemoveMember, { input: { roomId: room.id, userId: owner.id } }, { token: alice.token })).toBe('FORBIDDEN');
@@ -281,7 +281,7 @@ describe('roomEvents', () => {
     await server.ok(Leave, { input: { roomId: room.id } }, { token: bob.token });
     const rest: string[] = [];
     for (let i = 0; i < 9; i++) rest.push((await watcher.next()).data!.roomEvents.__typename);
-    expect(rest.slice(-3)).toEqual(['MemberLeft', 'MessageAdded', 'MemberLeft']);
+    expect(rest.slice(-3)).toEqual(['MemberLeft', 'RoomMessageAdded', 'MemberLeft']);
   });
 
   it('ends the stream of someone removed from the org', async () => {

@@ -4,10 +4,15 @@ import type { IRules } from 'graphql-shield';
 import type { Context } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import { apiKeysPermissions } from '../modules/apikeys/apikeys.permissions.ts';
+import { chatPermissions } from '../modules/chat/chat.permissions.ts';
+import { providerKeysPermissions } from '../modules/providerkeys/providerkeys.permissions.ts';
+import { projectsPermissions } from '../modules/projects/projects.permissions.ts';
+import { threadsPermissions } from '../modules/threads/threads.permissions.ts';
 import { orgsPermissions } from '../modules/orgs/orgs.permissions.ts';
 import { roomsPermissions } from '../modules/rooms/rooms.permissions.ts';
 import { presencePermissions } from '../modules/presence/presence.permissions.ts';
 import { notificationsPermissions } from '../modules/notifications/notifications.permissions.ts';
+import { usagePermissions } from '../modules/usage/usage.permissions.ts';
 import { usersPermissions } from '../modules/users/users.permissions.ts';
 import { allow, deny } from './rules.ts';
 
@@ -20,7 +25,19 @@ export interface DomainPermissions {
   nodes: Record<string, NodeGuard>;
 }
 
-const domains: DomainPermissions[] = [usersPermissions, orgsPermissions, apiKeysPermissions, roomsPermissions, presencePermissions, notificationsPermissions];
+const domains: DomainPermissions[] = [
+  usersPermissions,
+  orgsPermissions,
+  apiKeysPermissions,
+  projectsPermissions,
+  threadsPermissions,
+  chatPermissions,
+  providerKeysPermissions,
+  usagePermissions,
+  roomsPermissions,
+  presencePermissions,
+  notificationsPermissions,
+];
 
 function mergeRules(): Record<string, Record<string, any>> {
   const tree: Record<string, Record<string, any>> = {};

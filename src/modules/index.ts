@@ -1,6 +1,7 @@
 import type { AppServices } from '../context.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import { presenceModule } from './presence/presence.module.ts';
+import { chatModule } from './chat/chat.module.ts';
 
 /** A plain HTTP endpoint beside GraphQL (health, OpenAI-compatible API, payment webhooks). */
 export interface Route {
@@ -32,4 +33,4 @@ export interface AppModule {
 }
 
 /** Every module with hooks, in start order (stopped in reverse). */
-export const appModules: AppModule[] = [presenceModule];
+export const appModules: AppModule[] = [chatModule, presenceModule];

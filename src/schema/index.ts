@@ -8,6 +8,13 @@ import '../modules/rooms/messages.schema.ts';
 import '../modules/rooms/events.schema.ts';
 import '../modules/presence/presence.schema.ts';
 import '../modules/notifications/notifications.schema.ts';
+import '../modules/projects/projects.schema.ts';
+import '../modules/threads/threads.schema.ts';
+import '../modules/threads/relations.schema.ts';
+import '../modules/threads/contexts.schema.ts';
+import '../modules/chat/chat.schema.ts';
+import '../modules/providerkeys/providerkeys.schema.ts';
+import '../modules/usage/usage.schema.ts';
 import { builder } from './builder.ts';
 
 /** The whole schema, sorted so that the printed SDL is stable. */

@@ -23,8 +23,23 @@ function userById(ctx: Context, id: string) {
     .load(id);
 }
 
-const withMessage = <K extends 'MessageAdded' | 'MessageEdited' | 'MessageDeleted'>(name: K, description: string) =>
-  builder.objectRef<{ message: MessageJson }>(name).implement({
+/**
+ * GraphQL names of the events. The message events carry a `Room` prefix because the threads domain
+ * already names its own `MessageAdded` (a thread message); the rest keep the issue's names.
+ */
+const TYPE_NAMES: Record<RoomEvent['kind'], string> = {
+  MessageAdded: 'RoomMessageAdded',
+  MessageEdited: 'RoomMessageEdited',
+  MessageDeleted: 'RoomMessageDeleted',
+  ReactionChanged: 'ReactionChanged',
+  ReadReceipt: 'ReadReceipt',
+  Typing: 'Typing',
+  MemberJoined: 'MemberJoined',
+  MemberLeft: 'MemberLeft',
+};
+
+const withMessage = (kind: 'MessageAdded' | 'MessageEdited' | 'MessageDeleted', description: string) =>
+  builder.objectRef<{ message: MessageJson }>(TYPE_NAMES[kind]).implement({
     description,
     fields: (t) => ({
       seq: t.int({ resolve: (e) => e.message.seq }),
@@ -66,7 +81,7 @@ const MemberLeft = builder.objectRef<Of<'MemberLeft'>>('MemberLeft').implement({
 
 const RoomEventUnion = builder.unionType('RoomEvent', {
   types: [MessageAdded, MessageEdited, MessageDeleted, ReactionChanged, ReadReceipt, Typing, MemberJoined, MemberLeft],
-  resolveType: (e) => (e as RoomEvent).kind,
+  resolveType: (e) => TYPE_NAMES[(e as RoomEvent).kind],
 });
 
 builder.subscriptionFields((t) => ({
