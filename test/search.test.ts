@@ -2,6 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { createThread, send } from './helpers/chat.ts';
 import { createApiKey, orgWithMembers, registerUser, type TestUser } from './helpers/fixtures.ts';
+import { rmSync } from 'node:fs';
+import { createTestDatabase, testDbKind } from './helpers/db.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const Search = graphql(`
@@ -71,5 +73,25 @@ describe('searchMessages', () => {
     const key = await createApiKey(server, owner, orgId, ['READ']);
     expect((await server.ok(Search, { query: 'fox', orgId }, { apiKey: key.key })).searchMessages).toHaveLength(6);
     expect(privateThread).toBeTruthy();
+  });
+});
+
+// Runs last: it starts other servers, which take over the process-wide database client.
+describe.skipIf(testDbKind() !== 'sqlite')('the SQLite index file', () => {
+  it('is rebuilt from the messages when it is missing', async () => {
+    await server.stop();
+    const database = await createTestDatabase();
+    const first = await startServer({ database });
+    const o = await orgWithMembers(first);
+    const t = await createThread(first, o.owner.token, o.org.id);
+    await send(first, { token: o.owner.token }, t.id, 'remember the pelican');
+    await first.stop();
+    rmSync(`${database.url.slice('file:'.length)}.fts`);
+    const second = await startServer({ database });
+    const { searchMessages } = await second.ok(Search, { query: 'pelican', orgId: o.org.id }, { token: o.owner.token });
+    expect(searchMessages.map((h) => h.message?.role)).toEqual(expect.arrayContaining(['USER', 'ASSISTANT']));
+    expect(searchMessages).toHaveLength(2);
+    await second.stop();
+    await database.drop();
   });
 });

@@ -1,5 +1,6 @@
 import type { AppServices } from '../context.ts';
 import type { Viewer } from '../auth/viewer.ts';
+import { presenceModule } from './presence/presence.module.ts';
 import { chatModule } from './chat/chat.module.ts';
 import { openaiModule } from './openai/openai.routes.ts';
 import { searchModule } from './search/search.module.ts';
@@ -12,6 +13,14 @@ export interface Route {
   handler(request: Request, app: AppServices): Promise<Response> | Response;
 }
 
+/** One live WebSocket connection, as the socket hooks see it. */
+export interface SocketInfo {
+  /** Unique per connection, stable from open to close. */
+  id: string;
+  /** The client's graphql-ws connectionParams (credentials included: do not log them). */
+  params: Record<string, unknown>;
+}
+
 /**
  * What a domain may hook into besides the schema: background work that runs while the app runs,
  * HTTP routes, and the life of WebSocket connections (presence).
@@ -20,10 +29,10 @@ export interface AppModule {
   name: string;
   routes?: Route[];
   start?(app: AppServices): Promise<void> | void;
-  stop?(): Promise<void> | void;
-  onSocketOpen?(viewer: Viewer, app: AppServices): Promise<void> | void;
-  onSocketClose?(viewer: Viewer, app: AppServices): Promise<void> | void;
+  stop?(app: AppServices): Promise<void> | void;
+  onSocketOpen?(viewer: Viewer, app: AppServices, socket: SocketInfo): Promise<void> | void;
+  onSocketClose?(viewer: Viewer, app: AppServices, socket: SocketInfo): Promise<void> | void;
 }
 
 /** Every module with hooks, in start order (stopped in reverse). */
-export const appModules: AppModule[] = [chatModule, openaiModule, searchModule];
+export const appModules: AppModule[] = [chatModule, presenceModule, openaiModule, searchModule];

@@ -3,5 +3,5 @@ import { ensureSearchIndexes } from './search.index.ts';
 
 export const searchModule: AppModule = {
   name: 'search',
-  start: () => ensureSearchIndexes(),
+  start: (app) => ensureSearchIndexes(app.config),
 };

@@ -2,6 +2,7 @@ import type { Context } from '../../context.ts';
 import { db, dbKind } from '../../db.ts';
 import { badInput } from '../../errors.ts';
 import { readableThreadsWhere } from '../threads/threads.access.ts';
+import { ensureSearchConsistent } from './search.index.ts';
 
 export const HIGHLIGHT = { start: '<mark>', end: '</mark>' } as const;
 const MAX_RESULTS = 50;
@@ -42,11 +43,12 @@ export async function searchMessages(ctx: Context, orgId: string, query: string,
 type Row = { id: string; score: number; highlight: string };
 
 async function searchSqlite(terms: string[], threadIds: string[], limit: number): Promise<Row[]> {
+  await ensureSearchConsistent();
   const match = terms.map((t) => `"${t}"`).join(' ');
   return db.$queryRawUnsafe<Row[]>(
     `SELECT m.id AS id, -bm25(message_fts) AS score,
             snippet(message_fts, 0, '${HIGHLIGHT.start}', '${HIGHLIGHT.end}', '…', 16) AS highlight
-       FROM message_fts JOIN "Message" m ON m.rowid = message_fts.rowid
+       FROM search.message_fts JOIN main."Message" m ON m.rowid = message_fts.rowid
       WHERE message_fts MATCH ? AND m.status = 'COMPLETE' AND m.threadId IN (SELECT value FROM json_each(?))
       ORDER BY bm25(message_fts), m.createdAt DESC LIMIT ?`,
     match,
