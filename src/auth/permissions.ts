@@ -4,7 +4,9 @@ import type { IRules } from 'graphql-shield';
 import type { Context } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import { apiKeysPermissions } from '../modules/apikeys/apikeys.permissions.ts';
+import { invoicesPermissions } from '../modules/invoices/invoices.permissions.ts';
 import { orgsPermissions } from '../modules/orgs/orgs.permissions.ts';
+import { paidSessionsPermissions } from '../modules/paid-sessions/paid-sessions.permissions.ts';
 import { usersPermissions } from '../modules/users/users.permissions.ts';
 import { allow, deny } from './rules.ts';
 
@@ -17,7 +19,7 @@ export interface DomainPermissions {
   nodes: Record<string, NodeGuard>;
 }
 
-const domains: DomainPermissions[] = [usersPermissions, orgsPermissions, apiKeysPermissions];
+const domains: DomainPermissions[] = [usersPermissions, orgsPermissions, apiKeysPermissions, invoicesPermissions, paidSessionsPermissions];
 
 function mergeRules(): Record<string, Record<string, any>> {
   const tree: Record<string, Record<string, any>> = {};
@@ -33,11 +35,13 @@ function mergeRules(): Record<string, Record<string, any>> {
   return tree;
 }
 
-const guards: Record<string, NodeGuard> = Object.assign({}, ...domains.map((d) => d.nodes));
+/** Guards per type. A type two domains share (Session) may have a guard from each: passing either shows it. */
+const guards = new Map<string, NodeGuard[]>();
+for (const { nodes } of domains) for (const [type, guard] of Object.entries(nodes)) guards.set(type, [...(guards.get(type) ?? []), guard]);
 
 export async function canSeeNode(ctx: Context, typename: string, node: unknown): Promise<boolean> {
-  const guard = guards[typename];
-  return guard ? Boolean(await guard(ctx, node)) : false;
+  for (const guard of guards.get(typename) ?? []) if (await guard(ctx, node)) return true;
+  return false;
 }
 
 /**
@@ -47,6 +51,12 @@ export async function canSeeNode(ctx: Context, typename: string, node: unknown):
  */
 export function buildPermissions(schema: GraphQLSchema) {
   const tree = mergeRules();
+  // Root fields hidden under this configuration (see AppModule.hiddenFields) lose their rules too.
+  for (const [typeName, fields] of Object.entries(tree)) {
+    const type = schema.getType(typeName);
+    if (!type || !isObjectType(type)) continue;
+    for (const field of Object.keys(fields)) if (field !== '*' && !type.getFields()[field]) delete fields[field];
+  }
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     if (type.name === 'PageInfo' || /(Connection|Edge)$/.test(type.name)) tree[type.name] ??= { '*': allow };

@@ -1,5 +1,7 @@
 import type { AppServices } from '../context.ts';
 import type { Viewer } from '../auth/viewer.ts';
+import type { Config } from '../config.ts';
+import { lightningModule } from './lightning/lightning.module.ts';
 
 /** A plain HTTP endpoint beside GraphQL (health, OpenAI-compatible API, payment webhooks). */
 export interface Route {
@@ -17,10 +19,13 @@ export interface AppModule {
   name: string;
   routes?: Route[];
   start?(app: AppServices): Promise<void> | void;
-  stop?(): Promise<void> | void;
+  /** Given the app that started it, so a module serving several apps in one process (tests) stops the right one. */
+  stop?(app?: AppServices): Promise<void> | void;
+  /** Root fields (`"Mutation.x"`) that must not exist in the schema under this configuration. */
+  hiddenFields?(config: Config): string[];
   onSocketOpen?(viewer: Viewer, app: AppServices): Promise<void> | void;
   onSocketClose?(viewer: Viewer, app: AppServices): Promise<void> | void;
 }
 
 /** Every module with hooks, in start order (stopped in reverse). */
-export const appModules: AppModule[] = [];
+export const appModules: AppModule[] = [lightningModule];

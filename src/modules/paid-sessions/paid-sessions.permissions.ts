@@ -1,0 +1,43 @@
+import type { DomainPermissions } from '../../auth/permissions.ts';
+import { allow, checkOrg, idOf, passes, ruleOf } from '../../auth/rules.ts';
+import { db } from '../../db.ts';
+import { forbidden, notFound, unauthenticated } from '../../errors.ts';
+import { canAccessSession, checkSessionAccess } from './paid-sessions.service.ts';
+
+const inputSession = ruleOf('canUsePaidSession', (ctx, args) => checkSessionAccess(ctx, idOf(args.input.sessionId, 'Session', 'sessionId')));
+
+/** Anyone but an API key may open a standalone session; attaching one to a thread takes a signed-in member. */
+const canOpenPaidSession = ruleOf('canOpenPaidSession', async (ctx, args) => {
+  if (ctx.viewer.kind === 'apiKey') return forbidden('Prepaid sessions are opened by people (signed in or anonymous), not API keys');
+  if (args.input.threadId == null) return true;
+  if (ctx.viewer.kind !== 'user') return unauthenticated('Sign in to attach a paid session to a thread');
+  const thread = await db.thread.findUnique({ where: { id: idOf(args.input.threadId, 'Thread', 'threadId') }, select: { orgId: true } });
+  const allowed = thread ? await checkOrg(ctx, thread.orgId) : notFound('Thread');
+  return allowed === true || allowed.extensions.code !== 'NOT_FOUND' ? allowed : notFound('Thread');
+});
+
+/** Balances, invoices and requests are for the token holder and the owner, even when the thread's readers see the session. */
+const isSessionHolder = ruleOf('isPaidSessionHolder', (ctx, _args, session) => canAccessSession(ctx, session) || forbidden(), 'strict');
+
+export const paidSessionsPermissions: DomainPermissions = {
+  rules: {
+    Mutation: {
+      openPaidSession: canOpenPaidSession,
+      topUpSession: inputSession,
+      clearSessionHistory: inputSession,
+    },
+    Subscription: { sessionEvents: allow },
+    // Remove the '*' entry when the threads domain defines Session's common fields (see session.type.ts).
+    Session: { '*': allow, invoices: isSessionHolder, pendingTopUp: isSessionHolder, requests: isSessionHolder },
+    SessionRequest: { '*': allow },
+    OpenPaidSessionPayload: { '*': allow },
+    TopUpSessionPayload: { '*': allow },
+    ClearSessionHistoryPayload: { '*': allow },
+    SessionStateChanged: { '*': allow },
+    CostDebited: { '*': allow },
+  },
+  nodes: {
+    Session: (ctx, session) => canAccessSession(ctx, session),
+    SessionRequest: async (ctx, r: { sessionId: string }) => passes(checkSessionAccess(ctx, r.sessionId)),
+  },
+};
