@@ -57,6 +57,8 @@ export function buildPermissions(schema: GraphQLSchema) {
     if (!type || !isObjectType(type)) continue;
     for (const field of Object.keys(fields)) if (field !== '*' && !type.getFields()[field]) delete fields[field];
   }
+  // node/nodes check each result themselves (canSeeNode), per type.
+  tree.Query = { ...tree.Query, node: allow, nodes: allow };
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     if (type.name === 'PageInfo' || /(Connection|Edge)$/.test(type.name)) tree[type.name] ??= { '*': allow };

@@ -20,7 +20,13 @@ export type Check<Args = any, Parent = any> = (
 /** Wraps a check as a shield rule; `false` becomes FORBIDDEN rather than shield's masked default. */
 export function ruleOf(name: string, check: Check, cache: 'no_cache' | 'contextual' | 'strict' = 'no_cache') {
   return rule(name, { cache })(async (parent, args, ctx) => {
-    const result = await check(ctx as Context, args, parent);
+    // Shield turns a thrown error into its fallback (FORBIDDEN); a returned one keeps its code.
+    const result = await Promise.resolve()
+      .then(() => check(ctx as Context, args, parent))
+      .catch((err: unknown) => {
+        if (err instanceof GraphQLError) return err;
+        throw err;
+      });
     return result === true ? true : result === false ? forbidden() : result;
   });
 }

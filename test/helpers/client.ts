@@ -74,6 +74,11 @@ export interface LiveSubscription<R> {
   /** Settles when the server ends the subscription: with its error, or undefined on completion. */
   ended: Promise<unknown>;
   received: ExecutionResult<R>[];
+  /**
+   * Waits for the subscription to end and returns the error it was refused or ended with: graphql-ws
+   * delivers a refused subscribe as one `next` carrying errors then `complete`, an invalid one as `error`.
+   */
+  rejection(): Promise<GraphQLFormattedError | undefined>;
   close(): void;
 }
 
@@ -126,6 +131,12 @@ export function subscribe<R, V>(client: Client, doc: Doc<R, V>, variables?: V): 
     },
     ended,
     received,
+    async rejection() {
+      const err = await ended;
+      if (Array.isArray(err)) return err[0] as GraphQLFormattedError;
+      if (err) return { message: String((err as Error).message ?? err) } as GraphQLFormattedError;
+      return received.find((e) => e.errors?.length)?.errors?.[0] as GraphQLFormattedError | undefined;
+    },
     close: unsubscribe,
   };
 }

@@ -24,6 +24,9 @@ export const orgsPermissions: DomainPermissions = {
       // Members may remove themselves; the service enforces the rest.
       removeMember: orgRule('isOrgMember', inputOrg),
     },
+    // Checked again per event, after authorizedSubscribe checked it at start.
+    Subscription: { membershipChanged: orgRule('canWatchOrg', (a) => a.orgId, { scope: 'READ' }) },
+    MembershipChange: { '*': allow },
     Org: { '*': allow, invites: isAdminOfParentOrg },
     OrgMember: { '*': allow },
     Invite: { '*': allow },

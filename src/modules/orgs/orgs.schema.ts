@@ -23,7 +23,7 @@ export const OrgRef = builder.prismaNode('Org', {
       description: "The signed-in user's role here; null for API keys.",
       resolve: (org, _args, ctx) => (ctx.viewer.kind === 'user' ? viewerRole(ctx, org.id) : null),
     }),
-    members: t.relatedConnection('members', { cursor: 'id', query: { orderBy: { createdAt: 'asc' } } }),
+    members: t.relatedConnection('members', { cursor: 'id', totalCount: true, query: { orderBy: { createdAt: 'asc' } } }),
     invites: t.relatedConnection('invites', {
       cursor: 'id',
       description: 'Invites sent, newest first (ADMIN and OWNER only).',
