@@ -46,7 +46,8 @@ export async function settleInvoice(app: AppServices, where: { id: string } | { 
     if (!invoice) return null;
     const paidAt = new Date();
     const won = await tx.invoice.updateMany({ where: { id: invoice.id, state: 'PENDING' }, data: { state: 'PAID', paidAt, pendingKey: null } });
-    if (!won.count) return { invoice, settled: false as const };
+    // Lost the race (or it was never pending): report the invoice as the winner left it.
+    if (!won.count) return { invoice: await tx.invoice.findUniqueOrThrow({ where: { id: invoice.id } }), settled: false as const };
     const session: SessionSnapshot = await creditForInvoice(tx, app.config, invoice);
     return { invoice: { ...invoice, state: 'PAID' as const, paidAt, pendingKey: null }, settled: true as const, session };
   });
