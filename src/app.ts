@@ -36,10 +36,22 @@ export interface BuildOptions {
   onQuery?: (sql: string) => void;
 }
 
+const REQUEST_ERROR_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST']);
+
 /** Client-caused errors keep their message and code; anything else is masked (details only outside production). */
 function maskError(error: unknown, message: string, isDev?: boolean): Error {
   if (error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError)) {
-    return error.extensions?.code ? error : new GraphQLError(error.message, { ...error, extensions: { ...error.extensions, code: 'BAD_USER_INPUT' } });
+    const code = error.extensions?.code as string | undefined;
+    if (code && !REQUEST_ERROR_CODES.has(code)) return error;
+    // Parse, validation and query-limit failures join the documented set as BAD_USER_INPUT; the
+    // specific kind stays in `reason`.
+    return new GraphQLError(error.message, {
+      nodes: error.nodes,
+      source: error.source,
+      positions: error.positions,
+      path: error.path,
+      extensions: { ...error.extensions, code: 'BAD_USER_INPUT', ...(code ? { reason: code } : {}) },
+    });
   }
   const original = error instanceof GraphQLError ? error.originalError : error;
   return new GraphQLError(message, {

@@ -151,7 +151,6 @@ export class ConfigError extends Error {}
 const ENV_MAP: Record<string, string> = {
   NODE_ENV: 'env',
   CONFAB_PORT: 'server.port',
-  PORT: 'server.port',
   CONFAB_HOST: 'server.host',
   CONFAB_CORS_ORIGINS: 'server.corsOrigins',
   CONFAB_SHUTDOWN_TIMEOUT_MS: 'server.shutdownTimeoutMs',
@@ -212,7 +211,7 @@ export interface LoadConfigOptions {
  */
 export function loadConfig({ env = process.env, file, overrides = {} }: LoadConfigOptions = {}): Config {
   let layered: Record<string, any> = {};
-  const path = file === false ? undefined : resolve(file ?? env.CONFAB_CONFIG ?? 'confab.toml');
+  const path = file === false ? undefined : resolve(file || env.CONFAB_CONFIG || 'confab.toml');
   if (path && existsSync(path)) {
     try {
       layered = camelKeys(parseToml(readFileSync(path, 'utf8'))) as Record<string, any>;
