@@ -3,14 +3,14 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, useErrorHandler, type Plugin } from 'graphql-yoga';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
 import { buildPermissions } from './auth/permissions.ts';
 import { resolveViewer, type Viewer } from './auth/viewer.ts';
 import type { Config } from './config.ts';
 import { createContext, requestIdOf, type AppServices, type Context } from './context.ts';
-import { db, openDatabase } from './db.ts';
+import { openDatabase, type Db } from './db.ts';
 import { applyMigrations } from './db/migrate.ts';
 import { healthRoutes } from './health.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -64,6 +64,13 @@ function maskError(error: unknown, message: string, isDev?: boolean): Error {
   });
 }
 
+/** The client's address: the socket's, or the first X-Forwarded-For hop when behind a trusted proxy. */
+function clientAddress(config: Config, request?: Request, req?: IncomingMessage): string {
+  const forwarded = request?.headers.get('x-forwarded-for') ?? (req?.headers['x-forwarded-for'] as string | undefined);
+  if (config.server.trustProxy && forwarded) return forwarded.split(',')[0].trim();
+  return req?.socket?.remoteAddress ?? 'unknown';
+}
+
 /** Routes beside GraphQL, answered before yoga's GraphQL handling. */
 function useRoutes(routes: Route[], services: AppServices): Plugin {
   const match = (path: string, route: Route) => (route.path.endsWith('/*') ? path.startsWith(route.path.slice(0, -1)) : path === route.path);
@@ -99,7 +106,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
       createContext(services, {
         request: initial.request as Request | undefined,
         viewer: initial.viewer as Viewer | undefined,
-        clientIp: initial.clientIp as string | undefined,
+        clientIp: (initial.clientIp as string | undefined) ?? clientAddress(config, initial.request as Request | undefined, initial.req as IncomingMessage | undefined),
       }),
     plugins: [
       useRoutes(routes, services),
@@ -158,7 +165,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
           socket: ctx.extra.socket,
           params: payload,
           viewer: ctx.extra.viewer,
-          clientIp: request.socket.remoteAddress,
+          clientIp: clientAddress(config, undefined, request),
         });
         let document;
         try {
@@ -181,12 +188,13 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
     wss,
   );
 
+  let client: Db | undefined;
   async function start(port = config.server.port, host = config.server.host) {
     if (config.database.migrate) {
       const applied = await applyMigrations(config.database.url);
       if (applied.length) log.info({ applied }, 'applied migrations');
     }
-    await openDatabase(config.database.url, { onQuery: opts.onQuery });
+    client = await openDatabase(config.database.url, { onQuery: opts.onQuery });
     for (const m of appModules) await m.start?.(services);
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -213,7 +221,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
       await new Promise<void>((resolve) => wss.close(() => resolve()));
       for (const m of [...appModules].reverse()) await m.stop?.(services);
       await bus.close();
-      if (state.started) await db.$disconnect();
+      await client?.$disconnect();
       log.info('confab stopped');
     })();
     return stopping;

@@ -8,6 +8,9 @@ export const INSECURE_DEFAULT_SECRET = 'confab-insecure-development-secret-chang
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
+const BOOL_WORDS: Record<string, boolean> = { true: true, false: false, '1': true, '0': false, yes: true, no: false, on: true, off: false };
+/** true/false from TOML, or from env words (true/false, 1/0, yes/no, on/off); anything else is an error. */
+export const bool = z.preprocess((v) => (typeof v === 'string' ? (BOOL_WORDS[v.trim().toLowerCase()] ?? v) : v), z.boolean());
 const csv = z.preprocess(
   (v) => (typeof v === 'string' ? v.split(',').map((s) => s.trim()).filter(Boolean) : v),
   z.array(z.string()),
@@ -28,6 +31,8 @@ const configSchema = z.object({
       corsOrigins: csv.default([]),
       /** How long SIGTERM waits for in-flight operations before closing everything. */
       shutdownTimeoutMs: positiveInt.default(10_000),
+      /** Behind a reverse proxy: take the client address from X-Forwarded-For (for rate limits). */
+      trustProxy: bool.default(false),
       /** Reflected in GET /health and in logs. */
       serviceName: z.string().default('confab'),
     })
@@ -39,7 +44,7 @@ const configSchema = z.object({
         .regex(/^(file:|postgres(ql)?:\/\/)/, 'must start with file: (SQLite) or postgresql:// (PostgreSQL)')
         .default('file:./data/confab.db'),
       /** Apply pending migrations at start (on by default). */
-      migrate: z.coerce.boolean().default(true),
+      migrate: bool.default(true),
     })
     .prefault({}),
   redis: z.object({ url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional() }).prefault({}),
@@ -63,7 +68,7 @@ const configSchema = z.object({
       maxDepth: positiveInt.default(12),
       maxAliases: positiveInt.default(30),
       maxTokens: positiveInt.default(5000),
-      maxCost: positiveInt.default(20000),
+      maxCost: positiveInt.default(100_000),
       /** Largest page any connection returns. */
       maxPageSize: positiveInt.default(100),
     })
@@ -154,6 +159,7 @@ const ENV_MAP: Record<string, string> = {
   CONFAB_HOST: 'server.host',
   CONFAB_CORS_ORIGINS: 'server.corsOrigins',
   CONFAB_SHUTDOWN_TIMEOUT_MS: 'server.shutdownTimeoutMs',
+  CONFAB_TRUST_PROXY: 'server.trustProxy',
   DATABASE_URL: 'database.url',
   CONFAB_MIGRATE: 'database.migrate',
   REDIS_URL: 'redis.url',

@@ -49,7 +49,7 @@ export async function createContext(app: AppServices, init: ContextInit): Promis
       authorization: headers?.get('authorization') ?? undefined,
       apiKey: headers?.get('x-api-key') ?? undefined,
     }));
-  const clientIp = init.clientIp ?? headers?.get('x-forwarded-for')?.split(',')[0].trim() ?? 'unknown';
+  const clientIp = init.clientIp ?? 'unknown';
   const loaders = new Map<string, DataLoader<any, any>>();
   return {
     app,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -31,6 +31,13 @@ describe('health', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ status: 'ok', service: 'confab', version: expect.any(String), uptime: expect.any(Number), database: { kind: testDbKind(), ok: true } });
     expect((await fetch(`${server.origin}/ready`)).status).toBe(200);
+  });
+});
+
+describe('storage', () => {
+  it.skipIf(testDbKind() !== 'sqlite')('runs SQLite in WAL mode', async () => {
+    await registerUser(server);
+    expect(existsSync(`${server.database.url.slice('file:'.length)}-wal`)).toBe(true);
   });
 });
 
@@ -109,6 +116,8 @@ describe('configuration', () => {
     expect(config.log.level).toBe('warn');
     expect(() => loadConfig({ env: { CONFAB_PORT: 'eighty' }, file: false })).toThrow(/server\.port \(env CONFAB_PORT\)/);
     expect(() => loadConfig({ env: { DATABASE_URL: 'mysql://x' }, file: false })).toThrow(/database\.url/);
+    expect(loadConfig({ env: { CONFAB_MIGRATE: 'false' }, file: false }).database.migrate).toBe(false);
+    expect(() => loadConfig({ env: { CONFAB_MIGRATE: 'maybe' }, file: false })).toThrow(/database\.migrate \(env CONFAB_MIGRATE\)/);
     writeFileSync(file, '[server\nport = ');
     expect(() => loadConfig({ env: {}, file })).toThrow(ConfigError);
   });

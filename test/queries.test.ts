@@ -1,0 +1,46 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { graphql } from './gql/index.ts';
+import { addMember, createOrg, registerUser } from './helpers/fixtures.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+const Nested = graphql(`
+  query QueriesNested {
+    me {
+      orgs(first: 10) {
+        edges { node { id name members(first: 20) { totalCount edges { node { role user { id name } } } } } }
+      }
+    }
+  }
+`);
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer({ countQueries: true });
+});
+
+/** Statements one request runs, counted from Prisma's query log (N+1 shows up as growth). */
+async function statementsFor(token: string) {
+  server.queries.length = 0;
+  const data = await server.ok(Nested, {}, { token });
+  const count = server.queries.filter((q) => !/^(BEGIN|COMMIT|PRAGMA)/i.test(q.trim())).length;
+  return { data, count };
+}
+
+describe('nested reads', () => {
+  it('use a constant number of statements however many orgs and members there are', async () => {
+    const viewer = await registerUser(server);
+    const small = await statementsFor(viewer.token);
+    for (let o = 0; o < 3; o++) {
+      const owner = await registerUser(server);
+      const org = await createOrg(server, owner);
+      await addMember(server, org.id, owner, viewer);
+      for (let m = 0; m < 3; m++) await addMember(server, org.id, owner, await registerUser(server));
+    }
+    const big = await statementsFor(viewer.token);
+    expect(big.data.me?.orgs.edges).toHaveLength(3);
+    expect(big.data.me?.orgs.edges[0].node.members.totalCount).toBe(5);
+    // The user lookup for the token, the orgs, then members/counts/users batched per level.
+    expect(big.count).toBeLessThanOrEqual(8);
+    expect(big.count - small.count).toBeLessThanOrEqual(5);
+  });
+});
