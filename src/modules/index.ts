@@ -2,7 +2,6 @@ import type { AppServices } from '../context.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Config } from '../config.ts';
 import { lightningModule } from './lightning/lightning.module.ts';
-import { paidSessionsModule } from './paid-sessions/paid-sessions.module.ts';
 
 /** A plain HTTP endpoint beside GraphQL (health, OpenAI-compatible API, payment webhooks). */
 export interface Route {
@@ -29,4 +28,4 @@ export interface AppModule {
 }
 
 /** Every module with hooks, in start order (stopped in reverse). */
-export const appModules: AppModule[] = [paidSessionsModule, lightningModule];
+export const appModules: AppModule[] = [lightningModule];

@@ -3,11 +3,26 @@ import { db, type Tx } from '../../db.ts';
 
 const POOL_ID = 'default';
 
+const ready = new WeakMap<AppServices, Promise<void>>();
+
 /**
  * Makes sure the pool row exists, starting with `[free_pool] sats`. A larger configured size later
- * adds the difference; the pool is never refilled otherwise.
+ * adds the difference; the pool is never refilled otherwise. Done on first use rather than at start:
+ * a query at start on SQLite makes a second in-process instance's migration time out (tests run two).
  */
-export async function ensurePool(app: AppServices) {
+export function ensurePool(app: AppServices): Promise<void> {
+  let p = ready.get(app);
+  if (!p) {
+    p = createPool(app).catch((err) => {
+      ready.delete(app);
+      throw err;
+    });
+    ready.set(app, p);
+  }
+  return p;
+}
+
+async function createPool(app: AppServices) {
   const { sats } = app.config.freePool;
   const pool = await db.freePool.findUnique({ where: { id: POOL_ID } });
   if (!pool) {
@@ -24,9 +39,13 @@ export async function ensurePool(app: AppServices) {
 export async function isTrusted(app: AppServices, ownerId: string | null) {
   const { sats, trustedUsers } = app.config.freePool;
   if (!ownerId || !sats || !trustedUsers.length) return false;
-  if (trustedUsers.includes(ownerId)) return true;
-  const user = await db.user.findUnique({ where: { id: ownerId }, select: { email: true } });
-  return !!user && trustedUsers.map((u) => u.toLowerCase()).includes(user.email);
+  let trusted = trustedUsers.includes(ownerId);
+  if (!trusted) {
+    const user = await db.user.findUnique({ where: { id: ownerId }, select: { email: true } });
+    trusted = !!user && trustedUsers.map((u) => u.toLowerCase()).includes(user.email);
+  }
+  if (trusted) await ensurePool(app);
+  return trusted;
 }
 
 /**
