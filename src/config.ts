@@ -141,6 +141,52 @@ const configSchema = z.object({
       trustedUsers: csv.default([]),
     })
     .prefault({}),
+  models: z
+    .object({
+      /** Used when a request names no model. */
+      default: z.string().min(1).default('echo'),
+      allowed: csv.default(['echo']),
+      /** Provider per model name; unlisted models go to `openai`, except names starting with `echo`. */
+      providers: z.record(z.string(), z.enum(['echo', 'openai'])).default({}),
+    })
+    .prefault({}),
+  providers: z
+    .object({
+      openai: z
+        .object({
+          baseUrl: z.url().default('https://api.openai.com/v1'),
+          /** The server's own key, used for orgs without a BYOK key. */
+          apiKey: z.string().optional(),
+          timeoutMs: positiveInt.default(120_000),
+        })
+        .prefault({}),
+      echo: z
+        .object({
+          /** Pause between streamed words (demos; tests use it to cancel mid-stream). */
+          delayMs: z.coerce.number().int().min(0).default(0),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  sessions: z
+    .object({
+      /** A thread rotates to a new session once the session's history holds this many tokens. */
+      tokenBudget: positiveInt.default(8000),
+      /** Most tokens of history sent to the model per request (most recent turns first). */
+      historyBudget: positiveInt.default(4000),
+      /** Seconds a thread session lives before the next message rotates it. */
+      ttl: positiveInt.default(7 * 24 * 3600),
+    })
+    .prefault({}),
+  plans: z
+    .object({
+      /** Messages per org per UTC day; 0 means unlimited. */
+      free: z.coerce.number().int().min(0).default(100),
+      pro: z.coerce.number().int().min(0).default(1000),
+      team: z.coerce.number().int().min(0).default(0),
+      enterprise: z.coerce.number().int().min(0).default(0),
+    })
+    .prefault({}),
   log: z
     .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .prefault({}),
@@ -167,6 +213,12 @@ const ENV_MAP: Record<string, string> = {
   CONFAB_ACCESS_TOKEN_TTL: 'auth.accessTokenTtl',
   CONFAB_REFRESH_TOKEN_TTL: 'auth.refreshTokenTtl',
   LOG_LEVEL: 'log.level',
+  CONFAB_DEFAULT_MODEL: 'models.default',
+  CONFAB_MODELS: 'models.allowed',
+  OPENAI_BASE_URL: 'providers.openai.baseUrl',
+  OPENAI_API_KEY: 'providers.openai.apiKey',
+  CONFAB_SESSION_TOKEN_BUDGET: 'sessions.tokenBudget',
+  CONFAB_HISTORY_BUDGET: 'sessions.historyBudget',
   CONFAB_MAX_DEPTH: 'limits.maxDepth',
   CONFAB_MAX_COST: 'limits.maxCost',
   LIGHTNING_BACKEND: 'lightning.backend',

@@ -2,8 +2,8 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import type { InvoiceTopics } from './modules/invoices/invoices.topics.ts';
+import type { ChatTopics } from './modules/chat/chat.topics.ts';
 import type { OrgTopics } from './modules/orgs/orgs.topics.ts';
-import type { PaidSessionTopics } from './modules/paid-sessions/paid-sessions.topics.ts';
 
 /**
  * Every topic the server announces, merged from each domain's `*.topics.ts`. Topic names are
@@ -11,7 +11,7 @@ import type { PaidSessionTopics } from './modules/paid-sessions/paid-sessions.to
  * (with Redis they cross processes): ids, strings, numbers, ISO dates, never Prisma objects with Dates
  * that a subscriber treats as Date.
  */
-export type Topics = OrgTopics & InvoiceTopics & PaidSessionTopics;
+export type Topics = OrgTopics & ChatTopics & InvoiceTopics;
 
 export type AppPubSub = PubSub<Topics>;
 

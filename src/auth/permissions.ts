@@ -5,8 +5,13 @@ import type { Context } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import { apiKeysPermissions } from '../modules/apikeys/apikeys.permissions.ts';
 import { invoicesPermissions } from '../modules/invoices/invoices.permissions.ts';
-import { orgsPermissions } from '../modules/orgs/orgs.permissions.ts';
 import { paidSessionsPermissions } from '../modules/paid-sessions/paid-sessions.permissions.ts';
+import { chatPermissions } from '../modules/chat/chat.permissions.ts';
+import { providerKeysPermissions } from '../modules/providerkeys/providerkeys.permissions.ts';
+import { projectsPermissions } from '../modules/projects/projects.permissions.ts';
+import { threadsPermissions } from '../modules/threads/threads.permissions.ts';
+import { orgsPermissions } from '../modules/orgs/orgs.permissions.ts';
+import { usagePermissions } from '../modules/usage/usage.permissions.ts';
 import { usersPermissions } from '../modules/users/users.permissions.ts';
 import { allow, deny } from './rules.ts';
 
@@ -19,7 +24,18 @@ export interface DomainPermissions {
   nodes: Record<string, NodeGuard>;
 }
 
-const domains: DomainPermissions[] = [usersPermissions, orgsPermissions, apiKeysPermissions, invoicesPermissions, paidSessionsPermissions];
+const domains: DomainPermissions[] = [
+  usersPermissions,
+  orgsPermissions,
+  apiKeysPermissions,
+  projectsPermissions,
+  threadsPermissions,
+  chatPermissions,
+  providerKeysPermissions,
+  usagePermissions,
+  invoicesPermissions,
+  paidSessionsPermissions,
+];
 
 function mergeRules(): Record<string, Record<string, any>> {
   const tree: Record<string, Record<string, any>> = {};

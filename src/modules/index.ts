@@ -2,6 +2,7 @@ import type { AppServices } from '../context.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Config } from '../config.ts';
 import { lightningModule } from './lightning/lightning.module.ts';
+import { chatModule } from './chat/chat.module.ts';
 
 /** A plain HTTP endpoint beside GraphQL (health, OpenAI-compatible API, payment webhooks). */
 export interface Route {
@@ -28,4 +29,4 @@ export interface AppModule {
 }
 
 /** Every module with hooks, in start order (stopped in reverse). */
-export const appModules: AppModule[] = [lightningModule];
+export const appModules: AppModule[] = [chatModule, lightningModule];

@@ -5,6 +5,13 @@ import '../modules/orgs/orgs.schema.ts';
 import '../modules/apikeys/apikeys.schema.ts';
 import '../modules/invoices/invoices.schema.ts';
 import '../modules/paid-sessions/paid-sessions.schema.ts';
+import '../modules/projects/projects.schema.ts';
+import '../modules/threads/threads.schema.ts';
+import '../modules/threads/relations.schema.ts';
+import '../modules/threads/contexts.schema.ts';
+import '../modules/chat/chat.schema.ts';
+import '../modules/providerkeys/providerkeys.schema.ts';
+import '../modules/usage/usage.schema.ts';
 import { builder } from './builder.ts';
 
 /** The whole schema, sorted so that the printed SDL is stable. */

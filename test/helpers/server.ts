@@ -25,6 +25,8 @@ export interface StartOptions {
   /** Share a database with another server (two instances); else a fresh one is made and dropped. */
   database?: TestDatabase;
   countQueries?: boolean;
+  /** A logger of the test's own (to read what the server logs). */
+  logger?: import('../../src/logger.ts').Logger;
 }
 
 /** The config tests run with: cheap password hashing, silent logs, loopback only. */
@@ -54,7 +56,7 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
   const database = opts.database ?? (await createTestDatabase());
   const config = testConfig(database.url, opts.overrides);
   const queries: string[] = [];
-  const app = buildApp(config, { onQuery: opts.countQueries ? (sql) => queries.push(sql) : undefined });
+  const app = buildApp(config, { logger: opts.logger, onQuery: opts.countQueries ? (sql) => queries.push(sql) : undefined });
   const { port } = await app.start(0, '127.0.0.1');
   const origin = `http://127.0.0.1:${port}`;
   let stopped = false;

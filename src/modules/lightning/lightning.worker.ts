@@ -2,6 +2,7 @@ import type { AppServices } from '../../context.ts';
 import { db } from '../../db.ts';
 import { closeInvoice, settleInvoice } from '../invoices/invoices.service.ts';
 import { expireDueSessions } from '../paid-sessions/paid-sessions.ledger.ts';
+import { releaseStaleHolds } from '../paid-sessions/spend.ts';
 import { lightningFor } from './lightning.backend.ts';
 
 const BATCH = 100;
@@ -47,6 +48,7 @@ export async function paymentSweep(app: AppServices) {
     await closeInvoice(app, inv.id, 'EXPIRED');
   }
   await expireDueSessions(app);
+  await releaseStaleHolds(app);
 }
 
 /** Runs the sweep every `lightning.poll_interval` ms until stopped; stop waits for a running pass. */

@@ -10,7 +10,7 @@ export type SessionSnapshot = Pick<Session, 'id' | 'state' | 'balanceSats' | 'ex
 const LIVE_STATES: SessionStateName[] = ['AWAITING_PAYMENT', 'ACTIVE', 'PAUSED'];
 
 export function publishSession(app: AppServices, s: SessionSnapshot) {
-  app.pubsub.publish('session:events', s.id, {
+  app.pubsub.publish('session:event', s.id, {
     type: 'SessionStateChanged',
     state: s.state,
     balanceSats: s.balanceSats,

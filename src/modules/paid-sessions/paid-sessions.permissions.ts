@@ -25,14 +25,16 @@ export const paidSessionsPermissions: DomainPermissions = {
       openPaidSession: canOpenPaidSession,
       topUpSession: inputSession,
       clearSessionHistory: inputSession,
+      sendSessionMessage: inputSession,
     },
     Subscription: { sessionEvents: allow },
-    // Remove the '*' entry when the threads domain defines Session's common fields (see session.type.ts).
-    Session: { '*': allow, invoices: isSessionHolder, pendingTopUp: isSessionHolder, requests: isSessionHolder },
+    // Session's other fields are the chat domain's ('*': allow); these are the holder's business only.
+    Session: { invoices: isSessionHolder, pendingTopUp: isSessionHolder, requests: isSessionHolder },
     SessionRequest: { '*': allow },
     OpenPaidSessionPayload: { '*': allow },
     TopUpSessionPayload: { '*': allow },
     ClearSessionHistoryPayload: { '*': allow },
+    SendSessionMessagePayload: { '*': allow },
     SessionStateChanged: { '*': allow },
     CostDebited: { '*': allow },
   },

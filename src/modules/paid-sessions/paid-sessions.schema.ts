@@ -1,16 +1,12 @@
-import { encodeGlobalID } from '@pothos/plugin-relay';
 import type { Invoice, Session } from '../../generated/sqlite/client.ts';
-import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
+import { idOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
-import { notFound } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { InvoiceRef } from '../invoices/invoices.schema.ts';
-import { currentThenLive } from './live.ts';
 import * as paid from './paid-sessions.service.ts';
-import type { SessionEventPayload } from './paid-sessions.topics.ts';
-import './session.type.ts';
-import { SessionStateEnum } from './session.type.ts';
 import './session-requests.schema.ts';
+import './session-events.schema.ts';
+import './session-chat.schema.ts';
 
 builder.prismaObjectFields('Session', (t) => ({
   prepaid: t.exposeBoolean('prepaid', { description: 'Paid ahead with Lightning invoices; spends its balance.' }),
@@ -89,71 +85,5 @@ builder.mutationFields((t) => ({
     type: ClearSessionHistoryPayload,
     args: { input: t.arg({ type: ClearSessionHistoryInput, required: true }) },
     resolve: (_root, { input }, ctx) => paid.clearSessionHistory(ctx, idOf(input.sessionId, 'Session', 'sessionId')),
-  }),
-}));
-
-type StateEvent = Extract<SessionEventPayload, { type: 'SessionStateChanged' }> & { sessionId: string };
-type CostEvent = Extract<SessionEventPayload, { type: 'CostDebited' }> & { sessionId: string };
-type SessionEvent = StateEvent | CostEvent;
-
-const SessionStateChanged = builder.objectRef<StateEvent>('SessionStateChanged').implement({
-  description: "The session's state, balance or expiry changed; `session` shows it as of this change.",
-  fields: (t) => ({
-    state: t.field({ type: SessionStateEnum, resolve: (e) => e.state }),
-    balanceSats: t.exposeInt('balanceSats'),
-    expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.expiresAt }),
-    session: t.prismaField({
-      type: 'Session',
-      resolve: async (query, e) => {
-        const s = await db.session.findUnique({ ...query, where: { id: e.sessionId } });
-        if (!s) throw notFound('Session');
-        return { ...s, state: e.state, balanceSats: e.balanceSats, expiresAt: e.expiresAt ? new Date(e.expiresAt) : null };
-      },
-    }),
-  }),
-});
-
-const CostDebited = builder.objectRef<CostEvent>('CostDebited').implement({
-  description: 'A request on the session was priced and paid for.',
-  fields: (t) => ({
-    requestId: t.id({ resolve: (e) => encodeGlobalID('SessionRequest', e.requestId) }),
-    sats: t.exposeInt('sats', { description: 'Debited from the balance (after any free-tier share).' }),
-    balanceAfter: t.exposeInt('balanceAfter'),
-    breakdown: t.field({ type: 'JSON', resolve: (e) => e.breakdown }),
-    request: t.prismaField({ type: 'SessionRequest', resolve: (query, e) => db.sessionRequest.findUniqueOrThrow({ ...query, where: { id: e.requestId } }) }),
-  }),
-});
-
-export const SessionEventUnion = builder.unionType('SessionEvent', {
-  types: [SessionStateChanged, CostDebited],
-  resolveType: (e: SessionEvent) => (e.type === 'CostDebited' ? CostDebited : SessionStateChanged),
-});
-
-const stateOf = (s: Session): StateEvent => ({
-  type: 'SessionStateChanged',
-  sessionId: s.id,
-  state: s.state,
-  balanceSats: s.balanceSats,
-  expiresAt: s.expiresAt?.toISOString() ?? null,
-});
-
-builder.subscriptionFields((t) => ({
-  sessionEvents: t.field({
-    type: SessionEventUnion,
-    description: 'The session now (SessionStateChanged), then its changes and debits; ends when it expires or closes.',
-    args: { id: t.arg.id({ required: true }) },
-    subscribe: authorizedSubscribe<{ id: unknown }, SessionEvent>(
-      (ctx, args) => paid.checkSessionAccess(ctx, idOf(args.id, 'Session')),
-      (args, ctx) => {
-        const id = idOf(args.id, 'Session');
-        return currentThenLive<SessionEventPayload, SessionEvent>(
-          ctx.app.pubsub.subscribe('session:events', id),
-          async () => stateOf(await db.session.findUniqueOrThrow({ where: { id } })),
-          (e) => (e.type === 'Chat' ? null : { ...e, sessionId: id }),
-          (e) => e.type === 'SessionStateChanged' && (e.state === 'EXPIRED' || e.state === 'CLOSED'),
-        );
-      },
-    ),
-    resolve: (e) => e,
   }),
 }));

@@ -16,15 +16,8 @@ export interface CostDebitedPayload {
   breakdown: unknown;
 }
 
-/** A chat event of a standalone session (MessageAdded, AssistantDelta, …), passed through as the chat domain shaped it. */
-export interface SessionChatPayload {
-  type: 'Chat';
-  event: { __typename: string } & Record<string, unknown>;
-}
-
-export type SessionEventPayload = SessionStatePayload | CostDebitedPayload | SessionChatPayload;
-
-/** What the prepaid-sessions domain announces, per session. */
-export type PaidSessionTopics = {
-  'session:events': [sessionId: string, payload: SessionEventPayload];
-};
+/**
+ * What the prepaid domain announces on the chat domain's `session:event` topic (keyed by session id),
+ * beside the chat events (MessageAdded, AssistantDelta, …) that turns of the session publish there.
+ */
+export type PaidSessionEvent = SessionStatePayload | CostDebitedPayload;

@@ -128,6 +128,21 @@ export async function reconcile(app: AppServices, hold: Hold, outcome: Outcome) 
 }
 
 function publishDebit(app: AppServices, requestId: string, session: Session, sats: number, breakdown: unknown) {
-  app.pubsub.publish('session:events', session.id, { type: 'CostDebited', requestId, sats, balanceAfter: session.balanceSats, breakdown });
+  app.pubsub.publish('session:event', session.id, { type: 'CostDebited', requestId, sats, balanceAfter: session.balanceSats, breakdown });
   publishSession(app, session);
+}
+
+/** A hold older than this whose request never finished (the process died, the turn threw) is given back. */
+const STALE_HOLD_MS = 15 * 60 * 1000;
+
+/** The worker's part: reconciles abandoned holds as FAILED with nothing used, returning the sats. */
+export async function releaseStaleHolds(app: AppServices) {
+  const stale = await db.sessionRequest.findMany({
+    where: { status: 'PENDING', createdAt: { lt: new Date(Date.now() - STALE_HOLD_MS) } },
+    take: 100,
+  });
+  for (const r of stale) {
+    const hold = { requestId: r.id, sessionId: r.sessionId, heldSats: r.heldSats, poolReservedSats: r.poolReservedSats };
+    await reconcile(app, hold, { status: 'FAILED', model: r.model, work: { promptTokens: 0, completionTokens: 0 }, error: 'Abandoned' });
+  }
 }

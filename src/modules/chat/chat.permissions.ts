@@ -1,0 +1,55 @@
+import type { GraphQLError } from 'graphql';
+import type { DomainPermissions } from '../../auth/permissions.ts';
+import { allow, idOf, isAuthenticated, passes, ruleOf } from '../../auth/rules.ts';
+import type { Context } from '../../context.ts';
+import { db } from '../../db.ts';
+import { notFound, unauthenticated } from '../../errors.ts';
+import { checkThread } from '../threads/threads.access.ts';
+import { threadRule } from '../threads/threads.permissions.ts';
+
+/**
+ * A session is read through its thread; a standalone (prepaid) session by its owner. Prepaid
+ * sessions authorized by a session token are the prepaid domain's own (issue 5).
+ */
+export async function checkSession(ctx: Context, s: { id?: string; threadId: string | null; ownerId: string | null }, need: 'READ' | 'WRITE'): Promise<true | GraphQLError> {
+  // A prepaid session's token opens that session (issue 5), never its thread.
+  if (ctx.viewer.kind === 'session') return (need === 'READ' && s.id === ctx.viewer.sessionId) || notFound('Session');
+  if (s.threadId) return checkThread(ctx, s.threadId, need, { chat: need === 'WRITE' });
+  if (ctx.viewer.kind === 'anonymous') return unauthenticated();
+  return (ctx.viewer.kind === 'user' && s.ownerId === ctx.viewer.userId) || notFound('Session');
+}
+
+async function checkMessage(ctx: Context, messageId: string, need: 'READ' | 'WRITE') {
+  const m = await db.message.findUnique({ where: { id: messageId }, select: { session: { select: { threadId: true, ownerId: true } } } });
+  return m ? checkSession(ctx, m.session, need) : notFound('Message');
+}
+
+export const chatPermissions: DomainPermissions = {
+  rules: {
+    Query: {
+      models: isAuthenticated,
+      session: ruleOf('canReadSession', async (ctx, args) => {
+        const s = await db.session.findUnique({ where: { id: idOf(args.id, 'Session') }, select: { id: true, threadId: true, ownerId: true } });
+        return s ? checkSession(ctx, s, 'READ') : notFound('Session');
+      }),
+    },
+    Mutation: {
+      sendThreadMessage: threadRule('canChatInThread', 'WRITE', (a) => a.input.threadId, { chat: true }),
+      cancelGeneration: ruleOf('canCancelGeneration', (ctx, args) => checkMessage(ctx, idOf(args.input.messageId, 'Message', 'messageId'), 'WRITE')),
+    },
+    // Authorized in its subscribe function (shield cannot stop a subscription).
+    Subscription: { threadEvents: isAuthenticated },
+    Message: { '*': allow },
+    Session: { '*': allow },
+    Model: { '*': allow },
+    MessageAdded: { '*': allow },
+    AssistantDelta: { '*': allow },
+    AssistantDone: { '*': allow },
+    AssistantFailed: { '*': allow },
+    SendThreadMessagePayload: { '*': allow },
+  },
+  nodes: {
+    Session: (ctx, s) => passes(checkSession(ctx, s, 'READ')),
+    Message: (ctx, m: { id: string }) => passes(checkMessage(ctx, m.id, 'READ')),
+  },
+};

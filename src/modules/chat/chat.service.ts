@@ -1,0 +1,230 @@
+import type { AppServices } from '../../context.ts';
+import { db } from '../../db.ts';
+import { isUniqueViolation } from '../../errors.ts';
+import type { Message, Session } from '../../generated/sqlite/client.ts';
+import { credentialsFor } from '../providerkeys/providerkeys.service.ts';
+import type { ChatEvent } from './chat.topics.ts';
+import { CancelledError, trackGeneration } from './generations.ts';
+import { buildHistory } from './history.ts';
+import { providerFor, providerNameFor, resolveModel, type ProviderName, type TokenUsage } from './providers/index.ts';
+import { estimateMessagesTokens, estimateTokens } from './tokens.ts';
+
+/** What hooks learn about a turn. */
+export interface TurnInfo {
+  session: Session;
+  threadId: string | null;
+  orgId: string | null;
+  authorId: string | null;
+  model: string;
+  provider: ProviderName;
+  /** Estimated prompt tokens (history + the new message), before the provider reports real usage. */
+  estimatedPromptTokens: number;
+  /** The new message (prepaid screening reads it before the work). */
+  content: string;
+}
+
+/**
+ * Ways for other domains to wrap a turn (quotas, prepaid balances). Hooks run in order; a hook that
+ * throws in `beforeGenerate` refuses the turn before anything is stored (throw RATE_LIMITED,
+ * PAYMENT_REQUIRED…). `afterGenerate` runs once the reply has ended, also when it failed or was
+ * cancelled (tokens were spent); its errors are logged, not thrown, because the reply is already stored.
+ */
+export interface ChatTurnHooks {
+  beforeGenerate?(turn: TurnInfo): Promise<void> | void;
+  afterGenerate?(turn: TurnInfo & { usage: TokenUsage; status: 'COMPLETE' | 'FAILED'; assistantMessageId: string }): Promise<void> | void;
+}
+
+export interface ChatTurnInput {
+  app: AppServices;
+  /** The session the messages go to (for a thread: from sessionForTurn, which rotates). */
+  session: Session;
+  threadId?: string | null;
+  /** The org whose BYOK key pays for the call (falls back to the server key). */
+  orgId?: string | null;
+  authorId?: string | null;
+  content: string;
+  /** Null → the configured default; a model config does not allow → BAD_USER_INPUT. */
+  model?: string | null;
+  /** Makes retries idempotent: the same id from the same author returns the first turn. */
+  clientMsgId?: string | null;
+  /** Extra system prompt (a thread's `system-prompt` contexts). */
+  systemPrompt?: string | null;
+  /** Where events go (thread topic, session topic, or both); called only after writes commit. */
+  publish(event: ChatEvent): void;
+  hooks?: ChatTurnHooks[];
+}
+
+export interface ChatTurnResult {
+  userMessage: Message;
+  /** COMPLETE, or FAILED (provider error, cancel) with `error` set; never half-written and COMPLETE. */
+  assistantMessage: Message;
+  /** True when clientMsgId matched an earlier turn and nothing new was generated. */
+  deduplicated: boolean;
+}
+
+const REPLY_SUFFIX = ':reply';
+
+/**
+ * One chat turn, shared by threads (sendThreadMessage), prepaid sessions (sendSessionMessage, issue 5)
+ * and anything else that talks to a model with stored history: checks (model, key, hooks) → store
+ * the user message and an empty STREAMING assistant message → stream the provider's reply as
+ * AssistantDelta events → store the reply with token counts (AssistantDone), or mark it FAILED
+ * (AssistantFailed). Resolves when the reply has ended; cancelGeneration(assistant id) aborts it.
+ */
+export async function runChatTurn(input: ChatTurnInput): Promise<ChatTurnResult> {
+  const { app, session, publish } = input;
+  const threadId = input.threadId ?? null;
+  const authorId = input.authorId ?? null;
+  const dedupeKey = input.clientMsgId ? `${threadId ?? session.id}:${authorId ?? 'anon'}:${input.clientMsgId}` : null;
+  if (dedupeKey) {
+    const earlier = await findTurn(dedupeKey);
+    if (earlier) return earlier;
+  }
+  const model = resolveModel(app.config, input.model);
+  const providerName = providerNameFor(app.config, model);
+  const provider = providerFor(app.config, providerName);
+  const creds = await credentialsFor(app, input.orgId, providerName, provider.needsKey);
+  const userTokens = estimateTokens(input.content);
+  const turn: TurnInfo = {
+    session,
+    threadId,
+    orgId: input.orgId ?? null,
+    authorId,
+    model,
+    provider: providerName,
+    estimatedPromptTokens: Math.min(session.historyTokens, app.config.sessions.historyBudget) + userTokens,
+    content: input.content,
+  };
+  for (const hook of input.hooks ?? []) await hook.beforeGenerate?.(turn);
+
+  let stored: { userMessage: Message; assistantMessage: Message };
+  try {
+    stored = await storeTurnStart(input, { model, dedupeKey, userTokens });
+  } catch (err) {
+    if (dedupeKey && isUniqueViolation(err)) return (await findTurn(dedupeKey))!;
+    throw err;
+  }
+  const { userMessage, assistantMessage } = stored;
+  publish({ type: 'MessageAdded', messageId: userMessage.id });
+  publish({ type: 'MessageAdded', messageId: assistantMessage.id });
+
+  const controller = new AbortController();
+  const done = generate(input, turn, assistantMessage.id, controller.signal, creds);
+  trackGeneration(app, assistantMessage.id, controller, done);
+  return { userMessage, assistantMessage: await done, deduplicated: false };
+}
+
+async function findTurn(dedupeKey: string): Promise<ChatTurnResult | null> {
+  const [userMessage, assistantMessage] = await Promise.all([
+    db.message.findUnique({ where: { dedupeKey } }),
+    db.message.findUnique({ where: { dedupeKey: dedupeKey + REPLY_SUFFIX } }),
+  ]);
+  return userMessage && assistantMessage ? { userMessage, assistantMessage, deduplicated: true } : null;
+}
+
+async function storeTurnStart(input: ChatTurnInput, o: { model: string; dedupeKey: string | null; userTokens: number }) {
+  const now = Date.now();
+  const threadId = input.threadId ?? null;
+  return db.$transaction(async (tx) => {
+    const userMessage = await tx.message.create({
+      data: {
+        threadId,
+        sessionId: input.session.id,
+        role: 'USER',
+        status: 'COMPLETE',
+        content: input.content,
+        authorId: input.authorId ?? null,
+        clientMsgId: input.clientMsgId ?? null,
+        dedupeKey: o.dedupeKey,
+        promptTokens: o.userTokens,
+        createdAt: new Date(now),
+      },
+    });
+    // One millisecond later, so "in order" never depends on id order within a millisecond.
+    const assistantMessage = await tx.message.create({
+      data: {
+        threadId,
+        sessionId: input.session.id,
+        role: 'ASSISTANT',
+        status: 'STREAMING',
+        content: '',
+        model: o.model,
+        dedupeKey: o.dedupeKey ? o.dedupeKey + REPLY_SUFFIX : null,
+        createdAt: new Date(now + 1),
+      },
+    });
+    await tx.session.update({ where: { id: input.session.id }, data: { historyTokens: { increment: o.userTokens } } });
+    if (threadId) {
+      await tx.thread.update({ where: { id: threadId }, data: { messageCount: { increment: 2 }, lastMessageAt: new Date(now + 1) } });
+      await tx.thread.updateMany({ where: { id: threadId, firstMessageAt: null }, data: { firstMessageAt: new Date(now) } });
+    }
+    return { userMessage, assistantMessage };
+  });
+}
+
+async function generate(input: ChatTurnInput, turn: TurnInfo, messageId: string, signal: AbortSignal, creds: { apiKey?: string; baseUrl?: string }): Promise<Message> {
+  const { app, publish } = input;
+  const provider = providerFor(app.config, turn.provider);
+  let text = '';
+  let usage: TokenUsage | undefined;
+  let prompt: Awaited<ReturnType<typeof buildHistory>> = [];
+  try {
+    prompt = await buildHistory(turn.session, { budget: app.config.sessions.historyBudget, systemPrompt: input.systemPrompt });
+    let index = 0;
+    for await (const chunk of provider.generate({ model: turn.model, messages: prompt, signal, ...creds })) {
+      if ('usage' in chunk) usage = chunk.usage;
+      else if (chunk.delta) {
+        text += chunk.delta;
+        publish({ type: 'AssistantDelta', messageId, delta: chunk.delta, index: index++ });
+      }
+    }
+    signal.throwIfAborted();
+  } catch (err) {
+    const cancelled = signal.aborted && signal.reason instanceof CancelledError;
+    const error = cancelled ? 'Generation cancelled' : (err as Error)?.message || 'Provider failed';
+    if (!cancelled) app.log.warn({ messageId, model: turn.model, err: error }, 'generation failed');
+    const spent = usage ?? { promptTokens: estimateMessagesTokens(prompt), completionTokens: estimateTokens(text) };
+    const failed = await finish(messageId, turn, { status: 'FAILED', content: text, error, usage: spent, metadata: { reason: cancelled ? 'CANCELLED' : 'PROVIDER_ERROR' } });
+    await runAfterHooks(input, turn, spent, 'FAILED', messageId);
+    publish({ type: 'AssistantFailed', messageId, error, reason: cancelled ? 'CANCELLED' : 'PROVIDER_ERROR' });
+    return failed;
+  }
+  const spent = usage ?? { promptTokens: estimateMessagesTokens(prompt), completionTokens: estimateTokens(text) };
+  const message = await finish(messageId, turn, { status: 'COMPLETE', content: text, usage: spent });
+  await runAfterHooks(input, turn, spent, 'COMPLETE', messageId);
+  publish({ type: 'AssistantDone', messageId });
+  return message;
+}
+
+async function finish(messageId: string, turn: TurnInfo, r: { status: 'COMPLETE' | 'FAILED'; content: string; error?: string; usage: TokenUsage; metadata?: object }) {
+  const [message] = await db.$transaction([
+    db.message.update({
+      where: { id: messageId },
+      data: {
+        status: r.status,
+        content: r.content,
+        error: r.error ?? null,
+        promptTokens: r.usage.promptTokens,
+        completionTokens: r.usage.completionTokens,
+        ...(r.metadata ? { metadata: r.metadata } : {}),
+      },
+    }),
+    // Only a complete reply becomes history, so only it counts toward the session's budget.
+    db.session.update({
+      where: { id: turn.session.id },
+      data: { historyTokens: { increment: r.status === 'COMPLETE' ? estimateTokens(r.content) : 0 } },
+    }),
+    ...(turn.threadId ? [db.thread.update({ where: { id: turn.threadId }, data: { lastMessageAt: new Date() } })] : []),
+  ]);
+  return message;
+}
+
+async function runAfterHooks(input: ChatTurnInput, turn: TurnInfo, usage: TokenUsage, status: 'COMPLETE' | 'FAILED', assistantMessageId: string) {
+  for (const hook of input.hooks ?? []) {
+    try {
+      await hook.afterGenerate?.({ ...turn, usage, status, assistantMessageId });
+    } catch (err) {
+      input.app.log.error({ err, assistantMessageId }, 'afterGenerate hook failed');
+    }
+  }
+}

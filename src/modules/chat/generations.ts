@@ -1,0 +1,52 @@
+import type { AppServices } from '../../context.ts';
+
+interface Running {
+  controller: AbortController;
+  /** Settles when the generation has stored its final state. */
+  done: Promise<unknown>;
+}
+
+/** Generations running in this process, per app (tests run several apps in one process). */
+const registries = new WeakMap<AppServices, Map<string, Running>>();
+
+function registry(app: AppServices): Map<string, Running> {
+  let map = registries.get(app);
+  if (!map) registries.set(app, (map = new Map()));
+  return map;
+}
+
+/** Tracks a generation so cancelGeneration can abort it; untracked when `done` settles. */
+export function trackGeneration(app: AppServices, messageId: string, controller: AbortController, done: Promise<unknown>) {
+  const map = registry(app);
+  map.set(messageId, { controller, done });
+  void done.finally(() => map.delete(messageId)).catch(() => {});
+}
+
+/** Aborts a generation of this process; resolves when its final state is stored. False if not here. */
+export async function cancelLocal(app: AppServices, messageId: string): Promise<boolean> {
+  const running = registry(app).get(messageId);
+  if (!running) return false;
+  running.controller.abort(new CancelledError());
+  await running.done.catch(() => {});
+  return true;
+}
+
+/** The abort reason for cancelGeneration, told apart from a provider failure. */
+export class CancelledError extends Error {
+  constructor() {
+    super('Generation cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+/**
+ * Listens for cancels published by other instances (with Redis); in one process cancelLocal finds
+ * the generation directly. Returns a stop function.
+ */
+export function listenForCancels(app: AppServices): () => void {
+  const source = app.pubsub.subscribe('chat:cancel');
+  void (async () => {
+    for await (const { messageId } of source) await cancelLocal(app, messageId);
+  })().catch((err) => app.log.warn({ err }, 'cancel listener stopped'));
+  return () => void source.return?.();
+}

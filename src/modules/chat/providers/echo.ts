@@ -1,0 +1,38 @@
+import { estimateMessagesTokens, estimateTokens } from '../tokens.ts';
+import type { ChatProvider, GenerateChunk, GenerateRequest, SummarizeRequest } from './types.ts';
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const timer = setTimeout(resolve, ms);
+    signal?.addEventListener('abort', () => (clearTimeout(timer), reject(signal.reason)), { once: true });
+  });
+
+/**
+ * The offline provider: replies with the last user message, word by word (each delta a word with
+ * its trailing space), so demos and tests get real streaming with a known result.
+ */
+export function echoProvider(opts: { delayMs?: number } = {}): ChatProvider {
+  return {
+    name: 'echo',
+    needsKey: false,
+    async *generate({ messages, signal }: GenerateRequest): AsyncGenerator<GenerateChunk> {
+      const last = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+      const words = last.match(/\S+\s*/g) ?? [];
+      for (const word of words) {
+        if (opts.delayMs) await sleep(opts.delayMs, signal);
+        signal?.throwIfAborted();
+        yield { delta: word };
+      }
+      yield { usage: { promptTokens: estimateMessagesTokens(messages), completionTokens: estimateTokens(last) } };
+    },
+    async summarize({ previous, messages, maxTokens }: SummarizeRequest) {
+      const turns = messages.filter((m) => m.role !== 'system');
+      const gist = turns.map((m) => `${m.role}: ${m.content.split(/\s+/).slice(0, 8).join(' ')}`).join(' | ');
+      const text = `Summary of ${turns.length} earlier messages${previous ? ' (continuing an earlier summary)' : ''}: ${gist}`;
+      return clip(text, maxTokens * 4);
+    },
+  };
+}
+
+const clip = (text: string, chars: number) => (text.length <= chars ? text : `${text.slice(0, chars - 1)}…`);

@@ -1,0 +1,30 @@
+import type { DomainPermissions } from '../../auth/permissions.ts';
+import { allow, idOf, orgRule, ruleOf } from '../../auth/rules.ts';
+import { checkProject, projectAccess } from '../threads/threads.access.ts';
+
+const isProjectAdminByInput = ruleOf('isProjectAdminByInput', (ctx, args) =>
+  checkProject(ctx, idOf(args.input.projectId, 'Project', 'projectId'), 'ADMIN'),
+);
+
+const isSelfForProjects = ruleOf('isSelfForProjects', (ctx, _a, user: { id: string }) => ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id, 'strict');
+
+export const projectsPermissions: DomainPermissions = {
+  rules: {
+    Query: { project: ruleOf('canReadProject', (ctx, args) => checkProject(ctx, idOf(args.id, 'Project'), 'READ')) },
+    Mutation: {
+      createProject: orgRule('canCreateProject', (a) => a.input.orgId, { scope: 'WRITE' }),
+      shareProject: isProjectAdminByInput,
+      unshare: isProjectAdminByInput,
+    },
+    Project: {
+      '*': allow,
+      shares: ruleOf('isProjectAdmin', (ctx, _a, p: { id: string }) => checkProject(ctx, p.id, 'ADMIN'), 'strict'),
+    },
+    ProjectShare: { '*': allow },
+    User: { projects: isSelfForProjects },
+  },
+  nodes: {
+    Project: async (ctx, p) => !!(await projectAccess(ctx, p)),
+  },
+};
+

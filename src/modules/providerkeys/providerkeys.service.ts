@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import type { AppServices, Context } from '../../context.ts';
+import { db } from '../../db.ts';
+import { badInput, notFound, parseInput } from '../../errors.ts';
+import type { ProviderName } from '../chat/providers/index.ts';
+import { decryptSecret, encryptSecret } from './providerkeys.crypto.ts';
+
+const addInput = z.object({
+  provider: z.enum(['openai'], { error: 'must be one of: openai' }),
+  key: z.string().trim().min(8, 'looks too short to be an API key').max(500),
+});
+
+/** Stores (or replaces) the org's key for a provider, encrypted; only its last 4 characters stay readable. */
+export async function addProviderKey(ctx: Context, orgId: string, input: unknown) {
+  const { provider, key } = parseInput(addInput, input);
+  const createdById = ctx.viewer.kind === 'user' ? ctx.viewer.userId : '';
+  const data = { encrypted: encryptSecret(ctx.app.config.auth.secretKey, key), last4: key.slice(-4), createdById };
+  return db.providerKey.upsert({
+    where: { orgId_provider: { orgId, provider } },
+    create: { orgId, provider, ...data },
+    update: data,
+  });
+}
+
+export async function removeProviderKey(id: string) {
+  const key = await db.providerKey.findUnique({ where: { id } });
+  if (!key) throw notFound('Provider key');
+  await db.providerKey.delete({ where: { id } });
+  return key;
+}
+
+export interface Credentials {
+  apiKey?: string;
+  baseUrl?: string;
+  /** Where the key came from, for logs (never the key). */
+  source: 'byok' | 'server' | 'none';
+}
+
+/**
+ * The key a request of this org uses: the org's own (BYOK), else the server's from config, else a
+ * clear BAD_USER_INPUT before anything is stored. Providers that need no key get none.
+ */
+export async function credentialsFor(app: AppServices, orgId: string | null | undefined, provider: ProviderName, needsKey: boolean): Promise<Credentials> {
+  if (!needsKey) return { source: 'none' };
+  if (orgId) {
+    const row = await db.providerKey.findUnique({ where: { orgId_provider: { orgId, provider } } });
+    if (row) return { apiKey: decryptSecret(app.config.auth.secretKey, row.encrypted), source: 'byok' };
+  }
+  const serverKey = provider === 'openai' ? app.config.providers.openai.apiKey : undefined;
+  if (serverKey) return { apiKey: serverKey, source: 'server' };
+  throw badInput(
+    `No API key for the ${provider} provider: an org admin can add one with addProviderKey, or the server sets providers.${provider}.api_key`,
+    'model',
+  );
+}

@@ -1,0 +1,134 @@
+import { idOf } from '../../auth/rules.ts';
+import { db } from '../../db.ts';
+import { builder } from '../../schema/builder.ts';
+import * as threads from './threads.service.ts';
+
+export const ThreadStatus = builder.enumType('ThreadStatus', { values: ['ACTIVE', 'ARCHIVED'] as const });
+const ThreadOrderField = builder.enumType('ThreadOrderField', { values: ['CREATED_AT', 'UPDATED_AT'] as const });
+const OrderDirection = builder.enumType('OrderDirection', { values: ['ASC', 'DESC'] as const });
+
+const messageOrder = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
+
+builder.prismaNode('Thread', {
+  id: { field: 'id' },
+  fields: (t) => ({
+    title: t.exposeString('title'),
+    status: t.expose('status', { type: ThreadStatus }),
+    metadata: t.expose('metadata', { type: 'JSON', nullable: true }),
+    messageCount: t.exposeInt('messageCount'),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
+    lastMessageAt: t.expose('lastMessageAt', { type: 'DateTime', nullable: true }),
+    org: t.relation('org'),
+    project: t.relation('project', { nullable: true }),
+    createdBy: t.relation('createdBy'),
+    firstMessage: t.prismaField({
+      type: 'Message',
+      nullable: true,
+      resolve: (query, thread) => db.message.findFirst({ ...query, where: { threadId: thread.id }, orderBy: messageOrder }),
+    }),
+    lastMessage: t.prismaField({
+      type: 'Message',
+      nullable: true,
+      resolve: (query, thread) =>
+        db.message.findFirst({ ...query, where: { threadId: thread.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+    }),
+    messages: t.relatedConnection('messages', {
+      cursor: 'id',
+      description: 'Every message of the thread, across its sessions, oldest first.',
+      query: { orderBy: messageOrder },
+    }),
+    sessions: t.relatedConnection('sessions', { cursor: 'id', query: { orderBy: { index: 'asc' } } }),
+    currentSession: t.prismaField({
+      type: 'Session',
+      nullable: true,
+      resolve: (query, thread) => (thread.currentSessionId ? db.session.findUnique({ ...query, where: { id: thread.currentSessionId } }) : null),
+    }),
+  }),
+});
+
+const ThreadFilter = builder.inputType('ThreadFilter', {
+  fields: (t) => ({
+    projectId: t.id(),
+    status: t.field({ type: ThreadStatus }),
+    createdAfter: t.field({ type: 'DateTime' }),
+    createdBefore: t.field({ type: 'DateTime' }),
+    updatedAfter: t.field({ type: 'DateTime' }),
+    updatedBefore: t.field({ type: 'DateTime' }),
+  }),
+});
+const ThreadOrder = builder.inputType('ThreadOrder', {
+  fields: (t) => ({
+    field: t.field({ type: ThreadOrderField, required: true }),
+    direction: t.field({ type: OrderDirection, required: true, defaultValue: 'DESC' }),
+  }),
+});
+
+builder.prismaObjectField('User', 'threads', (t) =>
+  t.prismaConnection({
+    type: 'Thread',
+    cursor: 'id',
+    description: 'Threads you may read (yours, and those of projects you can see); newest activity first by default.',
+    args: { filter: t.arg({ type: ThreadFilter }), orderBy: t.arg({ type: ThreadOrder }) },
+    resolve: (query, user, { filter, orderBy }) =>
+      db.thread.findMany({
+        ...query,
+        where: threads.threadsWhere(user.id, { ...filter, projectId: filter?.projectId ? idOf(filter.projectId, 'Project', 'projectId') : null }),
+        orderBy: threads.threadsOrder(orderBy),
+      }),
+  }),
+);
+
+const CreateThreadInput = builder.inputType('CreateThreadInput', {
+  fields: (t) => ({
+    orgId: t.id({ required: true }),
+    projectId: t.id(),
+    title: t.string({ required: true }),
+    metadata: t.field({ type: 'JSON' }),
+  }),
+});
+const UpdateThreadInput = builder.inputType('UpdateThreadInput', {
+  fields: (t) => ({
+    id: t.id({ required: true }),
+    title: t.string(),
+    status: t.field({ type: ThreadStatus }),
+    metadata: t.field({ type: 'JSON' }),
+  }),
+});
+const DeleteThreadInput = builder.inputType('DeleteThreadInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
+
+builder.queryFields((t) => ({
+  thread: t.prismaField({
+    type: 'Thread',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args) => db.thread.findUniqueOrThrow({ ...query, where: { id: idOf(args.id, 'Thread') } }),
+  }),
+}));
+
+builder.mutationFields((t) => ({
+  createThread: t.prismaField({
+    type: 'Thread',
+    args: { input: t.arg({ type: CreateThreadInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const projectId = input.projectId ? idOf(input.projectId, 'Project', 'projectId') : null;
+      const thread = await threads.createThread(ctx, idOf(input.orgId, 'Org', 'orgId'), projectId, input);
+      return db.thread.findUniqueOrThrow({ ...query, where: { id: thread.id } });
+    },
+  }),
+  updateThread: t.prismaField({
+    type: 'Thread',
+    args: { input: t.arg({ type: UpdateThreadInput, required: true }) },
+    resolve: async (query, _root, { input }) => {
+      const thread = await threads.updateThread(idOf(input.id, 'Thread'), input);
+      return db.thread.findUniqueOrThrow({ ...query, where: { id: thread.id } });
+    },
+  }),
+  deleteThread: t.field({
+    type: builder.simpleObject('DeleteThreadPayload', { fields: (f) => ({ deletedId: f.id() }) }),
+    args: { input: t.arg({ type: DeleteThreadInput, required: true }) },
+    resolve: async (_root, { input }) => {
+      await threads.deleteThread(idOf(input.id, 'Thread'));
+      return { deletedId: String(input.id) };
+    },
+  }),
+}));

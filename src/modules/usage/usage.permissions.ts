@@ -1,0 +1,12 @@
+import type { DomainPermissions } from '../../auth/permissions.ts';
+import { allow, checkOrg, ruleOf } from '../../auth/rules.ts';
+
+/** Usage is for org ADMINs and OWNERs, and API keys of the org with READ. */
+export const usagePermissions: DomainPermissions = {
+  rules: {
+    Org: { usage: ruleOf('canReadOrgUsage', (ctx, _a, org: { id: string }) => checkOrg(ctx, org.id, { role: 'ADMIN', scope: 'READ' }), 'strict') },
+    OrgUsage: { '*': allow },
+    UsageRecord: { '*': allow },
+  },
+  nodes: {},
+};

@@ -1,0 +1,251 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { graphql } from './gql/index.ts';
+import { createThread, send } from './helpers/chat.ts';
+import { addMember, createApiKey, orgWithMembers, registerUser, type TestUser } from './helpers/fixtures.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+const CreateProject = graphql(`
+  mutation ThreadsCreateProject($input: CreateProjectInput!) { createProject(input: $input) { id name description viewerAccess } }
+`);
+const Share = graphql(`
+  mutation ThreadsShare($input: ShareProjectInput!) { shareProject(input: $input) { id publicAccess shares { access user { id } } } }
+`);
+const Unshare = graphql(`
+  mutation ThreadsUnshare($input: UnshareInput!) { unshare(input: $input) { id publicAccess shares { user { id } } } }
+`);
+const ProjectQ = graphql(`
+  query ThreadsProject($id: ID!) { project(id: $id) { id name viewerAccess threads { edges { node { id title } } } } }
+`);
+const MyProjects = graphql(`query ThreadsMyProjects { me { projects { edges { node { id } } } } }`);
+const CreateThreadDoc = graphql(`
+  mutation ThreadsCreateThread($input: CreateThreadInput!) { createThread(input: $input) { id title metadata project { id } } }
+`);
+const UpdateThread = graphql(`
+  mutation ThreadsUpdateThread($input: UpdateThreadInput!) { updateThread(input: $input) { id title status metadata } }
+`);
+const DeleteThread = graphql(`mutation ThreadsDeleteThread($input: DeleteThreadInput!) { deleteThread(input: $input) { deletedId } }`);
+const ThreadQ = graphql(`query ThreadsThread($id: ID!) { thread(id: $id) { id title status } }`);
+const MyThreads = graphql(`
+  query ThreadsMyThreads($filter: ThreadFilter, $orderBy: ThreadOrder, $first: Int, $after: String) {
+    me { threads(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
+      edges { node { id title createdAt updatedAt } }
+      pageInfo { hasNextPage endCursor }
+    } }
+  }
+`);
+const Link = graphql(`
+  mutation ThreadsLink($input: LinkThreadsInput!) { linkThreads(input: $input) { kind from { id } to { id } } }
+`);
+const Unlink = graphql(`mutation ThreadsUnlink($input: LinkThreadsInput!) { unlinkThreads(input: $input) { removed } }`);
+const Relations = graphql(`query ThreadsRelations($id: ID!) { thread(id: $id) { relations { kind from { id } to { id } } } }`);
+const AddCtx = graphql(`
+  mutation ThreadsAddCtx($input: AddContextNodeInput!) { addContextNode(input: $input) { id kind title content tags parent { id } } }
+`);
+const UpdateCtx = graphql(`mutation ThreadsUpdateCtx($input: UpdateContextNodeInput!) { updateContextNode(input: $input) { id title tags } }`);
+const RemoveCtx = graphql(`mutation ThreadsRemoveCtx($input: RemoveContextNodeInput!) { removeContextNode(input: $input) { removedIds } }`);
+const Contexts = graphql(`
+  query ThreadsContexts($id: ID!) {
+    thread(id: $id) { contexts { id title children { id title children { id title } } } }
+  }
+`);
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+
+async function project(owner: TestUser, orgId: string, name = 'P') {
+  return (await server.ok(CreateProject, { input: { orgId, name, description: 'd' } }, { token: owner.token })).createProject;
+}
+
+describe('projects and shares', () => {
+  it('a member sees a project only when shared, at the shared access, until unshared', async () => {
+    const { org, owner, members } = await orgWithMembers(server, 2);
+    const [ann, bob] = members;
+    const p = await project(owner, org.id);
+    expect(p.viewerAccess).toBe('ADMIN');
+    const t = await createThread(server, owner.token, org.id, 'in project', p.id);
+    expect(await server.errorCode(ProjectQ, { id: p.id }, { token: ann.token })).toBe('NOT_FOUND');
+    expect(await server.errorCode(ThreadQ, { id: t.id }, { token: ann.token })).toBe('NOT_FOUND');
+
+    await server.ok(Share, { input: { projectId: p.id, userId: ann.id, access: 'READ' } }, { token: owner.token });
+    const seen = await server.ok(ProjectQ, { id: p.id }, { token: ann.token });
+    expect(seen.project).toMatchObject({ viewerAccess: 'READ', threads: { edges: [{ node: { id: t.id } }] } });
+    expect((await server.ok(MyProjects, {}, { token: ann.token })).me?.projects.edges.map((e) => e.node.id)).toEqual([p.id]);
+    // READ cannot write, share or chat.
+    expect(await server.errorCode(UpdateThread, { input: { id: t.id, title: 'x' } }, { token: ann.token })).toBe('FORBIDDEN');
+    expect(await server.errorCode(CreateThreadDoc, { input: { orgId: org.id, projectId: p.id, title: 'x' } }, { token: ann.token })).toBe('FORBIDDEN');
+    expect(await server.errorCode(Share, { input: { projectId: p.id, userId: bob.id, access: 'READ' } }, { token: ann.token })).toBe('FORBIDDEN');
+
+    await server.ok(Share, { input: { projectId: p.id, userId: ann.id, access: 'WRITE' } }, { token: owner.token });
+    await server.ok(UpdateThread, { input: { id: t.id, title: 'renamed' } }, { token: ann.token });
+    const r = await send(server, { token: ann.token }, t.id, 'hello from ann');
+    expect(r.assistantMessage.status).toBe('COMPLETE');
+    expect(await server.errorCode(DeleteThread, { input: { id: t.id } }, { token: ann.token })).toBe('FORBIDDEN');
+
+    await server.ok(Unshare, { input: { projectId: p.id, userId: ann.id } }, { token: owner.token });
+    expect(await server.errorCode(ProjectQ, { id: p.id }, { token: ann.token })).toBe('NOT_FOUND');
+  });
+
+  it('a public share gives every org member access, never outsiders', async () => {
+    const { org, owner, members } = await orgWithMembers(server, 1);
+    const p = await project(owner, org.id);
+    const outsider = await registerUser(server);
+    const { shareProject } = await server.ok(Share, { input: { projectId: p.id, public: true, access: 'READ' } }, { token: owner.token });
+    expect(shareProject.publicAccess).toBe('READ');
+    expect((await server.ok(ProjectQ, { id: p.id }, { token: members[0].token })).project.viewerAccess).toBe('READ');
+    expect(await server.errorCode(ProjectQ, { id: p.id }, { token: outsider.token })).toBe('NOT_FOUND');
+    await server.ok(Unshare, { input: { projectId: p.id, public: true } }, { token: owner.token });
+    expect(await server.errorCode(ProjectQ, { id: p.id }, { token: members[0].token })).toBe('NOT_FOUND');
+  });
+
+  it('rejects a share without exactly one target, and an unknown user', async () => {
+    const { org, owner } = await orgWithMembers(server);
+    const p = await project(owner, org.id);
+    expect(await server.errorCode(Share, { input: { projectId: p.id, access: 'READ' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Share, { input: { projectId: p.id, public: true, userId: owner.id, access: 'READ' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Share, { input: { projectId: p.id, userId: 'VXNlcjpub3BlCg==', access: 'READ' } }, { token: owner.token })).toBe('NOT_FOUND');
+  });
+
+  it('org admins manage every project; an API key reads with READ and writes with WRITE', async () => {
+    const { org, owner, members } = await orgWithMembers(server, 1);
+    const admin = await registerUser(server);
+    await addMember(server, org.id, owner, admin, 'ADMIN');
+    const p = await project(members[0], org.id, 'member project');
+    expect((await server.ok(ProjectQ, { id: p.id }, { token: admin.token })).project.viewerAccess).toBe('ADMIN');
+    const reader = await createApiKey(server, owner, org.id, ['READ']);
+    expect((await server.ok(ProjectQ, { id: p.id }, { apiKey: reader.key })).project.viewerAccess).toBe('READ');
+    expect(await server.errorCode(CreateThreadDoc, { input: { orgId: org.id, title: 'x' } }, { apiKey: reader.key })).toBe('FORBIDDEN');
+    const writer = await createApiKey(server, owner, org.id, ['WRITE']);
+    await server.ok(CreateThreadDoc, { input: { orgId: org.id, projectId: p.id, title: 'bot thread' } }, { apiKey: writer.key });
+  });
+});
+
+describe('threads', () => {
+  it('creates, updates (title, status, metadata) and deletes; validates input', async () => {
+    const { org, owner } = await orgWithMembers(server);
+    const { createThread: t } = await server.ok(CreateThreadDoc, { input: { orgId: org.id, title: ' T ', metadata: { tag: 1 } } }, { token: owner.token });
+    expect(t).toMatchObject({ title: 'T', metadata: { tag: 1 }, project: null });
+    const { updateThread } = await server.ok(UpdateThread, { input: { id: t.id, status: 'ARCHIVED', metadata: { tag: 2 } } }, { token: owner.token });
+    expect(updateThread).toMatchObject({ title: 'T', status: 'ARCHIVED', metadata: { tag: 2 } });
+    expect(await server.errorCode(UpdateThread, { input: { id: t.id, title: '' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(CreateThreadDoc, { input: { orgId: org.id, title: '' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    await server.ok(DeleteThread, { input: { id: t.id } }, { token: owner.token });
+    expect(await server.errorCode(ThreadQ, { id: t.id }, { token: owner.token })).toBe('NOT_FOUND');
+  });
+
+  it('refuses a project of another org', async () => {
+    const a = await orgWithMembers(server);
+    const b = await orgWithMembers(server);
+    const p = await project(b.owner, b.org.id);
+    await addMember(server, b.org.id, b.owner, a.owner);
+    expect(await server.errorCode(CreateThreadDoc, { input: { orgId: a.org.id, projectId: p.id, title: 'x' } }, { token: a.owner.token })).toBe('BAD_USER_INPUT');
+  });
+
+  it('me.threads filters by project, status and date ranges, orders both ways, and pages', async () => {
+    const { org, owner } = await orgWithMembers(server);
+    const p = await project(owner, org.id);
+    // A few ms apart, so that no two timestamps tie.
+    const pause = () => new Promise((r) => setTimeout(r, 5));
+    const t1 = await createThread(server, owner.token, org.id, 't1', p.id);
+    await pause();
+    const t2 = await createThread(server, owner.token, org.id, 't2');
+    await pause();
+    await createThread(server, owner.token, org.id, 't3', p.id);
+    await pause();
+    await server.ok(UpdateThread, { input: { id: t2.id, status: 'ARCHIVED' } }, { token: owner.token });
+    await pause();
+    await send(server, { token: owner.token }, t1.id, 'bump'); // updated order now: t3, t2, t1
+    const list = async (vars: Parameters<typeof server.ok<any, any>>[1]) =>
+      (await server.ok(MyThreads, vars, { token: owner.token })).me!.threads.edges.map((e) => e.node);
+    const titles = async (vars: object) => (await list(vars)).map((n) => n.title);
+
+    expect(await titles({})).toEqual(['t1', 't2', 't3']);
+    expect(await titles({ orderBy: { field: 'CREATED_AT', direction: 'ASC' } })).toEqual(['t1', 't2', 't3']);
+    expect(await titles({ orderBy: { field: 'CREATED_AT', direction: 'DESC' } })).toEqual(['t3', 't2', 't1']);
+    expect(await titles({ orderBy: { field: 'UPDATED_AT', direction: 'ASC' } })).toEqual(['t3', 't2', 't1']);
+    expect(await titles({ filter: { projectId: p.id } })).toEqual(['t1', 't3']);
+    expect(await titles({ filter: { status: 'ARCHIVED' } })).toEqual(['t2']);
+    expect(await titles({ filter: { status: 'ACTIVE', projectId: p.id }, orderBy: { field: 'CREATED_AT', direction: 'ASC' } })).toEqual(['t1', 't3']);
+
+    const all = await list({ orderBy: { field: 'CREATED_AT', direction: 'ASC' } });
+    const created = all.map((n) => n.createdAt);
+    expect(await titles({ filter: { createdAfter: created[0] }, orderBy: { field: 'CREATED_AT', direction: 'ASC' } })).toEqual(['t2', 't3']);
+    expect(await titles({ filter: { createdBefore: created[2] }, orderBy: { field: 'CREATED_AT', direction: 'ASC' } })).toEqual(['t1', 't2']);
+    expect(await titles({ filter: { createdAfter: created[0], createdBefore: created[2] } })).toEqual(['t2']);
+    const [u1, u2, u3] = all.map((n) => n.updatedAt);
+    expect(await titles({ filter: { updatedBefore: u1 }, orderBy: { field: 'UPDATED_AT', direction: 'ASC' } })).toEqual(['t3', 't2']);
+    expect(await titles({ filter: { updatedAfter: u3 } })).toEqual(['t1', 't2']);
+    expect(await titles({ filter: { updatedAfter: u3, updatedBefore: u1 } })).toEqual(['t2']);
+    expect(await titles({ filter: { updatedAfter: u2 } })).toEqual(['t1']);
+
+    const page1 = (await server.ok(MyThreads, { first: 2, orderBy: { field: 'CREATED_AT', direction: 'ASC' } }, { token: owner.token })).me!.threads;
+    expect(page1.edges.map((e) => e.node.title)).toEqual(['t1', 't2']);
+    expect(page1.pageInfo.hasNextPage).toBe(true);
+    const page2 = (await server.ok(MyThreads, { first: 2, after: page1.pageInfo.endCursor, orderBy: { field: 'CREATED_AT', direction: 'ASC' } }, { token: owner.token })).me!.threads;
+    expect(page2.edges.map((e) => e.node.title)).toEqual(['t3']);
+  });
+});
+
+describe('relations', () => {
+  it('links and unlinks; refuses CHILD_OF cycles, self links and other orgs', async () => {
+    const { org, owner } = await orgWithMembers(server);
+    const [a, b, c] = await Promise.all(['a', 'b', 'c'].map((n) => createThread(server, owner.token, org.id, n)));
+    const link = (fromId: string, toId: string, kind: 'CHILD_OF' | 'RELATES_TO' | 'CONTINUES_FROM') => ({ input: { fromId, toId, kind } });
+    await server.ok(Link, link(b.id, a.id, 'CHILD_OF'), { token: owner.token });
+    await server.ok(Link, link(c.id, b.id, 'CHILD_OF'), { token: owner.token });
+    expect(await server.errorCode(Link, link(a.id, c.id, 'CHILD_OF'), { token: owner.token })).toBe('CONFLICT');
+    expect(await server.errorCode(Link, link(a.id, b.id, 'CHILD_OF'), { token: owner.token })).toBe('CONFLICT');
+    expect(await server.errorCode(Link, link(a.id, a.id, 'RELATES_TO'), { token: owner.token })).toBe('BAD_USER_INPUT');
+    await server.ok(Link, link(a.id, c.id, 'RELATES_TO'), { token: owner.token });
+    await server.ok(Link, link(c.id, a.id, 'CONTINUES_FROM'), { token: owner.token });
+    const { thread } = await server.ok(Relations, { id: a.id }, { token: owner.token });
+    expect(thread.relations.map((r) => [r.kind, r.from.id, r.to.id])).toEqual([
+      ['CHILD_OF', b.id, a.id],
+      ['RELATES_TO', a.id, c.id],
+      ['CONTINUES_FROM', c.id, a.id],
+    ]);
+    expect((await server.ok(Unlink, link(b.id, a.id, 'CHILD_OF'), { token: owner.token })).unlinkThreads.removed).toBe(true);
+    expect((await server.ok(Unlink, link(b.id, a.id, 'CHILD_OF'), { token: owner.token })).unlinkThreads.removed).toBe(false);
+    await server.ok(Link, link(a.id, c.id, 'CHILD_OF'), { token: owner.token }); // no cycle any more
+
+    const other = await orgWithMembers(server);
+    const foreign = await createThread(server, other.owner.token, other.org.id, 'x');
+    expect(await server.errorCode(Link, link(a.id, foreign.id, 'RELATES_TO'), { token: owner.token })).toBe('NOT_FOUND');
+  });
+});
+
+describe('context tree', () => {
+  it('builds a tree, updates and removes subtrees; outsiders cannot touch it', async () => {
+    const { org, owner } = await orgWithMembers(server);
+    const t = await createThread(server, owner.token, org.id);
+    const add = async (title: string, parentId?: string, tags: string[] = []) =>
+      (await server.ok(AddCtx, { input: { threadId: t.id, parentId, kind: 'note', title, content: `${title} body`, tags } }, { token: owner.token })).addContextNode;
+    const root = await add('root', undefined, ['system-prompt']);
+    const child = await add('child', root.id);
+    const grand = await add('grand', child.id);
+    await add('second root');
+    const { thread } = await server.ok(Contexts, { id: t.id }, { token: owner.token });
+    expect(thread.contexts).toEqual([
+      { id: root.id, title: 'root', children: [{ id: child.id, title: 'child', children: [{ id: grand.id, title: 'grand' }] }] },
+      { id: expect.any(String), title: 'second root', children: [] },
+    ]);
+    const { updateContextNode } = await server.ok(UpdateCtx, { input: { id: child.id, title: 'kid', tags: ['a', 'a', 'b'] } }, { token: owner.token });
+    expect(updateContextNode).toMatchObject({ title: 'kid', tags: ['a', 'b'] });
+    const outsider = await registerUser(server);
+    expect(await server.errorCode(UpdateCtx, { input: { id: child.id, title: 'x' } }, { token: outsider.token })).toBe('NOT_FOUND');
+    expect(await server.errorCode(AddCtx, { input: { threadId: t.id, kind: 'k', content: 'c' } }, { token: outsider.token })).toBe('NOT_FOUND');
+    const { removeContextNode } = await server.ok(RemoveCtx, { input: { id: child.id } }, { token: owner.token });
+    expect(removeContextNode.removedIds.sort()).toEqual([child.id, grand.id].sort());
+    const after = await server.ok(Contexts, { id: t.id }, { token: owner.token });
+    expect(after.thread.contexts[0].children).toEqual([]);
+  });
+
+  it('refuses a parent from another thread', async () => {
+    const { org, owner } = await orgWithMembers(server);
+    const t1 = await createThread(server, owner.token, org.id);
+    const t2 = await createThread(server, owner.token, org.id);
+    const { addContextNode: n } = await server.ok(AddCtx, { input: { threadId: t1.id, kind: 'k', content: 'c' } }, { token: owner.token });
+    expect(await server.errorCode(AddCtx, { input: { threadId: t2.id, parentId: n.id, kind: 'k', content: 'c' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
+  });
+});

@@ -1,0 +1,88 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { db } from '../src/db.ts';
+import { graphql } from './gql/index.ts';
+import { ChatSendDoc, createThread, send } from './helpers/chat.ts';
+import { createApiKey, orgWithMembers } from './helpers/fixtures.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+const Usage = graphql(`
+  query UsageOrg($id: ID!, $from: DateTime!, $to: DateTime!) {
+    org(id: $id) {
+      usage(from: $from, to: $to) {
+        from to plan dailyLimit usedToday messages promptTokens completionTokens
+        records { day model messages promptTokens completionTokens user { id } }
+      }
+    }
+  }
+`);
+const ThreadCount = graphql(`query UsageThreadCount($id: ID!) { thread(id: $id) { messageCount } }`);
+
+let server: TestServer;
+beforeAll(async () => {
+  // Small limits so a test can exhaust them; TEAM stays unlimited (0).
+  server = await startServer({ overrides: { plans: { free: 3, pro: 5, team: 0 }, models: { allowed: ['echo', 'echo-b'] } } });
+});
+
+const today = () => new Date().toISOString().slice(0, 10);
+const range = () => ({ from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date().toISOString() });
+const rawId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1];
+
+describe('plans and quotas', () => {
+  it('FREE stops at its daily limit with RATE_LIMITED and a clear message, storing nothing more', async () => {
+    const { org, owner, members } = await orgWithMembers(server, 1);
+    const t = await createThread(server, owner.token, org.id);
+    const t2 = await createThread(server, owner.token, org.id);
+    await send(server, { token: owner.token }, t.id, 'one');
+    await send(server, { token: owner.token }, t.id, 'two', { model: 'echo-b' });
+    await send(server, { token: owner.token }, t2.id, 'three');
+    const res = await server.gql(ChatSendDoc, { input: { threadId: t.id, content: 'four' } }, { token: owner.token });
+    expect(res.errors?.[0]).toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
+    expect(res.errors?.[0].message).toMatch(/FREE plan allows 3 messages a day/);
+    expect((res.errors?.[0].extensions as { retryAfter: number }).retryAfter).toBeGreaterThan(0);
+    expect((await server.ok(ThreadCount, { id: t.id }, { token: owner.token })).thread.messageCount).toBe(4);
+    // The quota is the org's, whoever sends.
+    const theirs = await createThread(server, members[0].token, org.id);
+    expect(await server.errorCode(ChatSendDoc, { input: { threadId: theirs.id, content: 'x' } }, { token: members[0].token })).toBe('RATE_LIMITED');
+
+    const { org: o } = await server.ok(Usage, { id: org.id, ...range() }, { token: owner.token });
+    expect(o.usage).toMatchObject({ plan: 'FREE', dailyLimit: 3, usedToday: 3, messages: 3, to: today() });
+    expect(o.usage.records.map((r) => [r.model, r.messages, r.user?.id])).toEqual([
+      ['echo', 2, owner.id],
+      ['echo-b', 1, owner.id],
+    ]);
+    expect(o.usage.completionTokens).toBe(1 + 1 + 2); // echo: one, two, three
+    expect(o.usage.promptTokens).toBeGreaterThan(0);
+  });
+
+  it('PRO has its own limit and TEAM is unlimited', async () => {
+    const pro = await orgWithMembers(server);
+    await db.org.update({ where: { id: rawId(pro.org.id) }, data: { plan: 'PRO' } });
+    const t = await createThread(server, pro.owner.token, pro.org.id);
+    for (let i = 0; i < 5; i++) await send(server, { token: pro.owner.token }, t.id, `m${i}`);
+    expect(await server.errorCode(ChatSendDoc, { input: { threadId: t.id, content: 'over' } }, { token: pro.owner.token })).toBe('RATE_LIMITED');
+
+    const team = await orgWithMembers(server);
+    await db.org.update({ where: { id: rawId(team.org.id) }, data: { plan: 'TEAM' } });
+    const tt = await createThread(server, team.owner.token, team.org.id);
+    for (let i = 0; i < 7; i++) await send(server, { token: team.owner.token }, tt.id, `m${i}`);
+    const { org } = await server.ok(Usage, { id: team.org.id, ...range() }, { token: team.owner.token });
+    expect(org.usage).toMatchObject({ plan: 'TEAM', dailyLimit: null, usedToday: 7 });
+  });
+
+  it('counts a retried clientMsgId once', async () => {
+    const { org, owner } = await orgWithMembers(server);
+    const t = await createThread(server, owner.token, org.id);
+    for (let i = 0; i < 4; i++) await send(server, { token: owner.token }, t.id, 'same', { clientMsgId: 'retry-1' });
+    const { org: o } = await server.ok(Usage, { id: org.id, ...range() }, { token: owner.token });
+    expect(o.usage.usedToday).toBe(1);
+  });
+
+  it('usage is for admins and READ API keys; bad ranges are refused', async () => {
+    const { org, owner, members } = await orgWithMembers(server, 1);
+    expect(await server.errorCode(Usage, { id: org.id, ...range() }, { token: members[0].token })).toBe('FORBIDDEN');
+    const key = await createApiKey(server, owner, org.id, ['READ']);
+    await server.ok(Usage, { id: org.id, ...range() }, { apiKey: key.key });
+    const r = range();
+    expect(await server.errorCode(Usage, { id: org.id, from: r.to, to: r.from }, { token: owner.token })).toBe('BAD_USER_INPUT');
+  });
+});
