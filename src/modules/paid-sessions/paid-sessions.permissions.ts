@@ -1,7 +1,7 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, checkOrg, idOf, passes, ruleOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
-import { forbidden, notFound, unauthenticated } from '../../errors.ts';
+import { allow, idOf, passes, ruleOf } from '../../auth/rules.ts';
+import { forbidden, unauthenticated } from '../../errors.ts';
+import { checkThread } from '../threads/threads.access.ts';
 import { canAccessSession, checkSessionAccess } from './paid-sessions.service.ts';
 
 const inputSession = ruleOf('canUsePaidSession', (ctx, args) => checkSessionAccess(ctx, idOf(args.input.sessionId, 'Session', 'sessionId')));
@@ -11,9 +11,7 @@ const canOpenPaidSession = ruleOf('canOpenPaidSession', async (ctx, args) => {
   if (ctx.viewer.kind === 'apiKey') return forbidden('Prepaid sessions are opened by people (signed in or anonymous), not API keys');
   if (args.input.threadId == null) return true;
   if (ctx.viewer.kind !== 'user') return unauthenticated('Sign in to attach a paid session to a thread');
-  const thread = await db.thread.findUnique({ where: { id: idOf(args.input.threadId, 'Thread', 'threadId') }, select: { orgId: true } });
-  const allowed = thread ? await checkOrg(ctx, thread.orgId) : notFound('Thread');
-  return allowed === true || allowed.extensions.code !== 'NOT_FOUND' ? allowed : notFound('Thread');
+  return checkThread(ctx, idOf(args.input.threadId, 'Thread', 'threadId'), 'WRITE', { chat: true });
 });
 
 /** Balances, invoices and requests are for the token holder and the owner, even when the thread's readers see the session. */

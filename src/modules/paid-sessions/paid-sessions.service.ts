@@ -1,6 +1,5 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
-import { checkOrg } from '../../auth/rules.ts';
 import { randomToken, sha256 } from '../../auth/tokens.ts';
 import type { AppServices, Context } from '../../context.ts';
 import { db } from '../../db.ts';
@@ -58,13 +57,9 @@ export async function openPaidSession(ctx: Context, input: { amountSats: number;
   const v = ctx.viewer;
   if (v.kind === 'apiKey') throw forbidden('Prepaid sessions are opened by people (signed in or anonymous), not API keys');
   const ownerId = v.kind === 'user' ? v.userId : null;
-  let thread: { id: string; orgId: string } | null = null;
-  if (data.threadId) {
-    if (!ownerId) throw appError('UNAUTHENTICATED', 'Sign in to attach a paid session to a thread');
-    thread = await db.thread.findUnique({ where: { id: data.threadId }, select: { id: true, orgId: true } });
-    const allowed = thread ? await checkOrg(ctx, thread.orgId) : notFound('Thread');
-    if (allowed !== true) throw allowed.extensions.code === 'NOT_FOUND' ? notFound('Thread') : allowed;
-  }
+  // Write access to the thread was checked by the permission rule.
+  const thread = data.threadId ? await db.thread.findUnique({ where: { id: data.threadId }, select: { id: true, orgId: true } }) : null;
+  if (data.threadId && !thread) throw notFound('Thread');
   const sessionId = crypto.randomUUID();
   const invoice = await issueInvoice(ctx.app, sessionId, 'DEPOSIT', data.amountSats);
   const token = randomToken(SESSION_TOKEN_PREFIX);

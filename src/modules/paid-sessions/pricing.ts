@@ -35,7 +35,7 @@ const pick = (body: unknown, path: string) => path.split('.').reduce<unknown>((v
 /**
  * The BTC/USD rate: from `[pricing] price_source_url` when set (a JSON document; the number at
  * `price_source_field`), cached for `price_cache_ttl` seconds; the configured `btc_usd` otherwise, or
- * when the source fails (the last good rate is kept while it is fresh).
+ * when the source has never answered (after a failure the last good rate is kept).
  */
 export async function btcUsd(app: AppServices): Promise<number> {
   const { priceSourceUrl, priceSourceField, priceCacheTtl } = app.config.pricing;

@@ -71,6 +71,8 @@ export interface Outcome {
  * transaction, so a request is never debited twice.
  */
 export async function reconcile(app: AppServices, hold: Hold, outcome: Outcome) {
+  const pending = await db.sessionRequest.count({ where: { id: hold.requestId, status: 'PENDING' } });
+  if (!pending) return null;
   const rate = await btcUsd(app);
   const screening: PricedPart | null = outcome.screening ? pricePart(app, outcome.screening.model, outcome.screening, rate) : null;
   const work = pricePart(app, outcome.model, outcome.work, rate);
