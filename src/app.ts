@@ -3,6 +3,7 @@ import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { createYoga, useErrorHandler, type Plugin } from 'graphql-yoga';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocketServer } from 'ws';
@@ -14,7 +15,7 @@ import { openDatabase, type Db } from './db.ts';
 import { applyMigrations } from './db/migrate.ts';
 import { healthRoutes } from './health.ts';
 import { createLogger, type Logger } from './logger.ts';
-import { appModules, type Route } from './modules/index.ts';
+import { appModules, type Route, type SocketInfo } from './modules/index.ts';
 import { createAppPubSub, type PubSubHandle } from './pubsub.ts';
 import { createRateLimiter } from './ratelimit.ts';
 import { hideFields } from './schema/hide.ts';
@@ -85,7 +86,7 @@ function useRoutes(routes: Route[], services: AppServices): Plugin {
 export function buildApp(config: Config, opts: BuildOptions = {}): App {
   const log = opts.logger ?? createLogger(config.log.level);
   const bus: PubSubHandle = createAppPubSub(config.redis.url);
-  const services: AppServices = { config, pubsub: bus.pubsub, log, limiter: createRateLimiter(bus.redis) };
+  const services: AppServices = { config, pubsub: bus.pubsub, log, limiter: createRateLimiter(bus.redis), redis: bus.redis };
   const isDev = config.env !== 'production';
   const state = { draining: false, started: false, startedAt: Date.now() };
   const routes = [...healthRoutes(state), ...appModules.flatMap((m) => m.routes ?? [])];
@@ -133,7 +134,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
 
   const server: Server = createServer(yoga);
   const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint });
-  const ws = useServer<Record<string, unknown>, { viewer?: Viewer }>(
+  const ws = useServer<Record<string, unknown>, { viewer?: Viewer; conn?: SocketInfo }>(
     {
       execute: (args: any) => args.rootValue.execute(args),
       subscribe: (args: any) => args.rootValue.subscribe(args),
@@ -146,16 +147,18 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
             apiKey: typeof params.apiKey === 'string' ? params.apiKey : undefined,
           });
           ctx.extra.viewer = viewer;
-          for (const m of appModules) await m.onSocketOpen?.(viewer, services);
+          const conn: SocketInfo = { id: randomUUID(), params };
+          for (const m of appModules) await m.onSocketOpen?.(viewer, services, conn);
+          ctx.extra.conn = conn;
           return true;
         } catch {
           return false;
         }
       },
       onClose: async (ctx) => {
-        const viewer = ctx.extra.viewer;
-        if (!viewer) return;
-        for (const m of appModules) await m.onSocketClose?.(viewer, services);
+        const { viewer, conn } = ctx.extra;
+        if (!viewer || !conn) return;
+        for (const m of appModules) await m.onSocketClose?.(viewer, services, conn);
       },
       onSubscribe: async (ctx, _id, payload) => {
         const request = ctx.extra.request;

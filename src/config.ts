@@ -141,6 +141,28 @@ const configSchema = z.object({
       trustedUsers: csv.default([]),
     })
     .prefault({}),
+  rooms: z
+    .object({
+      /** Longest message content, in characters. */
+      maxMessageLength: positiveInt.default(4000),
+      /** Largest `meta` JSON of a message or `payload` of a notification, in bytes (serialized). */
+      maxMetaBytes: positiveInt.default(8192),
+      /** Most messages one `Room.messages` call returns. */
+      maxMessagesPerPage: positiveInt.default(100),
+    })
+    .prefault({}),
+  realtime: z
+    .object({
+      /** How long a user stays ONLINE after their last connection closes. */
+      presenceGraceMs: positiveInt.default(5000),
+      /** How often an instance refreshes its presence counters in Redis (they expire after 3 beats). */
+      presenceHeartbeatMs: positiveInt.default(10_000),
+      /** A typing indicator that is not renewed ends by itself after this long. */
+      typingTtlMs: positiveInt.default(5000),
+      /** Renewals of `typing: true` within this window are not re-announced. */
+      typingThrottleMs: positiveInt.default(2000),
+    })
+    .prefault({}),
   models: z
     .object({
       /** Used when a request names no model. */
@@ -213,6 +235,9 @@ const ENV_MAP: Record<string, string> = {
   CONFAB_ACCESS_TOKEN_TTL: 'auth.accessTokenTtl',
   CONFAB_REFRESH_TOKEN_TTL: 'auth.refreshTokenTtl',
   LOG_LEVEL: 'log.level',
+  CONFAB_MAX_MESSAGE_LENGTH: 'rooms.maxMessageLength',
+  CONFAB_PRESENCE_GRACE_MS: 'realtime.presenceGraceMs',
+  CONFAB_TYPING_TTL_MS: 'realtime.typingTtlMs',
   CONFAB_DEFAULT_MODEL: 'models.default',
   CONFAB_MODELS: 'models.allowed',
   OPENAI_BASE_URL: 'providers.openai.baseUrl',

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { randomUUID } from 'node:crypto';
 import { resolveViewer, type Viewer } from './auth/viewer.ts';
+import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
 import type { AppPubSub } from './pubsub.ts';
@@ -14,6 +15,8 @@ export interface AppServices {
   pubsub: AppPubSub;
   log: Logger;
   limiter: RateLimiter;
+  /** Shared state across instances (presence, typing), when REDIS_URL is set. */
+  redis?: Redis;
 }
 
 export interface Context {

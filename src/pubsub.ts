@@ -4,6 +4,9 @@ import { Redis } from 'ioredis';
 import type { InvoiceTopics } from './modules/invoices/invoices.topics.ts';
 import type { ChatTopics } from './modules/chat/chat.topics.ts';
 import type { OrgTopics } from './modules/orgs/orgs.topics.ts';
+import type { RoomTopics } from './modules/rooms/rooms.topics.ts';
+import type { PresenceTopics } from './modules/presence/presence.topics.ts';
+import type { NotificationTopics } from './modules/notifications/notifications.topics.ts';
 
 /**
  * Every topic the server announces, merged from each domain's `*.topics.ts`. Topic names are
@@ -11,7 +14,7 @@ import type { OrgTopics } from './modules/orgs/orgs.topics.ts';
  * (with Redis they cross processes): ids, strings, numbers, ISO dates, never Prisma objects with Dates
  * that a subscriber treats as Date.
  */
-export type Topics = OrgTopics & ChatTopics & InvoiceTopics;
+export type Topics = OrgTopics & ChatTopics & RoomTopics & PresenceTopics & NotificationTopics & InvoiceTopics;
 
 export type AppPubSub = PubSub<Topics>;
 

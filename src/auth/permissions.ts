@@ -11,6 +11,9 @@ import { providerKeysPermissions } from '../modules/providerkeys/providerkeys.pe
 import { projectsPermissions } from '../modules/projects/projects.permissions.ts';
 import { threadsPermissions } from '../modules/threads/threads.permissions.ts';
 import { orgsPermissions } from '../modules/orgs/orgs.permissions.ts';
+import { roomsPermissions } from '../modules/rooms/rooms.permissions.ts';
+import { presencePermissions } from '../modules/presence/presence.permissions.ts';
+import { notificationsPermissions } from '../modules/notifications/notifications.permissions.ts';
 import { usagePermissions } from '../modules/usage/usage.permissions.ts';
 import { usersPermissions } from '../modules/users/users.permissions.ts';
 import { allow, deny } from './rules.ts';
@@ -35,6 +38,9 @@ const domains: DomainPermissions[] = [
   usagePermissions,
   invoicesPermissions,
   paidSessionsPermissions,
+  roomsPermissions,
+  presencePermissions,
+  notificationsPermissions,
 ];
 
 function mergeRules(): Record<string, Record<string, any>> {

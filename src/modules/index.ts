@@ -2,6 +2,7 @@ import type { AppServices } from '../context.ts';
 import type { Viewer } from '../auth/viewer.ts';
 import type { Config } from '../config.ts';
 import { lightningModule } from './lightning/lightning.module.ts';
+import { presenceModule } from './presence/presence.module.ts';
 import { chatModule } from './chat/chat.module.ts';
 
 /** A plain HTTP endpoint beside GraphQL (health, OpenAI-compatible API, payment webhooks). */
@@ -12,6 +13,14 @@ export interface Route {
   handler(request: Request, app: AppServices): Promise<Response> | Response;
 }
 
+/** One live WebSocket connection, as the socket hooks see it. */
+export interface SocketInfo {
+  /** Unique per connection, stable from open to close. */
+  id: string;
+  /** The client's graphql-ws connectionParams (credentials included: do not log them). */
+  params: Record<string, unknown>;
+}
+
 /**
  * What a domain may hook into besides the schema: background work that runs while the app runs,
  * HTTP routes, and the life of WebSocket connections (presence).
@@ -20,13 +29,12 @@ export interface AppModule {
   name: string;
   routes?: Route[];
   start?(app: AppServices): Promise<void> | void;
-  /** Given the app that started it, so a module serving several apps in one process (tests) stops the right one. */
-  stop?(app?: AppServices): Promise<void> | void;
+  stop?(app: AppServices): Promise<void> | void;
   /** Root fields (`"Mutation.x"`) that must not exist in the schema under this configuration. */
   hiddenFields?(config: Config): string[];
-  onSocketOpen?(viewer: Viewer, app: AppServices): Promise<void> | void;
-  onSocketClose?(viewer: Viewer, app: AppServices): Promise<void> | void;
+  onSocketOpen?(viewer: Viewer, app: AppServices, socket: SocketInfo): Promise<void> | void;
+  onSocketClose?(viewer: Viewer, app: AppServices, socket: SocketInfo): Promise<void> | void;
 }
 
 /** Every module with hooks, in start order (stopped in reverse). */
-export const appModules: AppModule[] = [chatModule, lightningModule];
+export const appModules: AppModule[] = [chatModule, presenceModule, lightningModule];

@@ -1,0 +1,37 @@
+import type { DomainPermissions } from '../../auth/permissions.ts';
+import { allow, idOf, orgRule, ruleOf } from '../../auth/rules.ts';
+import { db } from '../../db.ts';
+import { forbidden, notFound } from '../../errors.ts';
+
+const ownsNotification = ruleOf('ownsNotification', async (ctx, args) => {
+  if (ctx.viewer.kind !== 'user') return forbidden('Notifications are for users');
+  const n = await db.notification.findUnique({ where: { id: idOf(args.input.id, 'Notification') }, select: { userId: true } });
+  return n?.userId === ctx.viewer.userId || notFound('Notification');
+});
+
+const isSelfForNotifications = ruleOf(
+  'isSelfForNotifications',
+  (ctx, _args, user: { id: string }) => (ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id) || forbidden(),
+  'strict',
+);
+
+export const notificationsPermissions: DomainPermissions = {
+  rules: {
+    Mutation: {
+      notify: orgRule('canNotify', (a) => a.input.orgId, { role: 'ADMIN', scope: 'NOTIFY' }),
+      subscribeTopic: orgRule('canSubscribeTopic', (a) => a.input.orgId),
+      unsubscribeTopic: orgRule('canUnsubscribeTopic', (a) => a.input.orgId),
+      ackNotification: ownsNotification,
+    },
+    // Authorized when it starts: users only, each hears only their own.
+    Subscription: { notifications: allow },
+    User: { notifications: isSelfForNotifications },
+    Notification: { '*': allow },
+    TopicSubscription: { '*': allow },
+    NotifyPayload: { '*': allow },
+    UnsubscribeTopicPayload: { '*': allow },
+  },
+  nodes: {
+    Notification: (ctx, n: { userId: string }) => ctx.viewer.kind === 'user' && ctx.viewer.userId === n.userId,
+  },
+};

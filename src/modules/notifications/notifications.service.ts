@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import type { Context } from '../../context.ts';
+import { db, type Prisma } from '../../db.ts';
+import type { Notification } from '../../generated/sqlite/client.ts';
+import { badInput, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
+import { LiveQueue } from '../../live.ts';
+import { jsonWithin } from '../rooms/messages.service.ts';
+import type { NotificationJson } from './notifications.topics.ts';
+
+const topic = z
+  .string()
+  .trim()
+  .regex(/^[\w.:/-]{1,100}$/, 'must be 1-100 letters, digits, and . : / _ -');
+
+export interface NotifyTargets {
+  userIds?: string[];
+  roomId?: string | null;
+  topicSubscribers?: boolean | null;
+}
+
+export const toJson = (n: Notification): NotificationJson => ({
+  id: n.id,
+  orgId: n.orgId,
+  userId: n.userId,
+  topic: n.topic,
+  payload: n.payload,
+  createdAt: n.createdAt.toISOString(),
+  ackedAt: n.ackedAt?.toISOString() ?? null,
+});
+
+export const fromJson = (n: NotificationJson): Notification => ({
+  ...n,
+  payload: n.payload as Notification['payload'],
+  createdAt: new Date(n.createdAt),
+  ackedAt: n.ackedAt ? new Date(n.ackedAt) : null,
+});
+
+/**
+ * Stores one notification per recipient (the union of the targets, members of the org only), then
+ * announces each. Stored first, so a recipient who is not connected gets it when they subscribe.
+ */
+export async function notify(ctx: Context, orgId: string, input: { topic: string; payload: unknown; targets: NotifyTargets }) {
+  const data = parseInput(z.object({ topic, payload: jsonWithin(ctx.app.config.rooms.maxMetaBytes) }), input);
+  const { userIds = [], roomId, topicSubscribers } = input.targets;
+  if (!userIds.length && !roomId && !topicSubscribers) throw badInput('targets: name userIds, a roomId or topicSubscribers', 'targets');
+  const recipients = new Set<string>();
+  if (userIds.length) {
+    const found = await db.membership.findMany({ where: { orgId, userId: { in: userIds } }, select: { userId: true } });
+    if (found.length !== new Set(userIds).size) throw badInput('targets.userIds: everyone must be a member of the org', 'targets.userIds');
+    found.forEach((m) => recipients.add(m.userId));
+  }
+  if (roomId) {
+    const room = await db.room.findFirst({ where: { id: roomId, orgId }, select: { members: { select: { userId: true } } } });
+    if (!room) throw badInput('targets.roomId: no such room in this org', 'targets.roomId');
+    room.members.forEach((m) => recipients.add(m.userId));
+  }
+  if (topicSubscribers) {
+    const subs = await db.topicSubscription.findMany({ where: { orgId, topic: data.topic }, select: { userId: true } });
+    subs.forEach((s) => recipients.add(s.userId));
+  }
+  const payload = (data.payload ?? null) as Prisma.InputJsonValue;
+  const rows = recipients.size
+    ? await db.notification.createManyAndReturn({ data: [...recipients].map((userId) => ({ orgId, userId, topic: data.topic, payload })) })
+    : [];
+  for (const n of rows) ctx.app.pubsub.publish('notification:created', n.userId, toJson(n));
+  return { topic: data.topic, recipientCount: rows.length };
+}
+
+export async function subscribeTopic(userId: string, orgId: string, rawTopic: string) {
+  const t = parseInput(z.object({ topic }), { topic: rawTopic }).topic;
+  const where = { orgId_topic_userId: { orgId, topic: t, userId } };
+  try {
+    return await db.topicSubscription.upsert({ where, create: { orgId, topic: t, userId }, update: {} });
+  } catch (err) {
+    if (isUniqueViolation(err)) return db.topicSubscription.findUniqueOrThrow({ where });
+    throw err;
+  }
+}
+
+export async function unsubscribeTopic(userId: string, orgId: string, rawTopic: string) {
+  const t = parseInput(z.object({ topic }), { topic: rawTopic }).topic;
+  return (await db.topicSubscription.deleteMany({ where: { orgId, topic: t, userId } })).count > 0;
+}
+
+/** Idempotent: acknowledging twice keeps the first time. */
+export async function ackNotification(userId: string, id: string) {
+  const n = await db.notification.findUnique({ where: { id } });
+  if (!n || n.userId !== userId) throw notFound('Notification');
+  if (n.ackedAt) return n;
+  return db.notification.update({ where: { id }, data: { ackedAt: new Date() } });
+}
+
+/**
+ * The viewer's notifications: every unacknowledged one stored so far (oldest first), then live ones,
+ * each once. Listens before reading, so one created meanwhile is not missed.
+ */
+export async function* notificationStream(ctx: Context, userId: string, orgId?: string) {
+  const queue = new LiveQueue<NotificationJson>();
+  queue.attach(ctx.app.pubsub.subscribe('notification:created', userId), (n) => queue.push(n));
+  try {
+    const seen = new Set<string>();
+    const stored = await db.notification.findMany({ where: { userId, ackedAt: null, ...(orgId ? { orgId } : {}) }, orderBy: { createdAt: 'asc' } });
+    for (const n of stored) {
+      seen.add(n.id);
+      yield toJson(n);
+    }
+    for (let n = await queue.shift(); n; n = await queue.shift()) {
+      if (seen.has(n.id) || (orgId && n.orgId !== orgId)) continue;
+      yield n;
+    }
+  } finally {
+    await queue.close();
+  }
+}

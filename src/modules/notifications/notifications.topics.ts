@@ -1,0 +1,14 @@
+/** A Notification as it crosses the pub/sub (JSON-safe). */
+export interface NotificationJson {
+  id: string;
+  orgId: string;
+  userId: string;
+  topic: string;
+  payload: unknown;
+  createdAt: string;
+  ackedAt: string | null;
+}
+
+export type NotificationTopics = {
+  'notification:created': [userId: string, payload: NotificationJson];
+};

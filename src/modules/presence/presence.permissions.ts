@@ -1,0 +1,18 @@
+import type { DomainPermissions } from '../../auth/permissions.ts';
+import { allow, idOf, isUser, ruleOf } from '../../auth/rules.ts';
+import { checkRoom } from '../rooms/rooms.access.ts';
+
+export const presencePermissions: DomainPermissions = {
+  rules: {
+    Mutation: {
+      setPresence: isUser,
+      setTyping: ruleOf('canTypeInRoom', (ctx, args) => checkRoom(ctx, idOf(args.input.roomId, 'Room', 'roomId'))),
+    },
+    // Authorized when it starts (org members, or API keys of the org with READ).
+    Subscription: { presence: allow },
+    PresenceChange: { '*': allow },
+    SetPresencePayload: { '*': allow },
+    SetTypingPayload: { '*': allow },
+  },
+  nodes: {},
+};

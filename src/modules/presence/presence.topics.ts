@@ -1,0 +1,6 @@
+export type PresenceStatus = 'ONLINE' | 'AWAY' | 'OFFLINE';
+
+/** Presence changes, announced to every org the user belongs to. */
+export type PresenceTopics = {
+  'presence:changed': [orgId: string, payload: { userId: string; status: PresenceStatus; lastSeenAt: string | null }];
+};

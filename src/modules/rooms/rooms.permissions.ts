@@ -1,0 +1,67 @@
+import type { DomainPermissions } from '../../auth/permissions.ts';
+import { allow, idOf, isUser, orgRule, passes, ruleOf } from '../../auth/rules.ts';
+import { forbidden, notFound } from '../../errors.ts';
+import { checkRoom, roomOfMessage } from './rooms.access.ts';
+
+const roomRule = (name: string, pick: (args: any) => unknown, opts: { admin?: boolean } = {}) =>
+  ruleOf(name, (ctx, args) => checkRoom(ctx, idOf(pick(args), 'Room', 'roomId'), opts));
+
+const canTouchMessage = ruleOf('canTouchRoomMessage', async (ctx, args) => {
+  const roomId = await roomOfMessage(ctx, idOf(args.input.messageId, 'RoomMessage', 'messageId'));
+  return roomId ? checkRoom(ctx, roomId) : notFound('Message');
+});
+
+const isSelfForRooms = ruleOf(
+  'isSelfForRooms',
+  (ctx, _args, user: { id: string }) => (ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id) || forbidden(),
+  'strict',
+);
+
+const inputRoom = (a: any) => a.input.roomId;
+
+/**
+ * Only members see a room or anything in it. API keys are not members, so they neither read nor write
+ * rooms (bots that chat should act as a user).
+ */
+export const roomsPermissions: DomainPermissions = {
+  rules: {
+    Query: { room: roomRule('canReadRoom', (a) => a.id) },
+    Mutation: {
+      createRoom: orgRule('canCreateRoom', (a) => a.input.orgId),
+      openDirectRoom: orgRule('canOpenDirectRoom', (a) => a.input.orgId),
+      joinRoom: isUser,
+      addRoomMembers: roomRule('canAddRoomMembers', inputRoom),
+      removeRoomMember: roomRule('canRemoveRoomMember', inputRoom),
+      leaveRoom: roomRule('canLeaveRoom', inputRoom),
+      updateRoom: roomRule('canUpdateRoom', inputRoom, { admin: true }),
+      markRead: roomRule('canMarkRead', inputRoom),
+      sendMessage: roomRule('canSendMessage', inputRoom),
+      editMessage: canTouchMessage,
+      deleteMessage: canTouchMessage,
+      addReaction: canTouchMessage,
+      removeReaction: canTouchMessage,
+    },
+    // The stream authorizes itself when it starts (shield cannot stop a subscription).
+    Subscription: { roomEvents: allow },
+    User: { rooms: isSelfForRooms },
+    Room: { '*': allow },
+    RoomMember: { '*': allow },
+    RoomMessage: { '*': allow },
+    RoomMessageEdit: { '*': allow },
+    ReactionSummary: { '*': allow },
+    LeaveRoomPayload: { '*': allow },
+    RoomMessageAdded: { '*': allow },
+    RoomMessageEdited: { '*': allow },
+    RoomMessageDeleted: { '*': allow },
+    ReactionChanged: { '*': allow },
+    ReadReceipt: { '*': allow },
+    Typing: { '*': allow },
+    MemberJoined: { '*': allow },
+    MemberLeft: { '*': allow },
+  },
+  nodes: {
+    Room: (ctx, room: { id: string }) => passes(checkRoom(ctx, room.id)),
+    RoomMember: (ctx, m: { roomId: string }) => passes(checkRoom(ctx, m.roomId)),
+    RoomMessage: (ctx, m: { roomId: string }) => passes(checkRoom(ctx, m.roomId)),
+  },
+};

@@ -1,0 +1,301 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { graphql } from './gql/index.ts';
+import { subscribe } from './helpers/client.ts';
+import { addMember, createApiKey, orgWithMembers, registerUser, type TestUser } from './helpers/fixtures.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+const CreateRoom = graphql(`
+  mutation RoomsCreate($input: CreateRoomInput!) { createRoom(input: $input) { id type name viewerRole lastSeq } }
+`);
+const OpenDm = graphql(`
+  mutation RoomsOpenDm($input: OpenDirectRoomInput!) { openDirectRoom(input: $input) { id type } }
+`);
+const Send = graphql(`
+  mutation RoomsSend($input: SendMessageInput!) { sendMessage(input: $input) { id seq content meta clientMsgId sender { id } } }
+`);
+const RoomQuery = graphql(`
+  query RoomsRoom($id: ID!, $after: Int, $before: Int, $limit: Int) {
+    room(id: $id) {
+      id name lastSeq unreadCount
+      lastMessage { seq content }
+      members { edges { node { role lastReadSeq user { id } } } }
+      messages(afterSeq: $after, beforeSeq: $before, limit: $limit) { seq content deleted editedAt edits { content } reactions { emoji count reactedByViewer } }
+    }
+  }
+`);
+const MyRooms = graphql(`
+  query RoomsMine { me { rooms(first: 10) { edges { node { id name unreadCount lastMessage { seq } } } } } }
+`);
+const NodeQuery = graphql(`
+  query RoomsNode($id: ID!) { node(id: $id) { id } }
+`);
+const MarkRead = graphql(`
+  mutation RoomsMarkRead($input: MarkReadInput!) { markRead(input: $input) { lastReadSeq } }
+`);
+const Edit = graphql(`
+  mutation RoomsEdit($input: EditMessageInput!) { editMessage(input: $input) { seq content editedAt edits { content } } }
+`);
+const Delete = graphql(`
+  mutation RoomsDelete($input: MessageIdInput!) { deleteMessage(input: $input) { seq content deleted } }
+`);
+const React = graphql(`
+  mutation RoomsReact($input: ReactionInput!) { addReaction(input: $input) { reactions { emoji count reactedByViewer } } }
+`);
+const Unreact = graphql(`
+  mutation RoomsUnreact($input: ReactionInput!) { removeReaction(input: $input) { reactions { emoji count } } }
+`);
+const AddMembers = graphql(`
+  mutation RoomsAddMembers($input: AddRoomMembersInput!) { addRoomMembers(input: $input) { id } }
+`);
+const RemoveMember = graphql(`
+  mutation RoomsRemoveMember($input: RemoveRoomMemberInput!) { removeRoomMember(input: $input) { id } }
+`);
+const Leave = graphql(`
+  mutation RoomsLeave($input: RoomIdInput!) { leaveRoom(input: $input) { roomId } }
+`);
+const Join = graphql(`
+  mutation RoomsJoin($input: RoomIdInput!) { joinRoom(input: $input) { id } }
+`);
+const Update = graphql(`
+  mutation RoomsUpdate($input: UpdateRoomInput!) { updateRoom(input: $input) { name topic } }
+`);
+const Events = graphql(`
+  subscription RoomsEvents($roomId: ID!, $afterSeq: Int) {
+    roomEvents(roomId: $roomId, afterSeq: $afterSeq) {
+      __typename
+      ... on RoomMessageAdded { seq message { content } }
+      ... on RoomMessageEdited { seq message { content } }
+      ... on RoomMessageDeleted { seq message { content deleted } }
+      ... on ReactionChanged { emoji count added userId }
+      ... on ReadReceipt { seq userId }
+      ... on MemberJoined { userId role }
+      ... on MemberLeft { userId }
+    }
+  }
+`);
+
+let server: TestServer;
+let owner: TestUser;
+let alice: TestUser;
+let bob: TestUser;
+let orgId: string;
+
+beforeAll(async () => {
+  server = await startServer();
+  const o = await orgWithMembers(server, 2);
+  owner = o.owner;
+  [alice, bob] = o.members;
+  orgId = o.org.id;
+});
+
+const groupWith = async (creator: TestUser, members: TestUser[], type: 'GROUP' | 'CHANNEL' = 'GROUP') =>
+  (await server.ok(CreateRoom, { input: { orgId, type, name: 'Room', memberIds: members.map((m) => m.id) } }, { token: creator.token })).createRoom;
+const send = async (user: TestUser, roomId: string, content: string, clientMsgId?: string) =>
+  (await server.ok(Send, { input: { roomId, content, clientMsgId } }, { token: user.token })).sendMessage;
+
+describe('rooms and messages', () => {
+  it('gives 50 concurrent senders the seqs 1..50 exactly', async () => {
+    const room = await groupWith(owner, [alice, bob]);
+    const senders = [owner, alice, bob];
+    const sent = await Promise.all(Array.from({ length: 50 }, (_, i) => send(senders[i % 3], room.id, `m${i}`)));
+    expect(sent.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    const { room: r } = await server.ok(RoomQuery, { id: room.id, after: 0, limit: 1000 }, { token: alice.token });
+    expect(r!.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(r!.lastSeq).toBe(50);
+  });
+
+  it('returns the original message when a sender retries with the same clientMsgId', async () => {
+    const room = await groupWith(owner, [alice]);
+    const [a, b] = await Promise.all([send(alice, room.id, 'hello', 'c-1'), send(alice, room.id, 'hello again', 'c-1')]);
+    expect(a.id).toBe(b.id);
+    const c = await send(alice, room.id, 'hello', 'c-1');
+    expect(c).toEqual(a);
+    const other = await send(owner, room.id, 'mine', 'c-1');
+    expect(other.seq).toBe(2);
+    const { room: r } = await server.ok(RoomQuery, { id: room.id }, { token: alice.token });
+    expect(r!.messages.map((m) => m.seq)).toEqual([1, 2]);
+  });
+
+  it('opens one DM between two people, however many times and from either side at once', async () => {
+    const calls = Array.from({ length: 8 }, (_, i) =>
+      server.ok(OpenDm, { input: { orgId, userId: i % 2 ? alice.id : bob.id } }, { token: i % 2 ? bob.token : alice.token }),
+    );
+    const ids = new Set((await Promise.all(calls)).map((r) => r.openDirectRoom.id));
+    expect(ids.size).toBe(1);
+    expect(await server.errorCode(OpenDm, { input: { orgId, userId: alice.id } }, { token: alice.token })).toBe('BAD_USER_INPUT');
+    const dm = [...ids][0];
+    expect(await server.errorCode(AddMembers, { input: { roomId: dm, userIds: [owner.id] } }, { token: alice.token })).toBe('FORBIDDEN');
+  });
+
+  it('validates content, meta and limits, and writes nothing on bad input', async () => {
+    const room = await groupWith(owner, []);
+    expect(await server.errorCode(Send, { input: { roomId: room.id, content: '   ' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Send, { input: { roomId: room.id, content: 'x'.repeat(4001) } }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    const big = { blob: 'y'.repeat(9000) };
+    expect(await server.errorCode(Send, { input: { roomId: room.id, content: 'ok', meta: big } }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    const m = (await server.ok(Send, { input: { roomId: room.id, content: 'ok', meta: { a: 1 } } }, { token: owner.token })).sendMessage;
+    expect(m).toMatchObject({ seq: 1, meta: { a: 1 } });
+    const { room: r } = await server.ok(RoomQuery, { id: room.id, limit: 100000 }, { token: owner.token });
+    expect(r!.messages).toHaveLength(1);
+    expect(await server.errorCode(RoomQuery, { id: room.id, limit: 0 }, { token: owner.token })).toBe('BAD_USER_INPUT');
+  });
+
+  it('pages by seq in both directions', async () => {
+    const room = await groupWith(owner, []);
+    for (let i = 0; i < 7; i++) await send(owner, room.id, `p${i}`);
+    const page = async (v: { after?: number; before?: number; limit?: number }) =>
+      (await server.ok(RoomQuery, { id: room.id, ...v }, { token: owner.token })).room!.messages.map((m) => m.seq);
+    expect(await page({ after: 2, limit: 3 })).toEqual([3, 4, 5]);
+    expect(await page({ before: 5, limit: 2 })).toEqual([3, 4]);
+    expect(await page({ limit: 2 })).toEqual([6, 7]);
+  });
+
+  it('counts unread messages and moves read markers forward only', async () => {
+    const room = await groupWith(owner, [alice]);
+    for (let i = 0; i < 3; i++) await send(owner, room.id, `u${i}`);
+    const unread = async (u: TestUser) => (await server.ok(RoomQuery, { id: room.id }, { token: u.token })).room!.unreadCount;
+    expect(await unread(alice)).toBe(3);
+    expect(await unread(owner)).toBe(0);
+    await server.ok(MarkRead, { input: { roomId: room.id, seq: 2 } }, { token: alice.token });
+    expect(await unread(alice)).toBe(1);
+    expect((await server.ok(MarkRead, { input: { roomId: room.id, seq: 1 } }, { token: alice.token })).markRead.lastReadSeq).toBe(2);
+    expect(await server.errorCode(MarkRead, { input: { roomId: room.id, seq: 9 } }, { token: alice.token })).toBe('BAD_USER_INPUT');
+    const { me } = await server.ok(MyRooms, {}, { token: alice.token });
+    const mine = me!.rooms.edges.find((e) => e.node.id === room.id)!.node;
+    expect(mine).toMatchObject({ unreadCount: 1, lastMessage: { seq: 3 } });
+    expect(me!.rooms.edges[0].node.id).toBe(room.id);
+  });
+
+  it('edits keep history, deletes keep the seq, reactions are counted per emoji', async () => {
+    const room = await groupWith(owner, [alice]);
+    const m = await send(alice, room.id, 'first');
+    const { editMessage } = await server.ok(Edit, { input: { messageId: m.id, content: 'second' } }, { token: alice.token });
+    expect(editMessage).toMatchObject({ content: 'second', edits: [{ content: 'first' }] });
+    expect(await server.errorCode(Edit, { input: { messageId: m.id, content: 'hijack' } }, { token: owner.token })).toBe('FORBIDDEN');
+    await server.ok(React, { input: { messageId: m.id, emoji: '👍' } }, { token: alice.token });
+    const { addReaction } = await server.ok(React, { input: { messageId: m.id, emoji: '👍' } }, { token: owner.token });
+    expect(addReaction.reactions).toEqual([{ emoji: '👍', count: 2, reactedByViewer: true }]);
+    await server.ok(React, { input: { messageId: m.id, emoji: '👍' } }, { token: owner.token });
+    expect((await server.ok(Unreact, { input: { messageId: m.id, emoji: '👍' } }, { token: owner.token })).removeReaction.reactions).toEqual([
+      { emoji: '👍', count: 1 },
+    ]);
+    // The room ADMIN (its creator) may delete others' messages.
+    expect((await server.ok(Delete, { input: { messageId: m.id } }, { token: owner.token })).deleteMessage).toEqual({ seq: 1, content: null, deleted: true });
+    expect(await server.errorCode(Edit, { input: { messageId: m.id, content: 'again' } }, { token: alice.token })).toBe('GONE');
+    const next = await send(alice, room.id, 'after');
+    expect(next.seq).toBe(2);
+    const { room: r } = await server.ok(RoomQuery, { id: room.id }, { token: alice.token });
+    expect(r!.messages.map((x) => [x.seq, x.content, x.edits.length])).toEqual([[1, null, 0], [2, 'after', 0]]);
+  });
+
+  it('lets org members join CHANNELs but not GROUPs, and only ADMINs rename', async () => {
+    const channel = await groupWith(owner, [], 'CHANNEL');
+    const group = await groupWith(owner, []);
+    await server.ok(Join, { input: { roomId: channel.id } }, { token: bob.token });
+    expect(await server.errorCode(Join, { input: { roomId: group.id } }, { token: bob.token })).toBe('NOT_FOUND');
+    expect(await server.errorCode(Update, { input: { roomId: channel.id, name: 'x' } }, { token: bob.token })).toBe('FORBIDDEN');
+    expect((await server.ok(Update, { input: { roomId: channel.id, name: 'News', topic: 'all' } }, { token: owner.token })).updateRoom).toEqual({ name: 'News', topic: 'all' });
+  });
+});
+
+describe('who may see a room', () => {
+  it('refuses non-members by query, node, mutation and subscription', async () => {
+    const room = await groupWith(owner, [alice]);
+    const m = await send(alice, room.id, 'secret');
+    const outsider = await registerUser(server);
+    const key = await createApiKey(server, owner, orgId, ['READ', 'WRITE']);
+    for (const auth of [{ token: bob.token }, { token: outsider.token }]) {
+      expect(await server.errorCode(RoomQuery, { id: room.id }, auth)).toBe('NOT_FOUND');
+      expect((await server.ok(NodeQuery, { id: room.id }, auth)).node).toBeNull();
+      expect((await server.ok(NodeQuery, { id: m.id }, auth)).node).toBeNull();
+      expect(await server.errorCode(Send, { input: { roomId: room.id, content: 'hi' } }, auth)).toBe('NOT_FOUND');
+      expect(await server.errorCode(Edit, { input: { messageId: m.id, content: 'hi' } }, auth)).toBe('NOT_FOUND');
+      expect(await server.errorCode(React, { input: { messageId: m.id, emoji: 'x' } }, auth)).toBe('NOT_FOUND');
+      expect(await server.errorCode(MarkRead, { input: { roomId: room.id, seq: 1 } }, auth)).toBe('NOT_FOUND');
+      const sub = subscribe(server.ws(auth), Events, { roomId: room.id });
+      await sub.ended;
+      expect(sub.received.map((r) => r.errors?.[0]?.extensions?.code)).toEqual(['NOT_FOUND']);
+    }
+    expect(await server.errorCode(RoomQuery, { id: room.id }, { apiKey: key.key })).toBe('FORBIDDEN');
+    expect(await server.errorCode(Send, { input: { roomId: room.id, content: 'hi' } }, { apiKey: key.key })).toBe('FORBIDDEN');
+    expect(await server.errorCode(RoomQuery, { id: room.id }, {})).toBe('UNAUTHENTICATED');
+    expect(await server.errorCode(CreateRoom, { input: { orgId, type: 'GROUP', name: 'x', memberIds: [] } }, { token: outsider.token })).toBe('NOT_FOUND');
+    expect(await server.errorCode(CreateRoom, { input: { orgId, type: 'GROUP', name: 'x', memberIds: [outsider.id] } }, { token: owner.token })).toBe(
+      'BAD_USER_INPUT',
+    );
+  });
+});
+
+describe('roomEvents', () => {
+  it('replays after afterSeq, then streams live, with every seq exactly once while messages keep coming', async () => {
+    const room = await groupWith(owner, [alice, bob]);
+    for (let i = 0; i < 5; i++) await send(owner, room.id, `pre${i}`);
+    const total = 40;
+    const sending = (async () => {
+      for (let i = 5; i < total; i++) await send([owner, bob][i % 2], room.id, `m${i}`);
+    })();
+    const subs = [0, 2, 5].map((after) => ({ after, sub: subscribe(server.ws({ token: alice.token }), Events, { roomId: room.id, afterSeq: after }) }));
+    await sending;
+    for (const { after, sub } of subs) {
+      const seqs: number[] = [];
+      while (seqs.length < total - after) {
+        const e = await sub.next();
+        const ev = e.data!.roomEvents;
+        if (ev.__typename === 'RoomMessageAdded') seqs.push(ev.seq);
+      }
+      expect(seqs).toEqual(Array.from({ length: total - after }, (_, i) => after + i + 1));
+      await sub.expectSilence(200);
+      sub.close();
+    }
+  });
+
+  it('streams edits, deletes, reactions, receipts and membership, and ends for a removed member', async () => {
+    const room = await groupWith(owner, [alice]);
+    const sub = subscribe(server.ws({ token: alice.token }), Events, { roomId: room.id });
+    const watcher = subscribe(server.ws({ token: owner.token }), Events, { roomId: room.id });
+    await new Promise((r) => setTimeout(r, 150));
+    const m = await send(owner, room.id, 'hi');
+    await server.ok(Edit, { input: { messageId: m.id, content: 'hey' } }, { token: owner.token });
+    await server.ok(React, { input: { messageId: m.id, emoji: '🎉' } }, { token: owner.token });
+    await server.ok(MarkRead, { input: { roomId: room.id, seq: 1 } }, { token: alice.token });
+    await server.ok(Delete, { input: { messageId: m.id } }, { token: owner.token });
+    await server.ok(AddMembers, { input: { roomId: room.id, userIds: [bob.id] } }, { token: alice.token });
+    const kinds: unknown[] = [];
+    for (let i = 0; i < 6; i++) kinds.push((await sub.next()).data!.roomEvents);
+    expect(kinds).toEqual([
+      { __typename: 'RoomMessageAdded', seq: 1, message: { content: 'hi' } },
+      { __typename: 'RoomMessageEdited', seq: 1, message: { content: 'hey' } },
+      { __typename: 'ReactionChanged', emoji: '🎉', count: 1, added: true, userId: owner.id },
+      { __typename: 'ReadReceipt', seq: 1, userId: alice.id },
+      { __typename: 'RoomMessageDeleted', seq: 1, message: { content: null, deleted: true } },
+      { __typename: 'MemberJoined', userId: bob.id, role: 'MEMBER' },
+    ]);
+    expect(await server.errorCode(RemoveMember, { input: { roomId: room.id, userId: owner.id } }, { token: alice.token })).toBe('FORBIDDEN');
+    await server.ok(RemoveMember, { input: { roomId: room.id, userId: alice.id } }, { token: owner.token });
+    expect((await sub.next()).data!.roomEvents).toEqual({ __typename: 'MemberLeft', userId: alice.id });
+    await sub.ended;
+    await send(owner, room.id, 'after removal');
+    expect(sub.received).toHaveLength(7);
+    expect(await server.errorCode(RoomQuery, { id: room.id }, { token: alice.token })).toBe('NOT_FOUND');
+    // The owner still hears everything, including bob leaving on his own.
+    await server.ok(Leave, { input: { roomId: room.id } }, { token: bob.token });
+    const rest: string[] = [];
+    for (let i = 0; i < 9; i++) rest.push((await watcher.next()).data!.roomEvents.__typename);
+    expect(rest.slice(-3)).toEqual(['MemberLeft', 'RoomMessageAdded', 'MemberLeft']);
+  });
+
+  it('ends the stream of someone removed from the org', async () => {
+    const carol = await registerUser(server);
+    await addMember(server, orgId, owner, carol);
+    const room = await groupWith(owner, [carol]);
+    const sub = subscribe(server.ws({ token: carol.token }), Events, { roomId: room.id });
+    await new Promise((r) => setTimeout(r, 150));
+    await server.ok(
+      graphql(`mutation RoomsOrgRemove($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }`),
+      { input: { orgId, userId: carol.id } },
+      { token: owner.token },
+    );
+    await sub.ended;
+    expect(await server.errorCode(RoomQuery, { id: room.id }, { token: carol.token })).toBe('NOT_FOUND');
+  });
+});
