@@ -2,6 +2,7 @@ import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { setMaxListeners } from 'node:events';
+import type { InvoiceTopics } from './modules/invoices/invoices.topics.ts';
 import type { ChatTopics } from './modules/chat/chat.topics.ts';
 import type { OrgTopics } from './modules/orgs/orgs.topics.ts';
 import type { RoomTopics } from './modules/rooms/rooms.topics.ts';
@@ -14,7 +15,7 @@ import type { NotificationTopics } from './modules/notifications/notifications.t
  * (with Redis they cross processes): ids, strings, numbers, ISO dates, never Prisma objects with Dates
  * that a subscriber treats as Date.
  */
-export type Topics = OrgTopics & ChatTopics & RoomTopics & PresenceTopics & NotificationTopics;
+export type Topics = OrgTopics & ChatTopics & RoomTopics & PresenceTopics & NotificationTopics & InvoiceTopics;
 
 export type AppPubSub = PubSub<Topics>;
 
