@@ -18,7 +18,8 @@ import { createLogger, type Logger } from './logger.ts';
 import { appModules, type Route, type SocketInfo } from './modules/index.ts';
 import { createAppPubSub, type PubSubHandle } from './pubsub.ts';
 import { createRateLimiter } from './ratelimit.ts';
-import { schema } from './schema/index.ts';
+import { hideFields } from './schema/hide.ts';
+import { schema as fullSchema } from './schema/index.ts';
 
 export interface App {
   readonly services: AppServices;
@@ -90,6 +91,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
   const state = { draining: false, started: false, startedAt: Date.now() };
   const routes = [...healthRoutes(state), ...appModules.flatMap((m) => m.routes ?? [])];
   const { limits } = config;
+  const schema = hideFields(fullSchema, appModules.flatMap((m) => m.hiddenFields?.(config) ?? []));
 
   const yoga = createYoga<Record<string, unknown>, Context>({
     schema,

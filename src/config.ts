@@ -16,6 +16,12 @@ const csv = z.preprocess(
   z.array(z.string()),
 );
 
+/** `input_per_1k_usd` camel-cases to `inputPer_1kUsd` (no letter after the `_`); both spellings are accepted. */
+const modelPrice = z.preprocess(
+  (v) => (v && typeof v === 'object' ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k.replace(/_(\d)/g, '$1'), x])) : v),
+  z.object({ inputPer1kUsd: z.coerce.number().min(0), outputPer1kUsd: z.coerce.number().min(0) }),
+);
+
 const configSchema = z.object({
   env: z.enum(['development', 'production', 'test']).default('development'),
   server: z
@@ -65,6 +71,74 @@ const configSchema = z.object({
       maxCost: positiveInt.default(100_000),
       /** Largest page any connection returns. */
       maxPageSize: positiveInt.default(100),
+    })
+    .prefault({}),
+  lightning: z
+    .object({
+      /** `dev`: offline, invoices settled by the settleDevInvoice mutation. `lnbits`: a real LNbits wallet over HTTP. */
+      backend: z.enum(['dev', 'lnbits']).default('dev'),
+      lnbitsUrl: z.string().url().optional(),
+      /** The wallet's invoice/read key (never the admin key: Confab only receives). */
+      lnbitsApiKey: z.string().optional(),
+      /** Shared secret LNbits sends back on the payment webhook (`?secret=` or `X-Webhook-Secret`). */
+      webhookSecret: z.string().optional(),
+      /** Public base URL of this server, for the webhook LNbits calls; without it, payments are found by polling. */
+      publicUrl: z.string().url().optional(),
+      /** Seconds an invoice stays payable. */
+      invoiceTtl: positiveInt.default(3600),
+      /** Milliseconds between polls of pending invoices (and expiry sweeps). */
+      pollInterval: positiveInt.default(5000),
+      /** Milliseconds before an LNbits call is given up. */
+      requestTimeout: positiveInt.default(10_000),
+    })
+    .prefault({})
+    .refine((l) => l.backend !== 'lnbits' || (l.lnbitsUrl && l.lnbitsApiKey), {
+      message: 'the lnbits backend needs lnbits_url and lnbits_api_key',
+    }),
+  paidSessions: z
+    .object({
+      minSats: positiveInt.default(100),
+      maxSats: positiveInt.default(10_000),
+      /** Seconds a paid session lives after payment, extended on each activity. */
+      ttl: positiveInt.default(24 * 3600),
+      /** Below this balance a session is PAUSED and requests get PAYMENT_REQUIRED. */
+      minimumBalance: z.coerce.number().int().min(0).default(50),
+      /** Sats held from the balance while a request runs (the most a request may cost beyond its hold is what is left). */
+      requestHoldSats: positiveInt.default(50),
+    })
+    .prefault({}),
+  pricing: z
+    .object({
+      btcUsd: z.coerce.number().positive().default(100_000),
+      /** Optional JSON endpoint for the BTC/USD rate; `priceSourceField` is the dotted path of the number. */
+      priceSourceUrl: z.string().url().optional(),
+      priceSourceField: z.string().default('btc_usd'),
+      /** Seconds a fetched rate is reused. */
+      priceCacheTtl: positiveInt.default(300),
+      /** Multiplier on the token cost (infrastructure and margin); 1 charges exactly the model price. */
+      markup: z.coerce.number().positive().default(1),
+      /** Price per 1,000 tokens in USD for each model; a model without an entry uses `default`. */
+      models: z.record(z.string(), modelPrice).default({}),
+      default: modelPrice.default({ inputPer1kUsd: 0.01, outputPer1kUsd: 0.03 }),
+    })
+    .prefault({}),
+  screening: z
+    .object({
+      /** Ask a cheap model whether to take each paid request before doing the work. */
+      enabled: z.coerce.boolean().default(false),
+      model: z.string().default('echo'),
+      /** Words that make the screening refuse a request (the echo provider screens with these alone). */
+      blockedWords: csv.default([]),
+    })
+    .prefault({}),
+  freePool: z
+    .object({
+      /** Sats the pool starts with; 0 disables it. */
+      sats: z.coerce.number().int().min(0).default(0),
+      /** Most the pool absorbs for one request. */
+      maxPerRequest: z.coerce.number().int().min(0).default(100),
+      /** Users (ids or emails) whose sessions the pool serves. */
+      trustedUsers: csv.default([]),
     })
     .prefault({}),
   rooms: z
@@ -172,6 +246,12 @@ const ENV_MAP: Record<string, string> = {
   CONFAB_HISTORY_BUDGET: 'sessions.historyBudget',
   CONFAB_MAX_DEPTH: 'limits.maxDepth',
   CONFAB_MAX_COST: 'limits.maxCost',
+  LIGHTNING_BACKEND: 'lightning.backend',
+  LNBITS_URL: 'lightning.lnbitsUrl',
+  LNBITS_API_KEY: 'lightning.lnbitsApiKey',
+  LIGHTNING_WEBHOOK_SECRET: 'lightning.webhookSecret',
+  CONFAB_PUBLIC_URL: 'lightning.publicUrl',
+  CONFAB_BTC_USD: 'pricing.btcUsd',
 };
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());

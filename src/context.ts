@@ -74,6 +74,8 @@ export function viewerLogFields(viewer: Viewer): Record<string, string> {
       return { userId: viewer.userId };
     case 'apiKey':
       return { apiKeyId: viewer.apiKeyId, orgId: viewer.orgId };
+    case 'session':
+      return { sessionId: viewer.sessionId };
     default:
       return {};
   }

@@ -4,6 +4,8 @@ import type { IRules } from 'graphql-shield';
 import type { Context } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import { apiKeysPermissions } from '../modules/apikeys/apikeys.permissions.ts';
+import { invoicesPermissions } from '../modules/invoices/invoices.permissions.ts';
+import { paidSessionsPermissions } from '../modules/paid-sessions/paid-sessions.permissions.ts';
 import { chatPermissions } from '../modules/chat/chat.permissions.ts';
 import { providerKeysPermissions } from '../modules/providerkeys/providerkeys.permissions.ts';
 import { projectsPermissions } from '../modules/projects/projects.permissions.ts';
@@ -36,6 +38,8 @@ const domains: DomainPermissions[] = [
   providerKeysPermissions,
   usagePermissions,
   searchPermissions,
+  invoicesPermissions,
+  paidSessionsPermissions,
   roomsPermissions,
   presencePermissions,
   notificationsPermissions,
@@ -55,11 +59,13 @@ function mergeRules(): Record<string, Record<string, any>> {
   return tree;
 }
 
-const guards: Record<string, NodeGuard> = Object.assign({}, ...domains.map((d) => d.nodes));
+/** Guards per type. A type two domains share (Session) may have a guard from each: passing either shows it. */
+const guards = new Map<string, NodeGuard[]>();
+for (const { nodes } of domains) for (const [type, guard] of Object.entries(nodes)) guards.set(type, [...(guards.get(type) ?? []), guard]);
 
 export async function canSeeNode(ctx: Context, typename: string, node: unknown): Promise<boolean> {
-  const guard = guards[typename];
-  return guard ? Boolean(await guard(ctx, node)) : false;
+  for (const guard of guards.get(typename) ?? []) if (await guard(ctx, node)) return true;
+  return false;
 }
 
 /**
@@ -69,6 +75,12 @@ export async function canSeeNode(ctx: Context, typename: string, node: unknown):
  */
 export function buildPermissions(schema: GraphQLSchema) {
   const tree = mergeRules();
+  // Root fields hidden under this configuration (see AppModule.hiddenFields) lose their rules too.
+  for (const [typeName, fields] of Object.entries(tree)) {
+    const type = schema.getType(typeName);
+    if (!type || !isObjectType(type)) continue;
+    for (const field of Object.keys(fields)) if (field !== '*' && !type.getFields()[field]) delete fields[field];
+  }
   // node/nodes check each result themselves (canSeeNode), per type.
   tree.Query = { ...tree.Query, node: allow, nodes: allow };
   for (const type of Object.values(schema.getTypeMap())) {

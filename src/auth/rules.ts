@@ -61,16 +61,19 @@ export function idOf(value: unknown, typename: string, field = 'id'): string {
   return String(decoded.id);
 }
 
+/** A person or an API key. A session token does not count: it opens its own session only. */
 export const isAuthenticated = ruleOf(
   'isAuthenticated',
-  (ctx) => ctx.viewer.kind !== 'anonymous' || unauthenticated(),
+  (ctx) => (ctx.viewer.kind !== 'anonymous' && ctx.viewer.kind !== 'session') || unauthenticated(),
   'contextual',
 );
 
 /** Signed in as a person (not an API key): account-level actions. */
 export const isUser = ruleOf(
   'isUser',
-  (ctx) => ctx.viewer.kind === 'user' || (ctx.viewer.kind === 'anonymous' ? unauthenticated() : forbidden('Sign in as a user to do this')),
+  (ctx) =>
+    ctx.viewer.kind === 'user' ||
+    (ctx.viewer.kind === 'anonymous' || ctx.viewer.kind === 'session' ? unauthenticated() : forbidden('Sign in as a user to do this')),
   'contextual',
 );
 
@@ -104,7 +107,8 @@ export interface OrgAccess {
  */
 export async function checkOrg(ctx: Context, orgId: string, access: OrgAccess = {}): Promise<true | GraphQLError> {
   const viewer = ctx.viewer;
-  if (viewer.kind === 'anonymous') return unauthenticated();
+  // A session token opens one prepaid session and no org: to an org it is as good as no credentials.
+  if (viewer.kind === 'anonymous' || viewer.kind === 'session') return unauthenticated();
   if (viewer.kind === 'apiKey') {
     if (viewer.orgId !== orgId) return notFound('Org');
     if (!access.scope) return forbidden('API keys cannot do this');

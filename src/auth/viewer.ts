@@ -2,18 +2,21 @@ import type { AppServices } from '../context.ts';
 import { db } from '../db.ts';
 import { appError } from '../errors.ts';
 import { API_KEY_PREFIX, findActiveApiKey } from '../modules/apikeys/apikeys.service.ts';
+import { SESSION_TOKEN_PREFIX, sessionForToken } from '../modules/paid-sessions/paid-sessions.service.ts';
 import { verifyAccessToken } from './tokens.ts';
 
 /** Who is making a request. An API key acts for its org, within its scopes. */
 export type Viewer =
   | { kind: 'anonymous' }
   | { kind: 'user'; userId: string }
-  | { kind: 'apiKey'; apiKeyId: string; orgId: string; scopes: string[]; createdById: string };
+  | { kind: 'apiKey'; apiKeyId: string; orgId: string; scopes: string[]; createdById: string }
+  /** A prepaid session's token holder: may use that one session, nothing else (no org, no account). */
+  | { kind: 'session'; sessionId: string };
 
 export const ANONYMOUS: Viewer = { kind: 'anonymous' };
 
 export interface Credentials {
-  /** `Bearer <jwt | api key>`; a bare value is accepted too (graphql-ws clients often send one). */
+  /** `Bearer <jwt | api key | session token>`; a bare value is accepted too (graphql-ws clients often send one). */
   authorization?: string;
   apiKey?: string;
 }
@@ -29,6 +32,10 @@ export async function resolveViewer(app: AppServices, creds: Credentials): Promi
     const key = await findActiveApiKey(apiKey);
     if (!key) throw appError('UNAUTHENTICATED', 'Invalid or revoked API key', { reason: 'API_KEY_INVALID' });
     return { kind: 'apiKey', apiKeyId: key.id, orgId: key.orgId, scopes: key.scopes, createdById: key.createdById };
+  }
+  if (bearer?.startsWith(SESSION_TOKEN_PREFIX)) {
+    const session = await sessionForToken(app, bearer);
+    return { kind: 'session', sessionId: session.id };
   }
   if (bearer) {
     const { userId } = await verifyAccessToken(app.config, bearer);

@@ -1,5 +1,7 @@
 import type { AppServices } from '../context.ts';
 import type { Viewer } from '../auth/viewer.ts';
+import type { Config } from '../config.ts';
+import { lightningModule } from './lightning/lightning.module.ts';
 import { presenceModule } from './presence/presence.module.ts';
 import { chatModule } from './chat/chat.module.ts';
 import { openaiModule } from './openai/openai.routes.ts';
@@ -30,9 +32,11 @@ export interface AppModule {
   routes?: Route[];
   start?(app: AppServices): Promise<void> | void;
   stop?(app: AppServices): Promise<void> | void;
+  /** Root fields (`"Mutation.x"`) that must not exist in the schema under this configuration. */
+  hiddenFields?(config: Config): string[];
   onSocketOpen?(viewer: Viewer, app: AppServices, socket: SocketInfo): Promise<void> | void;
   onSocketClose?(viewer: Viewer, app: AppServices, socket: SocketInfo): Promise<void> | void;
 }
 
 /** Every module with hooks, in start order (stopped in reverse). */
-export const appModules: AppModule[] = [chatModule, presenceModule, openaiModule, searchModule];
+export const appModules: AppModule[] = [chatModule, presenceModule, lightningModule, openaiModule, searchModule];

@@ -3,6 +3,8 @@ import './scalars.ts';
 import '../modules/users/users.schema.ts';
 import '../modules/orgs/orgs.schema.ts';
 import '../modules/apikeys/apikeys.schema.ts';
+import '../modules/invoices/invoices.schema.ts';
+import '../modules/paid-sessions/paid-sessions.schema.ts';
 import '../modules/rooms/rooms.schema.ts';
 import '../modules/rooms/messages.schema.ts';
 import '../modules/rooms/events.schema.ts';

@@ -11,7 +11,9 @@ import { threadRule } from '../threads/threads.permissions.ts';
  * A session is read through its thread; a standalone (prepaid) session by its owner. Prepaid
  * sessions authorized by a session token are the prepaid domain's own (issue 5).
  */
-export async function checkSession(ctx: Context, s: { threadId: string | null; ownerId: string | null }, need: 'READ' | 'WRITE'): Promise<true | GraphQLError> {
+export async function checkSession(ctx: Context, s: { id?: string; threadId: string | null; ownerId: string | null }, need: 'READ' | 'WRITE'): Promise<true | GraphQLError> {
+  // A prepaid session's token opens that session (issue 5), never its thread.
+  if (ctx.viewer.kind === 'session') return (need === 'READ' && s.id === ctx.viewer.sessionId) || notFound('Session');
   if (s.threadId) return checkThread(ctx, s.threadId, need, { chat: need === 'WRITE' });
   if (ctx.viewer.kind === 'anonymous') return unauthenticated();
   return (ctx.viewer.kind === 'user' && s.ownerId === ctx.viewer.userId) || notFound('Session');
@@ -27,7 +29,7 @@ export const chatPermissions: DomainPermissions = {
     Query: {
       models: isAuthenticated,
       session: ruleOf('canReadSession', async (ctx, args) => {
-        const s = await db.session.findUnique({ where: { id: idOf(args.id, 'Session') }, select: { threadId: true, ownerId: true } });
+        const s = await db.session.findUnique({ where: { id: idOf(args.id, 'Session') }, select: { id: true, threadId: true, ownerId: true } });
         return s ? checkSession(ctx, s, 'READ') : notFound('Session');
       }),
     },

@@ -19,6 +19,8 @@ export interface TurnInfo {
   provider: ProviderName;
   /** Estimated prompt tokens (history + the new message), before the provider reports real usage. */
   estimatedPromptTokens: number;
+  /** The new message (prepaid screening reads it before the work). */
+  content: string;
 }
 
 /**
@@ -91,6 +93,7 @@ export async function runChatTurn(input: ChatTurnInput): Promise<ChatTurnResult>
     model,
     provider: providerName,
     estimatedPromptTokens: Math.min(session.historyTokens, app.config.sessions.historyBudget) + userTokens,
+    content: input.content,
   };
   for (const hook of input.hooks ?? []) await hook.beforeGenerate?.(turn);
 

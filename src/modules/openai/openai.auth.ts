@@ -33,6 +33,7 @@ export async function restCaller(app: AppServices, request: Request): Promise<Re
     apiKey: request.headers.get('x-api-key') ?? undefined,
   });
   if (viewer.kind === 'anonymous') throw unauthenticated('Missing API key: send it as Authorization: Bearer cfk_… or X-API-Key');
+  if (viewer.kind === 'session') throw unauthenticated('A prepaid session token does not open this API: use an API key');
   if (viewer.kind === 'apiKey') {
     if (!viewer.scopes.includes('CHAT')) throw forbidden('API key lacks the CHAT scope');
     return { viewer, orgId: viewer.orgId, userId: viewer.createdById };

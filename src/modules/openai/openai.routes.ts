@@ -21,7 +21,7 @@ export const openaiModule: AppModule = {
             authorization: request.headers.get('authorization') ?? undefined,
             apiKey: request.headers.get('x-api-key') ?? undefined,
           });
-          if (viewer.kind === 'anonymous') throw unauthenticated('Missing API key: send it as Authorization: Bearer cfk_… or X-API-Key');
+          if (viewer.kind === 'anonymous' || viewer.kind === 'session') throw unauthenticated('Missing API key: send it as Authorization: Bearer cfk_… or X-API-Key');
         } catch (err) {
           return fromError(err);
         }

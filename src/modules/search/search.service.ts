@@ -22,6 +22,7 @@ export function queryTerms(query: string): string[] {
 /** Threads of the org the viewer may read: all of them for the org's API keys. */
 async function readableThreadIds(ctx: Context, orgId: string): Promise<string[]> {
   const v = ctx.viewer;
+  if (v.kind !== 'user' && !(v.kind === 'apiKey' && v.orgId === orgId)) return [];
   const where = v.kind === 'user' ? { AND: [{ orgId }, readableThreadsWhere(v.userId)] } : { orgId };
   return (await db.thread.findMany({ where, select: { id: true } })).map((t) => t.id);
 }

@@ -1,0 +1,43 @@
+import type { DomainPermissions } from '../../auth/permissions.ts';
+import { allow, idOf, passes, ruleOf } from '../../auth/rules.ts';
+import { forbidden, unauthenticated } from '../../errors.ts';
+import { checkThread } from '../threads/threads.access.ts';
+import { canAccessSession, checkSessionAccess } from './paid-sessions.service.ts';
+
+const inputSession = ruleOf('canUsePaidSession', (ctx, args) => checkSessionAccess(ctx, idOf(args.input.sessionId, 'Session', 'sessionId')));
+
+/** Anyone but an API key may open a standalone session; attaching one to a thread takes a signed-in member. */
+const canOpenPaidSession = ruleOf('canOpenPaidSession', async (ctx, args) => {
+  if (ctx.viewer.kind === 'apiKey') return forbidden('Prepaid sessions are opened by people (signed in or anonymous), not API keys');
+  if (args.input.threadId == null) return true;
+  if (ctx.viewer.kind !== 'user') return unauthenticated('Sign in to attach a paid session to a thread');
+  return checkThread(ctx, idOf(args.input.threadId, 'Thread', 'threadId'), 'WRITE', { chat: true });
+});
+
+/** Balances, invoices and requests are for the token holder and the owner, even when the thread's readers see the session. */
+const isSessionHolder = ruleOf('isPaidSessionHolder', (ctx, _args, session) => canAccessSession(ctx, session) || forbidden(), 'strict');
+
+export const paidSessionsPermissions: DomainPermissions = {
+  rules: {
+    Mutation: {
+      openPaidSession: canOpenPaidSession,
+      topUpSession: inputSession,
+      clearSessionHistory: inputSession,
+      sendSessionMessage: inputSession,
+    },
+    Subscription: { sessionEvents: allow },
+    // Session's other fields are the chat domain's ('*': allow); these are the holder's business only.
+    Session: { invoices: isSessionHolder, pendingTopUp: isSessionHolder, requests: isSessionHolder },
+    SessionRequest: { '*': allow },
+    OpenPaidSessionPayload: { '*': allow },
+    TopUpSessionPayload: { '*': allow },
+    ClearSessionHistoryPayload: { '*': allow },
+    SendSessionMessagePayload: { '*': allow },
+    SessionStateChanged: { '*': allow },
+    CostDebited: { '*': allow },
+  },
+  nodes: {
+    Session: (ctx, session) => canAccessSession(ctx, session),
+    SessionRequest: async (ctx, r: { sessionId: string }) => passes(checkSessionAccess(ctx, r.sessionId)),
+  },
+};

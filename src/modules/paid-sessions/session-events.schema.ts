@@ -1,0 +1,86 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
+import { db } from '../../db.ts';
+import { notFound } from '../../errors.ts';
+import type { Session } from '../../generated/sqlite/client.ts';
+import { builder } from '../../schema/builder.ts';
+import { chatEventTypes, SessionState } from '../chat/chat.schema.ts';
+import type { ChatEvent } from '../chat/chat.topics.ts';
+import { currentThenLive } from './live.ts';
+import { checkSessionAccess } from './paid-sessions.service.ts';
+import type { CostDebitedPayload, SessionStatePayload } from './paid-sessions.topics.ts';
+
+type StateEvent = SessionStatePayload & { sessionId: string };
+type CostEvent = CostDebitedPayload & { sessionId: string };
+type SessionEvent = StateEvent | CostEvent | ChatEvent;
+
+const SessionStateChanged = builder.objectRef<StateEvent>('SessionStateChanged').implement({
+  description: "The session's state, balance or expiry changed; `session` shows it as of this change.",
+  fields: (t) => ({
+    state: t.field({ type: SessionState, resolve: (e) => e.state }),
+    balanceSats: t.exposeInt('balanceSats'),
+    expiresAt: t.field({ type: 'DateTime', nullable: true, resolve: (e) => e.expiresAt }),
+    session: t.prismaField({
+      type: 'Session',
+      resolve: async (query, e) => {
+        const s = await db.session.findUnique({ ...query, where: { id: e.sessionId } });
+        if (!s) throw notFound('Session');
+        return { ...s, state: e.state, balanceSats: e.balanceSats, expiresAt: e.expiresAt ? new Date(e.expiresAt) : null };
+      },
+    }),
+  }),
+});
+
+const CostDebited = builder.objectRef<CostEvent>('CostDebited').implement({
+  description: 'A request on the session was priced and paid for.',
+  fields: (t) => ({
+    requestId: t.id({ resolve: (e) => encodeGlobalID('SessionRequest', e.requestId) }),
+    sats: t.exposeInt('sats', { description: 'Debited from the balance (after any free-tier share).' }),
+    balanceAfter: t.exposeInt('balanceAfter'),
+    breakdown: t.field({ type: 'JSON', resolve: (e) => e.breakdown }),
+    request: t.prismaField({ type: 'SessionRequest', resolve: (query, e) => db.sessionRequest.findUniqueOrThrow({ ...query, where: { id: e.requestId } }) }),
+  }),
+});
+
+const SessionEventUnion = builder.unionType('SessionEvent', {
+  description: 'State changes and debits of a session; for a standalone session also its chat events.',
+  types: [SessionStateChanged, CostDebited, ...chatEventTypes],
+  resolveType: (e: SessionEvent) => e.type,
+});
+
+const stateOf = (s: Session): StateEvent => ({
+  type: 'SessionStateChanged',
+  sessionId: s.id,
+  state: s.state,
+  balanceSats: s.balanceSats,
+  expiresAt: s.expiresAt?.toISOString() ?? null,
+});
+
+const CHAT_TYPES = new Set(['MessageAdded', 'AssistantDelta', 'AssistantDone', 'AssistantFailed']);
+
+builder.subscriptionFields((t) => ({
+  sessionEvents: t.field({
+    type: SessionEventUnion,
+    description: 'The session now (SessionStateChanged), then its changes and debits; ends when it expires or closes.',
+    args: { id: t.arg.id({ required: true }) },
+    subscribe: authorizedSubscribe<{ id: unknown }, SessionEvent>(
+      (ctx, args) => checkSessionAccess(ctx, idOf(args.id, 'Session')),
+      async (args, ctx) => {
+        const id = idOf(args.id, 'Session');
+        // A thread's session streams its messages on threadEvents; only a standalone one streams them here.
+        const { threadId } = await db.session.findUniqueOrThrow({ where: { id }, select: { threadId: true } });
+        return currentThenLive(
+          ctx.app.pubsub.subscribe('session:event', id),
+          async () => stateOf(await db.session.findUniqueOrThrow({ where: { id } })),
+          (e) => {
+            if (CHAT_TYPES.has(e.type)) return threadId ? null : (e as ChatEvent);
+            if (e.type === 'SessionStateChanged' || e.type === 'CostDebited') return { ...(e as unknown as SessionStatePayload | CostDebitedPayload), sessionId: id };
+            return null;
+          },
+          (e) => e.type === 'SessionStateChanged' && (e.state === 'EXPIRED' || e.state === 'CLOSED'),
+        );
+      },
+    ),
+    resolve: (e) => e,
+  }),
+}));
