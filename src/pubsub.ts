@@ -1,6 +1,7 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
+import { setMaxListeners } from 'node:events';
 import type { InvoiceTopics } from './modules/invoices/invoices.topics.ts';
 import type { ChatTopics } from './modules/chat/chat.topics.ts';
 import type { OrgTopics } from './modules/orgs/orgs.topics.ts';
@@ -30,7 +31,12 @@ export interface PubSubHandle {
  * instance hears what another instance publishes.
  */
 export function createAppPubSub(redisUrl?: string): PubSubHandle {
-  if (!redisUrl) return { pubsub: createPubSub<Topics>(), close: async () => {} };
+  if (!redisUrl) {
+    // A busy room has one listener per subscriber on its topic: that is the design, not a leak.
+    const eventTarget = new EventTarget();
+    setMaxListeners(0, eventTarget);
+    return { pubsub: createPubSub<Topics>({ eventTarget: eventTarget as any }), close: async () => {} };
+  }
   const opts = { maxRetriesPerRequest: 3, enableOfflineQueue: true, lazyConnect: false };
   const publishClient = new Redis(redisUrl, opts);
   const subscribeClient = new Redis(redisUrl, opts);

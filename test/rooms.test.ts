@@ -284,6 +284,13 @@ describe('roomEvents', () => {
     expect(rest.slice(-3)).toEqual(['MemberLeft', 'RoomMessageAdded', 'MemberLeft']);
   });
 
+  it('refuses a negative afterSeq', async () => {
+    const room = await groupWith(owner, []);
+    const sub = subscribe(server.ws({ token: owner.token }), Events, { roomId: room.id, afterSeq: -1 });
+    await sub.ended;
+    expect(sub.received[0].errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
   it('ends the stream of someone removed from the org', async () => {
     const carol = await registerUser(server);
     await addMember(server, orgId, owner, carol);

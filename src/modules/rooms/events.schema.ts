@@ -2,6 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
 import type { Context } from '../../context.ts';
 import { db } from '../../db.ts';
+import { badInput } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { UserRef } from '../users/users.schema.ts';
 import { RoomMessageRef } from './messages.schema.ts';
@@ -91,7 +92,8 @@ builder.subscriptionFields((t) => ({
       'Everything that happens in a room. With `afterSeq`, every stored message after it comes first, then live events, with no gap and no duplicate.',
     args: { roomId: t.arg.id({ required: true }), afterSeq: t.arg.int() },
     subscribe: authorizedSubscribe<{ roomId: unknown; afterSeq?: number | null }, RoomEvent>(
-      (ctx, args) => checkRoom(ctx, idOf(args.roomId, 'Room', 'roomId')),
+      (ctx, args) =>
+        args.afterSeq != null && args.afterSeq < 0 ? badInput('afterSeq: must be 0 or more', 'afterSeq') : checkRoom(ctx, idOf(args.roomId, 'Room', 'roomId')),
       async (args, ctx) => {
         const room = await db.room.findUniqueOrThrow({ where: { id: idOf(args.roomId, 'Room', 'roomId') }, select: { id: true, orgId: true } });
         const userId = ctx.viewer.kind === 'user' ? ctx.viewer.userId : '';

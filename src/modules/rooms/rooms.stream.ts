@@ -1,9 +1,15 @@
 import type { AppServices } from '../../context.ts';
 import { db } from '../../db.ts';
 import { LiveQueue } from '../../live.ts';
+import { isRoomMember } from './rooms.access.ts';
 import { messageToJson, type RoomEvent } from './rooms.topics.ts';
 
 const PAGE = 500;
+/**
+ * Removal is normally heard as an event; this re-check covers an event lost on the way (Redis down).
+ * Jittered so that many streams opened together do not re-check together.
+ */
+const RECHECK_MS = 60_000;
 
 /** Stored messages with seq in (after, before), oldest first, as MessageAdded events. */
 async function* stored(roomId: string, after: number, before?: number): AsyncGenerator<RoomEvent> {
@@ -23,7 +29,8 @@ async function* stored(roomId: string, after: number, before?: number): AsyncGen
  * the database, where they are already committed (store-then-send). Without `afterSeq`, the stream
  * starts after the room's last seq at the time of subscribing.
  *
- * It ends when the viewer leaves or is removed from the room or its org.
+ * It ends when the viewer leaves or is removed from the room or its org (heard as an event, and
+ * re-checked in the database now and then).
  */
 export async function* roomEventStream(app: AppServices, room: { id: string; orgId: string }, userId: string, afterSeq?: number | null) {
   const queue = new LiveQueue<RoomEvent>();
@@ -31,6 +38,10 @@ export async function* roomEventStream(app: AppServices, room: { id: string; org
   queue.attach(app.pubsub.subscribe('org:membershipChanged', room.orgId), (e) => {
     if (e.userId === userId && e.role === null) queue.end();
   });
+  const recheck = setInterval(() => {
+    isRoomMember(room.id, userId).then((still) => still || queue.end(), () => undefined);
+  }, RECHECK_MS * (0.75 + Math.random() / 2));
+  recheck.unref();
   try {
     let last: number;
     if (afterSeq != null) {
@@ -56,6 +67,7 @@ export async function* roomEventStream(app: AppServices, room: { id: string; org
       if (e.kind === 'MemberLeft' && e.userId === userId) return;
     }
   } finally {
+    clearInterval(recheck);
     await queue.close();
   }
 }
