@@ -39,12 +39,12 @@ export class CancelledError extends Error {
   }
 }
 
+const UNSUBSCRIBE_GRACE_MS = 50;
+
 /**
  * Listens for cancels published by other instances (with Redis); in one process cancelLocal finds
  * the generation directly. Returns a stop function.
  */
-const UNSUBSCRIBE_GRACE_MS = 50;
-
 export function listenForCancels(app: AppServices): () => Promise<void> {
   const source = app.pubsub.subscribe('chat:cancel');
   const loop = (async () => {
