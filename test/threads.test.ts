@@ -49,6 +49,8 @@ const Contexts = graphql(`
   }
 `);
 
+const Node = graphql(`query ThreadsNode($id: ID!) { node(id: $id) { id __typename } }`);
+
 let server: TestServer;
 beforeAll(async () => {
   server = await startServer();
@@ -184,6 +186,23 @@ describe('threads', () => {
     expect(page1.pageInfo.hasNextPage).toBe(true);
     const page2 = (await server.ok(MyThreads, { first: 2, after: page1.pageInfo.endCursor, orderBy: { field: 'CREATED_AT', direction: 'ASC' } }, { token: owner.token })).me!.threads;
     expect(page2.edges.map((e) => e.node.title)).toEqual(['t3']);
+  });
+});
+
+describe('node(id)', () => {
+  it('returns threads, projects and context nodes only to those who may read them', async () => {
+    const { org, owner, members } = await orgWithMembers(server, 1);
+    const p = await project(owner, org.id);
+    const t = await createThread(server, owner.token, org.id, 'n', p.id);
+    const { addContextNode: c } = await server.ok(AddCtx, { input: { threadId: t.id, kind: 'k', content: 'c' } }, { token: owner.token });
+    const outsider = await registerUser(server);
+    for (const id of [p.id, t.id, c.id]) {
+      expect((await server.ok(Node, { id }, { token: owner.token })).node?.id).toBe(id);
+      expect((await server.ok(Node, { id }, { token: outsider.token })).node).toBeNull();
+      expect((await server.ok(Node, { id }, { token: members[0].token })).node).toBeNull();
+    }
+    await server.ok(Share, { input: { projectId: p.id, userId: members[0].id, access: 'READ' } }, { token: owner.token });
+    for (const id of [p.id, t.id, c.id]) expect((await server.ok(Node, { id }, { token: members[0].token })).node?.id).toBe(id);
   });
 });
 
