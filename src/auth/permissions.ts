@@ -9,6 +9,7 @@ import { paidSessionsPermissions } from '../modules/paid-sessions/paid-sessions.
 import { chatPermissions } from '../modules/chat/chat.permissions.ts';
 import { providerKeysPermissions } from '../modules/providerkeys/providerkeys.permissions.ts';
 import { projectsPermissions } from '../modules/projects/projects.permissions.ts';
+import { searchPermissions } from '../modules/search/search.permissions.ts';
 import { threadsPermissions } from '../modules/threads/threads.permissions.ts';
 import { orgsPermissions } from '../modules/orgs/orgs.permissions.ts';
 import { roomsPermissions } from '../modules/rooms/rooms.permissions.ts';
@@ -36,6 +37,7 @@ const domains: DomainPermissions[] = [
   chatPermissions,
   providerKeysPermissions,
   usagePermissions,
+  searchPermissions,
   invoicesPermissions,
   paidSessionsPermissions,
   roomsPermissions,

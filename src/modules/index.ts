@@ -4,6 +4,8 @@ import type { Config } from '../config.ts';
 import { lightningModule } from './lightning/lightning.module.ts';
 import { presenceModule } from './presence/presence.module.ts';
 import { chatModule } from './chat/chat.module.ts';
+import { openaiModule } from './openai/openai.routes.ts';
+import { searchModule } from './search/search.module.ts';
 
 /** A plain HTTP endpoint beside GraphQL (health, OpenAI-compatible API, payment webhooks). */
 export interface Route {
@@ -37,4 +39,4 @@ export interface AppModule {
 }
 
 /** Every module with hooks, in start order (stopped in reverse). */
-export const appModules: AppModule[] = [chatModule, presenceModule, lightningModule];
+export const appModules: AppModule[] = [chatModule, presenceModule, lightningModule, openaiModule, searchModule];

@@ -17,6 +17,7 @@ import '../modules/threads/contexts.schema.ts';
 import '../modules/chat/chat.schema.ts';
 import '../modules/providerkeys/providerkeys.schema.ts';
 import '../modules/usage/usage.schema.ts';
+import '../modules/search/search.schema.ts';
 import { builder } from './builder.ts';
 
 /** The whole schema, sorted so that the printed SDL is stable. */

@@ -1,15 +1,17 @@
+import type { AppServices } from '../../context.ts';
 import type { AppModule } from '../index.ts';
 import { listenForCancels } from './generations.ts';
 
-const stops: Array<() => void> = [];
+const listeners = new Map<AppServices, () => void>();
 
 /** Hears cancels for generations of this instance asked on another (with Redis). */
 export const chatModule: AppModule = {
   name: 'chat',
   start(app) {
-    stops.push(listenForCancels(app));
+    listeners.set(app, listenForCancels(app));
   },
-  stop() {
-    for (const stop of stops.splice(0)) stop();
+  stop(app) {
+    listeners.get(app)?.();
+    listeners.delete(app);
   },
 };

@@ -1,0 +1,48 @@
+import { decodeGlobalID } from '@pothos/plugin-relay';
+import { resolveViewer, type Viewer } from '../../auth/viewer.ts';
+import type { AppServices } from '../../context.ts';
+import { db } from '../../db.ts';
+import { forbidden, notFound, unauthenticated } from '../../errors.ts';
+
+export interface RestCaller {
+  viewer: Viewer;
+  /** The org that is metered and whose BYOK key is used. */
+  orgId: string;
+  /** The acting user (an API key acts as its creator). */
+  userId: string;
+}
+
+const rawOrgId = (value: string) => {
+  try {
+    const { typename, id } = decodeGlobalID(value);
+    return typename === 'Org' ? id : value;
+  } catch {
+    return value;
+  }
+};
+
+/**
+ * Who calls the REST API and for which org. API keys (`Authorization: Bearer cfk_…` as OpenAI
+ * clients send it, or `X-API-Key`) act for their org and need the CHAT scope. A user's JWT acts for
+ * the org named by `OpenAI-Organization` (the openai client's `organization` option; a global or raw
+ * org id), else their first org.
+ */
+export async function restCaller(app: AppServices, request: Request): Promise<RestCaller> {
+  const viewer = await resolveViewer(app, {
+    authorization: request.headers.get('authorization') ?? undefined,
+    apiKey: request.headers.get('x-api-key') ?? undefined,
+  });
+  if (viewer.kind === 'anonymous') throw unauthenticated('Missing API key: send it as Authorization: Bearer cfk_… or X-API-Key');
+  if (viewer.kind === 'session') throw unauthenticated('A prepaid session token does not open this API: use an API key');
+  if (viewer.kind === 'apiKey') {
+    if (!viewer.scopes.includes('CHAT')) throw forbidden('API key lacks the CHAT scope');
+    return { viewer, orgId: viewer.orgId, userId: viewer.createdById };
+  }
+  const asked = request.headers.get('openai-organization');
+  const membership = await db.membership.findFirst({
+    where: { userId: viewer.userId, ...(asked ? { orgId: rawOrgId(asked) } : {}) },
+    orderBy: { createdAt: 'asc' },
+  });
+  if (!membership) throw asked ? notFound('Org') : forbidden('You belong to no org: create one first');
+  return { viewer, orgId: membership.orgId, userId: viewer.userId };
+}

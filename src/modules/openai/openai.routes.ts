@@ -1,0 +1,33 @@
+import type { AppModule } from '../index.ts';
+import { allowedModels } from '../chat/providers/index.ts';
+import { resolveViewer } from '../../auth/viewer.ts';
+import { unauthenticated } from '../../errors.ts';
+import { chatCompletions } from './openai.completions.ts';
+import { fromError } from './openai.errors.ts';
+
+const STARTED = Math.floor(Date.now() / 1000);
+
+/** The OpenAI-compatible REST API beside GraphQL, for tools that already speak it. */
+export const openaiModule: AppModule = {
+  name: 'openai',
+  routes: [
+    { method: 'POST', path: '/v1/chat/completions', handler: chatCompletions },
+    {
+      method: 'GET',
+      path: '/v1/models',
+      async handler(request, app) {
+        try {
+          const viewer = await resolveViewer(app, {
+            authorization: request.headers.get('authorization') ?? undefined,
+            apiKey: request.headers.get('x-api-key') ?? undefined,
+          });
+          if (viewer.kind === 'anonymous' || viewer.kind === 'session') throw unauthenticated('Missing API key: send it as Authorization: Bearer cfk_… or X-API-Key');
+        } catch (err) {
+          return fromError(err);
+        }
+        const data = allowedModels(app.config).map((id) => ({ id, object: 'model', created: STARTED, owned_by: 'confab' }));
+        return Response.json({ object: 'list', data });
+      },
+    },
+  ],
+};

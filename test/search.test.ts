@@ -1,0 +1,97 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { graphql } from './gql/index.ts';
+import { createThread, send } from './helpers/chat.ts';
+import { createApiKey, orgWithMembers, registerUser, type TestUser } from './helpers/fixtures.ts';
+import { rmSync } from 'node:fs';
+import { createTestDatabase, testDbKind } from './helpers/db.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+const Search = graphql(`
+  query SearchMessages($query: String!, $orgId: ID!, $first: Int) {
+    searchMessages(query: $query, orgId: $orgId, first: $first) {
+      kind score highlight
+      message { id role content thread { id } }
+    }
+  }
+`);
+const CreateProject = graphql(`mutation SearchCreateProject($input: CreateProjectInput!) { createProject(input: $input) { id } }`);
+const Share = graphql(`mutation SearchShare($input: ShareProjectInput!) { shareProject(input: $input) { id } }`);
+
+let server: TestServer;
+let owner: TestUser;
+let member: TestUser;
+let orgId: string;
+let privateThread: string;
+let sharedThread: string;
+beforeAll(async () => {
+  server = await startServer();
+  const o = await orgWithMembers(server, 1);
+  [owner, member, orgId] = [o.owner, o.members[0], o.org.id];
+  privateThread = (await createThread(server, owner.token, orgId, 'private')).id;
+  await send(server, { token: owner.token }, privateThread, 'The quick brown fox jumps over the lazy dog');
+  await send(server, { token: owner.token }, privateThread, 'fox hunting is cruel: fox after fox after fox');
+  await send(server, { token: owner.token }, privateThread, 'Lazy cats sleep all day');
+  const { createProject } = await server.ok(CreateProject, { input: { orgId, name: 'shared' } }, { token: owner.token });
+  await server.ok(Share, { input: { projectId: createProject.id, userId: member.id, access: 'READ' } }, { token: owner.token });
+  sharedThread = (await createThread(server, owner.token, orgId, 'shared', createProject.id)).id;
+  await send(server, { token: owner.token }, sharedThread, 'a shared note about a Fox');
+});
+
+const search = (query: string, token = owner.token, first?: number) => server.ok(Search, { query, orgId, first }, { token }).then((r) => r.searchMessages);
+
+describe('searchMessages', () => {
+  it('ranks better matches first and highlights the words', async () => {
+    const hits = await search('fox');
+    expect(hits).toHaveLength(6); // three messages (two private, one shared), each with its echo reply
+    expect(hits[0].message?.content).toMatch(/^fox hunting/);
+    expect(hits[0].score).toBeGreaterThan(hits.at(-1)!.score);
+    for (const h of hits) {
+      expect(h.kind).toBe('THREAD_MESSAGE');
+      expect(h.highlight.toLowerCase()).toContain('<mark>fox</mark>');
+    }
+  });
+
+  it('needs every word, ignores case, and limits with first', async () => {
+    const hits = await search('QUICK fox');
+    expect(hits.map((h) => h.message?.content)).toEqual(['The quick brown fox jumps over the lazy dog', 'The quick brown fox jumps over the lazy dog']);
+    expect(await search('lazy', owner.token, 1)).toHaveLength(1);
+    expect(await search('nothing-matches-this')).toEqual([]);
+  });
+
+  it('treats query syntax as plain words', async () => {
+    const hits = await search('fox" OR * NEAR(');
+    expect(hits.length).toBe(0); // "or" and "near" are words that no message holds
+    expect((await search('"fox"')).length).toBe(6);
+    expect(await server.errorCode(Search, { query: ' *** ', orgId }, { token: owner.token })).toBe('BAD_USER_INPUT');
+  });
+
+  it('returns only messages the viewer may read', async () => {
+    const hits = await search('fox', member.token);
+    expect(hits.map((h) => h.message?.thread?.id)).toEqual([sharedThread, sharedThread]);
+    const outsider = await registerUser(server);
+    expect(await server.errorCode(Search, { query: 'fox', orgId }, { token: outsider.token })).toBe('NOT_FOUND');
+    const key = await createApiKey(server, owner, orgId, ['READ']);
+    expect((await server.ok(Search, { query: 'fox', orgId }, { apiKey: key.key })).searchMessages).toHaveLength(6);
+    expect(privateThread).toBeTruthy();
+  });
+});
+
+// Runs last: it starts other servers, which take over the process-wide database client.
+describe.skipIf(testDbKind() !== 'sqlite')('the SQLite index file', () => {
+  it('is rebuilt from the messages when it is missing', async () => {
+    await server.stop();
+    const database = await createTestDatabase();
+    const first = await startServer({ database });
+    const o = await orgWithMembers(first);
+    const t = await createThread(first, o.owner.token, o.org.id);
+    await send(first, { token: o.owner.token }, t.id, 'remember the pelican');
+    await first.stop();
+    rmSync(`${database.url.slice('file:'.length)}.fts`);
+    const second = await startServer({ database });
+    const { searchMessages } = await second.ok(Search, { query: 'pelican', orgId: o.org.id }, { token: o.owner.token });
+    expect(searchMessages.map((h) => h.message?.role)).toEqual(expect.arrayContaining(['USER', 'ASSISTANT']));
+    expect(searchMessages).toHaveLength(2);
+    await second.stop();
+    await database.drop();
+  });
+});
