@@ -105,6 +105,8 @@ const configSchema = z.object({
       minimumBalance: z.coerce.number().int().min(0).default(50),
       /** Sats held from the balance while a request runs (the most a request may cost beyond its hold is what is left). */
       requestHoldSats: positiveInt.default(50),
+      /** Sessions one client address may open per minute (invoices cost the wallet a little); 0 = no limit. */
+      openPerMinute: z.coerce.number().int().min(0).default(120),
     })
     .prefault({}),
   pricing: z

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
+import { lightningModule } from '../src/modules/lightning/lightning.module.ts';
 
 const write = (toml: string) => {
   const file = join(mkdtempSync(join(tmpdir(), 'confab-cfg-')), 'confab.toml');
@@ -53,5 +54,12 @@ trusted_users = ["ada@example.com"]
 
   it('refuses the lnbits backend without its URL and key', () => {
     expect(() => loadConfig({ env: { LIGHTNING_BACKEND: 'lnbits' }, file: false })).toThrow(ConfigError);
+  });
+
+  it('keeps settleDevInvoice out of the schema with a real wallet and in production', () => {
+    const hidden = (env: Record<string, string>) => lightningModule.hiddenFields!(loadConfig({ env, file: false }));
+    expect(hidden({})).toEqual([]);
+    expect(hidden({ NODE_ENV: 'production', CONFAB_SECRET_KEY: 'a-production-secret-of-at-least-32-chars' })).toEqual(['Mutation.settleDevInvoice']);
+    expect(hidden({ LIGHTNING_BACKEND: 'lnbits', LNBITS_URL: 'http://127.0.0.1:5000', LNBITS_API_KEY: 'k' })).toEqual(['Mutation.settleDevInvoice']);
   });
 });

@@ -52,6 +52,7 @@ describe('expiry', () => {
     expect(closed.code).toBe(4403);
     expect((await server.ok(Node, { id: s.session.id }, { token: owner.token })).node).toMatchObject({ state: 'EXPIRED' });
     expect(await server.errorCode(TopUpSessionDoc, { input: { sessionId: s.session.id, amountSats: 200 } }, { token: owner.token })).toBe('GONE');
+    expect(await server.errorCode(Send, { input: { sessionId: s.session.id, content: 'too late' } }, { token: owner.token })).toBe('GONE');
   });
 
   it('walks a subscriber through AWAITING_PAYMENT → ACTIVE → PAUSED → ACTIVE (top-up) → EXPIRED', async () => {

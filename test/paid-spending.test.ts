@@ -144,8 +144,12 @@ describe('a paid session on a thread', () => {
     const thread = await createThread(server, owner.token, org.id);
     expect(await server.errorCode(graphql(`mutation SpendOpenOnThread($input: OpenPaidSessionInput!) { openPaidSession(input: $input) { token } }`), { input: { amountSats: 300, threadId: thread.id } }, { token: outsider.token })).toBe('NOT_FOUND');
     void members;
+    await send(server, { token: owner.token }, thread.id, 'on the plan');
+    const planSession = (await server.ok(ThreadQ, { id: thread.id }, { token: owner.token })).thread.currentSession!;
+    expect(planSession.prepaid).toBe(false);
     const s = await openSession(server, 300, { token: owner.token }, thread.id);
     await settle(server, s.invoice.paymentHash);
+    expect((await sessionRow(planSession.id)).state).toBe('CLOSED');
     expect((await server.ok(ThreadQ, { id: thread.id }, { token: owner.token })).thread.currentSession).toMatchObject({ id: s.session.id, prepaid: true, balanceSats: 300 });
     const reply = await send(server, { token: owner.token }, thread.id, 'hello world');
     expect(reply.assistantMessage.status).toBe('COMPLETE');

@@ -37,3 +37,9 @@ export function lightningFor(config: Config): LightningBackend {
   }
   return backend;
 }
+
+/**
+ * Whether invoices may be "paid" with settleDevInvoice: only with the dev backend, and never in
+ * production (a production server left on the default backend must not hand out free balances).
+ */
+export const devSettleAllowed = (config: Config) => config.lightning.backend === 'dev' && config.env !== 'production';

@@ -1,4 +1,5 @@
 import type { AppServices } from '../../context.ts';
+import { devSettleAllowed } from './lightning.backend.ts';
 import type { AppModule } from '../index.ts';
 import { lightningRoutes } from './lightning.routes.ts';
 import { startPaymentWorker } from './lightning.worker.ts';
@@ -9,8 +10,8 @@ const workers = new Map<AppServices, { stop(): Promise<void> }>();
 export const lightningModule: AppModule = {
   name: 'lightning',
   routes: lightningRoutes,
-  // settleDevInvoice stands in for a payer; with a real wallet it must not exist at all.
-  hiddenFields: (config) => (config.lightning.backend === 'dev' ? [] : ['Mutation.settleDevInvoice']),
+  // settleDevInvoice stands in for a payer: with a real wallet, or in production, it must not exist at all.
+  hiddenFields: (config) => (devSettleAllowed(config) ? [] : ['Mutation.settleDevInvoice']),
   start(app) {
     workers.set(app, startPaymentWorker(app));
   },

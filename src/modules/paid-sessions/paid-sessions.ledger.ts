@@ -47,7 +47,15 @@ export async function creditForInvoice(tx: Tx, config: Config, invoice: Invoice)
   await settleState(tx, config, id);
   const session = await tx.session.findUniqueOrThrow({ where: { id } });
   if (invoice.kind === 'DEPOSIT' && session.threadId && session.state !== 'EXPIRED' && session.state !== 'CLOSED') {
+    const thread = await tx.thread.findUniqueOrThrow({ where: { id: session.threadId }, select: { currentSessionId: true } });
     await tx.thread.update({ where: { id: session.threadId }, data: { currentSessionId: session.id } });
+    // The plan-metered session it replaces ends, as on a rotation; an earlier paid one keeps its balance and state.
+    if (thread.currentSessionId && thread.currentSessionId !== session.id) {
+      await tx.session.updateMany({
+        where: { id: thread.currentSessionId, prepaid: false, state: 'ACTIVE' },
+        data: { state: 'CLOSED', closedAt: new Date() },
+      });
+    }
   }
   return session;
 }

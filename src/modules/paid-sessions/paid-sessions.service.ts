@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { randomToken, sha256 } from '../../auth/tokens.ts';
 import type { AppServices, Context } from '../../context.ts';
 import { db } from '../../db.ts';
-import { appError, badInput, conflict, forbidden, gone, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
+import { appError, badInput, conflict, forbidden, gone, isUniqueViolation, notFound, parseInput, rateLimited } from '../../errors.ts';
 import type { Session } from '../../generated/sqlite/client.ts';
 import { issueInvoice } from '../invoices/invoices.service.ts';
 import { expireIfDue, publishSession } from './paid-sessions.ledger.ts';
@@ -57,6 +57,11 @@ export async function openPaidSession(ctx: Context, input: { amountSats: number;
   const v = ctx.viewer;
   if (v.kind === 'apiKey') throw forbidden('Prepaid sessions are opened by people (signed in or anonymous), not API keys');
   const ownerId = v.kind === 'user' ? v.userId : null;
+  const { openPerMinute } = ctx.app.config.paidSessions;
+  if (openPerMinute) {
+    const hit = await ctx.app.limiter.hit(`paid-open:${ownerId ?? ctx.clientIp}`, openPerMinute, 60);
+    if (!hit.allowed) throw rateLimited('Too many sessions opened; try again later', hit.retryAfterSec);
+  }
   // Write access to the thread was checked by the permission rule.
   const thread = data.threadId ? await db.thread.findUnique({ where: { id: data.threadId }, select: { id: true, orgId: true } }) : null;
   if (data.threadId && !thread) throw notFound('Thread');

@@ -2,7 +2,8 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
-import { paidSession } from './helpers/paid.ts';
+import { OpenPaidSessionDoc, paidSession } from './helpers/paid.ts';
+import { registerUser } from './helpers/fixtures.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const Send = graphql(`
@@ -26,6 +27,7 @@ beforeAll(async () => {
   const url = `http://127.0.0.1:${(source.address() as AddressInfo).port}/price`;
   server = await startServer({
     overrides: {
+      paidSessions: { openPerMinute: 3 },
       pricing: { btcUsd: 100_000, priceSourceUrl: url, priceSourceField: 'data.btc_usd', priceCacheTtl: 1, models: { echo: { inputPer1kUsd: 1, outputPer1kUsd: 1 } } },
     },
   });
@@ -51,5 +53,18 @@ describe('BTC/USD price source', () => {
     const later = await send('and once more');
     expect(later.btcUsd).toBe(50_000); // the last good rate is kept when the source fails
     expect(calls).toBe(2);
+  });
+});
+
+describe('opening sessions', () => {
+  it('limits how many sessions one client opens per minute', async () => {
+    // The price test opened one already; anonymous clients share this test's address.
+    const results = [];
+    for (let i = 0; i < 3; i++) results.push(await server.gql(OpenPaidSessionDoc, { input: { amountSats: 100 } }));
+    expect(results.map((r) => r.errors?.[0].extensions?.code ?? 'OK')).toEqual(['OK', 'OK', 'RATE_LIMITED']);
+    expect(results[2].errors?.[0].extensions?.retryAfter).toBeGreaterThan(0);
+    // A signed-in user is counted on their own.
+    const user = await registerUser(server);
+    expect((await server.gql(OpenPaidSessionDoc, { input: { amountSats: 100 } }, { token: user.token })).errors).toBeUndefined();
   });
 });
