@@ -14,6 +14,15 @@ const Search = graphql(`
     }
   }
 `);
+const CreateRoom = graphql(`mutation SearchCreateRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }`);
+const SendRoom = graphql(`mutation SearchSendRoom($input: SendMessageInput!) { sendMessage(input: $input) { id } }`);
+const EditRoom = graphql(`mutation SearchEditRoom($input: EditMessageInput!) { editMessage(input: $input) { id } }`);
+const DeleteRoom = graphql(`mutation SearchDeleteRoom($input: MessageIdInput!) { deleteMessage(input: $input) { id } }`);
+const RoomHits = graphql(`
+  query SearchRoomHits($query: String!, $orgId: ID!) {
+    searchMessages(query: $query, orgId: $orgId) { kind highlight message { id } roomMessage { id content room { id } } }
+  }
+`);
 const CreateProject = graphql(`mutation SearchCreateProject($input: CreateProjectInput!) { createProject(input: $input) { id } }`);
 const Share = graphql(`mutation SearchShare($input: ShareProjectInput!) { shareProject(input: $input) { id } }`);
 
@@ -73,6 +82,39 @@ describe('searchMessages', () => {
     const key = await createApiKey(server, owner, orgId, ['READ']);
     expect((await server.ok(Search, { query: 'fox', orgId }, { apiKey: key.key })).searchMessages).toHaveLength(6);
     expect(privateThread).toBeTruthy();
+  });
+});
+
+describe('searchMessages over rooms', () => {
+  it('finds room messages in rooms the viewer is a member of, following edits and deletes', async () => {
+    const shared = (await server.ok(CreateRoom, { input: { orgId, type: 'GROUP', name: 'shared', memberIds: [member.id] } }, { token: owner.token })).createRoom;
+    const alone = (await server.ok(CreateRoom, { input: { orgId, type: 'GROUP', name: 'alone' } }, { token: owner.token })).createRoom;
+    const inShared = (await server.ok(SendRoom, { input: { roomId: shared.id, content: 'a badger crossed the road' } }, { token: owner.token })).sendMessage;
+    await server.ok(SendRoom, { input: { roomId: alone.id, content: 'my secret badger den' } }, { token: owner.token });
+    const hits = (q: string, token: string) => server.ok(RoomHits, { query: q, orgId }, { token }).then((r) => r.searchMessages);
+
+    const mine = await hits('badger', owner.token);
+    expect(mine.map((h) => h.kind)).toEqual(['ROOM_MESSAGE', 'ROOM_MESSAGE']);
+    expect(mine.every((h) => h.message === null && h.highlight.includes('<mark>badger</mark>'))).toBe(true);
+    const theirs = await hits('badger', member.token);
+    expect(theirs.map((h) => h.roomMessage)).toEqual([{ id: inShared.id, content: 'a badger crossed the road', room: { id: shared.id } }]);
+
+    await server.ok(EditRoom, { input: { messageId: inShared.id, content: 'an otter crossed the road' } }, { token: owner.token });
+    expect(await hits('badger', member.token)).toEqual([]);
+    expect((await hits('otter', member.token)).map((h) => h.roomMessage?.id)).toEqual([inShared.id]);
+    await server.ok(DeleteRoom, { input: { messageId: inShared.id } }, { token: owner.token });
+    expect(await hits('otter', member.token)).toEqual([]);
+
+    const key = await createApiKey(server, owner, orgId, ['READ']);
+    expect((await server.ok(RoomHits, { query: 'badger', orgId }, { apiKey: key.key })).searchMessages).toEqual([]);
+  });
+
+  it('ranks thread and room hits together', async () => {
+    const room = (await server.ok(CreateRoom, { input: { orgId, type: 'GROUP', name: 'mixed' } }, { token: owner.token })).createRoom;
+    await server.ok(SendRoom, { input: { roomId: room.id, content: 'walrus walrus walrus' } }, { token: owner.token });
+    await send(server, { token: owner.token }, privateThread, 'one walrus among many other words in a long sentence about nothing much');
+    const kinds = (await server.ok(RoomHits, { query: 'walrus', orgId }, { token: owner.token })).searchMessages.map((h) => h.kind);
+    expect(kinds).toEqual(['ROOM_MESSAGE', 'THREAD_MESSAGE', 'THREAD_MESSAGE']);
   });
 });
 

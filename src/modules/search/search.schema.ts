@@ -17,13 +17,19 @@ const SearchHitRef = builder.objectRef<SearchHit>('SearchHit').implement({
       description: 'The thread message (THREAD_MESSAGE hits).',
       resolve: (query, h) => (h.kind === 'THREAD_MESSAGE' ? db.message.findUnique({ ...query, where: { id: h.id } }) : null),
     }),
+    roomMessage: t.prismaField({
+      type: 'RoomMessage',
+      nullable: true,
+      description: 'The room message (ROOM_MESSAGE hits).',
+      resolve: (query, h) => (h.kind === 'ROOM_MESSAGE' ? db.roomMessage.findUnique({ ...query, where: { id: h.id } }) : null),
+    }),
   }),
 });
 
 builder.queryFields((t) => ({
   searchMessages: t.field({
     type: [SearchHitRef],
-    description: 'Full-text search over the messages you may read in an org, best matches first.',
+    description: 'Full-text search over the thread and room messages you may read in an org, best matches first.',
     args: {
       query: t.arg.string({ required: true }),
       orgId: t.arg.id({ required: true }),

@@ -8,7 +8,7 @@ export const HIGHLIGHT = { start: '<mark>', end: '</mark>' } as const;
 const MAX_RESULTS = 50;
 
 export interface SearchHit {
-  kind: 'THREAD_MESSAGE';
+  kind: 'THREAD_MESSAGE' | 'ROOM_MESSAGE';
   id: string;
   score: number;
   highlight: string;
@@ -27,47 +27,95 @@ async function readableThreadIds(ctx: Context, orgId: string): Promise<string[]>
   return (await db.thread.findMany({ where, select: { id: true } })).map((t) => t.id);
 }
 
+/** Rooms of the org the viewer is a member of (API keys are never room members). */
+async function readableRoomIds(ctx: Context, orgId: string): Promise<string[]> {
+  const v = ctx.viewer;
+  if (v.kind !== 'user') return [];
+  const rows = await db.roomMember.findMany({
+    where: { userId: v.userId, room: { orgId, org: { members: { some: { userId: v.userId } } } } },
+    select: { roomId: true },
+  });
+  return rows.map((r) => r.roomId);
+}
+
 /**
- * Messages the viewer may read in the org that hold every word of the query, best first (bm25 on
- * SQLite FTS5, ts_rank on PostgreSQL), each with the matching passage highlighted by <mark>.
+ * Thread and room messages the viewer may read in the org that hold every word of the query, best
+ * first (bm25 on SQLite FTS5, ts_rank on PostgreSQL), each with its matching passage highlighted.
+ * Failed or unfinished replies and deleted room messages are left out.
  */
 export async function searchMessages(ctx: Context, orgId: string, query: string, first = 20): Promise<SearchHit[]> {
   const terms = queryTerms(query);
   if (!terms.length) throw badInput('The query must contain at least one word', 'query');
   const limit = Math.min(Math.max(first, 1), MAX_RESULTS);
-  const threadIds = await readableThreadIds(ctx, orgId);
-  if (!threadIds.length) return [];
-  const rows = dbKind === 'postgresql' ? await searchPostgres(terms, threadIds, limit) : await searchSqlite(terms, threadIds, limit);
-  return rows.map((r) => ({ kind: 'THREAD_MESSAGE', id: r.id, score: Number(r.score), highlight: r.highlight }));
+  const [threadIds, roomIds] = await Promise.all([readableThreadIds(ctx, orgId), readableRoomIds(ctx, orgId)]);
+  const search = dbKind === 'postgresql' ? searchPostgres : searchSqlite;
+  const [threadHits, roomHits] = await Promise.all([
+    threadIds.length ? search(THREAD, terms, threadIds, limit) : [],
+    roomIds.length ? search(ROOM, terms, roomIds, limit) : [],
+  ]);
+  // Each index picks its best candidates by its own rank; the two lists are merged on one score, since
+  // bm25/ts_rank values of different tables (and databases) are not on one scale.
+  const hit = (kind: SearchHit['kind']) => (r: Row) => ({ kind, id: r.id, score: matchScore(r.content, terms), highlight: r.highlight });
+  return [...threadHits.map(hit('THREAD_MESSAGE')), ...roomHits.map(hit('ROOM_MESSAGE'))]
+    .sort((a, b) => b.score - a.score)
+    .slice(0, limit);
 }
 
-type Row = { id: string; score: number; highlight: string };
+const words = (text: string) => (text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? []);
 
-async function searchSqlite(terms: string[], threadIds: string[], limit: number): Promise<Row[]> {
+/**
+ * BM25's term-frequency part (k1 = 1.2, b = 0.75, average length 20 words) without IDF: more
+ * occurrences in a shorter message score higher, the same way whichever table or database it came from.
+ */
+export function matchScore(content: string, terms: string[]): number {
+  const tokens = words(content);
+  const lengthNorm = 1.2 * (0.25 + (0.75 * tokens.length) / 20);
+  let score = 0;
+  for (const term of new Set(terms.flatMap(words))) {
+    const tf = tokens.filter((t) => t === term).length;
+    score += (tf * 2.2) / (tf + lengthNorm);
+  }
+  return Math.round(score * 1e6) / 1e6;
+}
+
+interface Source {
+  table: string;
+  fts: string;
+  /** Column naming the container the viewer must be able to read. */
+  scope: string;
+  /** Extra condition on `m`. */
+  where: string;
+}
+const THREAD: Source = { table: 'Message', fts: 'message_fts', scope: 'threadId', where: `m.status = 'COMPLETE'` };
+const ROOM: Source = { table: 'RoomMessage', fts: 'room_message_fts', scope: 'roomId', where: `m."deletedAt" IS NULL` };
+
+type Row = { id: string; content: string; highlight: string };
+
+async function searchSqlite(s: Source, terms: string[], scopeIds: string[], limit: number): Promise<Row[]> {
   await ensureSearchConsistent();
   const match = terms.map((t) => `"${t}"`).join(' ');
   return db.$queryRawUnsafe<Row[]>(
-    `SELECT m.id AS id, -bm25(message_fts) AS score,
-            snippet(message_fts, 0, '${HIGHLIGHT.start}', '${HIGHLIGHT.end}', '…', 16) AS highlight
-       FROM search.message_fts JOIN main."Message" m ON m.rowid = message_fts.rowid
-      WHERE message_fts MATCH ? AND m.status = 'COMPLETE' AND m.threadId IN (SELECT value FROM json_each(?))
-      ORDER BY bm25(message_fts), m.createdAt DESC LIMIT ?`,
+    `SELECT m.id AS id, m.content AS content,
+            snippet(${s.fts}, 0, '${HIGHLIGHT.start}', '${HIGHLIGHT.end}', '…', 16) AS highlight
+       FROM search.${s.fts} JOIN main."${s.table}" m ON m.rowid = ${s.fts}.rowid
+      WHERE ${s.fts} MATCH ? AND ${s.where} AND m."${s.scope}" IN (SELECT value FROM json_each(?))
+      ORDER BY bm25(${s.fts}), m."createdAt" DESC LIMIT ?`,
     match,
-    JSON.stringify(threadIds),
+    JSON.stringify(scopeIds),
     limit,
   );
 }
 
-async function searchPostgres(terms: string[], threadIds: string[], limit: number): Promise<Row[]> {
-  const tsquery = terms.map((t) => `'${t.replace(/'/g, "''")}'`).join(' & ');
+async function searchPostgres(s: Source, terms: string[], scopeIds: string[], limit: number): Promise<Row[]> {
+  const tsquery = terms.map((t) => `'${t}'`).join(' & ');
   return db.$queryRawUnsafe<Row[]>(
-    `SELECT m.id AS id, ts_rank(to_tsvector('simple', m.content), q) AS score,
+    `SELECT m.id AS id, m.content AS content,
             ts_headline('simple', m.content, q, 'StartSel=${HIGHLIGHT.start}, StopSel=${HIGHLIGHT.end}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=…') AS highlight
-       FROM "Message" m, to_tsquery('simple', $1) q
-      WHERE to_tsvector('simple', m.content) @@ q AND m.status = 'COMPLETE' AND m."threadId" = ANY($2::text[])
-      ORDER BY score DESC, m."createdAt" DESC LIMIT $3`,
+       FROM "${s.table}" m, to_tsquery('simple', $1) q
+      WHERE to_tsvector('simple', m.content) @@ q AND ${s.where} AND m."${s.scope}" = ANY($2::text[])
+      ORDER BY ts_rank(to_tsvector('simple', m.content), q) DESC, m."createdAt" DESC LIMIT $3`,
     tsquery,
-    threadIds,
+    scopeIds,
     limit,
   );
 }
