@@ -113,6 +113,22 @@ describe('sendSessionMessage', () => {
     expect(row.balanceSats).toBe(200 - requests.reduce((sum, q) => sum + q.chargedSats, 0));
   });
 
+  it('charges a message once when the same clientMsgId is sent many times at once', async () => {
+    const s = await paidSession(server, 1000);
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () => server.gql(Send, { input: { sessionId: s.session.id, content: 'just once', clientMsgId: 'same' } }, { token: s.token })),
+    );
+    expect(results.every((r) => !r.errors)).toBe(true);
+    const ids = new Set(results.map((r) => r.data?.sendSessionMessage.assistantMessage.id));
+    expect(ids.size).toBe(1);
+    const row = await sessionRow(s.session.id);
+    const requests = await db.sessionRequest.findMany({ where: { sessionId: row.id } });
+    const charged = requests.filter((q) => q.chargedSats > 0);
+    expect(charged).toHaveLength(1);
+    expect(requests.every((q) => q.status !== 'PENDING')).toBe(true);
+    expect(row.balanceSats).toBe(1000 - charged[0].chargedSats);
+  });
+
   it('is for the token holder and the owner; others cannot send, and bad input changes nothing', async () => {
     const owner = await registerUser(server);
     const s = await paidSession(server, 300, { token: owner.token });

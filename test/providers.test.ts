@@ -93,7 +93,7 @@ describe('BYOK provider keys', () => {
 
 describe('the openai provider against a fake server', () => {
   it('streams the reply, stores the provider’s token counts, and sends system prompt contexts and history', async () => {
-    fake.behavior = { reply: ['Hi', ' there', '!'], usage: { prompt_tokens: 42, completion_tokens: 3 } };
+    fake.behavior = { reply: ['Hi', ' there', '!'], usage: { prompt_tokens: 42, completion_tokens: 3 }, delayMs: 30 };
     const o = await orgWithKey();
     const t = await createThread(server, o.owner.token, o.org.id);
     await server.ok(AddCtx, { input: { threadId: t.id, kind: 'rule', title: 'Persona', content: 'You are terse.', tags: ['system-prompt'] } }, { token: o.owner.token });

@@ -6,7 +6,7 @@ import { db } from '../../db.ts';
 import { appError, badInput, conflict, forbidden, gone, isUniqueViolation, notFound, parseInput, rateLimited } from '../../errors.ts';
 import type { Session } from '../../generated/sqlite/client.ts';
 import { issueInvoice } from '../invoices/invoices.service.ts';
-import { expireIfDue, publishSession } from './paid-sessions.ledger.ts';
+import { expireIfDue } from './paid-sessions.ledger.ts';
 
 /** Session tokens look like `cfs_<43 base64url chars>`: 256 random bits, stored only as SHA-256. */
 export const SESSION_TOKEN_PREFIX = 'cfs_';
@@ -139,5 +139,3 @@ export async function clearSessionHistory(ctx: Context, sessionId: string) {
   });
   return { session: await db.session.findUniqueOrThrow({ where: { id: sessionId } }), deletedMessages: count };
 }
-
-export { publishSession };

@@ -100,9 +100,10 @@ export async function sendSessionMessage(ctx: Context, sessionId: string, input:
       publish: (event) => ctx.app.pubsub.publish('session:event', session.id, event),
       hooks: [turn],
     });
-    const request = turn.hold
-      ? await db.sessionRequest.findUnique({ where: { id: turn.hold.requestId } })
-      : await db.sessionRequest.findFirst({ where: { sessionId, messageId: result.assistantMessage.id } });
+    // A retry is not charged: it shows the first turn's request (once that turn has been priced).
+    const request = result.deduplicated
+      ? await db.sessionRequest.findFirst({ where: { sessionId, messageId: result.assistantMessage.id } })
+      : await db.sessionRequest.findUnique({ where: { id: turn.hold!.requestId } });
     return { ...result, request };
   } catch (err) {
     failure = err;
