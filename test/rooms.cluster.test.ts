@@ -29,8 +29,9 @@ async function seqs(sub: ReturnType<typeof subscribe<any, any>>, n: number) {
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-// Two real server processes on one PostgreSQL database and one Redis, as behind a load balancer.
-describe.skipIf(!process.env.TEST_REDIS_URL || process.env.CONFAB_TEST_DB !== 'postgresql')('rooms across two server processes', () => {
+// Two real server processes on one database (a PostgreSQL database, or one SQLite file shared by both
+// processes) and one Redis, as behind a load balancer.
+describe.skipIf(!process.env.TEST_REDIS_URL)('rooms across two server processes', () => {
   let database: TestDatabase;
   const procs: ServerProcess[] = [];
   const clients: GqlClient[] = [];
