@@ -70,11 +70,16 @@ builder.prismaObjectField('User', 'rooms', (t) =>
   t.prismaConnection({
     type: 'Room',
     cursor: 'id',
-    description: "The user's rooms, most recently active first (only readable on yourself).",
-    resolve: (query, user) =>
+    description: "The user's rooms, most recently active first, optionally in one org (only readable on yourself).",
+    args: { orgId: t.arg.id() },
+    resolve: (query, user, args) =>
       db.room.findMany({
         ...query,
-        where: { members: { some: { userId: user.id } }, org: { members: { some: { userId: user.id } } } },
+        where: {
+          members: { some: { userId: user.id } },
+          org: { members: { some: { userId: user.id } } },
+          ...(args.orgId ? { orgId: idOf(args.orgId, 'Org', 'orgId') } : {}),
+        },
         orderBy: [{ lastActivityAt: 'desc' }, { id: 'desc' }],
       }),
   }),
