@@ -62,7 +62,6 @@ async function finish(messageId: string, turn: TurnInfo, r: { status: 'COMPLETE'
       where: { id: turn.session.id },
       data: { historyTokens: { increment: r.status === 'COMPLETE' ? estimateTokens(r.content) : 0 } },
     }),
-    ...(turn.threadId ? [db.thread.update({ where: { id: turn.threadId }, data: { lastMessageAt: new Date() } })] : []),
   ]);
   return message;
 }
