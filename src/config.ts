@@ -239,6 +239,7 @@ const ENV_MAP: Record<string, string> = {
   LOG_LEVEL: 'log.level',
   CONFAB_MAX_MESSAGE_LENGTH: 'rooms.maxMessageLength',
   CONFAB_PRESENCE_GRACE_MS: 'realtime.presenceGraceMs',
+  CONFAB_PRESENCE_HEARTBEAT_MS: 'realtime.presenceHeartbeatMs',
   CONFAB_TYPING_TTL_MS: 'realtime.typingTtlMs',
   CONFAB_DEFAULT_MODEL: 'models.default',
   CONFAB_MODELS: 'models.allowed',

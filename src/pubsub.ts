@@ -40,7 +40,19 @@ export function createAppPubSub(redisUrl?: string): PubSubHandle {
   const opts = { maxRetriesPerRequest: 3, enableOfflineQueue: true, lazyConnect: false };
   const publishClient = new Redis(redisUrl, opts);
   const subscribeClient = new Redis(redisUrl, opts);
-  const eventTarget = createRedisEventTarget<any>({ publishClient, subscribeClient });
+  // The event target fires publish/subscribe without awaiting them: while Redis is down their
+  // rejections would be unhandled and end the process. Stored data is safe (store-then-send) and
+  // subscribers catch up from the database, so a lost event is dropped here, not fatal.
+  const dropped = () => 0;
+  for (const c of [publishClient, subscribeClient]) c.on('error', () => {});
+  const eventTarget = createRedisEventTarget<any>({
+    publishClient: { publish: (channel: string, message: string) => publishClient.publish(channel, message).catch(dropped) } as unknown as Redis,
+    subscribeClient: {
+      on: (event: string, fn: (...args: any[]) => void) => subscribeClient.on(event, fn),
+      subscribe: (channel: string) => subscribeClient.subscribe(channel).catch(dropped),
+      unsubscribe: (channel: string) => subscribeClient.unsubscribe(channel).catch(dropped),
+    } as unknown as Redis,
+  });
   return {
     pubsub: createPubSub<Topics>({ eventTarget }),
     redis: publishClient,

@@ -49,7 +49,8 @@ let server: TestServer;
 let owner: TestUser;
 let orgId: string;
 beforeAll(async () => {
-  server = await startServer({ overrides: { models: { default: 'echo', allowed: ['echo', 'echo-2'] } } });
+  // Echo pauses between words longer than the delta interval, so each word is its own AssistantDelta.
+  server = await startServer({ overrides: { models: { default: 'echo', allowed: ['echo', 'echo-2'] }, providers: { echo: { delayMs: 25 } } } });
   const o = await orgWithMembers(server);
   owner = o.owner;
   orgId = o.org.id;
@@ -158,6 +159,29 @@ describe('authorization', () => {
     const other = await orgWithMembers(server);
     const foreign = await createApiKey(server, other.owner, other.org.id, ['READ', 'WRITE', 'CHAT']);
     expect(await server.errorCode(ChatSendDoc, { input: { threadId: thread.id, content: 'x' } }, { apiKey: foreign.key })).toBe('NOT_FOUND');
+  });
+});
+
+describe('a fast provider', () => {
+  it('is coalesced into fewer deltas that still concatenate to the reply in order', async () => {
+    const fast = await startServer();
+    const o = await orgWithMembers(fast);
+    const thread = await createThread(fast, o.owner.token, o.org.id);
+    const sub = subscribe(fast.ws({ token: o.owner.token }), Events, { threadId: thread.id });
+    await sub.expectSilence(100);
+    const text = Array.from({ length: 3000 }, (_, i) => `w${i}`).join(' ');
+    const result = await send(fast, { token: o.owner.token }, thread.id, text);
+    expect(result.assistantMessage.content).toBe(text);
+    const deltas: { delta: string; index: number }[] = [];
+    for (;;) {
+      const e = (await sub.next()).data!.threadEvents;
+      if (e.__typename === 'AssistantDelta') deltas.push(e);
+      if (e.__typename === 'AssistantDone') break;
+    }
+    expect(deltas.map((d) => d.index)).toEqual(deltas.map((_, i) => i));
+    expect(deltas.map((d) => d.delta).join('')).toBe(text);
+    expect(deltas.length).toBeLessThan(100);
+    await fast.stop();
   });
 });
 

@@ -93,7 +93,7 @@ describe('BYOK provider keys', () => {
 
 describe('the openai provider against a fake server', () => {
   it('streams the reply, stores the provider’s token counts, and sends system prompt contexts and history', async () => {
-    fake.behavior = { reply: ['Hi', ' there', '!'], usage: { prompt_tokens: 42, completion_tokens: 3 } };
+    fake.behavior = { reply: ['Hi', ' there', '!'], usage: { prompt_tokens: 42, completion_tokens: 3 }, delayMs: 30 };
     const o = await orgWithKey();
     const t = await createThread(server, o.owner.token, o.org.id);
     await server.ok(AddCtx, { input: { threadId: t.id, kind: 'rule', title: 'Persona', content: 'You are terse.', tags: ['system-prompt'] } }, { token: o.owner.token });
@@ -184,6 +184,23 @@ describe('other configurations', () => {
     expect(fake.requests.at(-1)?.authorization).toBe(`Bearer ${BYOK}`);
     await withServerKey.stop();
   });
+  it('sends only the most recent history that fits the history budget', async () => {
+    const bounded = await startServer({
+      overrides: { models: { allowed: ['gpt-test'] }, providers: { openai: { baseUrl: fake.baseUrl, apiKey: 'sk-server-key-1234' } }, sessions: { historyBudget: 20 } },
+    });
+    fake.behavior = {};
+    const o = await orgWithMembers(bounded);
+    const t = await createThread(bounded, o.owner.token, o.org.id);
+    for (const n of ['first', 'second', 'third']) await send(bounded, { token: o.owner.token }, t.id, `${n} alpha beta gamma`, { model: 'gpt-test' });
+    // Newest first: "third…" (6 tokens), the reply before it (5), "second…" (6): 17 ≤ 20; the next reply would not fit.
+    expect(fake.requests.at(-1)!.body.messages).toEqual([
+      { role: 'user', content: 'second alpha beta gamma' },
+      { role: 'assistant', content: 'Hello from the fake' },
+      { role: 'user', content: 'third alpha beta gamma' },
+    ]);
+    await bounded.stop();
+  });
+
   it('asks the provider for the carried-over summary when the session rotates', async () => {
     const small = await startServer({
       overrides: { models: { allowed: ['gpt-test'] }, providers: { openai: { baseUrl: fake.baseUrl, apiKey: 'sk-server-key-1234' } }, sessions: { tokenBudget: 5 } },

@@ -12,6 +12,9 @@ const CreateRoom = graphql(`
 const Send = graphql(`
   mutation RoomsClusterSend($input: SendMessageInput!) { sendMessage(input: $input) { seq } }
 `);
+const Presence = graphql(`
+  query RoomsClusterPresence($id: ID!) { node(id: $id) { ... on User { presence } } }
+`);
 const Events = graphql(`
   subscription RoomsClusterEvents($roomId: ID!, $afterSeq: Int) {
     roomEvents(roomId: $roomId, afterSeq: $afterSeq) { __typename ... on RoomMessageAdded { seq } }
@@ -29,15 +32,16 @@ async function seqs(sub: ReturnType<typeof subscribe<any, any>>, n: number) {
 
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
-// Two real server processes on one PostgreSQL database and one Redis, as behind a load balancer.
-describe.skipIf(!process.env.TEST_REDIS_URL || process.env.CONFAB_TEST_DB !== 'postgresql')('rooms across two server processes', () => {
+// Two real server processes on one database (a PostgreSQL database, or one SQLite file shared by both
+// processes) and one Redis, as behind a load balancer.
+describe.skipIf(!process.env.TEST_REDIS_URL)('rooms across two server processes', () => {
   let database: TestDatabase;
   const procs: ServerProcess[] = [];
   const clients: GqlClient[] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase();
-    const env = { DATABASE_URL: database.url, REDIS_URL: process.env.TEST_REDIS_URL!, CONFAB_PRESENCE_GRACE_MS: '200' };
+    const env = { DATABASE_URL: database.url, REDIS_URL: process.env.TEST_REDIS_URL!, CONFAB_PRESENCE_GRACE_MS: '200', CONFAB_PRESENCE_HEARTBEAT_MS: '200' };
     // One after the other, so that only the first applies the migrations.
     for (let i = 0; i < 2; i++) {
       const p = await spawnServer(env);
@@ -83,5 +87,19 @@ describe.skipIf(!process.env.TEST_REDIS_URL || process.env.CONFAB_TEST_DB !== 'p
     await resumed.expectSilence(300);
     resumed.close();
     onA.close();
+
+    // A user connected only to A is ONLINE for a viewer on B, until A dies without a word (SIGKILL):
+    // A's counters stop counting once its heartbeat lapses.
+    const presence = async () => ((await b.ok(Presence, { id: members[1].id }, { token: owner.token })).node as { presence: string }).presence;
+    const live = subscribe(a.ws({ token: members[1].token }), Events, { roomId });
+    await live.expectSilence(300);
+    expect(await presence()).toBe('ONLINE');
+    procs[0].child.kill('SIGKILL');
+    await procs[0].exited;
+    const deadline = Date.now() + 10_000;
+    while ((await presence()) !== 'OFFLINE') {
+      if (Date.now() > deadline) throw new Error('still ONLINE 10 s after its instance died');
+      await new Promise((r) => setTimeout(r, 100));
+    }
   });
 });

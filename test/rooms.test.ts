@@ -306,3 +306,44 @@ describe('roomEvents', () => {
     expect(await server.errorCode(RoomQuery, { id: room.id }, { token: carol.token })).toBe('NOT_FOUND');
   });
 });
+
+const RoomList = graphql(`
+  query RoomsList {
+    me {
+      rooms(first: 20) {
+        edges {
+          node {
+            id name unreadCount viewerRole
+            lastMessage { seq content sender { name } reactions { emoji count } }
+            members(first: 10) { edges { node { lastReadSeq user { name presence } } } }
+          }
+        }
+      }
+    }
+  }
+`);
+
+describe('room list reads', () => {
+  it('use the same number of statements for 1 room as for 6', async () => {
+    const counted = await startServer({ countQueries: true });
+    const o = await orgWithMembers(counted, 1);
+    const [member] = o.members;
+    const make = async () => {
+      const { createRoom } = await counted.ok(CreateRoom, { input: { orgId: o.org.id, type: 'GROUP', name: 'r', memberIds: [member.id] } }, { token: o.owner.token });
+      await counted.ok(Send, { input: { roomId: createRoom.id, content: 'hi' } }, { token: o.owner.token });
+    };
+    const statements = async () => {
+      counted.queries.length = 0;
+      const data = await counted.ok(RoomList, {}, { token: member.token });
+      return { data, n: counted.queries.filter((q) => !/^(BEGIN|COMMIT|PRAGMA)/i.test(q.trim())).length };
+    };
+    await make();
+    const one = await statements();
+    for (let i = 0; i < 5; i++) await make();
+    const six = await statements();
+    expect(six.data.me!.rooms.edges).toHaveLength(6);
+    expect(six.data.me!.rooms.edges[0].node).toMatchObject({ unreadCount: 1, lastMessage: { seq: 1, content: 'hi', sender: { name: 'Owner' } } });
+    expect(six.n).toBe(one.n);
+    await counted.stop();
+  });
+});

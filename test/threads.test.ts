@@ -49,9 +49,16 @@ const Contexts = graphql(`
   }
 `);
 
+const ListWithEdges = graphql(`
+  query ThreadsListWithEdges {
+    me { threads(first: 50) { edges { node { id messageCount firstMessage { content } lastMessage { content role } project { name } } } } }
+  }
+`);
+const Node = graphql(`query ThreadsNode($id: ID!) { node(id: $id) { id __typename } }`);
+
 let server: TestServer;
 beforeAll(async () => {
-  server = await startServer();
+  server = await startServer({ countQueries: true });
 });
 
 async function project(owner: TestUser, orgId: string, name = 'P') {
@@ -184,6 +191,51 @@ describe('threads', () => {
     expect(page1.pageInfo.hasNextPage).toBe(true);
     const page2 = (await server.ok(MyThreads, { first: 2, after: page1.pageInfo.endCursor, orderBy: { field: 'CREATED_AT', direction: 'ASC' } }, { token: owner.token })).me!.threads;
     expect(page2.edges.map((e) => e.node.title)).toEqual(['t3']);
+  });
+});
+
+describe('node(id)', () => {
+  it('returns threads, projects and context nodes only to those who may read them', async () => {
+    const { org, owner, members } = await orgWithMembers(server, 1);
+    const p = await project(owner, org.id);
+    const t = await createThread(server, owner.token, org.id, 'n', p.id);
+    const { addContextNode: c } = await server.ok(AddCtx, { input: { threadId: t.id, kind: 'k', content: 'c' } }, { token: owner.token });
+    const outsider = await registerUser(server);
+    for (const id of [p.id, t.id, c.id]) {
+      expect((await server.ok(Node, { id }, { token: owner.token })).node?.id).toBe(id);
+      expect((await server.ok(Node, { id }, { token: outsider.token })).node).toBeNull();
+      expect((await server.ok(Node, { id }, { token: members[0].token })).node).toBeNull();
+    }
+    await server.ok(Share, { input: { projectId: p.id, userId: members[0].id, access: 'READ' } }, { token: owner.token });
+    for (const id of [p.id, t.id, c.id]) expect((await server.ok(Node, { id }, { token: members[0].token })).node?.id).toBe(id);
+  });
+});
+
+describe('listing cost', () => {
+  it('reads first and last messages of a page of threads in a constant number of statements', async () => {
+    const { org, owner } = await orgWithMembers(server);
+    const p = await project(owner, org.id);
+    const statements = async () => {
+      server.queries.length = 0;
+      const data = await server.ok(ListWithEdges, {}, { token: owner.token });
+      return { data, count: server.queries.filter((q) => !/^(BEGIN|COMMIT|PRAGMA)/i.test(q.trim())).length };
+    };
+    const addThread = async (i: number) => {
+      const t = await createThread(server, owner.token, org.id, `t${i}`, p.id);
+      await send(server, { token: owner.token }, t.id, `hello ${i}`);
+      await send(server, { token: owner.token }, t.id, `bye ${i}`);
+    };
+    for (let i = 0; i < 2; i++) await addThread(i);
+    const small = await statements();
+    for (let i = 2; i < 8; i++) await addThread(i);
+    const big = await statements();
+    expect(big.data.me!.threads.edges).toHaveLength(8);
+    for (const { node } of big.data.me!.threads.edges) {
+      expect(node.firstMessage?.content).toMatch(/^hello \d$/);
+      expect(node.lastMessage).toEqual({ role: 'ASSISTANT', content: node.firstMessage!.content.replace('hello', 'bye') });
+      expect(node.messageCount).toBe(4);
+    }
+    expect(big.count).toBe(small.count);
   });
 });
 

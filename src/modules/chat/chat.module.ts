@@ -2,7 +2,7 @@ import type { AppServices } from '../../context.ts';
 import type { AppModule } from '../index.ts';
 import { listenForCancels } from './generations.ts';
 
-const listeners = new Map<AppServices, () => void>();
+const listeners = new Map<AppServices, () => Promise<void>>();
 
 /** Hears cancels for generations of this instance asked on another (with Redis). */
 export const chatModule: AppModule = {
@@ -10,8 +10,9 @@ export const chatModule: AppModule = {
   start(app) {
     listeners.set(app, listenForCancels(app));
   },
-  stop(app) {
-    listeners.get(app)?.();
+  async stop(app) {
+    const stop = listeners.get(app);
     listeners.delete(app);
+    await stop?.();
   },
 };

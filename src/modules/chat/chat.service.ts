@@ -4,10 +4,10 @@ import { isUniqueViolation } from '../../errors.ts';
 import type { Message, Session } from '../../generated/sqlite/client.ts';
 import { credentialsFor } from '../providerkeys/providerkeys.service.ts';
 import type { ChatEvent } from './chat.topics.ts';
-import { CancelledError, trackGeneration } from './generations.ts';
-import { buildHistory } from './history.ts';
+import { generate } from './chat.generate.ts';
+import { trackGeneration } from './generations.ts';
 import { providerFor, providerNameFor, resolveModel, type ProviderName, type TokenUsage } from './providers/index.ts';
-import { estimateMessagesTokens, estimateTokens } from './tokens.ts';
+import { estimateTokens } from './tokens.ts';
 
 /** What hooks learn about a turn. */
 export interface TurnInfo {
@@ -160,71 +160,4 @@ async function storeTurnStart(input: ChatTurnInput, o: { model: string; dedupeKe
     }
     return { userMessage, assistantMessage };
   });
-}
-
-async function generate(input: ChatTurnInput, turn: TurnInfo, messageId: string, signal: AbortSignal, creds: { apiKey?: string; baseUrl?: string }): Promise<Message> {
-  const { app, publish } = input;
-  const provider = providerFor(app.config, turn.provider);
-  let text = '';
-  let usage: TokenUsage | undefined;
-  let prompt: Awaited<ReturnType<typeof buildHistory>> = [];
-  try {
-    prompt = await buildHistory(turn.session, { budget: app.config.sessions.historyBudget, systemPrompt: input.systemPrompt });
-    let index = 0;
-    for await (const chunk of provider.generate({ model: turn.model, messages: prompt, signal, ...creds })) {
-      if ('usage' in chunk) usage = chunk.usage;
-      else if (chunk.delta) {
-        text += chunk.delta;
-        publish({ type: 'AssistantDelta', messageId, delta: chunk.delta, index: index++ });
-      }
-    }
-    signal.throwIfAborted();
-  } catch (err) {
-    const cancelled = signal.aborted && signal.reason instanceof CancelledError;
-    const error = cancelled ? 'Generation cancelled' : (err as Error)?.message || 'Provider failed';
-    if (!cancelled) app.log.warn({ messageId, model: turn.model, err: error }, 'generation failed');
-    const spent = usage ?? { promptTokens: estimateMessagesTokens(prompt), completionTokens: estimateTokens(text) };
-    const failed = await finish(messageId, turn, { status: 'FAILED', content: text, error, usage: spent, metadata: { reason: cancelled ? 'CANCELLED' : 'PROVIDER_ERROR' } });
-    await runAfterHooks(input, turn, spent, 'FAILED', messageId);
-    publish({ type: 'AssistantFailed', messageId, error, reason: cancelled ? 'CANCELLED' : 'PROVIDER_ERROR' });
-    return failed;
-  }
-  const spent = usage ?? { promptTokens: estimateMessagesTokens(prompt), completionTokens: estimateTokens(text) };
-  const message = await finish(messageId, turn, { status: 'COMPLETE', content: text, usage: spent });
-  await runAfterHooks(input, turn, spent, 'COMPLETE', messageId);
-  publish({ type: 'AssistantDone', messageId });
-  return message;
-}
-
-async function finish(messageId: string, turn: TurnInfo, r: { status: 'COMPLETE' | 'FAILED'; content: string; error?: string; usage: TokenUsage; metadata?: object }) {
-  const [message] = await db.$transaction([
-    db.message.update({
-      where: { id: messageId },
-      data: {
-        status: r.status,
-        content: r.content,
-        error: r.error ?? null,
-        promptTokens: r.usage.promptTokens,
-        completionTokens: r.usage.completionTokens,
-        ...(r.metadata ? { metadata: r.metadata } : {}),
-      },
-    }),
-    // Only a complete reply becomes history, so only it counts toward the session's budget.
-    db.session.update({
-      where: { id: turn.session.id },
-      data: { historyTokens: { increment: r.status === 'COMPLETE' ? estimateTokens(r.content) : 0 } },
-    }),
-    ...(turn.threadId ? [db.thread.update({ where: { id: turn.threadId }, data: { lastMessageAt: new Date() } })] : []),
-  ]);
-  return message;
-}
-
-async function runAfterHooks(input: ChatTurnInput, turn: TurnInfo, usage: TokenUsage, status: 'COMPLETE' | 'FAILED', assistantMessageId: string) {
-  for (const hook of input.hooks ?? []) {
-    try {
-      await hook.afterGenerate?.({ ...turn, usage, status, assistantMessageId });
-    } catch (err) {
-      input.app.log.error({ err, assistantMessageId }, 'afterGenerate hook failed');
-    }
-  }
 }

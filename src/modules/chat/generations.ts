@@ -39,14 +39,22 @@ export class CancelledError extends Error {
   }
 }
 
+const UNSUBSCRIBE_GRACE_MS = 50;
+
 /**
  * Listens for cancels published by other instances (with Redis); in one process cancelLocal finds
  * the generation directly. Returns a stop function.
  */
-export function listenForCancels(app: AppServices): () => void {
+export function listenForCancels(app: AppServices): () => Promise<void> {
   const source = app.pubsub.subscribe('chat:cancel');
-  void (async () => {
+  const loop = (async () => {
     for await (const { messageId } of source) await cancelLocal(app, messageId);
   })().catch((err) => app.log.warn({ err }, 'cancel listener stopped'));
-  return () => void source.return?.();
+  // Awaited before the pub/sub closes. The Redis event target sends UNSUBSCRIBE without awaiting it
+  // (a moment after the stream ends); closing the connection first would reject it unhandled.
+  return async () => {
+    await source.return?.();
+    await loop;
+    await new Promise((r) => setTimeout(r, UNSUBSCRIBE_GRACE_MS));
+  };
 }

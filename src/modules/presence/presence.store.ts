@@ -76,11 +76,19 @@ export function redisPresenceStore(redis: Redis, instanceId: string, heartbeatMs
     const pipe = redis.pipeline();
     for (const id of userIds) pipe.hgetall(userKey(id));
     const rows = ((await pipe.exec()) ?? []).map(([, v]) => (v ?? {}) as Record<string, string>);
-    return rows.map((h) => {
+    const stale = redis.pipeline();
+    const states = rows.map((h, i) => {
       let connections = 0;
-      for (const [k, v] of Object.entries(h)) if (k.startsWith('c:') && live.has(k.slice(2))) connections += Math.max(0, Number(v));
+      for (const [k, v] of Object.entries(h)) {
+        if (!k.startsWith('c:')) continue;
+        // Counters of an instance that stopped beating (crashed) no longer count; drop them.
+        if (live.has(k.slice(2))) connections += Math.max(0, Number(v));
+        else stale.hdel(userKey(userIds[i]), k);
+      }
       return { connections, away: h.away === '1', graceUntil: Number(h.grace ?? 0) };
     });
+    if (stale.length) void stale.exec().catch(() => undefined);
+    return states;
   }
 
   return {

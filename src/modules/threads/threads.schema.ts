@@ -1,4 +1,6 @@
 import { idOf } from '../../auth/rules.ts';
+import type { Context } from '../../context.ts';
+import type { Message } from '../../generated/sqlite/client.ts';
 import { db } from '../../db.ts';
 import { builder } from '../../schema/builder.ts';
 import * as threads from './threads.service.ts';
@@ -8,6 +10,20 @@ const ThreadOrderField = builder.enumType('ThreadOrderField', { values: ['CREATE
 const OrderDirection = builder.enumType('OrderDirection', { values: ['ASC', 'DESC'] as const });
 
 const messageOrder = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
+
+/** The first or last message of threads, batched: messages at the threads' first/last timestamps. */
+function edgeMessage(ctx: Context, threadId: string, at: Date | null, which: 'first' | 'last'): Promise<Message | null> | null {
+  if (!at) return null;
+  return ctx
+    .loader<{ threadId: string; at: Date }, Message | null>(`threadEdgeMessage:${which}`, async (keys) => {
+      const rows = await db.message.findMany({ where: { OR: keys.map((k) => ({ threadId: k.threadId, createdAt: k.at })) }, orderBy: messageOrder });
+      return keys.map((k) => {
+        const mine = rows.filter((r) => r.threadId === k.threadId && r.createdAt.getTime() === k.at.getTime());
+        return (which === 'first' ? mine[0] : mine.at(-1)) ?? null;
+      });
+    })
+    .load({ threadId, at });
+}
 
 builder.prismaNode('Thread', {
   id: { field: 'id' },
@@ -22,16 +38,16 @@ builder.prismaNode('Thread', {
     org: t.relation('org'),
     project: t.relation('project', { nullable: true }),
     createdBy: t.relation('createdBy'),
+    // Thread.firstMessageAt/lastMessageAt are the createdAt of those messages: one query per list.
     firstMessage: t.prismaField({
       type: 'Message',
       nullable: true,
-      resolve: (query, thread) => db.message.findFirst({ ...query, where: { threadId: thread.id }, orderBy: messageOrder }),
+      resolve: (_query, thread, _args, ctx) => edgeMessage(ctx, thread.id, thread.firstMessageAt, 'first'),
     }),
     lastMessage: t.prismaField({
       type: 'Message',
       nullable: true,
-      resolve: (query, thread) =>
-        db.message.findFirst({ ...query, where: { threadId: thread.id }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+      resolve: (_query, thread, _args, ctx) => edgeMessage(ctx, thread.id, thread.lastMessageAt, 'last'),
     }),
     messages: t.relatedConnection('messages', {
       cursor: 'id',

@@ -1,0 +1,77 @@
+import { db } from '../../db.ts';
+import type { Message } from '../../generated/sqlite/client.ts';
+import type { ChatTurnInput, TurnInfo } from './chat.service.ts';
+import { deltaPublisher } from './deltas.ts';
+import { CancelledError } from './generations.ts';
+import { buildHistory } from './history.ts';
+import { providerFor, type TokenUsage } from './providers/index.ts';
+import { estimateMessagesTokens, estimateTokens } from './tokens.ts';
+
+/** Streams the provider's reply into the STREAMING assistant message and stores how it ended. */
+export async function generate(input: ChatTurnInput, turn: TurnInfo, messageId: string, signal: AbortSignal, creds: { apiKey?: string; baseUrl?: string }): Promise<Message> {
+  const { app, publish } = input;
+  const provider = providerFor(app.config, turn.provider);
+  let text = '';
+  let usage: TokenUsage | undefined;
+  let prompt: Awaited<ReturnType<typeof buildHistory>> = [];
+  const deltas = deltaPublisher(messageId, publish);
+  try {
+    prompt = await buildHistory(turn.session, { budget: app.config.sessions.historyBudget, systemPrompt: input.systemPrompt });
+    for await (const chunk of provider.generate({ model: turn.model, messages: prompt, signal, ...creds })) {
+      if ('usage' in chunk) usage = chunk.usage;
+      else if (chunk.delta) {
+        text += chunk.delta;
+        deltas.push(chunk.delta);
+      }
+    }
+    signal.throwIfAborted();
+    deltas.flush();
+  } catch (err) {
+    deltas.flush();
+    const cancelled = signal.aborted && signal.reason instanceof CancelledError;
+    const error = cancelled ? 'Generation cancelled' : (err as Error)?.message || 'Provider failed';
+    if (!cancelled) app.log.warn({ messageId, model: turn.model, err: error }, 'generation failed');
+    const spent = usage ?? { promptTokens: estimateMessagesTokens(prompt), completionTokens: estimateTokens(text) };
+    const failed = await finish(messageId, turn, { status: 'FAILED', content: text, error, usage: spent, metadata: { reason: cancelled ? 'CANCELLED' : 'PROVIDER_ERROR' } });
+    await runAfterHooks(input, turn, spent, 'FAILED', messageId);
+    publish({ type: 'AssistantFailed', messageId, error, reason: cancelled ? 'CANCELLED' : 'PROVIDER_ERROR' });
+    return failed;
+  }
+  const spent = usage ?? { promptTokens: estimateMessagesTokens(prompt), completionTokens: estimateTokens(text) };
+  const message = await finish(messageId, turn, { status: 'COMPLETE', content: text, usage: spent });
+  await runAfterHooks(input, turn, spent, 'COMPLETE', messageId);
+  publish({ type: 'AssistantDone', messageId });
+  return message;
+}
+
+async function finish(messageId: string, turn: TurnInfo, r: { status: 'COMPLETE' | 'FAILED'; content: string; error?: string; usage: TokenUsage; metadata?: object }) {
+  const [message] = await db.$transaction([
+    db.message.update({
+      where: { id: messageId },
+      data: {
+        status: r.status,
+        content: r.content,
+        error: r.error ?? null,
+        promptTokens: r.usage.promptTokens,
+        completionTokens: r.usage.completionTokens,
+        ...(r.metadata ? { metadata: r.metadata } : {}),
+      },
+    }),
+    // Only a complete reply becomes history, so only it counts toward the session's budget.
+    db.session.update({
+      where: { id: turn.session.id },
+      data: { historyTokens: { increment: r.status === 'COMPLETE' ? estimateTokens(r.content) : 0 } },
+    }),
+  ]);
+  return message;
+}
+
+async function runAfterHooks(input: ChatTurnInput, turn: TurnInfo, usage: TokenUsage, status: 'COMPLETE' | 'FAILED', assistantMessageId: string) {
+  for (const hook of input.hooks ?? []) {
+    try {
+      await hook.afterGenerate?.({ ...turn, usage, status, assistantMessageId });
+    } catch (err) {
+      input.app.log.error({ err, assistantMessageId }, 'afterGenerate hook failed');
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphql } from './gql/index.ts';
+import { createThread, send } from './helpers/chat.ts';
+import { subscribe } from './helpers/client.ts';
+import { orgWithMembers } from './helpers/fixtures.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+const Events = graphql(`
+  subscription ChatRedisEvents($threadId: ID!) {
+    threadEvents(threadId: $threadId) {
+      __typename
+      ... on AssistantDelta { messageId delta index }
+      ... on AssistantDone { message { content } }
+      ... on AssistantFailed { reason }
+    }
+  }
+`);
+const Cancel = graphql(`mutation ChatRedisCancel($input: CancelGenerationInput!) { cancelGeneration(input: $input) { status error } }`);
+
+describe.skipIf(!process.env.TEST_REDIS_URL)('thread chat across two instances (Redis)', () => {
+  let a: TestServer;
+  let b: TestServer;
+  beforeAll(async () => {
+    const overrides = { redis: { url: process.env.TEST_REDIS_URL }, providers: { echo: { delayMs: 30 } } };
+    a = await startServer({ overrides });
+    b = await startServer({ database: a.database, overrides });
+  });
+  afterAll(async () => {
+    await b.stop();
+    await a.stop();
+  });
+
+  it('streams a reply generated on A to a subscriber on B, and B can cancel it', async () => {
+    const o = await orgWithMembers(a);
+    const thread = await createThread(a, o.owner.token, o.org.id);
+    const sub = subscribe(b.ws({ token: o.owner.token }), Events, { threadId: thread.id });
+    await sub.expectSilence(200);
+    const short = await send(a, { token: o.owner.token }, thread.id, 'across the instances');
+    const deltas: string[] = [];
+    for (;;) {
+      const e = (await sub.next()).data!.threadEvents;
+      if (e.__typename === 'AssistantDelta') deltas.push(e.delta);
+      if (e.__typename === 'AssistantDone') break;
+    }
+    expect(deltas.join('')).toBe(short.assistantMessage.content);
+
+    const long = Array.from({ length: 80 }, (_, i) => `w${i}`).join(' ');
+    const pending = send(a, { token: o.owner.token }, thread.id, long);
+    let e;
+    do e = (await sub.next()).data!.threadEvents;
+    while (e.__typename !== 'AssistantDelta');
+    const { cancelGeneration } = await b.ok(Cancel, { input: { messageId: (e as { messageId: string }).messageId } }, { token: o.owner.token });
+    expect(cancelGeneration).toEqual({ status: 'FAILED', error: 'Generation cancelled' });
+    expect((await pending).assistantMessage.status).toBe('FAILED');
+    sub.close();
+  });
+});
