@@ -82,6 +82,16 @@ describe('lnbits backend', () => {
     expect(await sessionOf(s.invoice.paymentHash)).toMatchObject({ state: 'ACTIVE', balanceSats: 500 });
   });
 
+  it('accepts the secret in the X-Webhook-Secret header too', async () => {
+    const s = await openSession(server, 250);
+    lnbits.pay(s.invoice.paymentHash);
+    const post = (secret: string) =>
+      fetch(webhookUrl(null), { method: 'POST', headers: { 'content-type': 'application/json', 'x-webhook-secret': secret }, body: JSON.stringify({ payment_hash: s.invoice.paymentHash }) });
+    expect((await post('nope')).status).toBe(403);
+    expect((await post(SECRET)).status).toBe(200);
+    expect(await sessionOf(s.invoice.paymentHash)).toMatchObject({ state: 'ACTIVE', balanceSats: 250 });
+  });
+
   it('does not trust the webhook body: an unpaid invoice stays pending', async () => {
     const s = await openSession(server, 500);
     expect(await lnbits.callWebhook(s.invoice.paymentHash, { url: webhookUrl(SECRET) })).toBe(409);
