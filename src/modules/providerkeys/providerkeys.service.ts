@@ -44,7 +44,14 @@ export async function credentialsFor(app: AppServices, orgId: string | null | un
   if (!needsKey) return { source: 'none' };
   if (orgId) {
     const row = await db.providerKey.findUnique({ where: { orgId_provider: { orgId, provider } } });
-    if (row) return { apiKey: decryptSecret(app.config.auth.secretKey, row.encrypted), source: 'byok' };
+    if (row) {
+      try {
+        return { apiKey: decryptSecret(app.config.auth.secretKey, row.encrypted), source: 'byok' };
+      } catch {
+        // Sealed under another server secret (or altered): unusable, and saying so beats a 500.
+        throw badInput(`The org's ${provider} key can no longer be read (the server secret changed): an org admin must add it again`, 'model');
+      }
+    }
   }
   const serverKey = provider === 'openai' ? app.config.providers.openai.apiKey : undefined;
   if (serverKey) return { apiKey: serverKey, source: 'server' };
