@@ -7,6 +7,7 @@ import { ChatSendDoc, createThread, send } from './helpers/chat.ts';
 import { subscribe } from './helpers/client.ts';
 import { addMember, createApiKey, orgWithMembers, registerUser } from './helpers/fixtures.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './helpers/fake-openai.ts';
+import { createTestDatabase } from './helpers/db.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const AddKey = graphql(`
@@ -199,6 +200,23 @@ describe('other configurations', () => {
       { role: 'user', content: 'third alpha beta gamma' },
     ]);
     await bounded.stop();
+  });
+
+  it('reports a key sealed under another server secret clearly', async () => {
+    const database = await createTestDatabase();
+    const openai = { baseUrl: fake.baseUrl };
+    const first = await startServer({ database, overrides: { models: { allowed: ['gpt-test'] }, providers: { openai }, auth: { secretKey: 'first-secret-first-secret-first-secret' } } });
+    const o = await orgWithMembers(first);
+    await first.ok(AddKey, { input: { orgId: o.org.id, provider: 'openai', key: BYOK } }, { token: o.owner.token });
+    const t = await createThread(first, o.owner.token, o.org.id);
+    const bot = await createApiKey(first, o.owner, o.org.id, ['WRITE', 'CHAT']);
+    await first.stop();
+    const second = await startServer({ database, overrides: { models: { allowed: ['gpt-test'] }, providers: { openai }, auth: { secretKey: 'other-secret-other-secret-other-secret' } } });
+    const res = await second.gql(ChatSendDoc, { input: { threadId: t.id, content: 'hi', model: 'gpt-test' } }, { apiKey: bot.key });
+    expect(res.errors?.[0]).toMatchObject({ extensions: { code: 'BAD_USER_INPUT' } });
+    expect(res.errors?.[0].message).toMatch(/can no longer be read/);
+    await second.stop();
+    await database.drop();
   });
 
   it('asks the provider for the carried-over summary when the session rotates', async () => {
