@@ -33,6 +33,7 @@ const Cancel = graphql(`
     cancelGeneration(input: $input) { id status error }
   }
 `);
+const DeleteThread = graphql(`mutation ChatDeleteThread($input: DeleteThreadInput!) { deleteThread(input: $input) { deletedId } }`);
 const Models = graphql(`query ChatModels { models { id provider isDefault } }`);
 const NodeMessage = graphql(`query ChatNodeMessage($id: ID!) { node(id: $id) { id ... on Message { content } } }`);
 const Archive = graphql(`
@@ -212,6 +213,17 @@ describe('cancellation', () => {
     // Cancelling an ended reply changes nothing.
     const again = await slow.ok(Cancel, { input: { messageId } }, { token: o.owner.token });
     expect(again.cancelGeneration.status).toBe('FAILED');
+
+    // Deleting the thread while its reply streams: the send ends with GONE.
+    const doomed = await createThread(slow, o.owner.token, o.org.id);
+    const sub2 = subscribe(slow.ws({ token: o.owner.token }), Events, { threadId: doomed.id });
+    await sub2.expectSilence(100);
+    const sending = slow.gql(ChatSendDoc, { input: { threadId: doomed.id, content: words } }, { token: o.owner.token });
+    do e = (await sub2.next()).data!.threadEvents;
+    while (e.__typename !== 'AssistantDelta');
+    await slow.ok(DeleteThread, { input: { id: doomed.id } }, { token: o.owner.token });
+    expect((await sending).errors?.[0].extensions?.code).toBe('GONE');
+    sub2.close();
     await slow.stop();
   });
 });

@@ -82,8 +82,9 @@ describe('OpenAI-compatible API with the official openai client', () => {
   it('proxies an OpenAI-compatible upstream, streamed and not', async () => {
     const { client } = await chatOrg();
     fake.behavior = { reply: ['Up', 'stream', '!'], usage: { prompt_tokens: 9, completion_tokens: 3 } };
-    const whole = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }] });
+    const whole = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], temperature: 0.2, max_tokens: 50, stop: ['\n'] });
     expect(whole.choices[0].message.content).toBe('Upstream!');
+    expect(fake.requests.at(-1)?.body).toMatchObject({ temperature: 0.2, max_tokens: 50, stop: ['\n'] });
     expect(whole.usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 });
     const stream = await client.chat.completions.create({ model: 'gpt-test', messages: [{ role: 'user', content: 'hi' }], stream: true });
     let text = '';

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { subscribe } from './helpers/client.ts';
-import { addMember, createApiKey, orgWithMembers, registerUser, type TestUser } from './helpers/fixtures.ts';
+import { addMember, createApiKey, createOrg, orgWithMembers, registerUser, type TestUser } from './helpers/fixtures.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const CreateRoom = graphql(`
@@ -24,7 +24,7 @@ const RoomQuery = graphql(`
   }
 `);
 const MyRooms = graphql(`
-  query RoomsMine { me { rooms(first: 10) { edges { node { id name unreadCount lastMessage { seq } } } } } }
+  query RoomsMine($orgId: ID) { me { rooms(first: 10, orgId: $orgId) { edges { node { id name unreadCount lastMessage { seq } } } } } }
 `);
 const NodeQuery = graphql(`
   query RoomsNode($id: ID!) { node(id: $id) { id } }
@@ -164,6 +164,9 @@ describe('rooms and messages', () => {
     const mine = me!.rooms.edges.find((e) => e.node.id === room.id)!.node;
     expect(mine).toMatchObject({ unreadCount: 1, lastMessage: { seq: 3 } });
     expect(me!.rooms.edges[0].node.id).toBe(room.id);
+    const other = await createOrg(server, alice);
+    expect((await server.ok(MyRooms, { orgId: other.id }, { token: alice.token })).me!.rooms.edges).toEqual([]);
+    expect((await server.ok(MyRooms, { orgId }, { token: alice.token })).me!.rooms.edges[0].node.id).toBe(room.id);
   });
 
   it('edits keep history, deletes keep the seq, reactions are counted per emoji', async () => {

@@ -6,6 +6,7 @@ import '../modules/apikeys/apikeys.schema.ts';
 import '../modules/invoices/invoices.schema.ts';
 import '../modules/paid-sessions/paid-sessions.schema.ts';
 import '../modules/rooms/rooms.schema.ts';
+import '../modules/rooms/members.schema.ts';
 import '../modules/rooms/messages.schema.ts';
 import '../modules/rooms/events.schema.ts';
 import '../modules/presence/presence.schema.ts';

@@ -1,4 +1,5 @@
 import { db } from '../../db.ts';
+import { gone } from '../../errors.ts';
 import type { Message } from '../../generated/sqlite/client.ts';
 import type { ChatTurnInput, TurnInfo } from './chat.service.ts';
 import { deltaPublisher } from './deltas.ts';
@@ -32,38 +33,45 @@ export async function generate(input: ChatTurnInput, turn: TurnInfo, messageId: 
     const error = cancelled ? 'Generation cancelled' : (err as Error)?.message || 'Provider failed';
     if (!cancelled) app.log.warn({ messageId, model: turn.model, err: error }, 'generation failed');
     const spent = usage ?? { promptTokens: estimateMessagesTokens(prompt), completionTokens: estimateTokens(text) };
-    const failed = await finish(messageId, turn, { status: 'FAILED', content: text, error, usage: spent, metadata: { reason: cancelled ? 'CANCELLED' : 'PROVIDER_ERROR' } });
-    await runAfterHooks(input, turn, spent, 'FAILED', messageId);
+    const failed = await finish(messageId, turn, { status: 'FAILED', content: text, error, usage: spent, metadata: { reason: cancelled ? 'CANCELLED' : 'PROVIDER_ERROR' } }).finally(() =>
+      runAfterHooks(input, turn, spent, 'FAILED', messageId),
+    );
     publish({ type: 'AssistantFailed', messageId, error, reason: cancelled ? 'CANCELLED' : 'PROVIDER_ERROR' });
     return failed;
   }
   const spent = usage ?? { promptTokens: estimateMessagesTokens(prompt), completionTokens: estimateTokens(text) };
-  const message = await finish(messageId, turn, { status: 'COMPLETE', content: text, usage: spent });
-  await runAfterHooks(input, turn, spent, 'COMPLETE', messageId);
+  const message = await finish(messageId, turn, { status: 'COMPLETE', content: text, usage: spent }).finally(() =>
+    runAfterHooks(input, turn, spent, 'COMPLETE', messageId),
+  );
   publish({ type: 'AssistantDone', messageId });
   return message;
 }
 
+/** Stores how the reply ended; the tokens were spent even when its thread was deleted meanwhile (GONE). */
 async function finish(messageId: string, turn: TurnInfo, r: { status: 'COMPLETE' | 'FAILED'; content: string; error?: string; usage: TokenUsage; metadata?: object }) {
-  const [message] = await db.$transaction([
-    db.message.update({
-      where: { id: messageId },
-      data: {
-        status: r.status,
-        content: r.content,
-        error: r.error ?? null,
-        promptTokens: r.usage.promptTokens,
-        completionTokens: r.usage.completionTokens,
-        ...(r.metadata ? { metadata: r.metadata } : {}),
-      },
-    }),
-    // Only a complete reply becomes history, so only it counts toward the session's budget.
-    db.session.update({
-      where: { id: turn.session.id },
-      data: { historyTokens: { increment: r.status === 'COMPLETE' ? estimateTokens(r.content) : 0 } },
-    }),
-  ]);
-  return message;
+  try {
+    const [message] = await db.$transaction([
+      db.message.update({
+        where: { id: messageId },
+        data: {
+          status: r.status,
+          content: r.content,
+          error: r.error ?? null,
+          promptTokens: r.usage.promptTokens,
+          completionTokens: r.usage.completionTokens,
+          ...(r.metadata ? { metadata: r.metadata } : {}),
+        },
+      }),
+      // Only a complete reply becomes history, so only it counts toward the session's budget.
+      db.session.update({
+        where: { id: turn.session.id },
+        data: { historyTokens: { increment: r.status === 'COMPLETE' ? estimateTokens(r.content) : 0 } },
+      }),
+    ]);
+    return message;
+  } catch (err) {
+    throw (err as { code?: string })?.code === 'P2025' ? gone('The conversation was deleted while its reply was being generated') : err;
+  }
 }
 
 async function runAfterHooks(input: ChatTurnInput, turn: TurnInfo, usage: TokenUsage, status: 'COMPLETE' | 'FAILED', assistantMessageId: string) {

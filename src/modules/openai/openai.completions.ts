@@ -7,6 +7,7 @@ import { estimateMessagesTokens, estimateTokens } from '../chat/tokens.ts';
 import { recordTokens, reserveMessage } from '../usage/usage.service.ts';
 import { restCaller } from './openai.auth.ts';
 import { fromError, openaiError } from './openai.errors.ts';
+import { openaiUsage, streamResponse } from './openai.stream.ts';
 
 const content = z.union([
   z.string(),
@@ -20,6 +21,11 @@ const body = z.object({
     .min(1, 'must hold at least one message'),
   stream: z.boolean().nullish(),
   stream_options: z.object({ include_usage: z.boolean().nullish() }).passthrough().nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+  max_completion_tokens: z.number().int().positive().nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
 });
 
 const asProviderMessages = (messages: z.output<typeof body>['messages']): ProviderMessage[] =>
@@ -60,7 +66,13 @@ export async function chatCompletions(request: Request, app: AppServices): Promi
     const messages = asProviderMessages(req.messages);
     const controller = new AbortController();
     request.signal?.addEventListener('abort', () => controller.abort(), { once: true });
-    const chunks = provider.generate({ model, messages, signal: controller.signal, ...creds })[Symbol.asyncIterator]();
+    const options = {
+      temperature: req.temperature ?? undefined,
+      topP: req.top_p ?? undefined,
+      maxTokens: req.max_completion_tokens ?? req.max_tokens ?? undefined,
+      stop: req.stop == null ? undefined : Array.isArray(req.stop) ? req.stop : [req.stop],
+    };
+    const chunks = provider.generate({ model, messages, signal: controller.signal, options, ...creds })[Symbol.asyncIterator]();
     const meter = async (text: string, usage?: TokenUsage) => {
       const spent = usage ?? { promptTokens: estimateMessagesTokens(messages), completionTokens: estimateTokens(text) };
       await recordTokens(caller.orgId, caller.userId, model, spent).catch((err) => app.log.error({ err }, 'usage not recorded'));
@@ -101,51 +113,4 @@ export async function chatCompletions(request: Request, app: AppServices): Promi
   } catch (err) {
     return fromError(err);
   }
-}
-
-const openaiUsage = (u: TokenUsage) => ({ prompt_tokens: u.promptTokens, completion_tokens: u.completionTokens, total_tokens: u.promptTokens + u.completionTokens });
-
-interface StreamArgs {
-  id: string;
-  created: number;
-  model: string;
-  first: IteratorResult<GenerateChunk>;
-  chunks: AsyncIterator<GenerateChunk>;
-  meter(text: string, usage?: TokenUsage): Promise<TokenUsage>;
-  includeUsage: boolean;
-  log: AppServices['log'];
-}
-
-/** SSE in OpenAI's format: a role chunk, content chunks, a finish chunk, the usage chunk if asked, `[DONE]`. */
-function streamResponse(a: StreamArgs): Response {
-  const encoder = new TextEncoder();
-  const base = { id: a.id, object: 'chat.completion.chunk', created: a.created, model: a.model };
-  const stream = new ReadableStream<Uint8Array>({
-    async start(controller) {
-      const send = (data: unknown) => controller.enqueue(encoder.encode(`data: ${JSON.stringify(data)}\n\n`));
-      const choice = (delta: object, finish: string | null = null) => ({ ...base, choices: [{ index: 0, delta, logprobs: null, finish_reason: finish }] });
-      let text = '';
-      let usage: TokenUsage | undefined;
-      send(choice({ role: 'assistant', content: '' }));
-      try {
-        for (let r = a.first; !r.done; r = await a.chunks.next()) {
-          if ('usage' in r.value) usage = r.value.usage;
-          else if (r.value.delta) {
-            text += r.value.delta;
-            send(choice({ content: r.value.delta }));
-          }
-        }
-        send(choice({}, 'stop'));
-        const spent = await a.meter(text, usage);
-        if (a.includeUsage) send({ ...base, choices: [], usage: openaiUsage(spent) });
-      } catch (err) {
-        await a.meter(text, usage);
-        a.log.warn({ err: (err as Error).message, id: a.id }, 'completion stream failed');
-        send({ error: { message: (err as Error).message, type: 'api_error', param: null, code: 'upstream_error' } });
-      }
-      controller.enqueue(encoder.encode('data: [DONE]\n\n'));
-      controller.close();
-    },
-  });
-  return new Response(stream, { headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' } });
 }

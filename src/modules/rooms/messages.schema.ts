@@ -3,6 +3,7 @@ import { idOf } from '../../auth/rules.ts';
 import type { Context } from '../../context.ts';
 import { builder } from '../../schema/builder.ts';
 import * as messages from './messages.service.ts';
+import { setReaction } from './reactions.service.ts';
 
 interface ReactionSummary {
   emoji: string;
@@ -114,11 +115,11 @@ builder.mutationFields((t) => ({
   addReaction: t.prismaField({
     type: 'RoomMessage',
     args: { input: t.arg({ type: ReactionInput, required: true }) },
-    resolve: async (query, _root, { input }, ctx) => reload(query, (await messages.setReaction(ctx, messageIdOf(input), input.emoji, true)).id),
+    resolve: async (query, _root, { input }, ctx) => reload(query, (await setReaction(ctx, messageIdOf(input), input.emoji, true)).id),
   }),
   removeReaction: t.prismaField({
     type: 'RoomMessage',
     args: { input: t.arg({ type: ReactionInput, required: true }) },
-    resolve: async (query, _root, { input }, ctx) => reload(query, (await messages.setReaction(ctx, messageIdOf(input), input.emoji, false)).id),
+    resolve: async (query, _root, { input }, ctx) => reload(query, (await setReaction(ctx, messageIdOf(input), input.emoji, false)).id),
   }),
 }));

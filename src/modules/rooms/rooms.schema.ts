@@ -1,4 +1,3 @@
-import { encodeGlobalID } from '@pothos/plugin-relay';
 import { db } from '../../db.ts';
 import { idOf } from '../../auth/rules.ts';
 import { builder } from '../../schema/builder.ts';
@@ -55,31 +54,6 @@ function viewerLastRead(ctx: Parameters<typeof viewerRoomAccess>[0], roomId: str
     .load(roomId);
 }
 
-builder.prismaNode('RoomMember', {
-  id: { field: 'id' },
-  fields: (t) => ({
-    role: t.expose('role', { type: RoomRole }),
-    lastReadSeq: t.exposeInt('lastReadSeq', { description: 'Read receipt: everything up to this seq has been read.' }),
-    joinedAt: t.expose('createdAt', { type: 'DateTime' }),
-    user: t.relation('user'),
-    room: t.relation('room'),
-  }),
-});
-
-builder.prismaObjectField('User', 'rooms', (t) =>
-  t.prismaConnection({
-    type: 'Room',
-    cursor: 'id',
-    description: "The user's rooms, most recently active first (only readable on yourself).",
-    resolve: (query, user) =>
-      db.room.findMany({
-        ...query,
-        where: { members: { some: { userId: user.id } }, org: { members: { some: { userId: user.id } } } },
-        orderBy: [{ lastActivityAt: 'desc' }, { id: 'desc' }],
-      }),
-  }),
-);
-
 const CreateRoomInput = builder.inputType('CreateRoomInput', {
   fields: (t) => ({
     orgId: t.id({ required: true }),
@@ -92,22 +66,12 @@ const CreateRoomInput = builder.inputType('CreateRoomInput', {
 const OpenDirectRoomInput = builder.inputType('OpenDirectRoomInput', {
   fields: (t) => ({ orgId: t.id({ required: true }), userId: t.id({ required: true }) }),
 });
-const RoomIdInput = builder.inputType('RoomIdInput', { fields: (t) => ({ roomId: t.id({ required: true }) }) });
-const AddRoomMembersInput = builder.inputType('AddRoomMembersInput', {
-  fields: (t) => ({ roomId: t.id({ required: true }), userIds: t.idList({ required: true }) }),
-});
-const RemoveRoomMemberInput = builder.inputType('RemoveRoomMemberInput', {
-  fields: (t) => ({ roomId: t.id({ required: true }), userId: t.id({ required: true }) }),
-});
 const UpdateRoomInput = builder.inputType('UpdateRoomInput', {
   fields: (t) => ({ roomId: t.id({ required: true }), name: t.string(), topic: t.string() }),
 });
-const MarkReadInput = builder.inputType('MarkReadInput', {
-  fields: (t) => ({ roomId: t.id({ required: true }), seq: t.int({ required: true }) }),
-});
 
-const roomIdOf = (input: { roomId: unknown }) => idOf(input.roomId, 'Room', 'roomId');
-const userIds = (ids: readonly unknown[]) => ids.map((id) => idOf(id, 'User', 'userIds'));
+export const roomIdOf = (input: { roomId: unknown }) => idOf(input.roomId, 'Room', 'roomId');
+export const userIds = (ids: readonly unknown[]) => ids.map((id) => idOf(id, 'User', 'userIds'));
 
 builder.queryFields((t) => ({
   room: t.prismaField({
@@ -117,7 +81,7 @@ builder.queryFields((t) => ({
   }),
 }));
 
-const reload = (query: object, id: string) => db.room.findUniqueOrThrow({ ...query, where: { id } });
+export const reloadRoom = (query: object, id: string) => db.room.findUniqueOrThrow({ ...query, where: { id } });
 
 builder.mutationFields((t) => ({
   createRoom: t.prismaField({
@@ -125,52 +89,18 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: CreateRoomInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) => {
       const room = await rooms.createRoom(ctx, idOf(input.orgId, 'Org', 'orgId'), { ...input, memberIds: userIds(input.memberIds ?? []) });
-      return reload(query, room.id);
+      return reloadRoom(query, room.id);
     },
   }),
   openDirectRoom: t.prismaField({
     type: 'Room',
     args: { input: t.arg({ type: OpenDirectRoomInput, required: true }) },
     resolve: async (query, _root, { input }, ctx) =>
-      reload(query, (await rooms.openDirectRoom(ctx, idOf(input.orgId, 'Org', 'orgId'), idOf(input.userId, 'User', 'userId'))).id),
-  }),
-  joinRoom: t.prismaField({
-    type: 'Room',
-    args: { input: t.arg({ type: RoomIdInput, required: true }) },
-    resolve: async (query, _root, { input }, ctx) => reload(query, (await rooms.joinRoom(ctx, roomIdOf(input))).id),
-  }),
-  addRoomMembers: t.prismaField({
-    type: 'Room',
-    args: { input: t.arg({ type: AddRoomMembersInput, required: true }) },
-    resolve: async (query, _root, { input }, ctx) => reload(query, (await rooms.addRoomMembers(ctx, roomIdOf(input), userIds(input.userIds))).id),
-  }),
-  removeRoomMember: t.prismaField({
-    type: 'Room',
-    args: { input: t.arg({ type: RemoveRoomMemberInput, required: true }) },
-    resolve: async (query, _root, { input }, ctx) => {
-      await rooms.removeRoomMember(ctx, roomIdOf(input), idOf(input.userId, 'User', 'userId'));
-      return reload(query, roomIdOf(input));
-    },
-  }),
-  leaveRoom: t.field({
-    type: builder.simpleObject('LeaveRoomPayload', { fields: (f) => ({ roomId: f.id() }) }),
-    args: { input: t.arg({ type: RoomIdInput, required: true }) },
-    resolve: async (_root, { input }, ctx) => {
-      await rooms.removeRoomMember(ctx, roomIdOf(input), ctx.viewer.kind === 'user' ? ctx.viewer.userId : '');
-      return { roomId: encodeGlobalID('Room', roomIdOf(input)) };
-    },
+      reloadRoom(query, (await rooms.openDirectRoom(ctx, idOf(input.orgId, 'Org', 'orgId'), idOf(input.userId, 'User', 'userId'))).id),
   }),
   updateRoom: t.prismaField({
     type: 'Room',
     args: { input: t.arg({ type: UpdateRoomInput, required: true }) },
-    resolve: async (query, _root, { input }, ctx) => reload(query, (await rooms.updateRoom(ctx, roomIdOf(input), input)).id),
-  }),
-  markRead: t.prismaField({
-    type: 'RoomMember',
-    args: { input: t.arg({ type: MarkReadInput, required: true }) },
-    resolve: async (query, _root, { input }, ctx) => {
-      const m = await rooms.markRead(ctx, roomIdOf(input), input.seq);
-      return db.roomMember.findUniqueOrThrow({ ...query, where: { id: m.id } });
-    },
+    resolve: async (query, _root, { input }, ctx) => reloadRoom(query, (await rooms.updateRoom(ctx, roomIdOf(input), input)).id),
   }),
 }));

@@ -14,10 +14,16 @@ export function openaiProvider(defaults: { baseUrl: string; timeoutMs: number })
   return {
     name: 'openai',
     needsKey: true,
-    async *generate({ model, messages, signal, apiKey, baseUrl }: GenerateRequest): AsyncGenerator<GenerateChunk> {
+    async *generate({ model, messages, signal, apiKey, baseUrl, options = {} }: GenerateRequest): AsyncGenerator<GenerateChunk> {
       try {
+        const sampling = {
+          ...(options.temperature !== undefined ? { temperature: options.temperature } : {}),
+          ...(options.topP !== undefined ? { top_p: options.topP } : {}),
+          ...(options.maxTokens !== undefined ? { max_tokens: options.maxTokens } : {}),
+          ...(options.stop?.length ? { stop: options.stop } : {}),
+        };
         const stream = await client(apiKey, baseUrl).chat.completions.create(
-          { model, messages, stream: true, stream_options: { include_usage: true } },
+          { model, messages, stream: true, stream_options: { include_usage: true }, ...sampling },
           { signal },
         );
         for await (const chunk of stream) {

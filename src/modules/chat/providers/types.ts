@@ -20,9 +20,18 @@ export interface GenerateRequest {
   /** The key to call with (BYOK or the server's); providers that need none ignore it. */
   apiKey?: string;
   baseUrl?: string;
+  /** Sampling options passed through to providers that take them (the OpenAI-compatible API sends them). */
+  options?: GenerateOptions;
 }
 
-export interface SummarizeRequest extends Omit<GenerateRequest, 'messages'> {
+export interface GenerateOptions {
+  temperature?: number;
+  topP?: number;
+  maxTokens?: number;
+  stop?: string[];
+}
+
+export interface SummarizeRequest extends Omit<GenerateRequest, 'messages' | 'options'> {
   /** The summary being replaced (from the session before), if any. */
   previous?: string | null;
   messages: ProviderMessage[];
