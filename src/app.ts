@@ -86,7 +86,7 @@ function useRoutes(routes: Route[], services: AppServices): Plugin {
 export function buildApp(config: Config, opts: BuildOptions = {}): App {
   const log = opts.logger ?? createLogger(config.log.level);
   const bus: PubSubHandle = createAppPubSub(config.redis.url);
-  const services: AppServices = { config, pubsub: bus.pubsub, log, limiter: createRateLimiter(bus.redis), redis: bus.redis };
+  const services: AppServices = { config, pubsub: bus.pubsub, log, limiter: createRateLimiter(bus.redis, config.redis.keyPrefix), redis: bus.redis };
   const isDev = config.env !== 'production';
   const state = { draining: false, started: false, startedAt: Date.now() };
   const routes = [...healthRoutes(state), ...appModules.flatMap((m) => m.routes ?? [])];

@@ -47,7 +47,13 @@ const configSchema = z.object({
       migrate: bool.default(true),
     })
     .prefault({}),
-  redis: z.object({ url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional() }).prefault({}),
+  redis: z
+    .object({
+      url: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+      /** Prefix of every key Confab writes (rate limits, presence, typing): several deployments can share one Redis. */
+      keyPrefix: z.string().regex(/^[\w:.-]*$/, 'may hold letters, digits, _ : . -').default('confab:'),
+    })
+    .prefault({}),
   auth: z
     .object({
       secretKey: z.string().min(32, 'must be at least 32 characters').default(INSECURE_DEFAULT_SECRET),
@@ -233,6 +239,7 @@ const ENV_MAP: Record<string, string> = {
   DATABASE_URL: 'database.url',
   CONFAB_MIGRATE: 'database.migrate',
   REDIS_URL: 'redis.url',
+  CONFAB_REDIS_PREFIX: 'redis.keyPrefix',
   CONFAB_SECRET_KEY: 'auth.secretKey',
   CONFAB_ACCESS_TOKEN_TTL: 'auth.accessTokenTtl',
   CONFAB_REFRESH_TOKEN_TTL: 'auth.refreshTokenTtl',

@@ -76,10 +76,12 @@ export type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
  * always is), retried a few times when PostgreSQL reports a serialization conflict (P2034 / 40001).
  * Use it where an invariant spans rows, such as "an org keeps at least one owner".
  */
-export async function serializable<T>(fn: (tx: Tx) => Promise<T>, attempts = 5): Promise<T> {
+export async function serializable<T>(fn: (tx: Tx) => Promise<T>, attempts = 10): Promise<T> {
+  // Generous waits: under load, Prisma's defaults (2 s to start, 5 s to finish) fail healthy transactions.
+  const timing = { maxWait: 10_000, timeout: 20_000 };
   for (let attempt = 1; ; attempt++) {
     try {
-      return await db.$transaction(fn, dbKind === 'postgresql' ? { isolationLevel: 'Serializable' } : {});
+      return await db.$transaction(fn, dbKind === 'postgresql' ? { isolationLevel: 'Serializable', ...timing } : timing);
     } catch (err) {
       const code = (err as { code?: string }).code;
       const retry = code === 'P2034' || /40001|could not serialize/.test(String((err as Error).message));

@@ -16,8 +16,8 @@ export interface RateLimiter {
   reset(key: string): Promise<void>;
 }
 
-export function createRateLimiter(redis?: Redis): RateLimiter {
-  return redis ? redisLimiter(redis) : memoryLimiter();
+export function createRateLimiter(redis?: Redis, keyPrefix = 'confab:'): RateLimiter {
+  return redis ? redisLimiter(redis, keyPrefix) : memoryLimiter();
 }
 
 function memoryLimiter(): RateLimiter {
@@ -54,8 +54,8 @@ function memoryLimiter(): RateLimiter {
   };
 }
 
-function redisLimiter(redis: Redis): RateLimiter {
-  const k = (key: string) => `confab:rl:${key}`;
+function redisLimiter(redis: Redis, keyPrefix: string): RateLimiter {
+  const k = (key: string) => `${keyPrefix}rl:${key}`;
   return {
     async hit(key, limit, windowSec) {
       const [[, count], [, ttl]] = (await redis

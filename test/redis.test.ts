@@ -16,7 +16,9 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('two instances sharing Redis', () =
   let b: TestServer;
   beforeAll(async () => {
     const database = await createTestDatabase();
-    const overrides = { redis: { url: process.env.TEST_REDIS_URL }, auth: { loginMaxAttempts: 4 } };
+    // A key prefix of this run's own, so counters left by earlier runs (or other files) do not count.
+    const keyPrefix = `test-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}:`;
+    const overrides = { redis: { url: process.env.TEST_REDIS_URL, keyPrefix }, auth: { loginMaxAttempts: 4 } };
     a = await startServer({ database, overrides });
     b = await startServer({ database, overrides });
     return () => database.drop();

@@ -11,7 +11,7 @@ class Presence {
 
   constructor(private readonly app: AppServices) {
     const heartbeatMs = app.config.realtime.presenceHeartbeatMs;
-    this.store = app.redis ? redisPresenceStore(app.redis, randomUUID(), heartbeatMs) : memoryPresenceStore();
+    this.store = app.redis ? redisPresenceStore(app.redis, randomUUID(), heartbeatMs, app.config.redis.keyPrefix) : memoryPresenceStore();
   }
 
   /** A connection opened: ONLINE (or AWAY, when the client says so) is announced if the user was OFFLINE. */

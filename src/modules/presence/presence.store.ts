@@ -60,10 +60,9 @@ export function memoryPresenceStore(): PresenceStore {
   };
 }
 
-const INSTANCES = 'confab:presence:instances';
-const userKey = (userId: string) => `confab:presence:${userId}`;
-
-export function redisPresenceStore(redis: Redis, instanceId: string, heartbeatMs: number): PresenceStore {
+export function redisPresenceStore(redis: Redis, instanceId: string, heartbeatMs: number, keyPrefix = 'confab:'): PresenceStore {
+  const INSTANCES = `${keyPrefix}presence:instances`;
+  const userKey = (userId: string) => `${keyPrefix}presence:${userId}`;
   const field = `c:${instanceId}`;
   const beat = () => redis.zadd(INSTANCES, Date.now() + 3 * heartbeatMs, instanceId).catch(() => 0);
   void beat();

@@ -17,7 +17,7 @@ interface TypingStateStore {
 function storeFor(app: AppServices): TypingStateStore {
   const redis = app.redis;
   if (redis) {
-    const k = (key: string) => `confab:typing:${key}`;
+    const k = (key: string) => `${app.config.redis.keyPrefix}typing:${key}`;
     return {
       get: async (key) => {
         const v = await redis.get(k(key));
