@@ -16,11 +16,12 @@ const Usage = graphql(`
   }
 `);
 const ThreadCount = graphql(`query UsageThreadCount($id: ID!) { thread(id: $id) { messageCount } }`);
+const SessionCount = graphql(`query UsageSessionCount($id: ID!) { thread(id: $id) { sessions { edges { node { index } } } } }`);
 
 let server: TestServer;
 beforeAll(async () => {
   // Small limits so a test can exhaust them; TEAM stays unlimited (0).
-  server = await startServer({ overrides: { plans: { free: 3, pro: 5, team: 0 }, models: { allowed: ['echo', 'echo-b'] } } });
+  server = await startServer({ overrides: { plans: { free: 3, pro: 5, team: 0 }, models: { allowed: ['echo', 'echo-b'] }, sessions: { tokenBudget: 10 } } });
 });
 
 const today = () => new Date().toISOString().slice(0, 10);
@@ -67,6 +68,19 @@ describe('plans and quotas', () => {
     for (let i = 0; i < 7; i++) await send(server, { token: team.owner.token }, tt.id, `m${i}`);
     const { org } = await server.ok(Usage, { id: team.org.id, ...range() }, { token: team.owner.token });
     expect(org.usage).toMatchObject({ plan: 'TEAM', dailyLimit: null, usedToday: 7 });
+  });
+
+  it('a refused message changes nothing (no session rotation), and a retry still gets its original', async () => {
+    const { org, owner } = await orgWithMembers(server);
+    const t = await createThread(server, owner.token, org.id);
+    await send(server, { token: owner.token }, t.id, 'a long enough first message to fill the budget', { clientMsgId: 'm1' });
+    await send(server, { token: owner.token }, t.id, 'another long enough message to fill the budget');
+    await send(server, { token: owner.token }, t.id, 'and a third long enough message for the budget');
+    const before = (await server.ok(SessionCount, { id: t.id }, { token: owner.token })).thread.sessions.edges.length;
+    expect(await server.errorCode(ChatSendDoc, { input: { threadId: t.id, content: 'refused' } }, { token: owner.token })).toBe('RATE_LIMITED');
+    expect((await server.ok(SessionCount, { id: t.id }, { token: owner.token })).thread.sessions.edges).toHaveLength(before);
+    const retry = await send(server, { token: owner.token }, t.id, 'a long enough first message to fill the budget', { clientMsgId: 'm1' });
+    expect(retry.deduplicated).toBe(true);
   });
 
   it('counts a retried clientMsgId once', async () => {

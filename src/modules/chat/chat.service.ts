@@ -75,7 +75,7 @@ export async function runChatTurn(input: ChatTurnInput): Promise<ChatTurnResult>
   const { app, session, publish } = input;
   const threadId = input.threadId ?? null;
   const authorId = input.authorId ?? null;
-  const dedupeKey = input.clientMsgId ? `${threadId ?? session.id}:${authorId ?? 'anon'}:${input.clientMsgId}` : null;
+  const dedupeKey = input.clientMsgId ? dedupeKeyOf(threadId ?? session.id, authorId, input.clientMsgId) : null;
   if (dedupeKey) {
     const earlier = await findTurn(dedupeKey);
     if (earlier) return earlier;
@@ -112,6 +112,17 @@ export async function runChatTurn(input: ChatTurnInput): Promise<ChatTurnResult>
   const done = generate(input, turn, assistantMessage.id, controller.signal, creds);
   trackGeneration(app, assistantMessage.id, controller, done);
   return { userMessage, assistantMessage: await done, deduplicated: false };
+}
+
+const dedupeKeyOf = (scopeId: string, authorId: string | null, clientMsgId: string) => `${scopeId}:${authorId ?? 'anon'}:${clientMsgId}`;
+
+/**
+ * The turn an earlier send with this clientMsgId made in a thread (or standalone session), if any:
+ * callers that do work before runChatTurn (rotation, quota checks) look here first, so a retry is
+ * answered with the original even when that work would now refuse it.
+ */
+export function findEarlierTurn(scopeId: string, authorId: string | null, clientMsgId: string | null | undefined) {
+  return clientMsgId ? findTurn(dedupeKeyOf(scopeId, authorId, clientMsgId)) : Promise.resolve(null);
 }
 
 async function findTurn(dedupeKey: string): Promise<ChatTurnResult | null> {

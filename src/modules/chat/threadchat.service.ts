@@ -4,8 +4,8 @@ import type { Context } from '../../context.ts';
 import { db } from '../../db.ts';
 import { conflict, forbidden, notFound, parseInput } from '../../errors.ts';
 import { systemPromptOf } from '../threads/contexts.prompt.ts';
-import { usageHooks } from '../usage/usage.service.ts';
-import { runChatTurn, type ChatTurnResult } from './chat.service.ts';
+import { assertQuotaLeft, usageHooks } from '../usage/usage.service.ts';
+import { findEarlierTurn, runChatTurn, type ChatTurnResult } from './chat.service.ts';
 import type { ChatEvent } from './chat.topics.ts';
 import { cancelLocal } from './generations.ts';
 import { sessionHooks } from './hooks.ts';
@@ -32,7 +32,10 @@ export async function sendThreadMessage(ctx: Context, threadId: string, input: u
   const thread = await db.thread.findUnique({ where: { id: threadId } });
   if (!thread) throw notFound('Thread');
   if (thread.status === 'ARCHIVED') throw conflict('This thread is archived; set its status to ACTIVE to continue it');
+  const earlier = await findEarlierTurn(threadId, authorId, data.clientMsgId);
+  if (earlier) return earlier;
   const model = resolveModel(ctx.app.config, data.model);
+  await assertQuotaLeft(ctx.app, thread.orgId);
   const session = await sessionForTurn(ctx.app, thread, model);
   const publish = (event: ChatEvent) => {
     ctx.app.pubsub.publish('thread:event', threadId, event);

@@ -24,6 +24,23 @@ const secondsToMidnight = (now = new Date()) => {
   return Math.ceil((next - now.getTime()) / 1000);
 };
 
+function quotaError(plan: string, limit: number) {
+  return rateLimited(
+    `Daily message quota reached: the ${plan} plan allows ${limit} messages a day. Upgrade the org's plan, or wait until the quota resets at 00:00 UTC.`,
+    secondsToMidnight(),
+  );
+}
+
+/**
+ * Refuses early when the org has no message left today, before work a refused message must not
+ * cause (a session rotation, a summary call). reserveMessage stays the exact, atomic check.
+ */
+export async function assertQuotaLeft(app: AppServices, orgId: string): Promise<void> {
+  const org = await db.org.findUniqueOrThrow({ where: { id: orgId }, select: { plan: true } });
+  const limit = dailyLimit(app, org.plan as PlanName);
+  if (limit !== null && (await usedToday(orgId)) >= limit) throw quotaError(org.plan, limit);
+}
+
 /**
  * Counts one message against the org's daily quota, refusing it (RATE_LIMITED, with when the quota
  * resets) once the plan's limit is reached. The check and the count are one serializable
@@ -36,13 +53,7 @@ export async function reserveMessage(app: AppServices, orgId: string, userId: st
     const limit = dailyLimit(app, org.plan as PlanName);
     if (limit !== null) {
       const used = (await tx.usageRecord.aggregate({ where: { orgId, day }, _sum: { messages: true } }))._sum.messages ?? 0;
-      if (used >= limit) {
-        const retryAfter = secondsToMidnight();
-        throw rateLimited(
-          `Daily message quota reached: the ${org.plan} plan allows ${limit} messages a day. Upgrade the org's plan, or wait until the quota resets at 00:00 UTC.`,
-          retryAfter,
-        );
-      }
+      if (used >= limit) throw quotaError(org.plan, limit);
     }
     await tx.usageRecord.upsert({
       where: { orgId_userId_model_day: { orgId, userId, model, day } },
