@@ -1,4 +1,5 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { Repeater, SlidingBuffer } from '@repeaterjs/repeater';
 import { createPubSub, type PubSub } from 'graphql-yoga';
 import { Redis } from 'ioredis';
 import { setMaxListeners } from 'node:events';
@@ -35,7 +36,7 @@ export function createAppPubSub(redisUrl?: string): PubSubHandle {
     // A busy room has one listener per subscriber on its topic: that is the design, not a leak.
     const eventTarget = new EventTarget();
     setMaxListeners(0, eventTarget);
-    return { pubsub: createPubSub<Topics>({ eventTarget: eventTarget as any }), close: async () => {} };
+    return { pubsub: bufferedPubSub(eventTarget), close: async () => {} };
   }
   const opts = { maxRetriesPerRequest: 3, enableOfflineQueue: true, lazyConnect: false };
   const publishClient = new Redis(redisUrl, opts);
@@ -54,12 +55,35 @@ export function createAppPubSub(redisUrl?: string): PubSubHandle {
     } as unknown as Redis,
   });
   return {
-    pubsub: createPubSub<Topics>({ eventTarget }),
+    pubsub: bufferedPubSub(eventTarget),
     redis: publishClient,
     async close() {
       await Promise.allSettled([publishClient.quit(), subscribeClient.quit()]);
     },
   };
+}
+
+/** Events a subscriber may fall behind by before its oldest pending ones are dropped. */
+export const SUBSCRIBER_BUFFER = 4096;
+
+/**
+ * yoga's pub/sub, except that each subscription gets a buffer of its own. Unbuffered, a subscriber
+ * more than 1024 events behind (a stalled socket, a burst of deltas) makes `publish` throw and can end
+ * the process; yoga's `repeaterBuffer` option would share ONE buffer between all subscriptions. A slow
+ * subscriber loses its oldest pending events instead: room streams refill seq gaps from the
+ * database, and thread and payment streams end with a complete final event.
+ */
+function bufferedPubSub(eventTarget: EventTarget): AppPubSub {
+  const base = createPubSub<Topics>({ eventTarget: eventTarget as any });
+  const subscribe = (routingKey: string, id?: string) => {
+    const topic = id === undefined ? routingKey : `${routingKey}:${id}`;
+    return new Repeater((push, stop) => {
+      const listener = (event: Event) => void push((event as CustomEvent).detail).catch(() => undefined);
+      eventTarget.addEventListener(topic, listener);
+      void stop.then(() => eventTarget.removeEventListener(topic, listener));
+    }, new SlidingBuffer(SUBSCRIBER_BUFFER));
+  };
+  return { publish: base.publish, subscribe } as unknown as AppPubSub;
 }
 
 /** Maps each event of a subscription stream; closing the result closes the source. */
