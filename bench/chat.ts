@@ -10,12 +10,12 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { freePort, graphqlAt } from './_lib.ts';
 
 const SENDS = Number(process.env.BENCH_SENDS ?? 200);
 const WORDS = Number(process.env.BENCH_WORDS ?? 5000);
@@ -26,12 +26,7 @@ const now = () => performance.now();
 const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 const report = (label: string, xs: number[]) => console.log(`${label}: p50 ${percentile(xs, 50).toFixed(1)} ms, p99 ${percentile(xs, 99).toFixed(1)} ms (n=${xs.length})`);
 
-const port = await new Promise<number>((resolve) => {
-  const srv = createServer().listen(0, '127.0.0.1', () => {
-    const { port } = srv.address() as { port: number };
-    srv.close(() => resolve(port));
-  });
-});
+const port = await freePort();
 const dir = mkdtempSync(join(tmpdir(), 'confab-bench-chat-'));
 writeFileSync(join(dir, 'confab.toml'), '[plans]\nfree = 0\n');
 const origin = `http://127.0.0.1:${port}`;
@@ -41,16 +36,7 @@ const server = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts', 'serv
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 
-async function gql<T = any>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
-  const res = await fetch(`${origin}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await res.json()) as { data?: T; errors?: unknown };
-  if (body.errors) throw new Error(JSON.stringify(body.errors));
-  return body.data!;
-}
+const gql = graphqlAt(origin);
 
 const SEND = `mutation BenchChatSend($input: SendThreadMessageInput!) { sendThreadMessage(input: $input) { assistantMessage { status } } }`;
 
