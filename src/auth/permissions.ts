@@ -87,10 +87,20 @@ export function buildPermissions(schema: GraphQLSchema) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
     if (type.name === 'PageInfo' || /(Connection|Edge)$/.test(type.name)) tree[type.name] ??= { '*': allow };
   }
-  return shield(tree as IRules, {
+  const middleware = shield(tree as IRules, {
     fallbackRule: deny,
     fallbackError: () => forbidden(),
     allowExternalErrors: true,
     debug: false,
-  });
+  }).generate(schema) as Record<string, Record<string, unknown>>;
+  // A field whose rule is plain `allow` is left unwrapped: shield's wrapper would turn every such
+  // field (most of them) into an async call, per subscriber and per event on hot subscriptions.
+  // Fields without a rule keep the wrapper and fall back to deny.
+  for (const [typeName, fields] of Object.entries(middleware)) {
+    const rules = tree[typeName] ?? {};
+    for (const field of Object.keys(fields)) {
+      if ((rules[field] ?? rules['*']) === allow) delete fields[field];
+    }
+  }
+  return middleware;
 }
