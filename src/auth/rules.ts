@@ -126,3 +126,16 @@ export function orgRule(name: string, pick: (args: any) => unknown, access: OrgA
 
 /** A check's outcome as a yes/no, for node guards. */
 export const passes = async (result: boolean | GraphQLError | Promise<boolean | GraphQLError>) => (await result) === true;
+
+/** The signed-in user's id, for services whose action needs a person (not an API key or a session token). */
+export function requireUserId(ctx: Context): string {
+  if (ctx.viewer.kind !== 'user') throw forbidden('Sign in as a user to do this');
+  return ctx.viewer.userId;
+}
+
+/** Shield rule for fields of Org that only its ADMINs and OWNERs may read (invites, API keys). */
+export const isAdminOfParentOrg = ruleOf(
+  'isAdminOfParentOrg',
+  (ctx, _args, org: { id: string }) => checkOrg(ctx, org.id, { role: 'ADMIN' }),
+  'strict',
+);

@@ -1,5 +1,5 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, and, checkOrg, idOf, isUser, orgRule, passes, ruleOf } from '../../auth/rules.ts';
+import { allow, and, checkOrg, idOf, isAdminOfParentOrg, isUser, orgRule, passes, ruleOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
 import { notFound } from '../../errors.ts';
 
@@ -7,8 +7,6 @@ const canRevokeApiKey = ruleOf('canRevokeApiKey', async (ctx, args) => {
   const key = await db.apiKey.findUnique({ where: { id: idOf(args.input.id, 'ApiKey') }, select: { orgId: true } });
   return key ? checkOrg(ctx, key.orgId, { role: 'ADMIN' }) : notFound('API key');
 });
-
-const isAdminOfParentOrg = ruleOf('isAdminOfApiKeysOrg', (ctx, _args, org: { id: string }) => checkOrg(ctx, org.id, { role: 'ADMIN' }), 'strict');
 
 export const apiKeysPermissions: DomainPermissions = {
   rules: {

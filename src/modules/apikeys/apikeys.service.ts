@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { requireUserId } from '../../auth/rules.ts';
 import { randomToken, sha256 } from '../../auth/tokens.ts';
 import type { Context } from '../../context.ts';
 import { db } from '../../db.ts';
-import { forbidden, notFound, parseInput } from '../../errors.ts';
+import { notFound, parseInput } from '../../errors.ts';
 
 export const API_KEY_PREFIX = 'cfk_';
 /** What an API key may do in its org. Later domains check these by name. */
@@ -16,7 +17,7 @@ const createInput = z.object({
 
 /** The plaintext key is returned here once; only its SHA-256 is stored. */
 export async function createApiKey(ctx: Context, orgId: string, input: unknown) {
-  if (ctx.viewer.kind !== 'user') throw forbidden('Sign in as a user to create API keys');
+  const userId = requireUserId(ctx);
   const data = parseInput(createInput, input);
   const key = randomToken(API_KEY_PREFIX);
   const apiKey = await db.apiKey.create({
@@ -26,7 +27,7 @@ export async function createApiKey(ctx: Context, orgId: string, input: unknown) 
       prefix: key.slice(0, API_KEY_PREFIX.length + 6),
       keyHash: sha256(key),
       scopes: [...new Set(data.scopes)],
-      createdById: ctx.viewer.userId,
+      createdById: userId,
     },
   });
   return { apiKey, key };

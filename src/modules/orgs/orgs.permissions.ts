@@ -1,9 +1,7 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, checkOrg, idOf, isUser, orgRule, passes, ruleOf } from '../../auth/rules.ts';
+import { allow, checkOrg, idOf, isAdminOfParentOrg, isUser, orgRule, passes, ruleOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
 import { notFound } from '../../errors.ts';
-
-const isAdminOfParentOrg = ruleOf('isAdminOfParentOrg', (ctx, _args, org: { id: string }) => checkOrg(ctx, org.id, { role: 'ADMIN' }), 'strict');
 
 const canManageInvite = ruleOf('canManageInvite', async (ctx, args) => {
   const invite = await db.invite.findUnique({ where: { id: idOf(args.input.id, 'Invite') }, select: { orgId: true } });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { roleAtLeast, viewerRole, type OrgRoleName } from '../../auth/rules.ts';
+import { requireUserId, roleAtLeast, viewerRole, type OrgRoleName } from '../../auth/rules.ts';
 import { randomToken, sha256 } from '../../auth/tokens.ts';
 import type { Context } from '../../context.ts';
 import { db, serializable, type Tx } from '../../db.ts';
@@ -17,10 +17,6 @@ const createOrgInput = z.object({
 });
 const inviteInput = z.object({ email: z.string().trim().toLowerCase().pipe(z.email('must be a valid email address')), role });
 
-function requireUser(ctx: Context): string {
-  if (ctx.viewer.kind !== 'user') throw forbidden('Sign in as a user to do this');
-  return ctx.viewer.userId;
-}
 
 /** The viewer's role, which shield has already checked exists; re-read inside the transaction. */
 async function roleIn(tx: Tx, orgId: string, userId: string): Promise<OrgRoleName | null> {
@@ -29,7 +25,7 @@ async function roleIn(tx: Tx, orgId: string, userId: string): Promise<OrgRoleNam
 }
 
 export async function createOrg(ctx: Context, input: unknown) {
-  const userId = requireUser(ctx);
+  const userId = requireUserId(ctx);
   const data = parseInput(createOrgInput, input);
   try {
     return await db.org.create({ data: { ...data, members: { create: { userId, role: 'OWNER' } } } });
@@ -41,7 +37,7 @@ export async function createOrg(ctx: Context, input: unknown) {
 
 /** Only OWNERs hand out OWNER; the token is returned once and stored hashed. */
 export async function inviteMember(ctx: Context, orgId: string, input: unknown) {
-  const userId = requireUser(ctx);
+  const userId = requireUserId(ctx);
   const data = parseInput(inviteInput, input);
   if (data.role === 'OWNER' && (await viewerRole(ctx, orgId)) !== 'OWNER') throw forbidden('Only owners can invite owners');
   const already = await db.membership.count({ where: { orgId, user: { email: data.email } } });
@@ -62,7 +58,7 @@ export async function inviteMember(ctx: Context, orgId: string, input: unknown) 
 
 /** Only the user whose email was invited may accept, once, before it expires. */
 export async function acceptInvite(ctx: Context, token: string) {
-  const userId = requireUser(ctx);
+  const userId = requireUserId(ctx);
   const invite = await db.invite.findUnique({ where: { tokenHash: sha256(token) } });
   if (!invite || invite.revokedAt) throw notFound('Invite');
   const user = await db.user.findUniqueOrThrow({ where: { id: userId } });
@@ -91,7 +87,7 @@ export async function revokeInvite(inviteId: string) {
  * the check runs inside a serializable transaction so two owners demoting each other cannot both win.
  */
 export async function updateMemberRole(ctx: Context, orgId: string, targetUserId: string, newRole: OrgRoleName) {
-  const userId = requireUser(ctx);
+  const userId = requireUserId(ctx);
   const membership = await serializable(async (tx) => {
     const target = await tx.membership.findUnique({ where: { orgId_userId: { orgId, userId: targetUserId } } });
     if (!target) throw notFound('Member');
@@ -106,7 +102,7 @@ export async function updateMemberRole(ctx: Context, orgId: string, targetUserId
 
 /** ADMINs remove MEMBERs and ADMINs, OWNERs anyone, and anyone may remove themselves (leave). */
 export async function removeMember(ctx: Context, orgId: string, targetUserId: string) {
-  const userId = requireUser(ctx);
+  const userId = requireUserId(ctx);
   const removed = await serializable(async (tx) => {
     const target = await tx.membership.findUnique({ where: { orgId_userId: { orgId, userId: targetUserId } } });
     if (!target) throw notFound('Member');

@@ -58,7 +58,4 @@ export async function isRoomMember(roomId: string, userId: string): Promise<bool
   return n > 0;
 }
 
-export function requireUserId(ctx: Context): string {
-  if (ctx.viewer.kind !== 'user') throw forbidden('Sign in as a user to do this');
-  return ctx.viewer.userId;
-}
+export { requireUserId } from '../../auth/rules.ts';
