@@ -139,3 +139,10 @@ export const isAdminOfParentOrg = ruleOf(
   (ctx, _args, org: { id: string }) => checkOrg(ctx, org.id, { role: 'ADMIN' }),
   'strict',
 );
+
+/** Shield rule for User fields only the user may read about themselves (their orgs, rooms, threads…). */
+export const isSelf = ruleOf(
+  'isSelf',
+  (ctx, _args, user: { id: string }) => (ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id) || forbidden(),
+  'strict',
+);

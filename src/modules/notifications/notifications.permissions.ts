@@ -1,5 +1,5 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, idOf, orgRule, ruleOf } from '../../auth/rules.ts';
+import { allow, idOf, isSelf, orgRule, ruleOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
 import { forbidden, notFound } from '../../errors.ts';
 
@@ -8,12 +8,6 @@ const ownsNotification = ruleOf('ownsNotification', async (ctx, args) => {
   const n = await db.notification.findUnique({ where: { id: idOf(args.input.id, 'Notification') }, select: { userId: true } });
   return n?.userId === ctx.viewer.userId || notFound('Notification');
 });
-
-const isSelfForNotifications = ruleOf(
-  'isSelfForNotifications',
-  (ctx, _args, user: { id: string }) => (ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id) || forbidden(),
-  'strict',
-);
 
 export const notificationsPermissions: DomainPermissions = {
   rules: {
@@ -25,7 +19,7 @@ export const notificationsPermissions: DomainPermissions = {
     },
     // Authorized when it starts: users only, each hears only their own.
     Subscription: { notifications: allow },
-    User: { notifications: isSelfForNotifications },
+    User: { notifications: isSelf },
     Notification: { '*': allow },
     TopicSubscription: { '*': allow },
     NotifyPayload: { '*': allow },

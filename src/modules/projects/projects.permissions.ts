@@ -1,12 +1,10 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, idOf, orgRule, ruleOf } from '../../auth/rules.ts';
+import { allow, idOf, isSelf, orgRule, ruleOf } from '../../auth/rules.ts';
 import { checkProject, projectAccess } from '../threads/threads.access.ts';
 
 const isProjectAdminByInput = ruleOf('isProjectAdminByInput', (ctx, args) =>
   checkProject(ctx, idOf(args.input.projectId, 'Project', 'projectId'), 'ADMIN'),
 );
-
-const isSelfForProjects = ruleOf('isSelfForProjects', (ctx, _a, user: { id: string }) => ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id, 'strict');
 
 export const projectsPermissions: DomainPermissions = {
   rules: {
@@ -21,7 +19,7 @@ export const projectsPermissions: DomainPermissions = {
       shares: ruleOf('isProjectAdmin', (ctx, _a, p: { id: string }) => checkProject(ctx, p.id, 'ADMIN'), 'strict'),
     },
     ProjectShare: { '*': allow },
-    User: { projects: isSelfForProjects },
+    User: { projects: isSelf },
   },
   nodes: {
     Project: async (ctx, p) => !!(await projectAccess(ctx, p)),

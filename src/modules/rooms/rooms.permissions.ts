@@ -1,5 +1,5 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, idOf, isUser, orgRule, passes, ruleOf } from '../../auth/rules.ts';
+import { allow, idOf, isSelf, isUser, orgRule, passes, ruleOf } from '../../auth/rules.ts';
 import { forbidden, notFound } from '../../errors.ts';
 import { checkRoom, roomOfMessage } from './rooms.access.ts';
 
@@ -10,12 +10,6 @@ const canTouchMessage = ruleOf('canTouchRoomMessage', async (ctx, args) => {
   const roomId = await roomOfMessage(ctx, idOf(args.input.messageId, 'RoomMessage', 'messageId'));
   return roomId ? checkRoom(ctx, roomId) : notFound('Message');
 });
-
-const isSelfForRooms = ruleOf(
-  'isSelfForRooms',
-  (ctx, _args, user: { id: string }) => (ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id) || forbidden(),
-  'strict',
-);
 
 const inputRoom = (a: any) => a.input.roomId;
 
@@ -43,7 +37,7 @@ export const roomsPermissions: DomainPermissions = {
     },
     // The stream authorizes itself when it starts (shield cannot stop a subscription).
     Subscription: { roomEvents: allow },
-    User: { rooms: isSelfForRooms },
+    User: { rooms: isSelf },
     Room: { '*': allow },
     RoomMember: { '*': allow },
     RoomMessage: { '*': allow },

@@ -1,5 +1,5 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, idOf, orgRule, ruleOf } from '../../auth/rules.ts';
+import { allow, idOf, isSelf, orgRule, ruleOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
 import { notFound } from '../../errors.ts';
 import { checkThread, threadAccess } from './threads.access.ts';
@@ -21,8 +21,6 @@ const canLinkThreads = ruleOf('canLinkThreads', async (ctx, args) => {
   return from === true ? checkThread(ctx, idOf(args.input.toId, 'Thread', 'toId'), 'READ') : from;
 });
 
-const isSelfForThreads = ruleOf('isSelfForThreads', (ctx, _a, user: { id: string }) => ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id, 'strict');
-
 export const threadsPermissions: DomainPermissions = {
   rules: {
     Query: { thread: threadRule('canReadThread', 'READ', (a) => a.id) },
@@ -42,7 +40,7 @@ export const threadsPermissions: DomainPermissions = {
     UnlinkThreadsPayload: { '*': allow },
     ContextNode: { '*': allow },
     RemoveContextNodePayload: { '*': allow },
-    User: { threads: isSelfForThreads },
+    User: { threads: isSelf },
   },
   nodes: {
     Thread: async (ctx, t) => !!(await threadAccess(ctx, t)),

@@ -1,14 +1,8 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, ruleOf } from '../../auth/rules.ts';
+import { allow, isSelf, ruleOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
 import { forbidden } from '../../errors.ts';
 import { canSeeUser } from './users.service.ts';
-
-const isSelf = ruleOf(
-  'isSelf',
-  (ctx, _args, user: { id: string }) => (ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id) || forbidden(),
-  'strict',
-);
 
 export const usersPermissions: DomainPermissions = {
   rules: {
