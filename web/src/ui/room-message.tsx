@@ -1,0 +1,77 @@
+import { useState } from 'preact/hooks';
+import { useMutation } from '@urql/preact';
+import { graphql } from '../gql';
+import type { WebRoomMessageFragment } from '../gql/graphql';
+import { time } from './util';
+
+const Edit = graphql(`
+  mutation WebEditMessage($input: EditMessageInput!) { editMessage(input: $input) { ...WebRoomMessage } }
+`);
+const Delete = graphql(`
+  mutation WebDeleteMessage($input: MessageIdInput!) { deleteMessage(input: $input) { ...WebRoomMessage } }
+`);
+const React = graphql(`
+  mutation WebAddReaction($input: ReactionInput!) { addReaction(input: $input) { ...WebRoomMessage } }
+`);
+const Unreact = graphql(`
+  mutation WebRemoveReaction($input: ReactionInput!) { removeReaction(input: $input) { ...WebRoomMessage } }
+`);
+
+const QUICK = ['👍', '🎉', '❤️'];
+
+/** A message with its reactions, read receipts, and (for its sender) edit and delete. */
+export function RoomMessageItem({ message: m, mine, seenBy }: { message: WebRoomMessageFragment; mine: boolean; seenBy: string[] }) {
+  const [editing, setEditing] = useState(false);
+  const [, edit] = useMutation(Edit);
+  const [, del] = useMutation(Delete);
+  const [, react] = useMutation(React);
+  const [, unreact] = useMutation(Unreact);
+  const toggle = (emoji: string) => {
+    const mineAlready = m.reactions.find((r) => r.emoji === emoji)?.reactedByViewer;
+    (mineAlready ? unreact : react)({ input: { messageId: m.id, emoji } });
+  };
+
+  return (
+    <li data-seq={m.seq} class={mine ? 'mine' : ''}>
+      <div class="meta">
+        <strong>{m.sender.name}</strong> <time dateTime={m.createdAt}>{time(m.createdAt)}</time>
+        {m.editedAt && !m.deleted && <small> (edited)</small>}
+      </div>
+      {editing ? (
+        <form
+          aria-label="Edit message"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const content = String(new FormData(e.currentTarget as HTMLFormElement).get('content'));
+            await edit({ input: { messageId: m.id, content } });
+            setEditing(false);
+          }}
+        >
+          <label>
+            Edit message{' '}
+            <input name="content" value={m.content ?? ''} autoFocus onKeyDown={(e) => e.key === 'Escape' && setEditing(false)} />
+          </label>
+          <button type="submit">Save</button>
+        </form>
+      ) : (
+        <p class="content">{m.deleted ? <em>Message deleted</em> : m.content}</p>
+      )}
+      {!m.deleted && (
+        <div class="actions" role="group" aria-label="Message actions">
+          {[...new Set([...QUICK, ...m.reactions.map((r) => r.emoji)])].map((emoji) => {
+            const r = m.reactions.find((x) => x.emoji === emoji);
+            return (
+              <button aria-pressed={!!r?.reactedByViewer} aria-label={`React ${emoji}${r ? ` (${r.count})` : ''}`} onClick={() => toggle(emoji)}>
+                {emoji}
+                {r ? ` ${r.count}` : ''}
+              </button>
+            );
+          })}
+          {mine && <button onClick={() => setEditing(true)}>Edit</button>}
+          {mine && <button onClick={() => del({ input: { messageId: m.id } })}>Delete</button>}
+        </div>
+      )}
+      {seenBy.length > 0 && <small class="seen">Seen by {seenBy.join(', ')}</small>}
+    </li>
+  );
+}
