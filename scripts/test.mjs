@@ -1,6 +1,8 @@
 // `npm test`: generates typed test documents, checks which services are reachable, then runs vitest
 // on SQLite and, when PostgreSQL answers, on PostgreSQL too. Redis suites run when Redis answers.
 // CONFAB_TEST_REQUIRE_SERVICES=1 (set by .ci/run) turns a missing service into a failure.
+// CONFAB_TEST_PROJECTS=sqlite (or postgres, or both comma-separated) runs only those projects; the others
+// are named as not run at the end.
 import { spawnSync } from 'node:child_process';
 import { createConnection } from 'node:net';
 
@@ -41,11 +43,36 @@ const run = (cmd, args, env = {}) => {
 
 if (run(process.execPath, ['node_modules/@graphql-codegen/cli/cjs/bin.js', '--config', 'codegen.ts', '--silent']) !== 0) process.exit(1);
 
-const projects = ['--project', 'sqlite', ...(hasPg ? ['--project', 'postgres'] : [])];
+// The browser suites drive the built web client: build it (installing web/'s dependencies if needed).
+if (run(process.execPath, ['scripts/build-web.mjs']) !== 0) {
+  if (required) process.exit(1);
+  console.log('\nThe web client did not build: the browser suites will say they are skipped.\n');
+}
+
+const KNOWN_PROJECTS = ['sqlite', 'postgres'];
+const chosen = (process.env.CONFAB_TEST_PROJECTS ?? '').split(',').map((p) => p.trim()).filter(Boolean);
+const unknownProjects = chosen.filter((p) => !KNOWN_PROJECTS.includes(p));
+if (unknownProjects.length) {
+  console.error(`CONFAB_TEST_PROJECTS names unknown projects: ${unknownProjects.join(', ')} (known: ${KNOWN_PROJECTS.join(', ')})`);
+  process.exit(2);
+}
+const selected = chosen.length ? chosen : KNOWN_PROJECTS;
+const notSelected = KNOWN_PROJECTS.filter((p) => !selected.includes(p));
+const runProjects = selected.filter((p) => p !== 'postgres' || hasPg);
+if (notSelected.length) console.log(`\nCONFAB_TEST_PROJECTS=${chosen.join(',')}: running ${runProjects.join(', ')} only; not running ${notSelected.join(', ')}.\n`);
+if (!runProjects.length) {
+  console.log('No test project can run: PostgreSQL is unreachable and only the postgres project was chosen.');
+  process.exit(required ? 1 : 0);
+}
+const projects = runProjects.flatMap((p) => ['--project', p]);
 const env = hasRedis ? { TEST_REDIS_URL: redisUrl.toString() } : { TEST_REDIS_URL: '' };
 const status = run(process.execPath, ['node_modules/vitest/vitest.mjs', 'run', ...projects, ...process.argv.slice(2)], env);
 
-if (missing.length) {
-  console.log(`\nNot run: ${[!hasPg && 'the PostgreSQL project (every suite again on PostgreSQL)', !hasRedis && 'the Redis suites (cross-instance events, shared rate limits)'].filter(Boolean).join('; ')}, because ${missing.join(' and ')} could not be reached.`);
+if (notSelected.length) {
+  console.log(`\nNot run (CONFAB_TEST_PROJECTS=${chosen.join(',')}): the ${notSelected.join(' and ')} project${notSelected.length > 1 ? 's' : ''}.`);
+}
+const skipped = [!hasPg && selected.includes('postgres') && 'the PostgreSQL project (every suite again on PostgreSQL)', !hasRedis && 'the Redis suites (cross-instance events, shared rate limits)'].filter(Boolean);
+if (skipped.length) {
+  console.log(`\nNot run: ${skipped.join('; ')}, because ${missing.join(' and ')} could not be reached.`);
 }
 process.exit(status);

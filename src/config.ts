@@ -22,6 +22,11 @@ const modelPrice = z.preprocess(
   z.object({ inputPer1kUsd: z.coerce.number().min(0), outputPer1kUsd: z.coerce.number().min(0) }),
 );
 
+/** Trust tiers, lowest first (see src/modules/paid-sessions/trust.ts). */
+export const TRUST_TIERS = ['NEW', 'ESTABLISHED', 'TRUSTED', 'ELITE'] as const;
+export type TrustTierName = (typeof TRUST_TIERS)[number];
+const trustTierSetting = z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum([...TRUST_TIERS, 'NONE']));
+
 const configSchema = z.object({
   env: z.enum(['development', 'production', 'test']).default('development'),
   server: z
@@ -35,6 +40,57 @@ const configSchema = z.object({
       trustProxy: bool.default(false),
       /** Reflected in GET /health and in logs. */
       serviceName: z.string().default('confab'),
+      /** Largest request body (HTTP) and WebSocket message, in bytes; bigger ones get 413 before any parsing. */
+      maxBodyBytes: positiveInt.default(1024 * 1024),
+      /** A request whose body has not fully arrived after this long is cut off (slow clients hold sockets). */
+      requestTimeoutMs: positiveInt.default(30_000),
+      /** Likewise for the request headers; must not exceed requestTimeoutMs. */
+      headersTimeoutMs: positiveInt.default(10_000),
+      /** Schema introspection; unset means on except in production. */
+      introspection: bool.optional(),
+      /** The GraphiQL page at GET /graphql; unset means on except in production. It needs introspection. */
+      graphiql: bool.optional(),
+      /**
+       * Strict-Transport-Security max-age (seconds), sent only on requests a trusted proxy (trust_proxy)
+       * marks `X-Forwarded-Proto: https`; 0 never sends it.
+       */
+      hstsMaxAge: z.coerce.number().int().min(0).default(31_536_000),
+      /**
+       * Bytes a WebSocket may have queued unsent before it is closed with 4413 (a slow or stalled
+       * consumer must not hold memory or slow others); the client resumes with afterSeq/afterVersion.
+       */
+      wsMaxBufferedBytes: positiveInt.default(4 * 1024 * 1024),
+      /**
+       * Execute a live event's selection once per group of subscribers whose results cannot differ
+       * (same document and variables, no viewer-dependent field) and send every one the same payload.
+       */
+      liveSharedExecution: bool.default(true),
+    })
+    .prefault({}),
+  metrics: z
+    .object({
+      /** Prometheus metrics at GET /metrics. */
+      enabled: bool.default(true),
+      /** When set, /metrics answers only `Authorization: Bearer <token>` (401 otherwise). */
+      token: z.string().min(1).optional(),
+    })
+    .prefault({}),
+  rateLimit: z
+    .object({
+      /** GraphQL operations and /v1 requests one client (credential, else address) may make per window; 0 = no limit. */
+      perClient: z.coerce.number().int().min(0).default(600),
+      /** Likewise for everything an org's API keys do together; 0 = no limit. */
+      perOrg: z.coerce.number().int().min(0).default(3000),
+      windowSec: positiveInt.default(60),
+    })
+    .prefault({}),
+  security: z
+    .object({
+      /**
+       * Path of a trusted-documents manifest (`{ "<sha256>": "<document>" }`, graphql-codegen's
+       * persisted-documents.json): only those operations run, sent by hash; GraphiQL and introspection are then off.
+       */
+      trustedDocuments: z.string().min(1).optional(),
     })
     .prefault({}),
   database: z
@@ -145,10 +201,29 @@ const configSchema = z.object({
       sats: z.coerce.number().int().min(0).default(0),
       /** Most the pool absorbs for one request. */
       maxPerRequest: z.coerce.number().int().min(0).default(100),
-      /** Users (ids or emails) whose sessions the pool serves. */
-      trustedUsers: csv.default([]),
+      /** The static list gave way to trust tiers ([trust] free_pool_tier); a leftover list is refused, not ignored. */
+      trustedUsers: z.never({ error: 'was replaced by trust tiers: set [trust] free_pool_tier (and the tier scores) instead' }).optional(),
     })
     .prefault({}),
+  trust: z
+    .object({
+      /** Days after which an idle trust score has halved (decay is computed when the score is read). */
+      halfLifeDays: z.coerce.number().positive().default(30),
+      /** Points one completed, charged prepaid request adds (screening-rejected and failed ones add none). */
+      pointsPerRequest: z.coerce.number().positive().default(1),
+      /** The least score of each tier above NEW. */
+      establishedScore: z.coerce.number().positive().default(5),
+      trustedScore: z.coerce.number().positive().default(20),
+      eliteScore: z.coerce.number().positive().default(50),
+      /** The least tier whose sessions the free-tier pool serves; NONE: nobody's. */
+      freePoolTier: trustTierSetting.default('TRUSTED'),
+      /** The least tier whose requests skip screening; NONE: everyone's are screened. */
+      unscreenedTier: trustTierSetting.default('ELITE'),
+    })
+    .prefault({})
+    .refine((t) => t.establishedScore < t.trustedScore && t.trustedScore < t.eliteScore, {
+      message: 'tier scores must increase: established_score < trusted_score < elite_score',
+    }),
   rooms: z
     .object({
       /** Longest message content, in characters. */
@@ -157,6 +232,16 @@ const configSchema = z.object({
       maxMetaBytes: positiveInt.default(8192),
       /** Most messages one `Room.messages` call returns. */
       maxMessagesPerPage: positiveInt.default(100),
+    })
+    .prefault({}),
+  kv: z
+    .object({
+      /** Largest value of a TEXT, JSON or MARKDOWN key, in bytes of its JSON. */
+      maxValueBytes: positiveInt.default(1024 * 1024),
+      /** Largest value of an IMAGE key (base64 or data URL), in bytes. */
+      maxImageBytes: positiveInt.default(10 * 1024 * 1024),
+      /** Models generateKvImage may use (the first is the default); `echo*` names are the offline provider. */
+      imageModels: csv.default(['echo-image']),
     })
     .prefault({}),
   realtime: z
@@ -217,25 +302,80 @@ const configSchema = z.object({
       enterprise: z.coerce.number().int().min(0).default(0),
     })
     .prefault({}),
+  webhooks: z
+    .object({
+      /** Let webhook URLs reach loopback, private, link-local and unique-local addresses (tests, trusted networks). */
+      allowPrivate: bool.default(false),
+      /** Milliseconds before one delivery attempt is given up. */
+      timeoutMs: positiveInt.default(10_000),
+      /** Seconds after an event during which failed deliveries are retried; then FAILED. */
+      retryWindow: z.coerce.number().positive().default(24 * 3600),
+      /** First retry delay (ms); doubled per attempt, capped by backoffMaxMs, with jitter. */
+      backoffBaseMs: positiveInt.default(10_000),
+      backoffMaxMs: positiveInt.default(3600_000),
+      /** Milliseconds between worker passes over due deliveries (events raised here are sent at once). */
+      pollIntervalMs: positiveInt.default(1000),
+      /** Deliveries one instance sends at the same time. */
+      concurrency: positiveInt.default(8),
+      /** Webhooks per org. */
+      maxPerOrg: positiveInt.default(20),
+    })
+    .prefault({}),
+  billing: z
+    .object({
+      /** `manual`: org OWNERs set their plan (setOrgPlan); `webhook`: only the billing provider's signed webhook does. */
+      mode: z.enum(['manual', 'webhook']).default('manual'),
+      /** HMAC-SHA256 secret shared with the billing provider (webhook mode). */
+      webhookSecret: z.string().min(16, 'must be at least 16 characters').optional(),
+      /** Seconds a signed webhook stays acceptable after its timestamp (and before it, for clock skew). */
+      webhookToleranceSec: positiveInt.default(300),
+    })
+    .prefault({})
+    .refine((b) => b.mode !== 'webhook' || b.webhookSecret, { message: 'billing mode webhook needs billing.webhook_secret' }),
   log: z
     .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info') })
     .prefault({}),
 });
 
-export type Config = z.infer<typeof configSchema>;
+/** Settings whose default depends on `env`, resolved once here so the rest of the code reads plain booleans. */
+const resolvedSchema = configSchema.transform((c) => ({
+  ...c,
+  server: {
+    ...c.server,
+    // With trusted documents only the manifest's operations run: introspection and GraphiQL could do nothing.
+    introspection: !c.security.trustedDocuments && (c.server.introspection ?? c.env !== 'production'),
+    graphiql: !c.security.trustedDocuments && (c.server.graphiql ?? c.env !== 'production'),
+  },
+}));
+
+export type Config = z.infer<typeof resolvedSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
 type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
 
 export class ConfigError extends Error {}
 
-/** Environment variables and the config path each one sets. */
-const ENV_MAP: Record<string, string> = {
+/** Environment variables and the config path each one sets (exported for the deploy files' test). */
+export const ENV_MAP: Record<string, string> = {
   NODE_ENV: 'env',
   CONFAB_PORT: 'server.port',
   CONFAB_HOST: 'server.host',
   CONFAB_CORS_ORIGINS: 'server.corsOrigins',
   CONFAB_SHUTDOWN_TIMEOUT_MS: 'server.shutdownTimeoutMs',
   CONFAB_TRUST_PROXY: 'server.trustProxy',
+  CONFAB_MAX_BODY_BYTES: 'server.maxBodyBytes',
+  CONFAB_REQUEST_TIMEOUT_MS: 'server.requestTimeoutMs',
+  CONFAB_HEADERS_TIMEOUT_MS: 'server.headersTimeoutMs',
+  CONFAB_INTROSPECTION: 'server.introspection',
+  CONFAB_GRAPHIQL: 'server.graphiql',
+  CONFAB_HSTS_MAX_AGE: 'server.hstsMaxAge',
+  CONFAB_METRICS_ENABLED: 'metrics.enabled',
+  CONFAB_METRICS_TOKEN: 'metrics.token',
+  CONFAB_RATE_LIMIT_PER_CLIENT: 'rateLimit.perClient',
+  CONFAB_RATE_LIMIT_PER_ORG: 'rateLimit.perOrg',
+  CONFAB_RATE_LIMIT_WINDOW_SEC: 'rateLimit.windowSec',
+  CONFAB_TRUSTED_DOCUMENTS: 'security.trustedDocuments',
+  CONFAB_WS_MAX_BUFFERED_BYTES: 'server.wsMaxBufferedBytes',
+  CONFAB_LIVE_SHARED_EXECUTION: 'server.liveSharedExecution',
   DATABASE_URL: 'database.url',
   CONFAB_MIGRATE: 'database.migrate',
   REDIS_URL: 'redis.url',
@@ -245,6 +385,9 @@ const ENV_MAP: Record<string, string> = {
   CONFAB_REFRESH_TOKEN_TTL: 'auth.refreshTokenTtl',
   LOG_LEVEL: 'log.level',
   CONFAB_MAX_MESSAGE_LENGTH: 'rooms.maxMessageLength',
+  CONFAB_KV_MAX_VALUE_BYTES: 'kv.maxValueBytes',
+  CONFAB_KV_MAX_IMAGE_BYTES: 'kv.maxImageBytes',
+  CONFAB_KV_IMAGE_MODELS: 'kv.imageModels',
   CONFAB_PRESENCE_GRACE_MS: 'realtime.presenceGraceMs',
   CONFAB_PRESENCE_HEARTBEAT_MS: 'realtime.presenceHeartbeatMs',
   CONFAB_TYPING_TTL_MS: 'realtime.typingTtlMs',
@@ -262,6 +405,17 @@ const ENV_MAP: Record<string, string> = {
   LIGHTNING_WEBHOOK_SECRET: 'lightning.webhookSecret',
   CONFAB_PUBLIC_URL: 'lightning.publicUrl',
   CONFAB_BTC_USD: 'pricing.btcUsd',
+  CONFAB_TRUST_HALF_LIFE_DAYS: 'trust.halfLifeDays',
+  CONFAB_TRUST_FREE_POOL_TIER: 'trust.freePoolTier',
+  CONFAB_TRUST_UNSCREENED_TIER: 'trust.unscreenedTier',
+  CONFAB_WEBHOOKS_ALLOW_PRIVATE: 'webhooks.allowPrivate',
+  CONFAB_WEBHOOKS_TIMEOUT_MS: 'webhooks.timeoutMs',
+  CONFAB_WEBHOOKS_RETRY_WINDOW: 'webhooks.retryWindow',
+  CONFAB_WEBHOOKS_BACKOFF_BASE_MS: 'webhooks.backoffBaseMs',
+  CONFAB_WEBHOOKS_BACKOFF_MAX_MS: 'webhooks.backoffMaxMs',
+  CONFAB_WEBHOOKS_POLL_INTERVAL_MS: 'webhooks.pollIntervalMs',
+  CONFAB_BILLING_MODE: 'billing.mode',
+  CONFAB_BILLING_WEBHOOK_SECRET: 'billing.webhookSecret',
 };
 
 const camel = (s: string) => s.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
@@ -321,7 +475,7 @@ export function loadConfig({ env = process.env, file, overrides = {} }: LoadConf
   }
   layered = merge(merge(layered, fromEnv), overrides as Record<string, any>);
 
-  const parsed = configSchema.safeParse(layered);
+  const parsed = resolvedSchema.safeParse(layered);
   if (!parsed.success) {
     const byPath = Object.fromEntries(Object.entries(ENV_MAP).map(([k, v]) => [v, k]));
     const lines = parsed.error.issues.map((issue) => {
@@ -332,6 +486,9 @@ export function loadConfig({ env = process.env, file, overrides = {} }: LoadConf
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
   const config = parsed.data;
+  if (config.server.headersTimeoutMs > config.server.requestTimeoutMs) {
+    throw new ConfigError('Invalid configuration:\n  - server.headersTimeoutMs (env CONFAB_HEADERS_TIMEOUT_MS): must not exceed server.requestTimeoutMs');
+  }
   if (config.env === 'production' && config.auth.secretKey === INSECURE_DEFAULT_SECRET) {
     throw new ConfigError(
       'Refusing to start in production with the insecure default secret: set CONFAB_SECRET_KEY (32+ characters).',

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { randomUUID } from 'node:crypto';
-import { resolveViewer, type Viewer } from './auth/viewer.ts';
+import type { NodeVisibility } from './auth/permissions.ts';
+import { ACTING_USER_HEADER, resolveViewer, type CredentialResolver, type Viewer } from './auth/viewer.ts';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -15,8 +16,12 @@ export interface AppServices {
   pubsub: AppPubSub;
   log: Logger;
   limiter: RateLimiter;
+  /** The current time for rules that age (trust decay); tests pass a clock they can move. */
+  clock: () => Date;
   /** Shared state across instances (presence, typing), when REDIS_URL is set. */
   redis?: Redis;
+  /** What the modules registered (src/modules/index.ts): token kinds they issue, and who sees which node. */
+  auth: { credentials: CredentialResolver[]; canSeeNode: NodeVisibility };
 }
 
 export interface Context {
@@ -40,6 +45,12 @@ export interface ContextInit {
   /** Resolved in graphql-ws `onConnect`, once per connection. */
   viewer?: Viewer;
   clientIp?: string;
+  /**
+   * The operation runs over graphql-ws. A subscription executes once per event on one context, so
+   * its loaders must not cache across events (a message's reactions loaded for one event would be
+   * served, stale, to the next); they still batch within an event.
+   */
+  live?: boolean;
 }
 
 /** The one context factory, used by HTTP and WebSocket operations alike. */
@@ -51,18 +62,23 @@ export async function createContext(app: AppServices, init: ContextInit): Promis
     (await resolveViewer(app, {
       authorization: headers?.get('authorization') ?? undefined,
       apiKey: headers?.get('x-api-key') ?? undefined,
+      actingUser: headers?.get(ACTING_USER_HEADER) ?? undefined,
     }));
   const clientIp = init.clientIp ?? 'unknown';
+  return withFreshLoaders({ app, viewer, requestId, clientIp, log: app.log.child({ requestId, ...viewerLogFields(viewer) }) }, !init.live);
+}
+
+/**
+ * The same context with empty loader caches. A subscription's context lives as long as the stream, so
+ * a stream that re-checks access later (a share removed) must not read the answers cached at its start.
+ */
+export function withFreshLoaders(ctx: Omit<Context, 'loader'>, cache = true): Context {
   const loaders = new Map<string, DataLoader<any, any>>();
   return {
-    app,
-    viewer,
-    requestId,
-    clientIp,
-    log: app.log.child({ requestId, ...viewerLogFields(viewer) }),
+    ...ctx,
     loader(name, batch) {
       let l = loaders.get(name);
-      if (!l) loaders.set(name, (l = new DataLoader(batch)));
+      if (!l) loaders.set(name, (l = new DataLoader(batch, { cache })));
       return l;
     },
   };
@@ -71,7 +87,8 @@ export async function createContext(app: AppServices, init: ContextInit): Promis
 export function viewerLogFields(viewer: Viewer): Record<string, string> {
   switch (viewer.kind) {
     case 'user':
-      return { userId: viewer.userId };
+      // An ACT_AS key acting as a member: both identities.
+      return viewer.via ? { userId: viewer.userId, actingUserId: viewer.userId, apiKeyId: viewer.via.apiKeyId, orgId: viewer.via.orgId } : { userId: viewer.userId };
     case 'apiKey':
       return { apiKeyId: viewer.apiKeyId, orgId: viewer.orgId };
     case 'session':

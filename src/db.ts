@@ -30,8 +30,8 @@ export function sqlitePath(url: string): string {
 }
 
 export interface OpenOptions {
-  /** Emit every statement to this function (tests count queries with it). */
-  onQuery?: (sql: string) => void;
+  /** Emit every statement and its duration to this function (tests count queries with it; /metrics times them). */
+  onQuery?: (sql: string, durationMs: number) => void;
 }
 
 /**
@@ -53,7 +53,7 @@ export async function openDatabase(url: string, opts: OpenOptions = {}): Promise
     const adapter = new PrismaPg({ connectionString: url, connectionTimeoutMillis: 5000 });
     client = new PgClient({ adapter, log }) as unknown as Db;
   }
-  if (opts.onQuery) (client as any).$on('query', (e: { query: string }) => opts.onQuery!(e.query));
+  if (opts.onQuery) (client as any).$on('query', (e: { query: string; duration: number }) => opts.onQuery!(e.query, Number(e.duration) || 0));
   db = client;
   dbKind = kind;
   return client;
@@ -69,6 +69,12 @@ export async function pingDatabase(): Promise<boolean> {
   }
 }
 
+/**
+ * Waits for interactive transactions. Under load, Prisma's defaults (2 s to start, 5 s to finish)
+ * fail healthy transactions: with 100 concurrent senders a debit was lost that way.
+ */
+export const TX_TIMING = { maxWait: 10_000, timeout: 20_000 } as const;
+
 export type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
 
 /**
@@ -77,14 +83,17 @@ export type Tx = Parameters<Parameters<Db['$transaction']>[0]>[0];
  * Use it where an invariant spans rows, such as "an org keeps at least one owner".
  */
 export async function serializable<T>(fn: (tx: Tx) => Promise<T>, attempts = 10): Promise<T> {
-  // Generous waits: under load, Prisma's defaults (2 s to start, 5 s to finish) fail healthy transactions.
-  const timing = { maxWait: 10_000, timeout: 20_000 };
+  const timing = TX_TIMING;
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.$transaction(fn, dbKind === 'postgresql' ? { isolationLevel: 'Serializable', ...timing } : timing);
     } catch (err) {
       const code = (err as { code?: string }).code;
-      const retry = code === 'P2034' || /40001|could not serialize/.test(String((err as Error).message));
+      // A conflict found at COMMIT reaches us as the driver adapter's own error (kind
+      // TransactionWriteConflict, from 40001 or 40P01), not as P2034.
+      const kind = (err as { cause?: { kind?: string } }).cause?.kind;
+      const retry =
+        code === 'P2034' || kind === 'TransactionWriteConflict' || /40001|40P01|could not serialize|TransactionWriteConflict/.test(String((err as Error).message));
       if (!retry || attempt >= attempts) throw err;
       await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
     }

@@ -28,6 +28,11 @@ export const rateLimited = (message: string, retryAfterSec: number) =>
 export const paymentRequired = (message: string, extra: Record<string, unknown> = {}) =>
   appError('PAYMENT_REQUIRED', message, extra);
 export const gone = (message: string) => appError('GONE', message);
+/**
+ * The model provider failed (HTTP error, no answer): not the client's fault, but worth a clear message
+ * rather than a masked one. Its own code, so clients can tell it from bad input and retry later.
+ */
+export const providerFailed = (message: string) => new GraphQLError(message, { extensions: { code: 'PROVIDER_ERROR' } });
 
 /** Validates input with zod; the first problem becomes a BAD_USER_INPUT naming the field. */
 export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.output<S> {

@@ -1,5 +1,5 @@
 import { dbKind, pingDatabase } from './db.ts';
-import type { Route } from './modules/index.ts';
+import type { Route } from './app-module.ts';
 import pkg from '../package.json' with { type: 'json' };
 
 interface RunState {

@@ -1,4 +1,6 @@
 import type { Redis } from 'ioredis';
+import type { Viewer } from './auth/viewer.ts';
+import { rateLimited } from './errors.ts';
 
 export interface HitResult {
   allowed: boolean;
@@ -76,4 +78,42 @@ function redisLimiter(redis: Redis, keyPrefix: string): RateLimiter {
       await redis.del(k(key));
     },
   };
+}
+
+/** The general request limit (config `rate_limit`); a limit of 0 is off. */
+export interface RequestRateConfig {
+  perClient: number;
+  perOrg: number;
+  windowSec: number;
+}
+
+/** Who a request counts against: its credential (else its address), and the org an API key acts for. */
+export function requestRateKeys(viewer: Viewer, clientIp: string): { client: string; org?: string } {
+  switch (viewer.kind) {
+    case 'user':
+      return { client: `u:${viewer.userId}` };
+    case 'apiKey':
+      return { client: `k:${viewer.apiKeyId}`, org: viewer.orgId };
+    case 'session':
+      return { client: `s:${viewer.sessionId}` };
+    default:
+      return { client: `ip:${clientIp}` };
+  }
+}
+
+/**
+ * Counts one request (a GraphQL operation, a /v1 call, a WebSocket subscribe) against the general
+ * per-client and per-org limits; throws RATE_LIMITED with `retryAfter` (seconds) when either is spent.
+ */
+export async function enforceRequestRate(limiter: RateLimiter, limits: RequestRateConfig, viewer: Viewer, clientIp: string): Promise<void> {
+  const keys = requestRateKeys(viewer, clientIp);
+  const checks: [string, number, string][] = [[`req:c:${keys.client}`, limits.perClient, 'this client']];
+  if (keys.org) checks.push([`req:o:${keys.org}`, limits.perOrg, 'this org']);
+  for (const [key, limit, who] of checks) {
+    if (!limit) continue;
+    const hit = await limiter.hit(key, limit, limits.windowSec);
+    if (!hit.allowed) {
+      throw rateLimited(`Too many requests from ${who}: at most ${limit} per ${limits.windowSec} s; retry in ${hit.retryAfterSec} s`, hit.retryAfterSec);
+    }
+  }
 }

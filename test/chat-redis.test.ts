@@ -44,7 +44,9 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('thread chat across two instances (
     }
     expect(deltas.join('')).toBe(short.assistantMessage.content);
 
-    const long = Array.from({ length: 80 }, (_, i) => `w${i}`).join(' ');
+    // 2,000 words at 30 ms each: the reply runs for a minute unless cancelled, so a loaded machine
+    // cannot finish it before the cancel (published by B over Redis) reaches A.
+    const long = Array.from({ length: 2000 }, (_, i) => `w${i}`).join(' ');
     const pending = send(a, { token: o.owner.token }, thread.id, long);
     let e;
     do e = (await sub.next()).data!.threadEvents;

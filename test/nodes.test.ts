@@ -84,3 +84,23 @@ describe('node(id) and nodes(ids)', () => {
     expect((await server.ok(Node, { id: stranger.id }, { token: member.token })).node).toBeNull();
   });
 });
+
+describe('node(id) and nodes(ids) for records that do not exist', () => {
+  const b64 = (s: string) => Buffer.from(s).toString('base64');
+  const missing = ['User:1', 'Thread:-1', 'Room:99999999999999999999', 'Org:nope', 'ApiKey:x', 'Invoice:0'].map(b64);
+
+  it('answer null, not an internal error, signed in or not', async () => {
+    const { owner, ids } = await world();
+    for (const auth of [{ token: owner.token }, {}]) {
+      for (const id of missing) {
+        const res = await server.gql(Node, { id }, auth);
+        expect(res.errors, id).toBeUndefined();
+        expect(res.data?.node, id).toBeNull();
+      }
+    }
+    // One missing id does not null its neighbours: each position resolves on its own.
+    const res = await server.gql(Nodes, { ids: [ids.Org, missing[0], ids.User, missing[1]] }, { token: owner.token });
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.nodes.map((n) => n?.__typename ?? null)).toEqual(['Org', null, 'User', null]);
+  });
+});

@@ -41,7 +41,8 @@ enabled = true
 blocked_words = ["nope"]
 [free_pool]
 sats = 1000
-trusted_users = ["ada@example.com"]
+[trust]
+free_pool_tier = "established"
 `),
     });
     expect(c.lightning).toMatchObject({ backend: 'lnbits', lnbitsApiKey: 'from-env', webhookSecret: 's3cret' });
@@ -49,7 +50,8 @@ trusted_users = ["ada@example.com"]
     expect(c.pricing.models['gpt-4o-mini']).toEqual({ inputPer1kUsd: 0.15, outputPer1kUsd: 0.6 });
     expect(c.pricing.default).toEqual({ inputPer1kUsd: 0.2, outputPer1kUsd: 0.4 });
     expect(c.screening).toMatchObject({ enabled: true, blockedWords: ['nope'] });
-    expect(c.freePool).toMatchObject({ sats: 1000, trustedUsers: ['ada@example.com'] });
+    expect(c.freePool).toMatchObject({ sats: 1000 });
+    expect(c.trust).toMatchObject({ freePoolTier: 'ESTABLISHED' });
   });
 
   it('refuses the lnbits backend without its URL and key', () => {

@@ -25,7 +25,9 @@ beforeAll(async () => {
     overrides: {
       pricing: { btcUsd: 100_000, models: { echo: { inputPer1kUsd: 1, outputPer1kUsd: 1 } } },
       screening: { enabled: true, model: 'echo', blockedWords: ['forbidden'] },
-      freePool: { sats: 60, maxPerRequest: 25, trustedUsers: [TRUSTED] },
+      freePool: { sats: 60, maxPerRequest: 25 },
+      // One paid request (1 point, decaying from then on) makes a user ESTABLISHED, whom the pool serves.
+      trust: { establishedScore: 0.5, trustedScore: 2, eliteScore: 100, freePoolTier: 'ESTABLISHED' },
     },
   });
 });
@@ -64,6 +66,10 @@ describe('free-tier pool', () => {
   it('absorbs trusted users’ costs up to its size, never more, under concurrency; others pay in full', async () => {
     const trusted = await registerUser(server, { email: TRUSTED });
     const s = await paidSession(server, 10_000, { token: trusted.token });
+    const earned = await server.ok(Send, { input: { sessionId: s.session.id, content: 'a first paid question' } }, { token: trusted.token });
+    expect(earned.sendSessionMessage.request).toMatchObject({ status: 'COMPLETED', absorbedSats: 0 });
+    const me = await server.ok<{ me: { trust: { tier: string } } }, object>('{ me { trust { tier score } } }', {}, { token: trusted.token });
+    expect(me.me.trust).toMatchObject({ tier: 'ESTABLISHED' });
     const results = await Promise.all(
       Array.from({ length: 8 }, (_, i) => server.gql(Send, { input: { sessionId: s.session.id, content: `question ${i} about pools` } }, { token: trusted.token })),
     );

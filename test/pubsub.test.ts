@@ -24,3 +24,53 @@ describe('pub/sub', () => {
     await close();
   });
 });
+
+describe('onLocalPublish', () => {
+  it('sees what this process publishes, with its topic and arguments, until unhooked', () => {
+    const { pubsub } = createAppPubSub();
+    const seen: unknown[] = [];
+    const off = pubsub.onLocalPublish((e) => seen.push(e));
+    pubsub.publish('org:membershipChanged', 'o1', { userId: 'u1', role: 'MEMBER', change: 'JOINED' });
+    pubsub.publish('chat:cancel', { messageId: 'm1' });
+    off();
+    pubsub.publish('chat:cancel', { messageId: 'm2' });
+    expect(seen).toEqual([
+      { topic: 'org:membershipChanged', args: ['o1', { userId: 'u1', role: 'MEMBER', change: 'JOINED' }] },
+      { topic: 'chat:cancel', args: [{ messageId: 'm1' }] },
+    ]);
+  });
+
+  it('keeps publishing when a listener throws', async () => {
+    const { pubsub } = createAppPubSub();
+    const sub = pubsub.subscribe('chat:cancel');
+    const next = sub.next();
+    pubsub.onLocalPublish(() => {
+      throw new Error('listener bug');
+    });
+    expect(() => pubsub.publish('chat:cancel', { messageId: 'm' })).not.toThrow();
+    expect((await next).value).toEqual({ messageId: 'm' });
+    await sub.return();
+  });
+
+  it.skipIf(!process.env.TEST_REDIS_URL)('does not see events that arrive from another instance through Redis', async () => {
+    const a = createAppPubSub(process.env.TEST_REDIS_URL);
+    const b = createAppPubSub(process.env.TEST_REDIS_URL);
+    const onA: string[] = [];
+    const onB: string[] = [];
+    a.pubsub.onLocalPublish((e) => onA.push(e.topic));
+    b.pubsub.onLocalPublish((e) => onB.push(e.topic));
+    const channel = `local-tap-${Date.now()}`;
+    const sub = b.pubsub.subscribe('chat:cancel');
+    const next = sub.next();
+    // Published until B hears it: B's Redis subscription takes a moment to be in place.
+    const timer = setInterval(() => a.pubsub.publish('chat:cancel', { messageId: channel }), 200);
+    expect((await next).value).toEqual({ messageId: channel });
+    clearInterval(timer);
+    expect(onA.length).toBeGreaterThan(0);
+    expect(new Set(onA)).toEqual(new Set(['chat:cancel']));
+    expect(onB).toEqual([]);
+    await sub.return();
+    await a.close();
+    await b.close();
+  });
+});

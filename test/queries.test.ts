@@ -20,7 +20,7 @@ beforeAll(async () => {
 
 /** Statements one request runs, counted from Prisma's query log (N+1 shows up as growth). */
 async function statementsFor(token: string) {
-  server.queries.length = 0;
+  await server.countFrom();
   const data = await server.ok(Nested, {}, { token });
   const count = server.queries.filter((q) => !/^(BEGIN|COMMIT|PRAGMA)/i.test(q.trim())).length;
   return { data, count };

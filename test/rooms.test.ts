@@ -254,23 +254,26 @@ describe('roomEvents', () => {
 
   it('streams edits, deletes, reactions, receipts and membership, and ends for a removed member', async () => {
     const room = await groupWith(owner, [alice]);
-    const sub = subscribe(server.ws({ token: alice.token }), Events, { roomId: room.id });
-    const watcher = subscribe(server.ws({ token: owner.token }), Events, { roomId: room.id });
-    await new Promise((r) => setTimeout(r, 150));
+    // From seq 0: a first message reaches both (replayed if it came before the stream listened), after
+    // which both are live, however slow the machine.
+    const sub = subscribe(server.ws({ token: alice.token }), Events, { roomId: room.id, afterSeq: 0 });
+    const watcher = subscribe(server.ws({ token: owner.token }), Events, { roomId: room.id, afterSeq: 0 });
+    await send(owner, room.id, 'warm-up');
+    for (const s of [sub, watcher]) expect((await s.next()).data!.roomEvents).toMatchObject({ __typename: 'RoomMessageAdded', seq: 1 });
     const m = await send(owner, room.id, 'hi');
     await server.ok(Edit, { input: { messageId: m.id, content: 'hey' } }, { token: owner.token });
     await server.ok(React, { input: { messageId: m.id, emoji: '🎉' } }, { token: owner.token });
-    await server.ok(MarkRead, { input: { roomId: room.id, seq: 1 } }, { token: alice.token });
+    await server.ok(MarkRead, { input: { roomId: room.id, seq: 2 } }, { token: alice.token });
     await server.ok(Delete, { input: { messageId: m.id } }, { token: owner.token });
     await server.ok(AddMembers, { input: { roomId: room.id, userIds: [bob.id] } }, { token: alice.token });
     const kinds: unknown[] = [];
     for (let i = 0; i < 6; i++) kinds.push((await sub.next()).data!.roomEvents);
     expect(kinds).toEqual([
-      { __typename: 'RoomMessageAdded', seq: 1, message: { content: 'hi' } },
-      { __typename: 'RoomMessageEdited', seq: 1, message: { content: 'hey' } },
+      { __typename: 'RoomMessageAdded', seq: 2, message: { content: 'hi' } },
+      { __typename: 'RoomMessageEdited', seq: 2, message: { content: 'hey' } },
       { __typename: 'ReactionChanged', emoji: '🎉', count: 1, added: true, userId: owner.id },
-      { __typename: 'ReadReceipt', seq: 1, userId: alice.id },
-      { __typename: 'RoomMessageDeleted', seq: 1, message: { content: null, deleted: true } },
+      { __typename: 'ReadReceipt', seq: 2, userId: alice.id },
+      { __typename: 'RoomMessageDeleted', seq: 2, message: { content: null, deleted: true } },
       { __typename: 'MemberJoined', userId: bob.id, role: 'MEMBER' },
     ]);
     expect(await server.errorCode(RemoveMember, { input: { roomId: room.id, userId: owner.id } }, { token: alice.token })).toBe('FORBIDDEN');
@@ -278,7 +281,7 @@ describe('roomEvents', () => {
     expect((await sub.next()).data!.roomEvents).toEqual({ __typename: 'MemberLeft', userId: alice.id });
     await sub.ended;
     await send(owner, room.id, 'after removal');
-    expect(sub.received).toHaveLength(7);
+    expect(sub.received).toHaveLength(8);
     expect(await server.errorCode(RoomQuery, { id: room.id }, { token: alice.token })).toBe('NOT_FOUND');
     // The owner still hears everything, including bob leaving on his own.
     await server.ok(Leave, { input: { roomId: room.id } }, { token: bob.token });
@@ -298,8 +301,10 @@ describe('roomEvents', () => {
     const carol = await registerUser(server);
     await addMember(server, orgId, owner, carol);
     const room = await groupWith(owner, [carol]);
-    const sub = subscribe(server.ws({ token: carol.token }), Events, { roomId: room.id });
-    await new Promise((r) => setTimeout(r, 150));
+    const sub = subscribe(server.ws({ token: carol.token }), Events, { roomId: room.id, afterSeq: 0 });
+    // Live once the first message has reached the stream (replayed or heard).
+    await send(owner, room.id, 'before');
+    await sub.next();
     await server.ok(
       graphql(`mutation RoomsOrgRemove($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }`),
       { input: { orgId, userId: carol.id } },
@@ -336,7 +341,7 @@ describe('room list reads', () => {
       await counted.ok(Send, { input: { roomId: createRoom.id, content: 'hi' } }, { token: o.owner.token });
     };
     const statements = async () => {
-      counted.queries.length = 0;
+      await counted.countFrom();
       const data = await counted.ok(RoomList, {}, { token: member.token });
       return { data, n: counted.queries.filter((q) => !/^(BEGIN|COMMIT|PRAGMA)/i.test(q.trim())).length };
     };

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { printedSchema } from '../src/schema/print.ts';
+import { printedSchema } from '../src/print-schema.ts';
 import { graphql } from './gql/index.ts';
 import { createGqlClient, subscribe } from './helpers/client.ts';
 import { createTestDatabase, testDbKind } from './helpers/db.ts';

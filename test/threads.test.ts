@@ -216,7 +216,7 @@ describe('listing cost', () => {
     const { org, owner } = await orgWithMembers(server);
     const p = await project(owner, org.id);
     const statements = async () => {
-      server.queries.length = 0;
+      await server.countFrom();
       const data = await server.ok(ListWithEdges, {}, { token: owner.token });
       return { data, count: server.queries.filter((q) => !/^(BEGIN|COMMIT|PRAGMA)/i.test(q.trim())).length };
     };

@@ -1,4 +1,4 @@
-import { hkdfSync } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
 import { SignJWT } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
@@ -20,10 +20,11 @@ beforeAll(async () => {
 });
 
 /** Signs like the server does (same derived key) unless told otherwise, to tamper with one thing at a time. */
-async function forge(opts: { secret?: string; audience?: string; issuer?: string; exp?: number; sub?: string; typ?: string }) {
+async function forge(opts: { secret?: string; audience?: string; issuer?: string; exp?: number; sub?: string; typ?: string; nbf?: number }) {
   const key = new Uint8Array(hkdfSync('sha256', opts.secret ?? server.config.auth.secretKey, 'confab', 'access-token-signing', 32));
-  return new SignJWT({ typ: opts.typ ?? 'access' })
-    .setProtectedHeader({ alg: 'HS256' })
+  const jwt = new SignJWT({ typ: opts.typ ?? 'access' }).setProtectedHeader({ alg: 'HS256' });
+  if (opts.nbf !== undefined) jwt.setNotBefore(opts.nbf);
+  return jwt
     .setSubject(opts.sub ?? Buffer.from(user.id, 'base64').toString().split(':')[1])
     .setIssuer(opts.issuer ?? server.config.auth.issuer)
     .setAudience(opts.audience ?? server.config.auth.audience)
@@ -49,6 +50,22 @@ describe('access tokens', () => {
     ['for a user that does not exist', () => forge({ sub: 'nobody' }), 'TOKEN_INVALID'],
     ['alg none', async () => `${b64({ alg: 'none', typ: 'JWT' })}.${(await forge({})).split('.')[1]}.`, 'TOKEN_INVALID'],
     ['garbage', async () => 'not.a.jwt', 'TOKEN_INVALID'],
+    ['not valid yet (nbf)', () => forge({ nbf: Math.floor(Date.now() / 1000) + 60 }), 'TOKEN_INVALID'],
+    ['with a critical header it does not know', async () => {
+      // jose will not sign one: signed by hand, with the server's key.
+      const [, p] = (await forge({})).split('.');
+      const h = b64({ alg: 'HS256', crit: ['x-extra'], 'x-extra': 1 });
+      const key = hkdfSync('sha256', server.config.auth.secretKey, 'confab', 'access-token-signing', 32);
+      return `${h}.${p}.${createHmac('sha256', Buffer.from(key)).update(`${h}.${p}`).digest('base64url')}`;
+    }, 'TOKEN_INVALID'],
+    ['whose claims were swapped under the signature', async () => {
+      const [h, , sig] = (await forge({})).split('.');
+      return `${h}.${(await forge({ sub: 'someone-else' })).split('.')[1]}.${sig}`;
+    }, 'TOKEN_INVALID'],
+    ['whose signature has one bit flipped', async () => {
+      const [h, p, sig] = (await forge({})).split('.');
+      return `${h}.${p}.${sig[0] === 'A' ? 'B' : 'A'}${sig.slice(1)}`;
+    }, 'TOKEN_INVALID'],
   ])('refuses a token %s with UNAUTHENTICATED', async (_label, make, reason) => {
     const res = await server.gql(Me, {}, { token: await make() });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason });

@@ -55,6 +55,16 @@ describe('plans and quotas', () => {
     expect(o.usage.promptTokens).toBeGreaterThan(0);
   });
 
+  it('concurrent sends in one org: exactly the limit succeeds, the rest are RATE_LIMITED, none fails (conflicts are retried)', async () => {
+    const { org, owner } = await orgWithMembers(server);
+    const threads = await Promise.all(Array.from({ length: 6 }, () => createThread(server, owner.token, org.id)));
+    // On PostgreSQL the quota transactions conflict (40001 at COMMIT) and must be retried, not surface.
+    const results = await Promise.all(threads.map((t, i) => server.gql(ChatSendDoc, { input: { threadId: t.id, content: `race ${i}` } }, { token: owner.token })));
+    const outcomes = results.map((r) => (r.data?.sendThreadMessage ? 'ok' : String(r.errors?.[0]?.extensions?.code)));
+    expect(outcomes.filter((o) => o === 'ok').length, JSON.stringify(results.map((r) => r.errors))).toBe(3);
+    expect(outcomes.filter((o) => o !== 'ok')).toEqual(['RATE_LIMITED', 'RATE_LIMITED', 'RATE_LIMITED']);
+  });
+
   it('PRO has its own limit and TEAM is unlimited', async () => {
     const pro = await orgWithMembers(server);
     await db.org.update({ where: { id: rawId(pro.org.id) }, data: { plan: 'PRO' } });

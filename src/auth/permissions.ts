@@ -3,20 +3,6 @@ import { shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
 import type { Context } from '../context.ts';
 import { forbidden } from '../errors.ts';
-import { apiKeysPermissions } from '../modules/apikeys/apikeys.permissions.ts';
-import { invoicesPermissions } from '../modules/invoices/invoices.permissions.ts';
-import { paidSessionsPermissions } from '../modules/paid-sessions/paid-sessions.permissions.ts';
-import { chatPermissions } from '../modules/chat/chat.permissions.ts';
-import { providerKeysPermissions } from '../modules/providerkeys/providerkeys.permissions.ts';
-import { projectsPermissions } from '../modules/projects/projects.permissions.ts';
-import { searchPermissions } from '../modules/search/search.permissions.ts';
-import { threadsPermissions } from '../modules/threads/threads.permissions.ts';
-import { orgsPermissions } from '../modules/orgs/orgs.permissions.ts';
-import { roomsPermissions } from '../modules/rooms/rooms.permissions.ts';
-import { presencePermissions } from '../modules/presence/presence.permissions.ts';
-import { notificationsPermissions } from '../modules/notifications/notifications.permissions.ts';
-import { usagePermissions } from '../modules/usage/usage.permissions.ts';
-import { usersPermissions } from '../modules/users/users.permissions.ts';
 import { allow, deny } from './rules.ts';
 
 /** May the viewer see this loaded object? Used by node(id)/nodes(ids); absent typename → no. */
@@ -28,24 +14,7 @@ export interface DomainPermissions {
   nodes: Record<string, NodeGuard>;
 }
 
-const domains: DomainPermissions[] = [
-  usersPermissions,
-  orgsPermissions,
-  apiKeysPermissions,
-  projectsPermissions,
-  threadsPermissions,
-  chatPermissions,
-  providerKeysPermissions,
-  usagePermissions,
-  searchPermissions,
-  invoicesPermissions,
-  paidSessionsPermissions,
-  roomsPermissions,
-  presencePermissions,
-  notificationsPermissions,
-];
-
-function mergeRules(): Record<string, Record<string, any>> {
+function mergeRules(domains: DomainPermissions[]): Record<string, Record<string, any>> {
   const tree: Record<string, Record<string, any>> = {};
   for (const { rules } of domains) {
     for (const [type, fields] of Object.entries(rules)) {
@@ -59,29 +28,36 @@ function mergeRules(): Record<string, Record<string, any>> {
   return tree;
 }
 
-/** Guards per type. A type two domains share (Session) may have a guard from each: passing either shows it. */
-const guards = new Map<string, NodeGuard[]>();
-for (const { nodes } of domains) for (const [type, guard] of Object.entries(nodes)) guards.set(type, [...(guards.get(type) ?? []), guard]);
+/** Answers node(id)/nodes(ids): may the viewer see this loaded object of this type? */
+export type NodeVisibility = (ctx: Context, typename: string, node: unknown) => Promise<boolean>;
 
-export async function canSeeNode(ctx: Context, typename: string, node: unknown): Promise<boolean> {
-  for (const guard of guards.get(typename) ?? []) if (await guard(ctx, node)) return true;
-  return false;
+/**
+ * Guards per type, from the domains the app registers. A type two domains share (Session) may have a
+ * guard from each: passing either shows it. A type nobody guards is never shown.
+ */
+export function nodeVisibility(domains: DomainPermissions[]): NodeVisibility {
+  const guards = new Map<string, NodeGuard[]>();
+  for (const { nodes } of domains) for (const [type, guard] of Object.entries(nodes)) guards.set(type, [...(guards.get(type) ?? []), guard]);
+  return async (ctx, typename, node) => {
+    for (const guard of guards.get(typename) ?? []) if (await guard(ctx, node)) return true;
+    return false;
+  };
 }
 
 /**
- * The one shield tree, merged from every domain, with `fallbackRule: deny`. Relay plumbing
+ * The one shield tree, merged from every domain the app registers (src/modules/index.ts), with `fallbackRule: deny`. Relay plumbing
  * (connections, edges, PageInfo) carries no data of its own and is allowed; everything else,
  * including each domain's object types, must be listed by its domain.
  */
-export function buildPermissions(schema: GraphQLSchema) {
-  const tree = mergeRules();
+export function buildPermissions(schema: GraphQLSchema, domains: DomainPermissions[]) {
+  const tree = mergeRules(domains);
   // Root fields hidden under this configuration (see AppModule.hiddenFields) lose their rules too.
   for (const [typeName, fields] of Object.entries(tree)) {
     const type = schema.getType(typeName);
     if (!type || !isObjectType(type)) continue;
     for (const field of Object.keys(fields)) if (field !== '*' && !type.getFields()[field]) delete fields[field];
   }
-  // node/nodes check each result themselves (canSeeNode), per type.
+  // node/nodes check each result themselves (nodeVisibility), per type.
   tree.Query = { ...tree.Query, node: allow, nodes: allow };
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
@@ -103,4 +79,19 @@ export function buildPermissions(schema: GraphQLSchema) {
     }
   }
   return middleware;
+}
+
+/**
+ * Is this field's rule plain `allow` (its value cannot be refused to one viewer and given to
+ * another)? Shared live execution only shares selections made of such fields.
+ */
+export function openFields(domains: DomainPermissions[], alsoOpen: unknown[] = []): (typeName: string, fieldName: string) => boolean {
+  const tree = mergeRules(domains);
+  const open = new Set<unknown>([allow, ...alsoOpen]);
+  return (typeName, fieldName) => {
+    if (fieldName === '__typename') return true;
+    if (typeName === 'PageInfo' || /(Connection|Edge)$/.test(typeName)) return open.has(tree[typeName]?.[fieldName] ?? tree[typeName]?.['*'] ?? allow);
+    const rules = tree[typeName];
+    return !!rules && open.has(rules[fieldName] ?? rules['*']);
+  };
 }

@@ -20,13 +20,12 @@ export type Check<Args = any, Parent = any> = (
 /** Wraps a check as a shield rule; `false` becomes FORBIDDEN rather than shield's masked default. */
 export function ruleOf(name: string, check: Check, cache: 'no_cache' | 'contextual' | 'strict' = 'no_cache') {
   return rule(name, { cache })(async (parent, args, ctx) => {
-    // Shield turns a thrown error into its fallback (FORBIDDEN); a returned one keeps its code.
+    // Shield turns a thrown error into its fallback (FORBIDDEN), so errors are returned instead: a
+    // GraphQLError keeps its code, anything else (the database timing out under load) is reported as
+    // the internal error it is (masked and logged), not as a FORBIDDEN that blames the client.
     const result = await Promise.resolve()
       .then(() => check(ctx as Context, args, parent))
-      .catch((err: unknown) => {
-        if (err instanceof GraphQLError) return err;
-        throw err;
-      });
+      .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
     return result === true ? true : result === false ? forbidden() : result;
   });
 }
@@ -99,6 +98,8 @@ export interface OrgAccess {
   role?: OrgRoleName;
   /** Scope an API key of this org needs; without one, API keys are refused. */
   scope?: string;
+  /** The project the operation stays within, if any: only then may a project-scoped key pass. */
+  projectId?: string | null;
 }
 
 /**
@@ -112,8 +113,11 @@ export async function checkOrg(ctx: Context, orgId: string, access: OrgAccess = 
   if (viewer.kind === 'apiKey') {
     if (viewer.orgId !== orgId) return notFound('Org');
     if (!access.scope) return forbidden('API keys cannot do this');
+    if (viewer.projectId && viewer.projectId !== access.projectId) return forbidden('This API key is limited to one project');
     return viewer.scopes.includes(access.scope) || forbidden(`API key lacks the ${access.scope} scope`);
   }
+  // An API key acting as a member stays inside the key's org, whatever else the member belongs to.
+  if (viewer.via && viewer.via.orgId !== orgId) return notFound('Org');
   const role = await viewerRole(ctx, orgId);
   if (!role) return notFound('Org');
   return roleAtLeast(role, access.role ?? 'MEMBER') || forbidden(`Requires the ${access.role} role in this org`);
@@ -143,6 +147,7 @@ export const isAdminOfParentOrg = ruleOf(
 /** Shield rule for User fields only the user may read about themselves (their orgs, rooms, threads…). */
 export const isSelf = ruleOf(
   'isSelf',
-  (ctx, _args, user: { id: string }) => (ctx.viewer.kind === 'user' && ctx.viewer.userId === user.id) || forbidden(),
+  // Not for an API key acting as the user: their account (orgs, rooms everywhere, trust) is not the key's business.
+  (ctx, _args, user: { id: string }) => (ctx.viewer.kind === 'user' && !ctx.viewer.via && ctx.viewer.userId === user.id) || forbidden(),
   'strict',
 );

@@ -4,13 +4,18 @@ import type { Config } from '../config.ts';
 import { appError } from '../errors.ts';
 
 const ALG = 'HS256';
-const keys = new WeakMap<Config, Uint8Array>();
+const keys = new WeakMap<Config, Promise<CryptoKey>>();
 
-/** The signing key is derived from the server secret, so the secret itself never signs anything. */
-function signingKey(config: Config): Uint8Array {
+/**
+ * The signing key is derived from the server secret, so the secret itself never signs anything.
+ * Imported once per config as a WebCrypto key: handed raw bytes, jose would import them again on
+ * every sign and verify (a key import per request).
+ */
+function signingKey(config: Config): Promise<CryptoKey> {
   let key = keys.get(config);
   if (!key) {
-    key = new Uint8Array(hkdfSync('sha256', config.auth.secretKey, 'confab', 'access-token-signing', 32));
+    const raw = new Uint8Array(hkdfSync('sha256', config.auth.secretKey, 'confab', 'access-token-signing', 32));
+    key = crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
     keys.set(config, key);
   }
   return key;
@@ -24,13 +29,13 @@ export async function signAccessToken(config: Config, userId: string): Promise<s
     .setAudience(config.auth.audience)
     .setIssuedAt()
     .setExpirationTime(Math.floor(Date.now() / 1000) + config.auth.accessTokenTtl)
-    .sign(signingKey(config));
+    .sign(await signingKey(config));
 }
 
 /** Algorithm, issuer and audience are pinned: `alg: none`, other keys and other audiences fail. */
 export async function verifyAccessToken(config: Config, token: string): Promise<{ userId: string }> {
   try {
-    const { payload } = await jwtVerify(token, signingKey(config), {
+    const { payload } = await jwtVerify(token, await signingKey(config), {
       algorithms: [ALG],
       issuer: config.auth.issuer,
       audience: config.auth.audience,

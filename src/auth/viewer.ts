@@ -1,15 +1,19 @@
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { AppServices } from '../context.ts';
 import { db } from '../db.ts';
-import { appError } from '../errors.ts';
-import { API_KEY_PREFIX, findActiveApiKey } from '../modules/apikeys/apikeys.service.ts';
-import { SESSION_TOKEN_PREFIX, sessionForToken } from '../modules/paid-sessions/paid-sessions.service.ts';
+import { appError, badInput, notFound } from '../errors.ts';
 import { verifyAccessToken } from './tokens.ts';
 
 /** Who is making a request. An API key acts for its org, within its scopes. */
 export type Viewer =
   | { kind: 'anonymous' }
-  | { kind: 'user'; userId: string }
-  | { kind: 'apiKey'; apiKeyId: string; orgId: string; scopes: string[]; createdById: string }
+  /**
+   * `via`: an org's ACT_AS API key acting as this member (X-Acting-User). Such a viewer reaches room
+   * operations only (auth/acting.ts), and only inside the key's org.
+   */
+  | { kind: 'user'; userId: string; via?: { apiKeyId: string; orgId: string } }
+  /** `projectId` set: the key reaches that project's data only (org-level operations refuse it). */
+  | { kind: 'apiKey'; apiKeyId: string; orgId: string; scopes: string[]; createdById: string; projectId: string | null }
   /** A prepaid session's token holder: may use that one session, nothing else (no org, no account). */
   | { kind: 'session'; sessionId: string };
 
@@ -19,31 +23,95 @@ export interface Credentials {
   /** `Bearer <jwt | api key | session token>`; a bare value is accepted too (graphql-ws clients often send one). */
   authorization?: string;
   apiKey?: string;
+  /** `X-Acting-User` (or the `actingUser` connection param): a member's global User ID, for ACT_AS keys. */
+  actingUser?: string;
+}
+
+/** The header (and connection param) an ACT_AS key names the member it acts as with. */
+export const ACTING_USER_HEADER = 'x-acting-user';
+
+/**
+ * Turns one kind of opaque token into a viewer. Domains that issue tokens (API keys, prepaid session
+ * tokens) register one through src/modules/index.ts, so auth/ knows none of them. A token that does
+ * not check out throws UNAUTHENTICATED (or GONE); it never falls back to anonymous.
+ */
+export interface CredentialResolver {
+  /** Tokens starting with this (`cfk_`) are this resolver's, when sent as a bearer token. */
+  prefix: string;
+  /** This resolver also takes whatever comes in `X-API-Key` / the `apiKey` connection param. */
+  apiKeyHeader?: boolean;
+  resolve(app: AppServices, token: string): Promise<Viewer>;
 }
 
 /**
  * Turns credentials into a viewer. No credentials → anonymous; credentials that do not check out are
- * an UNAUTHENTICATED error, never a silent downgrade to anonymous.
+ * an UNAUTHENTICATED error, never a silent downgrade to anonymous. A bearer value that no registered
+ * resolver claims is a JWT access token.
  */
 export async function resolveViewer(app: AppServices, creds: Credentials): Promise<Viewer> {
+  const viewer = await resolveCredentials(app, creds);
+  return creds.actingUser === undefined ? viewer : actAs(viewer, creds.actingUser);
+}
+
+async function resolveCredentials(app: AppServices, creds: Credentials): Promise<Viewer> {
+  const resolvers = app.auth.credentials;
   const bearer = creds.authorization?.replace(/^Bearer\s+/i, '').trim();
-  const apiKey = creds.apiKey?.trim() || (bearer?.startsWith(API_KEY_PREFIX) ? bearer : undefined);
+  const apiKey = creds.apiKey?.trim();
   if (apiKey) {
-    const key = await findActiveApiKey(apiKey);
-    if (!key) throw appError('UNAUTHENTICATED', 'Invalid or revoked API key', { reason: 'API_KEY_INVALID' });
-    return { kind: 'apiKey', apiKeyId: key.id, orgId: key.orgId, scopes: key.scopes, createdById: key.createdById };
+    const resolver = resolvers.find((r) => r.apiKeyHeader);
+    if (!resolver) throw appError('UNAUTHENTICATED', 'API keys are not accepted', { reason: 'API_KEY_INVALID' });
+    return resolver.resolve(app, apiKey);
   }
-  if (bearer?.startsWith(SESSION_TOKEN_PREFIX)) {
-    const session = await sessionForToken(app, bearer);
-    return { kind: 'session', sessionId: session.id };
-  }
+  const resolver = bearer ? resolvers.find((r) => bearer.startsWith(r.prefix)) : undefined;
+  if (bearer && resolver) return resolver.resolve(app, bearer);
   if (bearer) {
     const { userId } = await verifyAccessToken(app.config, bearer);
-    const exists = await db.user.count({ where: { id: userId } });
-    if (!exists) throw appError('UNAUTHENTICATED', 'Invalid access token', { reason: 'TOKEN_INVALID' });
-    return { kind: 'user', userId };
+    const user = await db.user.findUnique({ where: { id: userId } });
+    if (!user) throw appError('UNAUTHENTICATED', 'Invalid access token', { reason: 'TOKEN_INVALID' });
+    const viewer: Viewer = { kind: 'user', userId };
+    checkedRows.set(viewer, { user, at: Date.now() });
+    return viewer;
   }
   return ANONYMOUS;
+}
+
+/**
+ * An org's API key with the ACT_AS scope acting as one of the org's members. Any other credential is
+ * refused (FORBIDDEN), a malformed ID is BAD_USER_INPUT, and someone who is not a member of the key's
+ * org does not exist for the key (NOT_FOUND, so users of other orgs cannot be probed).
+ */
+async function actAs(viewer: Viewer, actingUser: string): Promise<Viewer> {
+  const refuse = (message: string) => appError('FORBIDDEN', message, { reason: 'ACT_AS_REFUSED' });
+  if (viewer.kind !== 'apiKey') throw refuse('X-Acting-User is only for API keys with the ACT_AS scope');
+  if (viewer.projectId) throw refuse('A project API key cannot act as a user');
+  if (!viewer.scopes.includes('ACT_AS')) throw refuse('API key lacks the ACT_AS scope');
+  let userId: string | undefined;
+  try {
+    const decoded = decodeGlobalID(actingUser.trim());
+    if (decoded.typename === 'User' && decoded.id) userId = String(decoded.id);
+  } catch {
+    userId = undefined;
+  }
+  if (!userId) throw badInput('X-Acting-User is not a valid User ID', 'X-Acting-User');
+  const member = await db.membership.count({ where: { orgId: viewer.orgId, userId } });
+  if (!member) throw notFound('User');
+  return { kind: 'user', userId, via: { apiKeyId: viewer.apiKeyId, orgId: viewer.orgId } };
+}
+
+type UserRow = NonNullable<Awaited<ReturnType<typeof db.user.findUnique>>>;
+/** The user row the token check just read, per viewer (see takeCheckedUser). */
+const checkedRows = new WeakMap<Viewer, { user: UserRow; at: number }>();
+
+/**
+ * The user row read while checking this viewer's access token, if read in the last 5 s, once: `me` answers
+ * from it instead of reading the same row again (one statement less on every `me` query). Later calls (a
+ * graphql-ws connection keeps its viewer for many operations) read the database.
+ */
+export function takeCheckedUser(viewer: Viewer): UserRow | undefined {
+  const checked = checkedRows.get(viewer);
+  checkedRows.delete(viewer);
+  // 5 s, not less: on a loaded machine one request can take over a second between the check and `me`.
+  return checked && Date.now() - checked.at < 5000 ? checked.user : undefined;
 }
 
 /** The acting user's id: the user, or for an API key the user who made it (for authorship). */

@@ -7,7 +7,6 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import * as glue from '@prisma/schema-engine-wasm/schema_engine_bg';
 import type { MigrationList, SchemaEngine } from '@prisma/schema-engine-wasm/schema_engine_bg';
 import { bindMigrationAwareSqlAdapterFactory } from '@prisma/driver-adapter-utils';
@@ -15,10 +14,12 @@ import type { SqlDriverAdapter, SqlMigrationAwareDriverAdapterFactory } from '@p
 import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
+import Sqlite from 'better-sqlite3';
+import { projectRoot } from '../paths.ts';
 
 export type DbKind = 'sqlite' | 'postgresql';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
+const root = projectRoot;
 const filters = { externalTables: [], externalEnums: [] };
 const folderOf = (kind: DbKind) => (kind === 'sqlite' ? 'sqlite' : 'postgres');
 
@@ -152,12 +153,52 @@ async function withEngine<T>(url: string, schema: [string, string], fn: (e: Sche
 export async function applyMigrations(url: string, opts: { log?: (msg: string) => void } = {}): Promise<string[]> {
   const kind = kindOf(url);
   if (kind === 'sqlite') mkdirSync(dirname(url.slice('file:'.length)), { recursive: true });
+  if (await allApplied(url, kind)) return [];
   // Applying needs only the provider, not the models: the composed schema files may be stale or absent.
   const datasource = `datasource db {\n  provider = "${kind}"\n}\n`;
   const applied = await withEngine(url, ['schema.prisma', datasource], async (engine) =>
     (await engine.applyMigrations({ migrationsList: readMigrations(kind), filters })).appliedMigrationNames);
   for (const name of applied) opts.log?.(`applied migration ${name}`);
   return applied;
+}
+
+/**
+ * True when every local migration folder is recorded as finished (and none failed) in `_prisma_migrations`: the
+ * usual case at start-up, answered by one read without the engine. On SQLite the engine takes the file in
+ * exclusive locking mode, which fails while another instance on the same file is writing (a second instance in
+ * tests, or a restart while the old process still drains); on PostgreSQL it saves the advisory lock round.
+ * Anything unusual (no table yet, a failed or unknown row) goes to the engine, which reports it properly.
+ */
+async function allApplied(url: string, kind: DbKind): Promise<boolean> {
+  const wanted = readMigrations(kind).migrationDirectories.map((d) => d.path);
+  const sql = 'SELECT migration_name AS name, finished_at AS finished, rolled_back_at AS rolled FROM _prisma_migrations';
+  type Row = { name: string; finished: unknown; rolled: unknown };
+  let rows: Row[];
+  try {
+    if (kind === 'sqlite') {
+      const file = url.slice('file:'.length);
+      if (!existsSync(file)) return false;
+      const db = new Sqlite(file, { readonly: true, fileMustExist: true, timeout: 5_000 });
+      try {
+        rows = db.prepare(sql).all() as Row[];
+      } finally {
+        db.close();
+      }
+    } else {
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        rows = (await client.query<Row>(sql)).rows;
+      } finally {
+        await client.end();
+      }
+    }
+  } catch {
+    return false; // no bookkeeping table yet, or the database is not reachable: the engine says which
+  }
+  if (rows.some((r) => r.finished === null && r.rolled === null)) return false; // a failed migration
+  const done = new Set(rows.filter((r) => r.finished !== null && r.rolled === null).map((r) => r.name));
+  return wanted.every((name) => done.has(name));
 }
 
 /** Applies the existing migrations to an empty database, then asks the engine for the SQL that reaches the models. */

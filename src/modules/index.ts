@@ -1,42 +1,75 @@
-import type { AppServices } from '../context.ts';
-import type { Viewer } from '../auth/viewer.ts';
-import type { Config } from '../config.ts';
-import { lightningModule } from './lightning/lightning.module.ts';
-import { presenceModule } from './presence/presence.module.ts';
+import type { DomainPermissions } from '../auth/permissions.ts';
+import type { CredentialResolver } from '../auth/viewer.ts';
+import type { AppModule } from '../app-module.ts';
+import { apiKeyCredentials } from './apikeys/apikeys.credentials.ts';
+import { apiKeysPermissions } from './apikeys/apikeys.permissions.ts';
 import { chatModule } from './chat/chat.module.ts';
+import { chatPermissions } from './chat/chat.permissions.ts';
+import { invoicesPermissions } from './invoices/invoices.permissions.ts';
+import { kvPermissions } from './kv/kv.permissions.ts';
+import { lightningModule } from './lightning/lightning.module.ts';
+import { notificationsPermissions } from './notifications/notifications.permissions.ts';
 import { openaiModule } from './openai/openai.routes.ts';
+import { orgsPermissions } from './orgs/orgs.permissions.ts';
+import { sessionTokenCredentials } from './paid-sessions/paid-sessions.credentials.ts';
+import { paidSessionsPermissions } from './paid-sessions/paid-sessions.permissions.ts';
+import { presenceModule } from './presence/presence.module.ts';
+import { presencePermissions } from './presence/presence.permissions.ts';
+import { projectsPermissions } from './projects/projects.permissions.ts';
+import { providerKeysPermissions } from './providerkeys/providerkeys.permissions.ts';
+import { roomsPermissions } from './rooms/rooms.permissions.ts';
 import { searchModule } from './search/search.module.ts';
+import { billingModule } from './billing/billing.module.ts';
+import { billingPermissions } from './billing/billing.permissions.ts';
+import { searchPermissions } from './search/search.permissions.ts';
+import { threadsPermissions } from './threads/threads.permissions.ts';
+import { usagePermissions } from './usage/usage.permissions.ts';
+import { usersPermissions } from './users/users.permissions.ts';
+import { webhooksModule } from './webhooks/webhooks.module.ts';
+import { roomsModule } from './rooms/rooms.module.ts';
+import { webhooksPermissions } from './webhooks/webhooks.permissions.ts';
+import { webModule } from './web/web.module.ts';
 
-/** A plain HTTP endpoint beside GraphQL (health, OpenAI-compatible API, payment webhooks). */
-export interface Route {
-  method: 'GET' | 'POST';
-  /** Exact path, or a prefix when it ends with `/*`. */
-  path: string;
-  handler(request: Request, app: AppServices): Promise<Response> | Response;
-}
-
-/** One live WebSocket connection, as the socket hooks see it. */
-export interface SocketInfo {
-  /** Unique per connection, stable from open to close. */
-  id: string;
-  /** The client's graphql-ws connectionParams (credentials included: do not log them). */
-  params: Record<string, unknown>;
-}
+export type { AppModule, Route, SocketInfo } from '../app-module.ts';
+/** The whole schema: every domain's types and root fields (see ./schema.ts). */
+export { schema } from './schema.ts';
 
 /**
- * What a domain may hook into besides the schema: background work that runs while the app runs,
- * HTTP routes, and the life of WebSocket connections (presence).
+ * Every module with hooks, in start order (stopped in reverse). Webhooks come first so that they stop
+ * last: events other modules publish while stopping are still written as deliveries.
  */
-export interface AppModule {
-  name: string;
-  routes?: Route[];
-  start?(app: AppServices): Promise<void> | void;
-  stop?(app: AppServices): Promise<void> | void;
-  /** Root fields (`"Mutation.x"`) that must not exist in the schema under this configuration. */
-  hiddenFields?(config: Config): string[];
-  onSocketOpen?(viewer: Viewer, app: AppServices, socket: SocketInfo): Promise<void> | void;
-  onSocketClose?(viewer: Viewer, app: AppServices, socket: SocketInfo): Promise<void> | void;
-}
+export const appModules: AppModule[] = [roomsModule, webhooksModule, chatModule, presenceModule, lightningModule, openaiModule, searchModule, billingModule, webModule];
 
-/** Every module with hooks, in start order (stopped in reverse). */
-export const appModules: AppModule[] = [chatModule, presenceModule, lightningModule, openaiModule, searchModule];
+/** Each domain's part of the one shield tree (merged by auth/permissions.ts, `fallbackRule: deny`). */
+export const domainPermissions: DomainPermissions[] = [
+  usersPermissions,
+  orgsPermissions,
+  apiKeysPermissions,
+  projectsPermissions,
+  threadsPermissions,
+  chatPermissions,
+  providerKeysPermissions,
+  usagePermissions,
+  searchPermissions,
+  invoicesPermissions,
+  paidSessionsPermissions,
+  roomsPermissions,
+  presencePermissions,
+  notificationsPermissions,
+  webhooksPermissions,
+  kvPermissions,
+  billingPermissions,
+];
+
+const rootFieldsOf = (p: DomainPermissions) =>
+  ['Query', 'Mutation', 'Subscription'].flatMap((type) => Object.keys(p.rules[type] ?? {}).map((field) => `${type}.${field}`));
+
+/**
+ * Root fields an org's ACT_AS API key may use as a member (X-Acting-User): every root field of the
+ * rooms domain (reading, sending, editing, reactions, read receipts, membership, roomEvents) and typing.
+ */
+export const actingFields: ReadonlySet<string> = new Set([...rootFieldsOf(roomsPermissions), 'Mutation.setTyping']);
+
+/** Opaque tokens the domains issue, besides the JWT access token that auth/ knows itself. */
+export const credentialResolvers: CredentialResolver[] = [apiKeyCredentials, sessionTokenCredentials];
+export { renderLocalGraphiQL } from './web/graphiql.ts';

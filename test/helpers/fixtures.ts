@@ -73,7 +73,7 @@ export async function orgWithMembers(server: TestServer, members = 0) {
   return { org, owner, members: others };
 }
 
-export async function createApiKey(server: TestServer, admin: TestUser, orgId: string, scopes: Array<'READ' | 'WRITE' | 'NOTIFY' | 'CHAT'> = ['READ']) {
+export async function createApiKey(server: TestServer, admin: TestUser, orgId: string, scopes: Array<'READ' | 'WRITE' | 'NOTIFY' | 'CHAT' | 'ACT_AS'> = ['READ']) {
   const { createApiKey } = await server.ok(CreateKey, { input: { orgId, name: `key-${unique()}`, scopes } }, { token: admin.token });
   return createApiKey;
 }

@@ -34,7 +34,7 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
   const port = await freePort();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts', 'serve', '--port', String(port), '--host', '127.0.0.1'], {
     cwd: root,
-    env: { ...process.env, LOG_LEVEL: 'warn', CONFAB_CONFIG: '', ...env },
+    env: { ...process.env, LOG_LEVEL: 'warn', CONFAB_CONFIG: '', CONFAB_RATE_LIMIT_PER_CLIENT: '0', CONFAB_RATE_LIMIT_PER_ORG: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -48,12 +48,13 @@ export async function spawnServer(env: Record<string, string>): Promise<ServerPr
     }
   });
   const origin = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  // Generous: on a loaded machine tsx alone can take half a minute to load the sources.
+  const deadline = Date.now() + 90_000;
   for (;;) {
     if (child.exitCode !== null) throw new Error(`server exited early:\n${out}`);
     const ok = await fetch(`${origin}/ready`).then((r) => r.ok, () => false);
     if (ok) break;
-    if (Date.now() > deadline) throw new Error(`server not ready in 30 s:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`server not ready in 90 s:\n${out}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return { child, port, origin, output: () => out, exited };

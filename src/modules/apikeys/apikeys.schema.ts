@@ -10,6 +10,10 @@ const ApiKeyScope = builder.enumType('ApiKeyScope', {
     WRITE: { description: 'Create and change content (messages, threads) in the org.' },
     NOTIFY: { description: 'Send notifications to members.' },
     CHAT: { description: 'Use AI models (GraphQL chat and the OpenAI-compatible API).' },
+    ACT_AS: {
+      description:
+        "Act as a member of the org in room operations, naming them with the `X-Acting-User` header (their global User ID): for backends that proxy their users. Org-wide keys only.",
+    },
   } satisfies Record<(typeof API_KEY_SCOPES)[number], unknown>,
 });
 
@@ -24,6 +28,7 @@ const ApiKeyRef = builder.prismaNode('ApiKey', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     createdBy: t.relation('createdBy'),
     org: t.relation('org'),
+    project: t.relation('project', { nullable: true, description: 'Set for a key limited to one project.' }),
   }),
 });
 
@@ -47,6 +52,7 @@ const CreateApiKeyInput = builder.inputType('CreateApiKeyInput', {
     orgId: t.id({ required: true }),
     name: t.string({ required: true }),
     scopes: t.field({ type: [ApiKeyScope], required: true }),
+    projectId: t.id({ description: "Limit the key to this project of the org: it reaches that project's threads only." }),
   }),
 });
 const RevokeApiKeyInput = builder.inputType('RevokeApiKeyInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
@@ -55,7 +61,8 @@ builder.mutationFields((t) => ({
   createApiKey: t.field({
     type: CreateApiKeyPayload,
     args: { input: t.arg({ type: CreateApiKeyInput, required: true }) },
-    resolve: (_root, { input }, ctx) => createApiKey(ctx, idOf(input.orgId, 'Org', 'orgId'), input),
+    resolve: (_root, { input }, ctx) =>
+      createApiKey(ctx, idOf(input.orgId, 'Org', 'orgId'), input.projectId ? idOf(input.projectId, 'Project', 'projectId') : null, input),
   }),
   revokeApiKey: t.prismaField({
     type: 'ApiKey',

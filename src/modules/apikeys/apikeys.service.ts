@@ -3,11 +3,12 @@ import { requireUserId } from '../../auth/rules.ts';
 import { randomToken, sha256 } from '../../auth/tokens.ts';
 import type { Context } from '../../context.ts';
 import { db } from '../../db.ts';
-import { notFound, parseInput } from '../../errors.ts';
+import { badInput, notFound, parseInput } from '../../errors.ts';
+import { checkProject } from '../threads/threads.access.ts';
 
 export const API_KEY_PREFIX = 'cfk_';
 /** What an API key may do in its org. Later domains check these by name. */
-export const API_KEY_SCOPES = ['READ', 'WRITE', 'NOTIFY', 'CHAT'] as const;
+export const API_KEY_SCOPES = ['READ', 'WRITE', 'NOTIFY', 'CHAT', 'ACT_AS'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 const createInput = z.object({
@@ -15,10 +16,24 @@ const createInput = z.object({
   scopes: z.array(z.enum(API_KEY_SCOPES)).min(1, 'must hold at least one scope').max(API_KEY_SCOPES.length),
 });
 
+/** Scopes that mean something inside one project (NOTIFY and ACT_AS are org-wide). */
+const PROJECT_SCOPES: readonly string[] = ['READ', 'WRITE', 'CHAT'];
+
 /** The plaintext key is returned here once; only its SHA-256 is stored. */
-export async function createApiKey(ctx: Context, orgId: string, input: unknown) {
+export async function createApiKey(ctx: Context, orgId: string, projectId: string | null, input: unknown) {
   const userId = requireUserId(ctx);
   const data = parseInput(createInput, input);
+  if (projectId) {
+    const project = await db.project.findUnique({ where: { id: projectId }, select: { orgId: true } });
+    if (!project) throw notFound('Project');
+    if (project.orgId !== orgId) {
+      // Someone who cannot see the project learns nothing about it.
+      const visible = await checkProject(ctx, projectId, 'READ');
+      throw visible === true ? badInput('The project belongs to another org', 'projectId') : visible;
+    }
+    const wide = data.scopes.find((s) => !PROJECT_SCOPES.includes(s));
+    if (wide) throw badInput(`A project key cannot have the ${wide} scope`, 'scopes');
+  }
   const key = randomToken(API_KEY_PREFIX);
   const apiKey = await db.apiKey.create({
     data: {
@@ -28,6 +43,7 @@ export async function createApiKey(ctx: Context, orgId: string, input: unknown) 
       keyHash: sha256(key),
       scopes: [...new Set(data.scopes)],
       createdById: userId,
+      projectId,
     },
   });
   return { apiKey, key };

@@ -24,6 +24,27 @@ async function checkMessage(ctx: Context, messageId: string, need: 'READ' | 'WRI
   return m ? checkSession(ctx, m.session, need) : notFound('Message');
 }
 
+/**
+ * A session's content (its thread, messages and summary) is for those who may read the session. Its
+ * state and balance are not: whoever pays one of its invoices reaches the session through
+ * settleDevInvoice, and sees those only.
+ */
+const canReadSessionContent = ruleOf('canReadSessionContent', (ctx, _args, s) => checkSession(ctx, s, 'READ'), 'strict');
+
+/** The session's thread: as its content, but never to a session token (it opens its session only). */
+const canReadSessionThread = ruleOf(
+  'canReadSessionThread',
+  (ctx, _args, s: { threadId: string | null }) => !s.threadId || (ctx.viewer.kind === 'session' ? notFound('Thread') : checkSession(ctx, s as any, 'READ')),
+  'strict',
+);
+
+/** A message's thread: not to a session token, which reaches the messages of its session only. */
+const canReadMessageThread = ruleOf(
+  'canReadMessageThread',
+  (ctx, _args, m: { threadId: string | null }) => !m.threadId || ctx.viewer.kind !== 'session' || notFound('Thread'),
+  'strict',
+);
+
 export const chatPermissions: DomainPermissions = {
   rules: {
     Query: {
@@ -39,8 +60,8 @@ export const chatPermissions: DomainPermissions = {
     },
     // Authorized in its subscribe function (shield cannot stop a subscription).
     Subscription: { threadEvents: isAuthenticated },
-    Message: { '*': allow },
-    Session: { '*': allow },
+    Message: { '*': allow, thread: canReadMessageThread },
+    Session: { '*': allow, thread: canReadSessionThread, messages: canReadSessionContent, summary: canReadSessionContent },
     Model: { '*': allow },
     MessageAdded: { '*': allow },
     AssistantDelta: { '*': allow },

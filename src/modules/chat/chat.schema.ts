@@ -1,12 +1,12 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
-import { mapAsync } from '../../pubsub.ts';
 import { builder } from '../../schema/builder.ts';
 import { checkThread } from '../threads/threads.access.ts';
 import type { ChatTurnResult } from './chat.service.ts';
 import type { ChatEvent } from './chat.topics.ts';
 import { allowedModels, providerNameFor } from './providers/index.ts';
+import { threadEventStream } from './thread.stream.ts';
 import * as threadChat from './threadchat.service.ts';
 
 export const MessageRole = builder.enumType('MessageRole', { values: ['USER', 'ASSISTANT', 'SYSTEM', 'TOOL'] as const });
@@ -143,7 +143,7 @@ builder.subscriptionFields((t) => ({
     args: { threadId: t.arg.id({ required: true }) },
     subscribe: authorizedSubscribe<{ threadId: unknown }, ChatEvent>(
       (ctx, args) => checkThread(ctx, idOf(args.threadId, 'Thread', 'threadId'), 'READ'),
-      (args, ctx) => mapAsync(ctx.app.pubsub.subscribe('thread:event', idOf(args.threadId, 'Thread', 'threadId')), (e) => e),
+      (args, ctx) => threadEventStream(ctx, idOf(args.threadId, 'Thread', 'threadId')),
     ),
     resolve: (event) => event,
   }),

@@ -6,6 +6,7 @@ import { credentialsFor } from '../providerkeys/providerkeys.service.ts';
 import type { ChatEvent } from './chat.topics.ts';
 import { generate } from './chat.generate.ts';
 import { trackGeneration } from './generations.ts';
+import type { ThreadTool } from './hooks.ts';
 import { providerFor, providerNameFor, resolveModel, type ProviderName, type TokenUsage } from './providers/index.ts';
 import { estimateTokens } from './tokens.ts';
 
@@ -49,6 +50,8 @@ export interface ChatTurnInput {
   clientMsgId?: string | null;
   /** Extra system prompt (a thread's `system-prompt` contexts). */
   systemPrompt?: string | null;
+  /** Tools the model may call during the reply (thread tool sources), if its provider supports tools. */
+  tools?: ThreadTool[];
   /** Where events go (thread topic, session topic, or both); called only after writes commit. */
   publish(event: ChatEvent): void;
   hooks?: ChatTurnHooks[];

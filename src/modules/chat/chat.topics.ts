@@ -21,3 +21,8 @@ export type ChatTopics = {
   /** A cancel asked on one instance for a generation running on another (Redis). */
   'chat:cancel': [payload: { messageId: string }];
 };
+
+declare module '../../pubsub.ts' {
+  /** Registers this domain's topics in the one typed map. */
+  interface TopicRegistry extends ChatTopics {}
+}

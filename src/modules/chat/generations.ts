@@ -31,6 +31,23 @@ export async function cancelLocal(app: AppServices, messageId: string): Promise<
   return true;
 }
 
+/**
+ * Shutdown: lets this app's running generations finish until `deadline`, then aborts those left (they
+ * store themselves as FAILED) and waits until each has stored its final state, so that none stays
+ * STREAMING in the database after the process is gone. A turn whose client went away is no longer
+ * held by a connection, so the HTTP drain alone would not wait for it.
+ */
+export async function drainGenerations(app: AppServices, deadline: number): Promise<void> {
+  const running = () => [...registry(app).values()].map((r) => r.done.catch(() => {}));
+  if (!registry(app).size) return;
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+  await Promise.race([Promise.all(running()), late]);
+  clearTimeout(timer);
+  for (const r of registry(app).values()) r.controller.abort(new Error('The server shut down before the reply ended'));
+  await Promise.all(running());
+}
+
 /** The abort reason for cancelGeneration, told apart from a provider failure. */
 export class CancelledError extends Error {
   constructor() {

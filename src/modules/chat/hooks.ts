@@ -1,6 +1,7 @@
 import type { Context } from '../../context.ts';
 import type { Session } from '../../generated/sqlite/client.ts';
 import type { ChatTurnHooks } from './chat.service.ts';
+import type { ToolDefinition } from './providers/index.ts';
 
 /** Gives hooks for a turn in this session, or nothing. */
 export type SessionHooksFactory = (ctx: Context, session: Session) => ChatTurnHooks | undefined | Promise<ChatTurnHooks | undefined>;
@@ -19,4 +20,49 @@ export function registerSessionHooks(factory: SessionHooksFactory) {
 export async function sessionHooks(ctx: Context, session: Session): Promise<ChatTurnHooks[]> {
   const hooks = await Promise.all(factories.map((f) => f(ctx, session)));
   return hooks.filter((h): h is ChatTurnHooks => !!h);
+}
+
+/** Gives more system prompt for a thread (after its context tree), or nothing. */
+export type SystemPromptSource = (threadId: string) => Promise<string | null>;
+
+const promptSources: SystemPromptSource[] = [];
+
+/**
+ * Lets another domain add to a thread's system prompt without editing the chat domain: the KV domain
+ * adds the `SystemPrompt` keys of instances attached to the thread. Register at module load.
+ */
+export function registerSystemPromptSource(source: SystemPromptSource) {
+  promptSources.push(source);
+}
+
+/** The context tree's prompt, then each registered source's, joined by blank lines. */
+export async function threadSystemPrompt(threadId: string, contextPrompt: string | null): Promise<string | null> {
+  const parts = [contextPrompt, ...(await Promise.all(promptSources.map((s) => s(threadId))))].filter((p): p is string => !!p);
+  return parts.length ? parts.join('\n\n') : null;
+}
+
+/** A tool a domain offers the model on a thread; `run` acts with the rights of the user whose turn it is. */
+export interface ThreadTool {
+  definition: ToolDefinition;
+  /** Returns the JSON result for the model; a thrown GraphQL error becomes `{ error, code }` for the model. */
+  run(args: Record<string, unknown>): Promise<unknown>;
+}
+
+/** Gives the tools a thread offers to `ctx`'s user (none: an empty list). */
+export type ThreadToolSource = (ctx: Context, threadId: string) => Promise<ThreadTool[]>;
+
+const toolSources: ThreadToolSource[] = [];
+
+/**
+ * Lets another domain give the model tools on a thread without editing the chat domain: the KV domain
+ * offers read_key/write_key/delete_key/list_keys over the thread's attached instances. Register at module load.
+ */
+export function registerThreadToolSource(source: ThreadToolSource) {
+  toolSources.push(source);
+}
+
+/** Every registered source's tools for this thread and user; the first tool of a name wins. */
+export async function threadTools(ctx: Context, threadId: string): Promise<ThreadTool[]> {
+  const all = (await Promise.all(toolSources.map((s) => s(ctx, threadId)))).flat();
+  return all.filter((t, i) => all.findIndex((o) => o.definition.name === t.definition.name) === i);
 }

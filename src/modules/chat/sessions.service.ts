@@ -10,7 +10,8 @@ const SUMMARY_TOKENS = 200;
 /** At most this many of the old session's latest messages are summarized. */
 const SUMMARY_SOURCE_MESSAGES = 60;
 
-const expiresFrom = (app: AppServices, now = Date.now()) => new Date(now + app.config.sessions.ttl * 1000);
+/** When a new thread session expires. */
+export const expiresFrom = (app: AppServices, now = Date.now()) => new Date(now + app.config.sessions.ttl * 1000);
 
 /** Whether a thread's session must give way to a new one before the next message. */
 export function needsRotation(app: AppServices, session: Session, now = new Date()): boolean {
@@ -23,14 +24,15 @@ export function needsRotation(app: AppServices, session: Session, now = new Date
 /**
  * The session a thread's next message goes to: the current one, a first one, or, when the current
  * one is over its token budget or expired, a new one that starts with a summary of the old (asked
- * of the model the turn uses). Concurrent callers agree on one winner: the switch is a conditional
+ * of the model the turn uses, or with `offlineSummary` a plain digest: storing messages as-is never calls
+ * a model). Concurrent callers agree on one winner: the switch is a conditional
  * update of `Thread.currentSessionId`.
  */
-export async function sessionForTurn(app: AppServices, thread: Thread, model: string): Promise<Session> {
+export async function sessionForTurn(app: AppServices, thread: Thread, model: string, opts: { offlineSummary?: boolean } = {}): Promise<Session> {
   for (let attempt = 0; attempt < 3; attempt++) {
     const current = thread.currentSessionId ? await db.session.findUnique({ where: { id: thread.currentSessionId } }) : null;
     if (current && !needsRotation(app, current)) return current;
-    const summary = current ? await summarizeSession(app, thread.orgId, current, model) : null;
+    const summary = current ? await summarizeSession(app, thread.orgId, current, opts.offlineSummary ? null : model) : null;
     const next = await db.session.create({
       data: {
         threadId: thread.id,
@@ -60,13 +62,15 @@ export async function sessionForTurn(app: AppServices, thread: Thread, model: st
  * The carried-over summary of a session. When the provider cannot be asked (no key, an error),
  * a plain deterministic digest stands in, so rotation never blocks a conversation.
  */
-async function summarizeSession(app: AppServices, orgId: string, session: Session, model: string): Promise<string> {
+async function summarizeSession(app: AppServices, orgId: string, session: Session, model: string | null): Promise<string> {
   const rows = await db.message.findMany({
     where: { sessionId: session.id, status: 'COMPLETE', role: { in: ['USER', 'ASSISTANT'] } },
     orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
     take: SUMMARY_SOURCE_MESSAGES,
   });
   const messages: ProviderMessage[] = rows.reverse().map((m) => ({ role: m.role === 'USER' ? 'user' : 'assistant', content: m.content }));
+  const digest = () => providerFor(app.config, 'echo').summarize({ model: model ?? 'digest', messages, previous: session.summary, maxTokens: SUMMARY_TOKENS });
+  if (!model) return digest();
   const name = providerNameFor(app.config, model);
   const provider = providerFor(app.config, name);
   try {
@@ -76,5 +80,5 @@ async function summarizeSession(app: AppServices, orgId: string, session: Sessio
   } catch (err) {
     app.log.warn({ err: (err as Error).message, sessionId: session.id }, 'summary failed; using a digest');
   }
-  return providerFor(app.config, 'echo').summarize({ model, messages, previous: session.summary, maxTokens: SUMMARY_TOKENS });
+  return digest();
 }

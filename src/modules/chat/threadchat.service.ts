@@ -8,7 +8,7 @@ import { assertQuotaLeft, usageHooks } from '../usage/usage.service.ts';
 import { findEarlierTurn, runChatTurn, type ChatTurnResult } from './chat.service.ts';
 import type { ChatEvent } from './chat.topics.ts';
 import { cancelLocal } from './generations.ts';
-import { sessionHooks } from './hooks.ts';
+import { sessionHooks, threadSystemPrompt, threadTools } from './hooks.ts';
 import { resolveModel } from './providers/index.ts';
 import { sessionForTurn } from './sessions.service.ts';
 
@@ -50,7 +50,8 @@ export async function sendThreadMessage(ctx: Context, threadId: string, input: u
     content: data.content,
     model,
     clientMsgId: data.clientMsgId,
-    systemPrompt: await systemPromptOf(threadId),
+    systemPrompt: await threadSystemPrompt(threadId, await systemPromptOf(threadId)),
+    tools: await threadTools(ctx, threadId),
     publish,
     hooks: [usageHooks(ctx.app, thread.orgId, authorId), ...(await sessionHooks(ctx, session))],
   });

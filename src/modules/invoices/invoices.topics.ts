@@ -4,3 +4,8 @@ export type InvoiceStateName = 'PENDING' | 'PAID' | 'EXPIRED' | 'CANCELLED';
 export type InvoiceTopics = {
   'invoice:updated': [invoiceId: string, payload: { state: InvoiceStateName; paidAt: string | null }];
 };
+
+declare module '../../pubsub.ts' {
+  /** Registers this domain's topics in the one typed map. */
+  interface TopicRegistry extends InvoiceTopics {}
+}

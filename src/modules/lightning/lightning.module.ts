@@ -1,10 +1,12 @@
 import type { AppServices } from '../../context.ts';
 import { devSettleAllowed } from './lightning.backend.ts';
 import type { AppModule } from '../index.ts';
+import type { ModuleGauge } from '../../app-module.ts';
+import { db } from '../../db.ts';
 import { lightningRoutes } from './lightning.routes.ts';
 import { startPaymentWorker } from './lightning.worker.ts';
 
-const workers = new Map<AppServices, { stop(): Promise<void> }>();
+const workers = new Map<AppServices, ReturnType<typeof startPaymentWorker>>();
 
 /** Payments: the LNbits webhook, and the worker that polls pending invoices and expires stale ones. */
 export const lightningModule: AppModule = {
@@ -12,6 +14,7 @@ export const lightningModule: AppModule = {
   routes: lightningRoutes,
   // settleDevInvoice stands in for a payer: with a real wallet, or in production, it must not exist at all.
   hiddenFields: (config) => (devSettleAllowed(config) ? [] : ['Mutation.settleDevInvoice']),
+  gauges: () => paymentGauges,
   start(app) {
     workers.set(app, startPaymentWorker(app));
   },
@@ -22,3 +25,21 @@ export const lightningModule: AppModule = {
     await worker.stop();
   },
 };
+
+const paymentGauges: ModuleGauge[] = [
+  {
+    name: 'confab_invoices_pending',
+    help: 'Invoices waiting for payment',
+    read: async () => [{ value: await db.invoice.count({ where: { state: 'PENDING' } }) }],
+  },
+  {
+    name: 'confab_payment_worker_last_sweep_timestamp_seconds',
+    help: 'When this instance last finished a payment sweep (pending invoices, expiries; 0 before the first)',
+    read: async (app) => [{ value: (workers.get(app)?.state().lastSweepAt ?? 0) / 1000 }],
+  },
+  {
+    name: 'confab_payment_worker_last_sweep_ok',
+    help: '1 when the last payment sweep succeeded, 0 when it failed',
+    read: async (app) => [{ value: workers.get(app)?.state().lastSweepOk === false ? 0 : 1 }],
+  },
+];

@@ -54,14 +54,24 @@ export async function paymentSweep(app: AppServices) {
 /** Runs the sweep every `lightning.poll_interval` ms until stopped; stop waits for a running pass. */
 export function startPaymentWorker(app: AppServices) {
   let running: Promise<void> | undefined;
+  const state = { lastSweepAt: 0, lastSweepOk: true };
   const tick = () => {
     running ??= paymentSweep(app)
-      .catch((err) => app.log.error({ err }, 'payment sweep failed'))
-      .finally(() => (running = undefined));
+      .then(() => void (state.lastSweepOk = true))
+      .catch((err) => {
+        state.lastSweepOk = false;
+        app.log.error({ err }, 'payment sweep failed');
+      })
+      .finally(() => {
+        state.lastSweepAt = Date.now();
+        running = undefined;
+      });
   };
   const timer = setInterval(tick, app.config.lightning.pollInterval);
   timer.unref();
   return {
+    /** For /metrics: when the last sweep ended and whether it succeeded. */
+    state: () => ({ ...state }),
     async stop() {
       clearInterval(timer);
       await running;

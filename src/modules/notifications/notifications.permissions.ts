@@ -1,9 +1,10 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
 import { allow, idOf, isSelf, orgRule, ruleOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
-import { forbidden, notFound } from '../../errors.ts';
+import { forbidden, notFound, unauthenticated } from '../../errors.ts';
 
 const ownsNotification = ruleOf('ownsNotification', async (ctx, args) => {
+  if (ctx.viewer.kind === 'anonymous' || ctx.viewer.kind === 'session') return unauthenticated();
   if (ctx.viewer.kind !== 'user') return forbidden('Notifications are for users');
   const n = await db.notification.findUnique({ where: { id: idOf(args.input.id, 'Notification') }, select: { userId: true } });
   return n?.userId === ctx.viewer.userId || notFound('Notification');

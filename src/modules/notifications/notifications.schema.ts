@@ -105,7 +105,9 @@ builder.subscriptionFields((t) => ({
     description: 'Your unacknowledged notifications first (oldest first), then new ones as they are sent.',
     args: { orgId: t.arg.id({ description: 'Only this org’s.' }) },
     subscribe: authorizedSubscribe<{ orgId?: unknown }, NotificationJson>(
-      (ctx) => ctx.viewer.kind === 'user' || (ctx.viewer.kind === 'anonymous' ? unauthenticated() : forbidden('Notifications are for users')),
+      (ctx) =>
+        ctx.viewer.kind === 'user' ||
+        (ctx.viewer.kind === 'anonymous' || ctx.viewer.kind === 'session' ? unauthenticated() : forbidden('Notifications are for users')),
       (args, ctx) => notifications.notificationStream(ctx, viewerId(ctx), args.orgId ? idOf(args.orgId, 'Org', 'orgId') : undefined),
     ),
     resolve: (n) => notifications.fromJson(n),

@@ -12,3 +12,8 @@ export interface NotificationJson {
 export type NotificationTopics = {
   'notification:created': [userId: string, payload: NotificationJson];
 };
+
+declare module '../../pubsub.ts' {
+  /** Registers this domain's topics in the one typed map. */
+  interface TopicRegistry extends NotificationTopics {}
+}

@@ -1,8 +1,10 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
+import { refuseActingHeader } from '../../auth/acting.ts';
 import { resolveViewer, type Viewer } from '../../auth/viewer.ts';
 import type { AppServices } from '../../context.ts';
 import { db } from '../../db.ts';
 import { forbidden, notFound, unauthenticated } from '../../errors.ts';
+import { enforceRequestRate } from '../../ratelimit.ts';
 
 export interface RestCaller {
   viewer: Viewer;
@@ -28,14 +30,18 @@ const rawOrgId = (value: string) => {
  * org id), else their first org.
  */
 export async function restCaller(app: AppServices, request: Request): Promise<RestCaller> {
+  refuseActingHeader(request);
   const viewer = await resolveViewer(app, {
     authorization: request.headers.get('authorization') ?? undefined,
     apiKey: request.headers.get('x-api-key') ?? undefined,
   });
   if (viewer.kind === 'anonymous') throw unauthenticated('Missing API key: send it as Authorization: Bearer cfk_… or X-API-Key');
   if (viewer.kind === 'session') throw unauthenticated('A prepaid session token does not open this API: use an API key');
+  await enforceRequestRate(app.limiter, app.config.rateLimit, viewer, 'rest');
   if (viewer.kind === 'apiKey') {
     if (!viewer.scopes.includes('CHAT')) throw forbidden('API key lacks the CHAT scope');
+    // REST chat is metered against the whole org, outside any project.
+    if (viewer.projectId) throw forbidden('This API key is limited to one project');
     return { viewer, orgId: viewer.orgId, userId: viewer.createdById };
   }
   const asked = request.headers.get('openai-organization');

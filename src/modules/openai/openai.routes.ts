@@ -1,7 +1,9 @@
 import type { AppModule } from '../index.ts';
 import { allowedModels } from '../chat/providers/index.ts';
+import { refuseActingHeader } from '../../auth/acting.ts';
 import { resolveViewer } from '../../auth/viewer.ts';
 import { unauthenticated } from '../../errors.ts';
+import { enforceRequestRate } from '../../ratelimit.ts';
 import { chatCompletions } from './openai.completions.ts';
 import { fromError } from './openai.errors.ts';
 
@@ -17,11 +19,13 @@ export const openaiModule: AppModule = {
       path: '/v1/models',
       async handler(request, app) {
         try {
+          refuseActingHeader(request);
           const viewer = await resolveViewer(app, {
             authorization: request.headers.get('authorization') ?? undefined,
             apiKey: request.headers.get('x-api-key') ?? undefined,
           });
           if (viewer.kind === 'anonymous' || viewer.kind === 'session') throw unauthenticated('Missing API key: send it as Authorization: Bearer cfk_… or X-API-Key');
+          await enforceRequestRate(app.limiter, app.config.rateLimit, viewer, 'rest');
         } catch (err) {
           return fromError(err);
         }

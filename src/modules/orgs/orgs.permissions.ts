@@ -25,7 +25,13 @@ export const orgsPermissions: DomainPermissions = {
     // Checked again per event, after authorizedSubscribe checked it at start.
     Subscription: { membershipChanged: orgRule('canWatchOrg', (a) => a.orgId, { scope: 'READ' }) },
     MembershipChange: { '*': allow },
-    Org: { '*': allow, invites: isAdminOfParentOrg },
+    // Members are listed to the org's members and READ keys, not to whoever reaches an Org through a
+    // thread or project (a project-scoped key, a user a project is shared with).
+    Org: {
+      '*': allow,
+      invites: isAdminOfParentOrg,
+      members: ruleOf('canListOrgMembers', (ctx, _a, org: { id: string }) => checkOrg(ctx, org.id, { scope: 'READ' }), 'strict'),
+    },
     OrgMember: { '*': allow },
     Invite: { '*': allow },
     InviteMemberPayload: { '*': allow },

@@ -71,7 +71,7 @@ export async function acceptInvite(ctx: Context, token: string) {
     if (await roleIn(tx, invite.orgId, userId)) throw conflict('You are already a member of this org');
     return tx.membership.create({ data: { orgId: invite.orgId, userId, role: invite.role } });
   });
-  ctx.app.pubsub.publish('org:membershipChanged', invite.orgId, { userId, role: membership.role });
+  ctx.app.pubsub.publish('org:membershipChanged', invite.orgId, { userId, role: membership.role, change: 'JOINED' });
   return membership;
 }
 
@@ -96,7 +96,7 @@ export async function updateMemberRole(ctx: Context, orgId: string, targetUserId
     if (target.role === 'OWNER' && newRole !== 'OWNER') await assertAnotherOwner(tx, orgId, targetUserId);
     return tx.membership.update({ where: { id: target.id }, data: { role: newRole } });
   });
-  ctx.app.pubsub.publish('org:membershipChanged', orgId, { userId: targetUserId, role: membership.role });
+  ctx.app.pubsub.publish('org:membershipChanged', orgId, { userId: targetUserId, role: membership.role, change: 'ROLE_CHANGED' });
   return membership;
 }
 
@@ -116,7 +116,7 @@ export async function removeMember(ctx: Context, orgId: string, targetUserId: st
     await tx.membership.delete({ where: { id: target.id } });
     return target;
   });
-  ctx.app.pubsub.publish('org:membershipChanged', orgId, { userId: targetUserId, role: null });
+  ctx.app.pubsub.publish('org:membershipChanged', orgId, { userId: targetUserId, role: null, change: 'LEFT' });
   return removed;
 }
 

@@ -7,6 +7,7 @@ import * as paid from './paid-sessions.service.ts';
 import './session-requests.schema.ts';
 import './session-events.schema.ts';
 import './session-chat.schema.ts';
+import './trust.schema.ts';
 
 builder.prismaObjectFields('Session', (t) => ({
   prepaid: t.exposeBoolean('prepaid', { description: 'Paid ahead with Lightning invoices; spends its balance.' }),

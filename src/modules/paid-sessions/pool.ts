@@ -1,5 +1,6 @@
 import type { AppServices } from '../../context.ts';
 import { db, type Tx } from '../../db.ts';
+import type { Trust } from './trust.ts';
 
 const POOL_ID = 'default';
 
@@ -35,17 +36,12 @@ async function createPool(app: AppServices) {
   }
 }
 
-/** Whether the pool serves this session: its owner is listed (by id or email) in `[free_pool] trusted_users`. */
-export async function isTrusted(app: AppServices, ownerId: string | null) {
-  const { sats, trustedUsers } = app.config.freePool;
-  if (!ownerId || !sats || !trustedUsers.length) return false;
-  let trusted = trustedUsers.includes(ownerId);
-  if (!trusted) {
-    const user = await db.user.findUnique({ where: { id: ownerId }, select: { email: true } });
-    trusted = !!user && trustedUsers.map((u) => u.toLowerCase()).includes(user.email);
-  }
-  if (trusted) await ensurePool(app);
-  return trusted;
+/** What the pool may absorb of one request of a user whose trust tier it serves ([trust] free_pool_tier). */
+export async function poolShare(app: AppServices, trust: Trust) {
+  const { sats, maxPerRequest } = app.config.freePool;
+  if (!trust.freePool || !sats || !maxPerRequest) return 0;
+  await ensurePool(app);
+  return maxPerRequest;
 }
 
 /**

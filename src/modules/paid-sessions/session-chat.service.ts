@@ -21,6 +21,7 @@ export class PrepaidTurn implements ChatTurnHooks {
   hold?: Hold;
   private screening: Outcome['screening'] = null;
   private model = '';
+  private outcome?: Outcome;
 
   constructor(
     private readonly app: AppServices,
@@ -30,7 +31,8 @@ export class PrepaidTurn implements ChatTurnHooks {
   beforeGenerate = async (turn: TurnInfo) => {
     this.model = turn.model;
     this.hold = await reserve(this.app, this.sessionId, turn.model);
-    if (!this.app.config.screening.enabled) return;
+    // Owners whose trust tier reaches [trust] unscreened_tier skip it.
+    if (!this.app.config.screening.enabled || this.hold.skipScreening) return;
     const verdict = await screen(this.app, turn.content, turn.orgId);
     this.screening = verdict.usage;
     if (verdict.accepted) return;
@@ -44,26 +46,36 @@ export class PrepaidTurn implements ChatTurnHooks {
 
   afterGenerate = async (turn: TurnInfo & { usage: Outcome['work']; status: 'COMPLETE' | 'FAILED'; assistantMessageId: string }) => {
     if (!this.hold) return;
-    await reconcile(this.app, this.hold, {
+    this.outcome = {
       status: turn.status === 'COMPLETE' ? 'COMPLETED' : 'FAILED',
       model: turn.model,
       work: turn.usage,
       screening: this.screening,
       messageId: turn.assistantMessageId,
       error: turn.status === 'FAILED' ? 'The reply failed or was cancelled' : null,
-    });
+    };
+    await reconcile(this.app, this.hold, this.outcome);
   };
 
-  /** Reconciling is idempotent: after afterGenerate this does nothing. */
+  /**
+   * Reconciling is idempotent: after a successful afterGenerate this does nothing. If afterGenerate's
+   * debit failed (its errors are only logged), the work that was done is debited here; a turn that
+   * never got that far gives its hold back. Throws when the debit cannot be stored, so that a reply is
+   * never acknowledged with its request still PENDING.
+   */
   async finish(error: unknown) {
     if (!this.hold) return;
-    await reconcile(this.app, this.hold, {
-      status: 'FAILED',
-      model: this.model,
-      work: NO_TOKENS,
-      screening: this.screening,
-      error: error ? String((error as Error).message ?? error) : 'The turn ended early',
-    });
+    await reconcile(
+      this.app,
+      this.hold,
+      this.outcome ?? {
+        status: 'FAILED',
+        model: this.model,
+        work: NO_TOKENS,
+        screening: this.screening,
+        error: error ? String((error as Error).message ?? error) : 'The turn ended early',
+      },
+    );
   }
 }
 
@@ -100,6 +112,8 @@ export async function sendSessionMessage(ctx: Context, sessionId: string, input:
       publish: (event) => ctx.app.pubsub.publish('session:event', session.id, event),
       hooks: [turn],
     });
+    // Settled before answering: the response shows the request as debited, never PENDING.
+    await turn.finish(undefined);
     // A retry is not charged: it shows the first turn's request (once that turn has been priced).
     const request = result.deduplicated
       ? await db.sessionRequest.findFirst({ where: { sessionId, messageId: result.assistantMessage.id } })

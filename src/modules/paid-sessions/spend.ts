@@ -1,9 +1,10 @@
 import type { AppServices } from '../../context.ts';
-import { db, Prisma } from '../../db.ts';
+import { db, Prisma, TX_TIMING } from '../../db.ts';
 import { gone, notFound, paymentRequired } from '../../errors.ts';
 import type { Session } from '../../generated/sqlite/client.ts';
 import { expireIfDue, expiryFrom, publishSession, settleState } from './paid-sessions.ledger.ts';
-import { isTrusted, releasePool, reservePool } from './pool.ts';
+import { poolShare, releasePool, reservePool } from './pool.ts';
+import { recordPaidRequest, trustOf, UNTRUSTED } from './trust.ts';
 import { btcUsd, pricePart, type PricedPart, type TokenCounts } from './pricing.ts';
 
 export interface Hold {
@@ -11,6 +12,8 @@ export interface Hold {
   sessionId: string;
   heldSats: number;
   poolReservedSats: number;
+  /** The owner's trust tier exempts this request from screening. */
+  skipScreening?: boolean;
 }
 
 const requiredError = (app: AppServices, balanceSats: number) =>
@@ -21,7 +24,7 @@ const requiredError = (app: AppServices, balanceSats: number) =>
 
 /**
  * Before any work: the session must be live and at or above the minimum balance, and a hold is taken
- * from the balance (and a share from the free-tier pool for trusted owners) with conditional updates,
+ * from the balance (and a share from the free-tier pool when the owner's trust tier earns it) with conditional updates,
  * so that concurrent requests cannot spend the same sats. Expired → GONE; unpaid or too low →
  * PAYMENT_REQUIRED (a live session that fell below the minimum is PAUSED on the way).
  */
@@ -33,7 +36,8 @@ export async function reserve(app: AppServices, sessionId: string, model: string
     throw paymentRequired('The deposit has not been paid yet', { balanceSats: 0, minimumBalanceSats: app.config.paidSessions.minimumBalance });
   }
   const { minimumBalance, requestHoldSats } = app.config.paidSessions;
-  const poolWant = (await isTrusted(app, session.ownerId)) ? app.config.freePool.maxPerRequest : 0;
+  const trust = session.ownerId ? await trustOf(app, session.ownerId) : UNTRUSTED(app.config);
+  const poolWant = await poolShare(app, trust);
   const hold = await db.$transaction(async (tx) => {
     const took = await tx.session.updateMany({
       where: { id: sessionId, state: 'ACTIVE', balanceSats: { gte: Math.max(minimumBalance, requestHoldSats) } },
@@ -42,13 +46,13 @@ export async function reserve(app: AppServices, sessionId: string, model: string
     if (!took.count) return null;
     const poolReservedSats = poolWant ? await reservePool(tx, poolWant) : 0;
     const row = await tx.sessionRequest.create({ data: { sessionId, model, heldSats: requestHoldSats, poolReservedSats } });
-    return { requestId: row.id, sessionId, heldSats: requestHoldSats, poolReservedSats };
-  });
+    return { requestId: row.id, sessionId, heldSats: requestHoldSats, poolReservedSats, skipScreening: !trust.screened };
+  }, TX_TIMING);
   if (hold) return hold;
   const after = await db.$transaction(async (tx) => {
     await settleState(tx, app.config, sessionId);
     return tx.session.findUniqueOrThrow({ where: { id: sessionId } });
-  });
+  }, TX_TIMING);
   if (after.state !== session.state) publishSession(app, after);
   if (after.state === 'EXPIRED' || after.state === 'CLOSED') throw gone('This session has expired');
   throw requiredError(app, after.balanceSats);
@@ -123,8 +127,13 @@ export async function reconcile(app: AppServices, hold: Hold, outcome: Outcome) 
       },
     });
     return { session, chargedSats, breakdown };
-  });
+  }, TX_TIMING);
   if (!result) return null;
+  // Trust rises with requests that were done and paid for (not screening rejections, failures, or free rides).
+  if (outcome.status === 'COMPLETED' && result.chargedSats > 0 && result.session.ownerId) {
+    // After the commit: a failure here costs a point, never the request's answer.
+    await recordPaidRequest(app, result.session.ownerId).catch((err: unknown) => app.log.error({ err }, 'trust score not updated'));
+  }
   publishDebit(app, hold.requestId, result.session, result.chargedSats, result.breakdown);
   return result;
 }

@@ -4,3 +4,8 @@ export type PresenceStatus = 'ONLINE' | 'AWAY' | 'OFFLINE';
 export type PresenceTopics = {
   'presence:changed': [orgId: string, payload: { userId: string; status: PresenceStatus; lastSeenAt: string | null }];
 };
+
+declare module '../../pubsub.ts' {
+  /** Registers this domain's topics in the one typed map. */
+  interface TopicRegistry extends PresenceTopics {}
+}

@@ -11,6 +11,9 @@ export const projectsPermissions: DomainPermissions = {
     Query: { project: ruleOf('canReadProject', (ctx, args) => checkProject(ctx, idOf(args.id, 'Project'), 'READ')) },
     Mutation: {
       createProject: orgRule('canCreateProject', (a) => a.input.orgId, { scope: 'WRITE' }),
+      // Project ADMINs: org OWNERs and ADMINs, the project's creator, and ADMIN shares (threads.access).
+      updateProject: ruleOf('canUpdateProject', (ctx, args) => checkProject(ctx, idOf(args.input.id, 'Project'), 'ADMIN')),
+      deleteProject: ruleOf('canDeleteProject', (ctx, args) => checkProject(ctx, idOf(args.input.id, 'Project'), 'ADMIN')),
       shareProject: isProjectAdminByInput,
       unshare: isProjectAdminByInput,
     },
@@ -19,6 +22,7 @@ export const projectsPermissions: DomainPermissions = {
       shares: ruleOf('isProjectAdmin', (ctx, _a, p: { id: string }) => checkProject(ctx, p.id, 'ADMIN'), 'strict'),
     },
     ProjectShare: { '*': allow },
+    DeleteProjectPayload: { '*': allow },
     User: { projects: isSelf },
   },
   nodes: {

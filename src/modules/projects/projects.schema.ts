@@ -25,6 +25,7 @@ builder.prismaNode('Project', {
     viewerAccess: t.field({
       type: ShareAccess,
       nullable: true,
+      extensions: { viewerDependent: true },
       resolve: (p, _args, ctx) => projectAccess(ctx, p),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
@@ -57,6 +58,10 @@ builder.prismaObjectField('User', 'projects', (t) =>
 const CreateProjectInput = builder.inputType('CreateProjectInput', {
   fields: (t) => ({ orgId: t.id({ required: true }), name: t.string({ required: true }), description: t.string() }),
 });
+const UpdateProjectInput = builder.inputType('UpdateProjectInput', {
+  fields: (t) => ({ id: t.id({ required: true }), name: t.string(), description: t.string({ description: 'null clears it.' }) }),
+});
+const DeleteProjectInput = builder.inputType('DeleteProjectInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
 const ShareProjectInput = builder.inputType('ShareProjectInput', {
   fields: (t) => ({
     projectId: t.id({ required: true }),
@@ -88,19 +93,36 @@ builder.mutationFields((t) => ({
       return db.project.findUniqueOrThrow({ ...query, where: { id: p.id } });
     },
   }),
+  updateProject: t.prismaField({
+    type: 'Project',
+    args: { input: t.arg({ type: UpdateProjectInput, required: true }) },
+    resolve: async (query, _root, { input }) => {
+      const p = await projects.updateProject(idOf(input.id, 'Project'), input);
+      return db.project.findUniqueOrThrow({ ...query, where: { id: p.id } });
+    },
+  }),
+  deleteProject: t.field({
+    type: builder.simpleObject('DeleteProjectPayload', { fields: (f) => ({ deletedId: f.id() }) }),
+    description: 'Deletes the project, its threads (with their messages and sessions), its shares and its API keys.',
+    args: { input: t.arg({ type: DeleteProjectInput, required: true }) },
+    resolve: async (_root, { input }) => {
+      await projects.deleteProject(idOf(input.id, 'Project'));
+      return { deletedId: String(input.id) };
+    },
+  }),
   shareProject: t.prismaField({
     type: 'Project',
     args: { input: t.arg({ type: ShareProjectInput, required: true }) },
-    resolve: async (query, _root, { input }) => {
-      const p = await projects.shareProject(idOf(input.projectId, 'Project', 'projectId'), userIdOf(input.userId), input);
+    resolve: async (query, _root, { input }, ctx) => {
+      const p = await projects.shareProject(ctx, idOf(input.projectId, 'Project', 'projectId'), userIdOf(input.userId), input);
       return db.project.findUniqueOrThrow({ ...query, where: { id: p.id } });
     },
   }),
   unshare: t.prismaField({
     type: 'Project',
     args: { input: t.arg({ type: UnshareInput, required: true }) },
-    resolve: async (query, _root, { input }) => {
-      const p = await projects.unshare(idOf(input.projectId, 'Project', 'projectId'), userIdOf(input.userId), input);
+    resolve: async (query, _root, { input }, ctx) => {
+      const p = await projects.unshare(ctx, idOf(input.projectId, 'Project', 'projectId'), userIdOf(input.userId), input);
       return db.project.findUniqueOrThrow({ ...query, where: { id: p.id } });
     },
   }),

@@ -43,9 +43,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: AddProviderKeyInput, required: true }) },
     resolve: (_root, { input }, ctx) => addProviderKey(ctx, idOf(input.orgId, 'Org', 'orgId'), input),
   }),
-  removeProviderKey: t.field({
-    type: ProviderKeyRef,
+  // The row is read with the client's selection before it is deleted: read afterwards, it is gone.
+  removeProviderKey: t.prismaField({
+    type: 'ProviderKey',
     args: { input: t.arg({ type: RemoveProviderKeyInput, required: true }) },
-    resolve: (_root, { input }) => removeProviderKey(idOf(input.id, 'ProviderKey')),
+    resolve: (query, _root, { input }) => removeProviderKey(idOf(input.id, 'ProviderKey'), query),
   }),
 }));

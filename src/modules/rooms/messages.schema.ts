@@ -1,3 +1,4 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { db } from '../../db.ts';
 import { idOf } from '../../auth/rules.ts';
 import type { Context } from '../../context.ts';
@@ -12,7 +13,8 @@ interface ReactionSummary {
 }
 
 const Reaction = builder.simpleObject('ReactionSummary', {
-  fields: (t) => ({ emoji: t.string(), count: t.int(), reactedByViewer: t.boolean() }),
+  // reactedByViewer is computed for the viewer (reactionsOf): live events never share it.
+  fields: (t) => ({ emoji: t.string(), count: t.int(), reactedByViewer: t.boolean({ extensions: { viewerDependent: true }, }) }),
 });
 
 /** Reactions of many messages in one query, counted per emoji in first-used order. */
@@ -53,6 +55,11 @@ export const RoomMessageRef = builder.prismaNode('RoomMessage', {
     content: t.string({ nullable: true, description: 'Null once deleted.', resolve: (m) => (m.deletedAt ? null : m.content) }),
     meta: t.expose('meta', { type: 'JSON', nullable: true }),
     clientMsgId: t.exposeString('clientMsgId', { nullable: true }),
+    viaApiKeyId: t.id({
+      nullable: true,
+      description: "The ACT_AS API key that sent it on the sender's behalf (X-Acting-User); null when the sender sent it.",
+      resolve: (m) => (m.viaApiKeyId ? encodeGlobalID('ApiKey', m.viaApiKeyId) : null),
+    }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     editedAt: t.expose('editedAt', { type: 'DateTime', nullable: true }),
     deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true }),
@@ -99,8 +106,11 @@ builder.mutationFields((t) => ({
   sendMessage: t.prismaField({
     type: 'RoomMessage',
     args: { input: t.arg({ type: SendMessageInput, required: true }) },
-    resolve: async (query, _root, { input }, ctx) =>
-      reload(query, (await messages.sendMessage(ctx, idOf(input.roomId, 'Room', 'roomId'), input)).id),
+    resolve: async (query, _root, { input }, ctx) => {
+      const sent = await messages.sendMessage(ctx, idOf(input.roomId, 'Room', 'roomId'), input);
+      // The stored row is the answer when nothing nested is asked (e.g. `{ id seq }`): no second read per send.
+      return Object.keys(query).length === 0 ? sent : reload(query, sent.id);
+    },
   }),
   editMessage: t.prismaField({
     type: 'RoomMessage',

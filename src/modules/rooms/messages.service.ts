@@ -3,6 +3,8 @@ import type { Context } from '../../context.ts';
 import { db, Prisma } from '../../db.ts';
 import { badInput, forbidden, gone, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { requireUserId, viewerRoomAccess } from './rooms.access.ts';
+import type { RoomMessage } from '../../generated/sqlite/client.ts';
+import { commitMessage, jsonValue } from './messages.commit.ts';
 import { messageToJson } from './rooms.topics.ts';
 
 /** JSON that fits in `maxBytes` once serialized. */
@@ -13,8 +15,16 @@ export function jsonWithin(maxBytes: number) {
   });
 }
 
+/** Built once per config (not per send: building zod schemas showed in the send profile). */
+const schemasByConfig = new WeakMap<object, ReturnType<typeof buildMessageSchemas>>();
 function messageSchemas(ctx: Context) {
-  const { maxMessageLength, maxMetaBytes } = ctx.app.config.rooms;
+  const rooms = ctx.app.config.rooms;
+  let schemas = schemasByConfig.get(rooms);
+  if (!schemas) schemasByConfig.set(rooms, (schemas = buildMessageSchemas(rooms)));
+  return schemas;
+}
+
+function buildMessageSchemas({ maxMessageLength, maxMetaBytes }: { maxMessageLength: number; maxMetaBytes: number }) {
   const content = z
     .string()
     .max(maxMessageLength, `must be at most ${maxMessageLength} characters`)
@@ -29,48 +39,58 @@ function messageSchemas(ctx: Context) {
   };
 }
 
-const jsonValue = (v: unknown) => (v === undefined ? undefined : v === null ? Prisma.DbNull : (v as Prisma.InputJsonValue));
+/** The ACT_AS key that sends on the member's behalf (X-Acting-User), recorded with the message. */
+const viaKeyOf = (ctx: Context) => (ctx.viewer.kind === 'user' ? (ctx.viewer.via?.apiKeyId ?? null) : null);
+
+
+/** Sends with a clientMsgId being committed by this process: a duplicate waits for the first instead of racing it. */
+const inFlight = new Map<string, Promise<RoomMessage>>();
 
 /**
  * Store-then-send with a gap-free seq: the room's counter is incremented and the message inserted in
  * one transaction (the room row's lock, or SQLite's single writer, orders concurrent senders; a failed
- * insert rolls the increment back), and subscribers hear of it only after the commit. The same sender
- * and clientMsgId always get the original message back.
+ * insert rolls the increment back), and subscribers hear of it only after the commit. Concurrent sends
+ * to a room share that transaction (group commit, see messages.commit.ts). The same sender and
+ * clientMsgId always get the original message back.
  */
-export async function sendMessage(ctx: Context, roomId: string, input: unknown) {
+export async function sendMessage(ctx: Context, roomId: string, input: unknown): Promise<RoomMessage> {
   const senderId = requireUserId(ctx);
   const data = parseInput(messageSchemas(ctx).send, input);
   const clientMsgId = data.clientMsgId ?? null;
   const original = () =>
     db.roomMessage.findUnique({ where: { roomId_senderId_clientMsgId: { roomId, senderId, clientMsgId: clientMsgId! } } });
-  if (clientMsgId) {
-    const found = await original();
-    if (found) return found;
+  const publish = (m: RoomMessage) => {
+    try {
+      ctx.app.pubsub.publish('room:event', roomId, { kind: 'MessageAdded', message: messageToJson(m) });
+    } catch (err) {
+      ctx.log.error({ err, roomId, seq: m.seq }, 'publishing MessageAdded failed');
+      throw err;
+    }
+  };
+  const commit = () =>
+    commitMessage({ roomId, senderId, content: data.content, meta: data.meta, clientMsgId, viaApiKeyId: viaKeyOf(ctx) }, publish);
+  if (!clientMsgId) return commit();
+
+  const found = await original();
+  if (found) return found;
+  const key = `${roomId}\0${senderId}\0${clientMsgId}`;
+  const first = inFlight.get(key);
+  if (first) {
+    // The same message is on its way: its row is the answer (if it failed, this one tries on its own).
+    const m = await first.catch(() => null);
+    if (m) return m;
   }
-  let message;
-  try {
-    message = await db.$transaction(
-      async (tx) => {
-        const room = await tx.room.update({
-          where: { id: roomId },
-          data: { lastSeq: { increment: 1 }, lastActivityAt: new Date() },
-          select: { lastSeq: true },
-        });
-        const m = await tx.roomMessage.create({
-          data: { roomId, seq: room.lastSeq, senderId, content: data.content, meta: jsonValue(data.meta), clientMsgId },
-        });
-        await tx.roomMember.updateMany({ where: { roomId, userId: senderId, lastReadSeq: { lt: m.seq } }, data: { lastReadSeq: m.seq } });
-        return m;
-      },
-      { maxWait: 15_000, timeout: 15_000 },
-    );
-  } catch (err) {
-    const found = clientMsgId && isUniqueViolation(err) ? await original() : null;
-    if (found) return found;
+  const attempt = commit().catch(async (err) => {
+    const again = isUniqueViolation(err) ? await original() : null;
+    if (again) return again;
     throw err;
+  });
+  inFlight.set(key, attempt);
+  try {
+    return await attempt;
+  } finally {
+    if (inFlight.get(key) === attempt) inFlight.delete(key);
   }
-  ctx.app.pubsub.publish('room:event', roomId, { kind: 'MessageAdded', message: messageToJson(message) });
-  return message;
 }
 
 async function loadOwnMessage(ctx: Context, messageId: string, allowAdmin: boolean) {

@@ -20,7 +20,12 @@ export function viewerRoomAccess(ctx: Context, roomId: string): Promise<RoomAcce
   return ctx
     .loader<string, RoomAccess | null>('viewerRoomAccess', async (roomIds) => {
       const rows = await db.roomMember.findMany({
-        where: { userId: viewer.userId, roomId: { in: [...roomIds] }, room: { org: { members: { some: { userId: viewer.userId } } } } },
+        where: {
+          userId: viewer.userId,
+          roomId: { in: [...roomIds] },
+          // An API key acting as the member (X-Acting-User) reaches the rooms of the key's org only.
+          room: { ...(viewer.via ? { orgId: viewer.via.orgId } : {}), org: { members: { some: { userId: viewer.userId } } } },
+        },
         select: { roomId: true, role: true, room: { select: { orgId: true, type: true } } },
       });
       const byRoom = new Map(rows.map((r) => [r.roomId, { roomId: r.roomId, role: r.role, orgId: r.room.orgId, type: r.room.type }]));

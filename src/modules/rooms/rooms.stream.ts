@@ -1,15 +1,15 @@
 import type { AppServices } from '../../context.ts';
 import { db } from '../../db.ts';
-import { LiveQueue } from '../../live.ts';
+import { LiveQueue, recheckWheel } from '../../live.ts';
 import { isRoomMember } from './rooms.access.ts';
 import { messageToJson, type RoomEvent } from './rooms.topics.ts';
 
 const PAGE = 500;
 /**
- * Removal is normally heard as an event; this re-check covers an event lost on the way (Redis down).
- * Jittered so that many streams opened together do not re-check together.
+ * Removal is normally heard as an event; this re-check, about once a minute per stream, covers an event
+ * lost on the way (Redis down). One timer for all streams; streams opened together are spread over the minute.
  */
-const RECHECK_MS = 60_000;
+const rechecks = recheckWheel(60_000);
 
 /** Stored messages with seq in (after, before), oldest first, as MessageAdded events. */
 async function* stored(roomId: string, after: number, before?: number): AsyncGenerator<RoomEvent> {
@@ -36,12 +36,11 @@ export async function* roomEventStream(app: AppServices, room: { id: string; org
   const queue = new LiveQueue<RoomEvent>();
   queue.attach(app.pubsub.subscribe('room:event', room.id), (e) => queue.push(e));
   queue.attach(app.pubsub.subscribe('org:membershipChanged', room.orgId), (e) => {
-    if (e.userId === userId && e.role === null) queue.end();
+    if (e.userId === userId && e.role === null) queue.revoke();
   });
-  const recheck = setInterval(() => {
-    isRoomMember(room.id, userId).then((still) => still || queue.end(), () => undefined);
-  }, RECHECK_MS * (0.75 + Math.random() / 2));
-  recheck.unref();
+  const stopRecheck = rechecks.add(() => {
+    isRoomMember(room.id, userId).then((still) => still || queue.revoke(), () => undefined);
+  });
   try {
     let last: number;
     if (afterSeq != null) {
@@ -67,7 +66,7 @@ export async function* roomEventStream(app: AppServices, room: { id: string; org
       if (e.kind === 'MemberLeft' && e.userId === userId) return;
     }
   } finally {
-    clearInterval(recheck);
+    stopRecheck();
     await queue.close();
   }
 }

@@ -9,6 +9,7 @@ export interface MessageJson {
   content: string;
   meta: unknown;
   clientMsgId: string | null;
+  viaApiKeyId?: string | null;
   editedAt: string | null;
   deletedAt: string | null;
   createdAt: string;
@@ -38,6 +39,7 @@ export function messageToJson(m: RoomMessage): MessageJson {
     content: m.content,
     meta: m.meta ?? null,
     clientMsgId: m.clientMsgId,
+    viaApiKeyId: m.viaApiKeyId,
     editedAt: m.editedAt?.toISOString() ?? null,
     deletedAt: m.deletedAt?.toISOString() ?? null,
     createdAt: m.createdAt.toISOString(),
@@ -49,8 +51,14 @@ export function messageFromJson(m: MessageJson): RoomMessage {
   return {
     ...m,
     meta: (m.meta ?? null) as RoomMessage['meta'],
+    viaApiKeyId: m.viaApiKeyId ?? null,
     editedAt: m.editedAt ? new Date(m.editedAt) : null,
     deletedAt: m.deletedAt ? new Date(m.deletedAt) : null,
     createdAt: new Date(m.createdAt),
   };
+}
+
+declare module '../../pubsub.ts' {
+  /** Registers this domain's topics in the one typed map. */
+  interface TopicRegistry extends RoomTopics {}
 }

@@ -28,6 +28,12 @@ export async function ensureSearchIndexes(config: Config): Promise<void> {
     return;
   }
   await db.$executeRawUnsafe(`ATTACH DATABASE ? AS search`, `${sqlitePath(config.database.url)}.fts`);
+  // Journal settings are per attached file: like main (src/db.ts), WAL without an fsync at every commit. With the
+  // default (a rollback journal, synchronous FULL) every write of a message paid for the index file's journal
+  // and fsyncs, ~20 ms a commit on this machine, and SQLite's one writer made that the ceiling for sends. (With
+  // main in WAL a commit spanning both files was never atomic across them; the index is checked on first use.)
+  await db.$queryRawUnsafe(`PRAGMA search.journal_mode = WAL`);
+  await db.$executeRawUnsafe(`PRAGMA search.synchronous = NORMAL`);
   for (const { table, fts } of SEARCHED) {
     await db.$executeRawUnsafe(`CREATE VIRTUAL TABLE IF NOT EXISTS search.${fts} USING fts5(content, tokenize='unicode61 remove_diacritics 2')`);
     await db.$executeRawUnsafe(`CREATE TEMP TRIGGER IF NOT EXISTS ${fts}_ai AFTER INSERT ON main."${table}" BEGIN

@@ -40,24 +40,32 @@ export const loadProjectRow = (ctx: Context, id: string) =>
 export const loadThreadRow = (ctx: Context, id: string) =>
   loadRow<ThreadRow>(ctx, 'threadAccessRow', (ids) => db.thread.findMany({ where: { id: { in: ids } }, select: threadSelect }))(id);
 
+/** An API key's access: by scope, in its org, and, for a project-scoped key, in that project only. */
+function keyAccess(v: Extract<Context['viewer'], { kind: 'apiKey' }>, orgId: string, projectId: string | null): Access | null {
+  if (v.orgId !== orgId || (v.projectId && v.projectId !== projectId)) return null;
+  return v.scopes.includes('WRITE') ? 'WRITE' : v.scopes.includes('READ') ? 'READ' : null;
+}
+
 /**
- * A project's access: org OWNERs and ADMINs and its creator manage it; others get their share, or
- * the org-wide ("public") access when they are members. API keys of the org read with READ and
+ * A project's access, for members of its org only: org OWNERs and ADMINs and its creator manage it;
+ * other members get their share, or the org-wide ("public") access. API keys of the org read with READ and
  * write with WRITE.
  */
 export async function projectAccess(ctx: Context, p: ProjectRow): Promise<Access | null> {
   const v = ctx.viewer;
-  if (v.kind === 'apiKey') return v.orgId !== p.orgId ? null : v.scopes.includes('WRITE') ? 'WRITE' : v.scopes.includes('READ') ? 'READ' : null;
+  if (v.kind === 'apiKey') return keyAccess(v, p.orgId, p.id);
   if (v.kind !== 'user') return null;
   const role = await viewerRole(ctx, p.orgId);
-  const manages = role === 'OWNER' || role === 'ADMIN' || (role && p.createdById === v.userId);
-  return best(manages ? 'ADMIN' : null, await shareOf(ctx, v.userId, p.id), role ? p.publicAccess : null);
+  // Shares count only while the user is in the org: someone removed from it loses them at once.
+  if (!role) return null;
+  const manages = role === 'OWNER' || role === 'ADMIN' || p.createdById === v.userId;
+  return best(manages ? 'ADMIN' : null, await shareOf(ctx, v.userId, p.id), p.publicAccess);
 }
 
 /** A thread's access: its creator (while in the org) manages it; the rest follows its project. */
 export async function threadAccess(ctx: Context, t: ThreadRow): Promise<Access | null> {
   const v = ctx.viewer;
-  if (v.kind === 'apiKey') return v.orgId !== t.orgId ? null : v.scopes.includes('WRITE') ? 'WRITE' : v.scopes.includes('READ') ? 'READ' : null;
+  if (v.kind === 'apiKey') return keyAccess(v, t.orgId, t.projectId);
   if (v.kind !== 'user') return null;
   const own = t.createdById === v.userId && (await viewerRole(ctx, t.orgId)) ? 'ADMIN' : null;
   const project = t.projectId ? await loadProjectRow(ctx, t.projectId) : null;
@@ -91,7 +99,7 @@ export function readableProjectsWhere(userId: string): Prisma.ProjectWhereInput 
     OR: [
       { org: { members: { some: { userId, role: { in: ['OWNER', 'ADMIN'] } } } } },
       { createdById: userId, org: member },
-      { shares: { some: { userId } } },
+      { shares: { some: { userId } }, org: member },
       { publicAccess: { not: null }, org: member },
     ],
   };

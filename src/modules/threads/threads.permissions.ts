@@ -1,5 +1,5 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, idOf, isSelf, orgRule, ruleOf } from '../../auth/rules.ts';
+import { allow, checkOrg, idOf, isAdminOfParentOrg, isSelf, ruleOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
 import { notFound } from '../../errors.ts';
 import { checkThread, threadAccess } from './threads.access.ts';
@@ -25,11 +25,18 @@ export const threadsPermissions: DomainPermissions = {
   rules: {
     Query: { thread: threadRule('canReadThread', 'READ', (a) => a.id) },
     Mutation: {
-      createThread: orgRule('canCreateThread', (a) => a.input.orgId, { scope: 'WRITE' }),
+      // A project-scoped API key may create threads in its project only (the service checks the project).
+      createThread: ruleOf('canCreateThread', (ctx, args) =>
+        checkOrg(ctx, idOf(args.input.orgId, 'Org', 'orgId'), {
+          scope: 'WRITE',
+          projectId: args.input.projectId ? idOf(args.input.projectId, 'Project', 'projectId') : null,
+        }),
+      ),
       updateThread: threadRule('canUpdateThread', 'WRITE', (a) => a.input.id),
       deleteThread: threadRule('canDeleteThread', 'ADMIN', (a) => a.input.id),
       linkThreads: canLinkThreads,
       unlinkThreads: canLinkThreads,
+      appendThreadMessage: threadRule('canAppendThreadMessage', 'WRITE', (a) => a.input.threadId),
       addContextNode: threadRule('canAddContextNode', 'WRITE', (a) => a.input.threadId),
       updateContextNode: canEditContextNode,
       removeContextNode: canEditContextNode,
@@ -40,7 +47,9 @@ export const threadsPermissions: DomainPermissions = {
     UnlinkThreadsPayload: { '*': allow },
     ContextNode: { '*': allow },
     RemoveContextNodePayload: { '*': allow },
+    AppendThreadMessagePayload: { '*': allow },
     User: { threads: isSelf },
+    Org: { threads: isAdminOfParentOrg },
   },
   nodes: {
     Thread: async (ctx, t) => !!(await threadAccess(ctx, t)),

@@ -3,13 +3,15 @@ import type { Context } from '../../context.ts';
 import type { Message } from '../../generated/sqlite/client.ts';
 import { db } from '../../db.ts';
 import { builder } from '../../schema/builder.ts';
+import { FirstMessageInput } from './messages.inputs.ts';
+import { findThreadsWithMessages, messageOrder } from './threads.messages.ts';
 import * as threads from './threads.service.ts';
 
 export const ThreadStatus = builder.enumType('ThreadStatus', { values: ['ACTIVE', 'ARCHIVED'] as const });
+type InputFields = Parameters<Parameters<typeof builder.inputType>[1]['fields']>[0];
 const ThreadOrderField = builder.enumType('ThreadOrderField', { values: ['CREATED_AT', 'UPDATED_AT'] as const });
 const OrderDirection = builder.enumType('OrderDirection', { values: ['ASC', 'DESC'] as const });
 
-const messageOrder = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
 
 /** The first or last message of threads, batched: messages at the threads' first/last timestamps. */
 function edgeMessage(ctx: Context, threadId: string, at: Date | null, which: 'first' | 'last'): Promise<Message | null> | null {
@@ -63,17 +65,24 @@ builder.prismaNode('Thread', {
   }),
 });
 
-const ThreadFilter = builder.inputType('ThreadFilter', {
-  fields: (t) => ({
-    projectId: t.id(),
-    status: t.field({ type: ThreadStatus }),
-    createdAfter: t.field({ type: 'DateTime' }),
-    createdBefore: t.field({ type: 'DateTime' }),
-    updatedAfter: t.field({ type: 'DateTime' }),
-    updatedBefore: t.field({ type: 'DateTime' }),
-  }),
+/** The fields of ThreadFilter, also the base of OrgThreadFilter (Org.threads). */
+export const threadFilterFields = (t: InputFields) => ({
+  projectId: t.id(),
+  status: t.field({ type: ThreadStatus }),
+  createdAfter: t.field({ type: 'DateTime' }),
+  createdBefore: t.field({ type: 'DateTime' }),
+  updatedAfter: t.field({ type: 'DateTime' }),
+  updatedBefore: t.field({ type: 'DateTime' }),
 });
-const ThreadOrder = builder.inputType('ThreadOrder', {
+const ThreadFilter = builder.inputType('ThreadFilter', { fields: (t) => threadFilterFields(t) });
+
+/** A filter's global IDs decoded (a wrong one is BAD_USER_INPUT). */
+export const decodeThreadFilter = <F extends { projectId?: unknown }>(filter?: F | null) => ({
+  ...filter,
+  projectId: filter?.projectId ? idOf(filter.projectId, 'Project', 'projectId') : null,
+});
+
+export const ThreadOrder = builder.inputType('ThreadOrder', {
   fields: (t) => ({
     field: t.field({ type: ThreadOrderField, required: true }),
     direction: t.field({ type: OrderDirection, required: true, defaultValue: 'DESC' }),
@@ -87,9 +96,9 @@ builder.prismaObjectField('User', 'threads', (t) =>
     description: 'Threads you may read (yours, and those of projects you can see); newest activity first by default.',
     args: { filter: t.arg({ type: ThreadFilter }), orderBy: t.arg({ type: ThreadOrder }) },
     resolve: (query, user, { filter, orderBy }) =>
-      db.thread.findMany({
+      findThreadsWithMessages({
         ...query,
-        where: threads.threadsWhere(user.id, { ...filter, projectId: filter?.projectId ? idOf(filter.projectId, 'Project', 'projectId') : null }),
+        where: threads.threadsWhere(user.id, decodeThreadFilter(filter)),
         orderBy: threads.threadsOrder(orderBy),
       }),
   }),
@@ -101,6 +110,7 @@ const CreateThreadInput = builder.inputType('CreateThreadInput', {
     projectId: t.id(),
     title: t.string({ required: true }),
     metadata: t.field({ type: 'JSON' }),
+    firstMessage: t.field({ type: FirstMessageInput, description: 'Stored as-is with the thread, in one transaction (no reply is generated).' }),
   }),
 });
 const UpdateThreadInput = builder.inputType('UpdateThreadInput', {
@@ -142,8 +152,8 @@ builder.mutationFields((t) => ({
   deleteThread: t.field({
     type: builder.simpleObject('DeleteThreadPayload', { fields: (f) => ({ deletedId: f.id() }) }),
     args: { input: t.arg({ type: DeleteThreadInput, required: true }) },
-    resolve: async (_root, { input }) => {
-      await threads.deleteThread(idOf(input.id, 'Thread'));
+    resolve: async (_root, { input }, ctx) => {
+      await threads.deleteThread(ctx, idOf(input.id, 'Thread'));
       return { deletedId: String(input.id) };
     },
   }),

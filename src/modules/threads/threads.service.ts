@@ -3,17 +3,23 @@ import { actingUserId } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
 import { db, type Prisma } from '../../db.ts';
 import { badInput, forbidden, notFound, parseInput } from '../../errors.ts';
+import { expiresFrom } from '../chat/sessions.service.ts';
+import { appendedMessage, insertMessage } from './messages.service.ts';
 import { checkProject, readableThreadsWhere } from './threads.access.ts';
 
 const title = z.string().trim().min(1, 'is required').max(200);
-const createInput = z.object({ title, metadata: z.unknown().optional() });
+const createInput = z.object({ title, metadata: z.unknown().optional(), firstMessage: appendedMessage.nullish() });
 const updateInput = z.object({
   title: title.optional(),
   status: z.enum(['ACTIVE', 'ARCHIVED']).optional(),
   metadata: z.unknown().optional(),
 });
 
-/** A thread in an org, optionally in a project of that org (which needs WRITE access to the project). */
+/**
+ * A thread in an org, optionally in a project of that org (which needs WRITE access to the project).
+ * With `firstMessage`, the thread, its first session and that message are one transaction: a
+ * refused message leaves no empty thread behind.
+ */
 export async function createThread(ctx: Context, orgId: string, projectId: string | null, input: unknown) {
   const data = parseInput(createInput, input);
   const createdById = actingUserId(ctx.viewer);
@@ -25,9 +31,18 @@ export async function createThread(ctx: Context, orgId: string, projectId: strin
     const ok = await checkProject(ctx, projectId, 'WRITE');
     if (ok !== true) throw ok;
   }
-  return db.thread.create({
-    data: { orgId, projectId, createdById, title: data.title, metadata: (data.metadata ?? undefined) as Prisma.InputJsonValue | undefined },
+  const threadData = { orgId, projectId, createdById, title: data.title, metadata: (data.metadata ?? undefined) as Prisma.InputJsonValue | undefined };
+  const first = data.firstMessage;
+  if (!first) return db.thread.create({ data: threadData });
+  const { thread, message } = await db.$transaction(async (tx) => {
+    const created = await tx.thread.create({ data: threadData });
+    const session = await tx.session.create({ data: { threadId: created.id, orgId, ownerId: createdById, expiresAt: expiresFrom(ctx.app) } });
+    await tx.thread.update({ where: { id: created.id }, data: { currentSessionId: session.id } });
+    const message = await insertMessage(tx, { threadId: created.id, sessionId: session.id, authorId: createdById, data: first });
+    return { thread: created, message };
   });
+  ctx.app.pubsub.publish('thread:event', thread.id, { type: 'MessageAdded', messageId: message.id });
+  return thread;
 }
 
 export async function updateThread(threadId: string, input: unknown) {
@@ -42,8 +57,10 @@ export async function updateThread(threadId: string, input: unknown) {
   });
 }
 
-export async function deleteThread(threadId: string) {
+/** Deletes the thread; its live streams end (they hear it and re-check). */
+export async function deleteThread(ctx: Context, threadId: string) {
   await db.thread.delete({ where: { id: threadId } });
+  ctx.app.pubsub.publish('thread:accessChanged', threadId, { deleted: true });
 }
 
 export interface ThreadFilter {
@@ -53,23 +70,41 @@ export interface ThreadFilter {
   createdBefore?: Date | null;
   updatedAfter?: Date | null;
   updatedBefore?: Date | null;
+  /** Org.threads only: threads this user created. */
+  authorId?: string | null;
+  /** Org.threads only: created at or after `from`, and before `to`. */
+  from?: Date | null;
+  to?: Date | null;
 }
 
-/** `me.threads`: what the user may read, narrowed by the filter. Bounds are exclusive. */
-export function threadsWhere(userId: string, f: ThreadFilter = {}): Prisma.ThreadWhereInput {
+/** The filter alone, shared by `me.threads` and `Org.threads`. `…After`/`…Before` bounds are exclusive. */
+export function threadFilterWhere(f: ThreadFilter = {}): Prisma.ThreadWhereInput {
   const range = (after?: Date | null, before?: Date | null) =>
     after || before ? { ...(after ? { gt: after } : {}), ...(before ? { lt: before } : {}) } : undefined;
+  const created = range(f.createdAfter, f.createdBefore);
+  const updated = range(f.updatedAfter, f.updatedBefore);
   return {
     AND: [
-      readableThreadsWhere(userId),
       {
         ...(f.projectId ? { projectId: f.projectId } : {}),
         ...(f.status ? { status: f.status } : {}),
-        ...(range(f.createdAfter, f.createdBefore) ? { createdAt: range(f.createdAfter, f.createdBefore) } : {}),
-        ...(range(f.updatedAfter, f.updatedBefore) ? { updatedAt: range(f.updatedAfter, f.updatedBefore) } : {}),
+        ...(f.authorId ? { createdById: f.authorId } : {}),
+        ...(created ? { createdAt: created } : {}),
+        ...(updated ? { updatedAt: updated } : {}),
       },
+      f.from || f.to ? { createdAt: { ...(f.from ? { gte: f.from } : {}), ...(f.to ? { lt: f.to } : {}) } } : {},
     ],
   };
+}
+
+/** `me.threads`: what the user may read, narrowed by the filter. */
+export function threadsWhere(userId: string, f: ThreadFilter = {}): Prisma.ThreadWhereInput {
+  return { AND: [readableThreadsWhere(userId), threadFilterWhere(f)] };
+}
+
+/** `Org.threads` (org ADMINs): every thread of the org, narrowed by the filter. */
+export function orgThreadsWhere(orgId: string, f: ThreadFilter = {}): Prisma.ThreadWhereInput {
+  return { AND: [{ orgId }, threadFilterWhere(f)] };
 }
 
 export function threadsOrder(order?: { field: 'CREATED_AT' | 'UPDATED_AT'; direction: 'ASC' | 'DESC' } | null): Prisma.ThreadOrderByWithRelationInput[] {

@@ -1,7 +1,6 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, isSelf, ruleOf } from '../../auth/rules.ts';
+import { allow, checkOrg, isSelf, passes } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
-import { forbidden } from '../../errors.ts';
 import { canSeeUser } from './users.service.ts';
 
 export const usersPermissions: DomainPermissions = {
@@ -16,7 +15,11 @@ export const usersPermissions: DomainPermissions = {
     User: async (ctx, user: { id: string }) => {
       const viewer = ctx.viewer;
       if (viewer.kind === 'user') return canSeeUser(viewer.userId, user.id);
-      if (viewer.kind === 'apiKey') return (await db.membership.count({ where: { userId: user.id, orgId: viewer.orgId } })) > 0;
+      // As Org.members: a key reads its org's people only with READ, and a project-scoped key not at all.
+      if (viewer.kind === 'apiKey') {
+        if (!(await passes(checkOrg(ctx, viewer.orgId, { scope: 'READ' })))) return false;
+        return (await db.membership.count({ where: { userId: user.id, orgId: viewer.orgId } })) > 0;
+      }
       return false;
     },
   },

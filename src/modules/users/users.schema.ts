@@ -1,4 +1,5 @@
 import { builder } from '../../schema/builder.ts';
+import { takeCheckedUser } from '../../auth/viewer.ts';
 import { db } from '../../db.ts';
 import * as users from './users.service.ts';
 
@@ -58,8 +59,12 @@ builder.queryFields((t) => ({
     type: 'User',
     nullable: true,
     description: 'The signed-in user; null for anonymous callers and API keys.',
-    resolve: (query, _root, _args, ctx) =>
-      ctx.viewer.kind === 'user' ? db.user.findUnique({ ...query, where: { id: ctx.viewer.userId } }) : null,
+    resolve: (query, _root, _args, ctx) => {
+      if (ctx.viewer.kind !== 'user') return null;
+      // Nothing nested to load with the row: the row the token check read will do.
+      const checked = Object.keys(query).length === 0 ? takeCheckedUser(ctx.viewer) : undefined;
+      return checked ?? db.user.findUnique({ ...query, where: { id: ctx.viewer.userId } });
+    },
   }),
 }));
 

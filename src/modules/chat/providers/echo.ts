@@ -26,6 +26,14 @@ export function echoProvider(opts: { delayMs?: number } = {}): ChatProvider {
       }
       yield { usage: { promptTokens: estimateMessagesTokens(messages), completionTokens: estimateTokens(last) } };
     },
+    async generateImage({ signal }) {
+      signal?.throwIfAborted();
+      return { base64: ECHO_PNG, contentType: 'image/png' };
+    },
+    async analyzeImage({ prompt, signal }) {
+      signal?.throwIfAborted();
+      return { text: ECHO_DESCRIPTION, usage: { promptTokens: estimateTokens(prompt), completionTokens: estimateTokens(ECHO_DESCRIPTION) } };
+    },
     async summarize({ previous, messages, maxTokens }: SummarizeRequest) {
       const turns = messages.filter((m) => m.role !== 'system');
       const gist = turns.map((m) => `${m.role}: ${m.content.split(/\s+/).slice(0, 8).join(' ')}`).join(' | ');
@@ -36,3 +44,8 @@ export function echoProvider(opts: { delayMs?: number } = {}): ChatProvider {
 }
 
 const clip = (text: string, chars: number) => (text.length <= chars ? text : `${text.slice(0, chars - 1)}…`);
+
+/** The offline image: a valid 1×1 PNG, the same every time, so tests can compare it. */
+export const ECHO_PNG = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==';
+/** What the offline provider "sees" in any image. */
+export const ECHO_DESCRIPTION = 'An image (described by the offline echo provider).';

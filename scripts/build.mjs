@@ -1,0 +1,38 @@
+// Compiles the server to dist/confab.js, so that `npm start` runs plain JavaScript instead of compiling
+// TypeScript with tsx at every start. Runs at install (postinstall, after prisma generate) and with
+// `npm run build`; `npm run dev` keeps tsx.
+//
+// Our sources, the generated Prisma clients and most packages are bundled into one ESM file: at start Node then
+// reads one file instead of resolving and reading ~1,500 modules, which was most of the start-up time (`npm run
+// bench startup` compares). Left external, loaded from node_modules as usual: better-sqlite3 (a native addon), the
+// @prisma/* packages (the query compiler's and the schema engine's WASM are found relative to their own files),
+// pino (its transports run in worker threads from their own files), GraphiQL's 9 MB of assets (imported lazily on
+// first use), and pg's optional native binding. Paths to project files (prisma/ migrations, web/dist) go through
+// src/paths.ts, which finds the project root from either place.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const outfile = join(root, 'dist', 'confab.js');
+rmSync(join(root, 'dist'), { recursive: true, force: true });
+const started = Date.now();
+await build({
+  entryPoints: [join(root, 'src', 'index.ts')],
+  outfile,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  external: [
+    'better-sqlite3', '@prisma/*', 'prisma', 'pino', 'pino-*', 'thread-stream',
+    '@graphql-yoga/render-graphiql', '@graphql-yoga/render-graphiql/*', 'pg-native',
+  ],
+  // Bundled CommonJS packages call require() for Node's built-ins: give the ESM bundle a real one.
+  banner: { js: "import { createRequire as __confabCreateRequire } from 'node:module'; const require = __confabCreateRequire(import.meta.url);" },
+  sourcemap: 'linked',
+  legalComments: 'none',
+  logLevel: 'warning',
+});
+if (!process.argv.includes('--quiet')) console.log(`built ${outfile.slice(root.length + 1)} in ${Date.now() - started} ms`);

@@ -1,0 +1,55 @@
+import type { Plugin } from 'graphql-yoga';
+import type { Config } from '../config.ts';
+
+/**
+ * The Content-Security-Policy of every response. Scripts only from this origin (GraphiQL's page and
+ * the web client have no inline scripts: GraphiQL's boot code is a file, its options a JSON block);
+ * inline styles stay allowed because GraphiQL's editor (Monaco) injects its own; workers from this
+ * origin or blob:; `connect-src 'self'` covers fetch and the same-origin WebSocket; no framing.
+ */
+export const CONTENT_SECURITY_POLICY = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "font-src 'self' data:",
+  "connect-src 'self'",
+  "worker-src 'self' blob:",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+/** True when a trusted proxy says the client reached it over HTTPS (the proxy terminated TLS). */
+export function viaHttps(config: Config, request: Request): boolean {
+  if (!config.server.trustProxy) return new URL(request.url).protocol === 'https:';
+  const proto = request.headers.get('x-forwarded-proto')?.split(',')[0].trim().toLowerCase();
+  return proto === 'https';
+}
+
+/**
+ * Security headers on every HTTP response: GraphQL, routes, /app, GraphiQL, /health, /metrics and
+ * errors alike. A header a handler set itself is kept. HSTS only on HTTPS requests (see viaHttps):
+ * over plain HTTP the browser ignores it, and on a proxy's say-so only when trust_proxy is on.
+ */
+export function useSecurityHeaders(config: Config): Plugin {
+  const hsts = config.server.hstsMaxAge ? `max-age=${config.server.hstsMaxAge}` : undefined;
+  const fixed: [string, string][] = [
+    ['x-content-type-options', 'nosniff'],
+    ['x-frame-options', 'DENY'],
+    ['referrer-policy', 'no-referrer'],
+    ['content-security-policy', CONTENT_SECURITY_POLICY],
+    ['cross-origin-opener-policy', 'same-origin'],
+  ];
+  return {
+    onResponse({ request, response }) {
+      try {
+        for (const [name, value] of fixed) if (!response.headers.has(name)) response.headers.set(name, value);
+        if (hsts && viaHttps(config, request)) response.headers.set('strict-transport-security', hsts);
+      } catch {
+        // A response with immutable headers (Response.redirect, a fetched response passed through) goes out as it is.
+      }
+    },
+  };
+}

@@ -1,0 +1,14 @@
+import { appError } from '../../errors.ts';
+import type { CredentialResolver } from '../../auth/viewer.ts';
+import { API_KEY_PREFIX, findActiveApiKey } from './apikeys.service.ts';
+
+/** `Bearer cfk_…` or `X-API-Key: cfk_…`: the key acts for its org, within its scopes. */
+export const apiKeyCredentials: CredentialResolver = {
+  prefix: API_KEY_PREFIX,
+  apiKeyHeader: true,
+  async resolve(_app, secret) {
+    const key = await findActiveApiKey(secret);
+    if (!key) throw appError('UNAUTHENTICATED', 'Invalid or revoked API key', { reason: 'API_KEY_INVALID' });
+    return { kind: 'apiKey', apiKeyId: key.id, orgId: key.orgId, scopes: key.scopes, createdById: key.createdById, projectId: key.projectId };
+  },
+};

@@ -1,0 +1,28 @@
+import { TRUST_TIERS } from '../../config.ts';
+import { builder } from '../../schema/builder.ts';
+import { trustOf, type Trust } from './trust.ts';
+
+const TrustTier = builder.enumType('TrustTier', {
+  description: 'Tiers by trust score, lowest first; the thresholds are set in `[trust]`.',
+  values: TRUST_TIERS,
+});
+
+const TrustRef = builder.objectRef<Trust>('Trust').implement({
+  description:
+    'How far the user is trusted with prepaid sessions. The score rises with each completed, paid request and halves every ' +
+    '`[trust] half_life_days` without one; the tier decides the free-tier pool and screening.',
+  fields: (t) => ({
+    score: t.exposeFloat('score', { description: 'As of now (decay included).' }),
+    tier: t.field({ type: TrustTier, resolve: (x) => x.tier }),
+    freePool: t.exposeBoolean('freePool', { description: "The free-tier pool may pay part of this user's requests." }),
+    screened: t.exposeBoolean('screened', { description: "This user's requests are screened (when screening is on)." }),
+  }),
+});
+
+builder.prismaObjectField('User', 'trust', (t) =>
+  t.field({
+    type: TrustRef,
+    description: 'Only for the user themselves (`me { trust { tier score } }`).',
+    resolve: (user, _args, ctx) => trustOf(ctx.app, user.id),
+  }),
+);

@@ -1,0 +1,202 @@
+import type { RoomMessage } from '../../generated/sqlite/client.ts';
+import { db, Prisma, type Tx } from '../../db.ts';
+import { isUniqueViolation } from '../../errors.ts';
+
+/** A validated, authorized message on its way to the database. */
+export interface NewMessage {
+  roomId: string;
+  senderId: string;
+  content: string;
+  meta: unknown;
+  clientMsgId: string | null;
+  viaApiKeyId: string | null;
+}
+
+/** Committed, then published: `publish` runs after the commit, once per message, in seq order. */
+export type Publish = (message: RoomMessage) => void;
+
+interface Waiting {
+  message: NewMessage;
+  /** The caller's own (several apps in one process, as in tests, publish each on its own bus). */
+  publish: Publish;
+  resolve(m: RoomMessage): void;
+  reject(err: unknown): void;
+}
+
+interface RoomQueue {
+  waiting: Waiting[];
+}
+
+/** The most messages one transaction commits (9 parameters a row; far below either database's limit). */
+const MAX_BATCH = 256;
+const TX = { maxWait: 15_000, timeout: 15_000 } as const;
+
+/** A JSON value as Prisma takes it: null is the database NULL, undefined leaves the column as it is. */
+export const jsonValue = (v: unknown) => (v === undefined ? undefined : v === null ? Prisma.DbNull : (v as Prisma.InputJsonValue));
+
+/** Per process, per room: sends waiting for the room's next commit (present while the room has a committer running). */
+const queues = new Map<string, RoomQueue>();
+
+/** Batch sizes committed so far, for the benchmark's and tests' curiosity (`batchStats()`). */
+const stats = { batches: 0, messages: 0, largest: 0, fallbacks: 0 };
+export const batchStats = () => ({ ...stats });
+
+/**
+ * Group commit. Sends to one room that arrive while a commit for that room is in flight (or in the same
+ * turn of the event loop) are committed together in one transaction: the room's counter moves by k
+ * (one gap-free seq range, in arrival order), the k rows go in with one insert, each sender's read
+ * marker moves to its last new seq. Callers get their own row; MessageAdded is published after the
+ * commit, in seq order. The room row's lock (PostgreSQL) or the single writer (SQLite) still orders
+ * the commits of several processes, as with one message per transaction.
+ *
+ * If a batch fails nothing of it is stored. When it failed on the unique index (a clientMsgId that
+ * another process committed meanwhile), the callers whose message is stored get that original and the
+ * rest are tried together again; otherwise (a room deleted, ...) its messages are committed again one
+ * by one, so each caller gets its own result or error.
+ */
+export function commitMessage(message: NewMessage, publish: Publish): Promise<RoomMessage> {
+  return new Promise((resolve, reject) => {
+    const queue = queues.get(message.roomId);
+    if (queue) {
+      queue.waiting.push({ message, publish, resolve, reject });
+      return;
+    }
+    const fresh: RoomQueue = { waiting: [{ message, publish, resolve, reject }] };
+    queues.set(message.roomId, fresh);
+    setImmediate(() => void drain(message.roomId, fresh));
+  });
+}
+
+async function drain(roomId: string, queue: RoomQueue) {
+  try {
+    while (queue.waiting.length) {
+      const batch = queue.waiting.splice(0, MAX_BATCH);
+      await commitBatch(batch).catch((err) => batch.forEach((w) => w.reject(err)));
+    }
+  } finally {
+    queues.delete(roomId);
+  }
+}
+
+async function commitBatch(batch: Waiting[]) {
+  // A batch that fails on the unique index (another process committed one of its clientMsgIds meanwhile):
+  // the messages already stored get their originals, the rest are tried together once more.
+  for (let attempt = 0; batch.length > 1 && attempt < 2; attempt++) {
+    let rows: RoomMessage[] | null = null;
+    let failure: unknown;
+    try {
+      rows = await db.$transaction((tx) => insertAll(tx, batch.map((w) => w.message)), TX);
+    } catch (err) {
+      failure = err;
+      stats.fallbacks++;
+    }
+    if (rows) {
+      note(rows.length);
+      batch.forEach((w, i) => announce(w, rows[i]));
+      batch.forEach((w, i) => w.resolve(rows[i]));
+      return;
+    }
+    if (!isUniqueViolation(failure)) break;
+    const originals = await storedOriginals(batch.map((w) => w.message)).catch(() => null);
+    if (!originals?.size) break;
+    batch = batch.filter((w) => {
+      const m = originals.get(keyOf(w.message));
+      if (m) w.resolve(m);
+      return !m;
+    });
+  }
+  // One message, or a batch that failed: each on its own, in order.
+  for (const w of batch) {
+    try {
+      const m = await db.$transaction((tx) => insertOne(tx, w.message), TX);
+      note(1);
+      announce(w, m);
+      w.resolve(m);
+    } catch (err) {
+      w.reject(err);
+    }
+  }
+}
+
+const keyOf = (m: { senderId: string; clientMsgId: string | null }) => `${m.senderId}\0${m.clientMsgId}`;
+
+/** The stored messages with the same sender and clientMsgId as some of these (of one room). */
+async function storedOriginals(messages: NewMessage[]): Promise<Map<string, RoomMessage>> {
+  const withId = messages.filter((m) => m.clientMsgId);
+  if (!withId.length) return new Map();
+  const rows = await db.roomMessage.findMany({
+    where: { roomId: withId[0].roomId, OR: withId.map((m) => ({ senderId: m.senderId, clientMsgId: m.clientMsgId })) },
+  });
+  return new Map(rows.map((r) => [keyOf(r), r]));
+}
+
+/** After the commit, in seq order. A publish that throws (the caller's closure logs it) must not leave the batch's callers waiting. */
+function announce(w: Waiting, m: RoomMessage) {
+  try {
+    w.publish(m);
+  } catch {
+    /* logged by the caller's publish */
+  }
+}
+
+function note(k: number) {
+  stats.batches++;
+  stats.messages += k;
+  stats.largest = Math.max(stats.largest, k);
+}
+
+/** One message: the room's counter, the row, the sender's read marker. */
+async function insertOne(tx: Tx, m: NewMessage): Promise<RoomMessage> {
+  const room = await tx.room.update({
+    where: { id: m.roomId },
+    data: { lastSeq: { increment: 1 }, lastActivityAt: new Date() },
+    select: { lastSeq: true },
+  });
+  const row = await tx.roomMessage.create({ data: rowOf(m, room.lastSeq) });
+  await tx.roomMember.updateMany({ where: { roomId: m.roomId, userId: m.senderId, lastReadSeq: { lt: row.seq } }, data: { lastReadSeq: row.seq } });
+  return row;
+}
+
+/** k messages of one room, in this order: seqs last-k+1 .. last. Returns the rows in the same order. */
+async function insertAll(tx: Tx, messages: NewMessage[]): Promise<RoomMessage[]> {
+  const roomId = messages[0].roomId;
+  const room = await tx.room.update({
+    where: { id: roomId },
+    data: { lastSeq: { increment: messages.length }, lastActivityAt: new Date() },
+    select: { lastSeq: true },
+  });
+  const first = room.lastSeq - messages.length + 1;
+  const created = await tx.roomMessage.createManyAndReturn({ data: messages.map((m, i) => rowOf(m, first + i)) });
+  // RETURNING's order is not promised: place the rows by seq.
+  const rows: RoomMessage[] = new Array(messages.length);
+  for (const r of created) rows[r.seq - first] = r;
+  if (created.length !== messages.length || rows.some((r) => !r)) throw new Error('group commit: rows missing from the insert');
+
+  // Each sender has read up to its last new message (a marker only moves forward).
+  const lastOf = new Map<string, number>();
+  rows.forEach((r) => lastOf.set(r.senderId, r.seq));
+  if (lastOf.size === 1) {
+    const [[userId, seq]] = lastOf;
+    await tx.roomMember.updateMany({ where: { roomId, userId, lastReadSeq: { lt: seq } }, data: { lastReadSeq: seq } });
+  } else {
+    const seqOf = Prisma.sql`CASE "userId" ${Prisma.join(
+      [...lastOf].map(([userId, seq]) => Prisma.sql`WHEN ${userId} THEN CAST(${seq} AS INTEGER)`),
+      ' ',
+    )} END`;
+    await tx.$executeRaw`UPDATE "RoomMember" SET "lastReadSeq" = ${seqOf}
+      WHERE "roomId" = ${roomId} AND "userId" IN (${Prisma.join([...lastOf.keys()])}) AND "lastReadSeq" < ${seqOf}`;
+  }
+  return rows;
+}
+
+function rowOf(m: NewMessage, seq: number) {
+  return {
+    roomId: m.roomId,
+    seq,
+    senderId: m.senderId,
+    content: m.content,
+    meta: jsonValue(m.meta),
+    clientMsgId: m.clientMsgId,
+    viaApiKeyId: m.viaApiKeyId,
+  };
+}

@@ -1,0 +1,29 @@
+import type { AppModule } from '../../app-module.ts';
+import { batchStats } from './messages.commit.ts';
+
+/** The rooms domain's metrics: how well sends share their commits (group commit, messages.commit.ts). */
+export const roomsModule: AppModule = {
+  name: 'rooms',
+  gauges: () => [
+    {
+      name: 'confab_room_send_commits',
+      help: 'Transactions that committed sent room messages, since this process started (one per batch)',
+      read: async () => [{ value: batchStats().batches }],
+    },
+    {
+      name: 'confab_room_send_messages',
+      help: 'Room messages committed by those transactions; divided by confab_room_send_commits, the mean batch size',
+      read: async () => [{ value: batchStats().messages }],
+    },
+    {
+      name: 'confab_room_send_batch_largest',
+      help: 'The most room messages one transaction has committed in this process',
+      read: async () => [{ value: batchStats().largest }],
+    },
+    {
+      name: 'confab_room_send_fallbacks',
+      help: 'Batches that failed and were committed again one message at a time',
+      read: async () => [{ value: batchStats().fallbacks }],
+    },
+  ],
+};

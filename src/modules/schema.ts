@@ -1,0 +1,30 @@
+import { buildSchema } from '../schema/index.ts';
+import './users/users.schema.ts';
+import './orgs/orgs.schema.ts';
+import './apikeys/apikeys.schema.ts';
+import './invoices/invoices.schema.ts';
+import './paid-sessions/paid-sessions.schema.ts';
+import './rooms/rooms.schema.ts';
+import './rooms/members.schema.ts';
+import './rooms/messages.schema.ts';
+import './rooms/events.schema.ts';
+import './presence/presence.schema.ts';
+import './notifications/notifications.schema.ts';
+import './projects/projects.schema.ts';
+import './threads/threads.schema.ts';
+import './threads/messages.schema.ts';
+import './threads/relations.schema.ts';
+import './threads/contexts.schema.ts';
+import './chat/chat.schema.ts';
+import './providerkeys/providerkeys.schema.ts';
+import './usage/usage.schema.ts';
+import './search/search.schema.ts';
+import './webhooks/webhooks.schema.ts';
+import './webhooks/deliveries.schema.ts';
+import './billing/billing.schema.ts';
+import './kv/kv.schema.ts';
+import './kv/kv.events.schema.ts';
+import './kv/kv.ai.schema.ts';
+
+/** Every domain's types and root fields on the one builder, sorted so the printed SDL is stable. */
+export const schema = buildSchema();

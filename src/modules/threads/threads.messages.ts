@@ -1,0 +1,118 @@
+import { db, Prisma } from '../../db.ts';
+import { getDatamodel } from '../../generated/pothos-types.ts';
+
+/**
+ * Threads with a page of each thread's messages (and their authors) in two statements, whatever the page sizes.
+ *
+ * Pothos folds `threads { messages(last: 20) { … author } }` into one Prisma query with a nested
+ * `include: { messages: { take, orderBy, include: { author } } }`. Prisma runs that as one statement per level, and a
+ * per-parent `take` across many parents as an unlimited read trimmed in memory. Here the threads are read as asked
+ * (minus the messages), then one statement reads every thread's page with a window function (ROW_NUMBER per
+ * thread) joined to the authors. The rows are put where Pothos reads a loaded relation (`thread.messages`,
+ * `message.author`), so the connection and cursor handling stay Pothos's own.
+ *
+ * Only the page shape Pothos makes without a cursor is taken over (take ±N, skip 0, the threads' message order,
+ * nothing nested but `author`); anything else goes to Prisma unchanged.
+ */
+
+type Field = { name: string; kind: string; type: string; dbName?: string | null; relationName?: string | null };
+const models = getDatamodel().datamodel.models as unknown as Record<string, { dbName?: string | null; fields: Field[] }>;
+const scalars = (model: string) => models[model].fields.filter((f) => f.kind === 'scalar' || f.kind === 'enum');
+const column = (f: Field) => f.dbName ?? f.name;
+const table = (model: string) => models[model].dbName ?? model;
+const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** The order Thread.messages pages in (see threads.schema.ts). */
+export const messageOrder = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
+
+type MessagesArg = { take?: number; skip?: number; cursor?: unknown; where?: unknown; orderBy?: unknown; include?: Record<string, unknown>; select?: Record<string, unknown> };
+
+/** The nested `messages` argument when this module can serve it, else null. */
+function pageOf(arg: unknown): { take: number; author: boolean } | null {
+  if (!arg || typeof arg !== 'object') return null;
+  const m = arg as MessagesArg;
+  if (typeof m.take !== 'number' || m.cursor !== undefined || (m.skip ?? 0) !== 0 || m.where !== undefined) return null;
+  if (JSON.stringify(m.orderBy) !== JSON.stringify(messageOrder)) return null;
+  if (m.select) return null; // Message is loaded with include (whole rows); a select means a shape we do not build
+  const nested = Object.keys(m.include ?? {});
+  if (nested.some((k) => k !== 'author')) return null;
+  return { take: m.take, author: m.include?.author === true };
+}
+
+/** A converter from a raw row's value to what Prisma's client returns for the field, chosen once per field. */
+function converter(f: Field): (v: unknown) => unknown {
+  switch (f.type) {
+    case 'DateTime':
+      // PostgreSQL's driver gives Dates; SQLite gives the stored text (ISO 8601) or epoch milliseconds.
+      return (v) => (v == null ? null : v instanceof Date ? v : new Date(typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : (v as string | number)));
+    case 'Json':
+      return (v) => (v == null ? null : typeof v === 'string' ? JSON.parse(v) : v);
+    case 'Boolean':
+      return (v) => (v == null ? null : typeof v === 'boolean' ? v : Boolean(Number(v)));
+    case 'Int':
+    case 'Float':
+      return (v) => (v == null ? null : typeof v === 'number' ? v : Number(v));
+    case 'BigInt':
+      return (v) => (v == null ? null : typeof v === 'bigint' ? v : BigInt(v as string));
+    default:
+      return (v) => v ?? null;
+  }
+}
+
+/** The selected columns of a model under a prefix, with their converters (built once). */
+function columnsOf(model: string, alias: string, prefix: string) {
+  const fields = scalars(model).map((f) => ({ name: f.name, key: `${prefix}${f.name}`, convert: converter(f), sql: `${alias}.${q(column(f))} AS ${q(`${prefix}${f.name}`)}` }));
+  return { fields, sql: fields.map((f) => f.sql).join(', ') };
+}
+let messageColumns: ReturnType<typeof columnsOf> | undefined;
+let authorColumns: ReturnType<typeof columnsOf> | undefined;
+
+function rowTo(fields: ReturnType<typeof columnsOf>['fields'], row: Record<string, unknown>) {
+  const out: Record<string, unknown> = {};
+  for (const f of fields) out[f.name] = f.convert(row[f.key]);
+  return out;
+}
+
+/** Each thread's `take` first (take > 0) or last (take < 0) messages in messageOrder, oldest first, one statement. */
+export async function messagePages(threadIds: string[], take: number, withAuthor: boolean): Promise<Map<string, unknown[]>> {
+  const pages = new Map<string, unknown[]>(threadIds.map((id) => [id, []]));
+  if (!threadIds.length || take === 0) return pages;
+  const dir = take < 0 ? 'DESC' : 'ASC';
+  const m = (messageColumns ??= columnsOf('Message', 'm', 'm_'));
+  const u = (authorColumns ??= columnsOf('User', 'u', 'u_'));
+  const cols = withAuthor ? `${m.sql}, ${u.sql}` : m.sql;
+  const authorJoin = withAuthor ? `LEFT JOIN ${q(table('User'))} u ON u.${q('id')} = m.${q('authorId')}` : '';
+  const sql = Prisma.sql([
+    `SELECT ${cols} FROM (SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.${q('threadId')} ORDER BY x.${q('createdAt')} ${dir}, x.${q('id')} ${dir}) AS ${q('rn')} ` +
+      `FROM ${q(table('Message'))} x WHERE x.${q('threadId')} IN (`,
+    ...threadIds.slice(1).map(() => ', '),
+    `)) m ${authorJoin} WHERE m.${q('rn')} <= `,
+    ` ORDER BY m.${q('threadId')}, m.${q('rn')}`,
+  ], ...threadIds, Math.abs(take));
+  const rows = await db.$queryRaw<Record<string, unknown>[]>(sql);
+  for (const row of rows) {
+    const message = rowTo(m.fields, row);
+    if (withAuthor) message.author = row.u_id == null ? null : rowTo(u.fields, row);
+    pages.get(message.threadId as string)!.push(message);
+  }
+  if (take < 0) for (const page of pages.values()) page.reverse(); // read newest first; pages are oldest first
+  return pages;
+}
+
+/**
+ * `db.thread.findMany(args)`, with a nested messages page (as Pothos plans Thread.messages) read by
+ * messagePages: threads, messages and authors in two statements.
+ */
+export async function findThreadsWithMessages<A extends Prisma.ThreadFindManyArgs>(args: A) {
+  const rel = (args.include ?? args.select) as Record<string, unknown> | undefined;
+  const page = pageOf(rel?.messages);
+  if (!rel || !page) return db.thread.findMany(args);
+  const { messages: _messages, ...rest } = rel;
+  const stripped = args.include
+    ? { ...args, include: rest }
+    : { ...args, select: { ...rest, id: true } };
+  const threads = (await db.thread.findMany(stripped as A)) as unknown as Array<{ id: string; messages?: unknown[] }>;
+  const pages = await messagePages(threads.map((t) => t.id), page.take, page.author);
+  for (const t of threads) t.messages = pages.get(t.id);
+  return threads as unknown as Awaited<ReturnType<typeof db.thread.findMany<A>>>;
+}

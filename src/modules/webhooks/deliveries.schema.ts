@@ -1,0 +1,58 @@
+import { idOf } from '../../auth/rules.ts';
+import { db } from '../../db.ts';
+import { builder } from '../../schema/builder.ts';
+import type { WebhookEventType } from './webhooks.events.ts';
+import { WebhookEvent } from './webhooks.schema.ts';
+import { redeliver } from './webhooks.service.ts';
+
+const WebhookDeliveryStatus = builder.enumType('WebhookDeliveryStatus', {
+  values: {
+    PENDING: { description: 'Not delivered yet: waiting for its first attempt or its next retry.' },
+    SUCCEEDED: { description: 'The receiver answered 2xx.' },
+    FAILED: { description: 'No 2xx answer within the retry window (webhooks.retry_window); no more attempts.' },
+  },
+});
+
+builder.prismaNode('WebhookDelivery', {
+  id: { field: 'id' },
+  // node(id) of a deleted one is null rather than an error.
+  nullable: true,
+  description: 'One event sent (or to be sent) to one webhook, with the outcome of its attempts.',
+  fields: (t) => ({
+    eventId: t.exposeString('eventId', { description: 'The `id` of the body and the Confab-Event-Id header; the same for a redelivery.' }),
+    eventType: t.field({ type: WebhookEvent, resolve: (d) => d.eventType as WebhookEventType }),
+    payload: t.field({ type: 'JSON', description: 'The JSON body, exactly as sent.', resolve: (d) => JSON.parse(d.body) }),
+    status: t.expose('status', { type: WebhookDeliveryStatus }),
+    attempts: t.exposeInt('attempts'),
+    lastStatusCode: t.exposeInt('lastStatusCode', { nullable: true, description: "The receiver's last HTTP status; null if it was not reached." }),
+    lastError: t.exposeString('lastError', { nullable: true }),
+    lastAttemptAt: t.expose('lastAttemptAt', { type: 'DateTime', nullable: true }),
+    nextAttemptAt: t.field({ type: 'DateTime', nullable: true, resolve: (d) => (d.status === 'PENDING' ? d.nextAttemptAt : null) }),
+    deliveredAt: t.expose('deliveredAt', { type: 'DateTime', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    webhook: t.relation('webhook'),
+  }),
+});
+
+builder.prismaObjectField('Webhook', 'deliveries', (t) =>
+  t.relatedConnection('deliveries', {
+    cursor: 'id',
+    description: 'Deliveries, newest first.',
+    args: { status: t.arg({ type: WebhookDeliveryStatus }) },
+    query: (args) => ({ where: args.status ? { status: args.status } : {}, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+  }),
+);
+
+const RedeliverInput = builder.inputType('RedeliverWebhookDeliveryInput', { fields: (t) => ({ id: t.id({ required: true }) }) });
+
+builder.mutationField('redeliverWebhookDelivery', (t) =>
+  t.prismaField({
+    type: 'WebhookDelivery',
+    description: 'Sends the event again as a new delivery (same event id and body), whatever became of this one.',
+    args: { input: t.arg({ type: RedeliverInput, required: true }) },
+    resolve: async (query, _root, { input }, ctx) => {
+      const copy = await redeliver(ctx, idOf(input.id, 'WebhookDelivery'));
+      return db.webhookDelivery.findUniqueOrThrow({ ...query, where: { id: copy.id } });
+    },
+  }),
+);

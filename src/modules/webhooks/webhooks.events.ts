@@ -1,0 +1,146 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
+import { LRUCache } from 'lru-cache';
+import { db } from '../../db.ts';
+import type { Topics } from '../../pubsub.ts';
+
+/** Event types a webhook may subscribe to (the GraphQL enum `WebhookEvent`). */
+export const WEBHOOK_EVENTS = [
+  'ROOM_MESSAGE_ADDED',
+  'THREAD_MESSAGE_COMPLETED',
+  'INVOICE_PAID',
+  'SESSION_STATE_CHANGED',
+  'KV_KEY_CHANGED',
+  'MEMBER_JOINED',
+  'MEMBER_LEFT',
+] as const;
+export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
+
+/**
+ * What a matched event needs later, off the publisher's path: its org (whose webhooks hear it; null
+ * when it has none, such as an anonymous prepaid session) and its `data`.
+ */
+export interface MatchedEvent {
+  org(): string | null | Promise<string | null>;
+  data(): unknown;
+}
+
+/** How one published topic becomes one webhook event type. */
+export interface EventSource {
+  topic: keyof Topics;
+  type: WebhookEventType;
+  /** Runs inside `publish`, for every event of the topic: a cheap test, nothing awaited. */
+  match(args: unknown): MatchedEvent | false | null;
+}
+
+function source<K extends keyof Topics>(topic: K, type: WebhookEventType, match: (args: Topics[K]) => MatchedEvent | false | null): EventSource {
+  return { topic, type, match: match as (args: unknown) => MatchedEvent | false | null };
+}
+
+const gid = encodeGlobalID;
+const gidOrNull = (type: string, id: string | null | undefined) => (id ? gid(type, id) : null);
+
+/** A room, thread, session or invoice never changes org, so the answer is cached by id. */
+const orgs = new LRUCache<string, string>({ max: 20_000 });
+const ORG_QUERIES = {
+  Room: (id: string) => db.room.findUnique({ where: { id }, select: { orgId: true } }),
+  Thread: (id: string) => db.thread.findUnique({ where: { id }, select: { orgId: true } }),
+  Session: (id: string) => db.session.findUnique({ where: { id }, select: { orgId: true } }),
+  Invoice: async (id: string) => (await db.invoice.findUnique({ where: { id }, select: { session: { select: { orgId: true } } } }))?.session ?? null,
+};
+async function orgOf(kind: keyof typeof ORG_QUERIES, id: string): Promise<string | null> {
+  const key = `${kind}:${id}`;
+  const hit = orgs.get(key);
+  if (hit) return hit;
+  const orgId = (await ORG_QUERIES[kind](id))?.orgId ?? null;
+  if (orgId) orgs.set(key, orgId);
+  return orgId;
+}
+
+/**
+ * Every event webhooks deliver, as (topic, type, match). Adding one is a line per field: pick the
+ * topic, test the payload, name the org, shape `data` (global IDs, JSON only).
+ */
+export const EVENT_SOURCES: EventSource[] = [
+  source('room:event', 'ROOM_MESSAGE_ADDED', ([roomId, e]) =>
+    e.kind === 'MessageAdded' && {
+      org: () => orgOf('Room', roomId),
+      data: () => ({
+        roomId: gid('Room', roomId),
+        messageId: gid('RoomMessage', e.message.id),
+        seq: e.message.seq,
+        senderId: gid('User', e.message.senderId),
+        content: e.message.content,
+        meta: e.message.meta,
+        clientMsgId: e.message.clientMsgId,
+        createdAt: e.message.createdAt,
+      }),
+    },
+  ),
+  source('thread:event', 'THREAD_MESSAGE_COMPLETED', ([threadId, e]) =>
+    e.type === 'AssistantDone' && { org: () => orgOf('Thread', threadId), data: () => threadMessage(e.messageId) },
+  ),
+  source('invoice:updated', 'INVOICE_PAID', ([invoiceId, e]) =>
+    e.state === 'PAID' && { org: () => orgOf('Invoice', invoiceId), data: () => paidInvoice(invoiceId) },
+  ),
+  source('session:event', 'SESSION_STATE_CHANGED', ([sessionId, e]) =>
+    e.type === 'SessionStateChanged' && {
+      org: () => orgOf('Session', sessionId),
+      data: () => ({ sessionId: gid('Session', sessionId), state: e.state, balanceSats: e.balanceSats, expiresAt: e.expiresAt }),
+    },
+  ),
+  source('kv:event', 'KV_KEY_CHANGED', ([, e]) => ({
+    org: () => e.orgId,
+    data: () => ({
+      projectId: gid('Project', e.projectId),
+      instanceId: gid('KvInstance', e.instanceId),
+      version: e.version,
+      kind: e.kind,
+      name: e.name,
+      type: e.key?.type ?? null,
+      // Images can be megabytes: receivers fetch them through the API instead.
+      value: e.key && e.key.type !== 'IMAGE' ? e.key.value : null,
+      at: e.at,
+    }),
+  })),
+  source('org:membershipChanged', 'MEMBER_JOINED', ([orgId, e]) =>
+    e.change === 'JOINED' && { org: () => orgId, data: () => ({ userId: gid('User', e.userId), role: e.role }) },
+  ),
+  source('org:membershipChanged', 'MEMBER_LEFT', ([orgId, e]) =>
+    e.role === null && { org: () => orgId, data: () => ({ userId: gid('User', e.userId) }) },
+  ),
+];
+
+/** Sources by topic, so that `publish` of an unmapped topic costs one Map lookup. */
+export const SOURCES_BY_TOPIC = new Map<string, EventSource[]>();
+for (const s of EVENT_SOURCES) SOURCES_BY_TOPIC.set(s.topic, [...(SOURCES_BY_TOPIC.get(s.topic) ?? []), s]);
+
+async function threadMessage(messageId: string) {
+  const m = await db.message.findUnique({ where: { id: messageId } });
+  if (!m) return null;
+  return {
+    threadId: gidOrNull('Thread', m.threadId),
+    sessionId: gid('Session', m.sessionId),
+    messageId: gid('Message', m.id),
+    role: m.role,
+    status: m.status,
+    content: m.content,
+    model: m.model,
+    promptTokens: m.promptTokens,
+    completionTokens: m.completionTokens,
+    createdAt: m.createdAt.toISOString(),
+  };
+}
+
+async function paidInvoice(invoiceId: string) {
+  const i = await db.invoice.findUnique({ where: { id: invoiceId }, include: { session: { select: { threadId: true } } } });
+  if (!i) return null;
+  return {
+    invoiceId: gid('Invoice', i.id),
+    sessionId: gid('Session', i.sessionId),
+    threadId: gidOrNull('Thread', i.session.threadId),
+    kind: i.kind,
+    amountSats: i.amountSats,
+    paymentHash: i.paymentHash,
+    paidAt: i.paidAt?.toISOString() ?? null,
+  };
+}

@@ -1,0 +1,202 @@
+/**
+ * graphql-ws on `ws`, as graphql-ws's own `useServer` (graphql-ws/use/ws) does it, with three changes:
+ *
+ * - Backpressure. Sending never waits for the socket: each frame is handed to `ws` and the
+ *   subscription's loop goes on. A socket whose unsent bytes (`bufferedAmount`) pass
+ *   `maxBufferedBytes` is a slow consumer: it is closed with 4413, so it holds neither memory nor
+ *   anyone else's delivery; its client resumes with `afterSeq` / `afterVersion`.
+ * - One serialization per payload. A `next` result is serialized once however many subscriptions
+ *   send it (shared live execution hands them the same result object), and its whole message is
+ *   encoded once per subscription id: sockets whose subscriptions share the id get the same bytes.
+ * - One keep-alive timer for all sockets.
+ *
+ * Every hook of graphql-ws's server options (onConnect, onSubscribe, onNext, onComplete, onClose, ...)
+ * is called as graphql-ws calls it.
+ */
+import { CloseCode, DEPRECATED_GRAPHQL_WS_PROTOCOL, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import type { ExecutionResult } from 'graphql';
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket, WebSocketServer } from 'ws';
+
+export interface Extra {
+  readonly socket: WebSocket;
+  /** The upgrade request; the app may drop it (set undefined) once it has read what it needs. */
+  request?: IncomingMessage;
+}
+
+/** Close code for a socket that does not read fast enough (4413: like HTTP 413, the buffer is too large). */
+export const SLOW_CONSUMER_CLOSE_CODE = 4413;
+export const SLOW_CONSUMER_REASON = 'Slow consumer: buffer limit exceeded';
+
+/** Counters for tests and metrics. */
+export const wsStats = { slowConsumersClosed: 0, framesSent: 0, payloadsSerialized: 0 };
+
+export interface SocketOptions {
+  /** Unsent bytes a socket may hold before it is closed with 4413. */
+  maxBufferedBytes: number;
+  /** Ping interval, as graphql-ws's useServer (12 s). */
+  keepAlive?: number;
+}
+
+/** The JSON of each `next` payload, made once per result object. */
+const payloadJson = new WeakMap<object, string>();
+function jsonOf(result: ExecutionResult): string {
+  let json = payloadJson.get(result);
+  if (json === undefined) {
+    const { errors, ...rest } = result;
+    json = JSON.stringify(errors ? { ...rest, errors: errors.map((e) => (typeof e.toJSON === 'function' ? e.toJSON() : e)) } : rest);
+    payloadJson.set(result, json);
+    wsStats.payloadsSerialized++;
+  }
+  return json;
+}
+
+/**
+ * The whole `next` message of a result for one subscription id, UTF-8 encoded once: every socket whose
+ * subscription has that id (clients number theirs "1", "2", …, so most share one) is sent the same bytes.
+ */
+const frames = new WeakMap<object, Map<string, Buffer>>();
+function frameOf(id: string, result: ExecutionResult): Buffer {
+  let byId = frames.get(result);
+  if (!byId) frames.set(result, (byId = new Map()));
+  let frame = byId.get(id);
+  if (!frame) byId.set(id, (frame = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":${jsonOf(result)}}`)));
+  return frame;
+}
+
+/** What onNext hands graphql-ws once it has written the frame itself; `send` drops graphql-ws's copy. */
+const SENT = Object.freeze({ __confabSent: 1 });
+const SENT_TAIL = '"payload":{"__confabSent":1}}';
+
+export function useServer<P extends Record<string, unknown> = Record<string, unknown>, E extends Record<PropertyKey, unknown> = Record<PropertyKey, never>>(
+  options: ServerOptions<P, Extra & Partial<E>>,
+  wss: WebSocketServer,
+  socketOptions: SocketOptions,
+) {
+  const isProd = process.env.NODE_ENV === 'production';
+  const keepAlive = socketOptions.keepAlive ?? 12_000;
+  const limit = socketOptions.maxBufferedBytes;
+
+  /** Writes without waiting; a socket over its limit is closed as a slow consumer. */
+  const write = (socket: WebSocket, data: string | Buffer) => {
+    if (socket.readyState !== socket.OPEN) return;
+    wsStats.framesSent++;
+    socket.send(data, TEXT, noop);
+    if (socket.bufferedAmount > limit) {
+      wsStats.slowConsumersClosed++;
+      socket.close(SLOW_CONSUMER_CLOSE_CODE, SLOW_CONSUMER_REASON);
+      // The close frame waits behind the unsent data; a peer that never reads is cut off after a grace period.
+      const timer = setTimeout(() => socket.terminate(), 10_000);
+      timer.unref();
+      socket.once('close', () => clearTimeout(timer));
+    }
+  };
+
+  const userOnNext = options.onNext;
+  const server = makeServer<P, Extra & Partial<E>>({
+    ...options,
+    onNext: async (ctx, id, payload, args, result) => {
+      const replaced = await userOnNext?.(ctx, id, payload, args, result);
+      const final = (replaced || result) as ExecutionResult;
+      write(ctx.extra.socket, frameOf(id, final));
+      return SENT as unknown as ExecutionResult;
+    },
+  });
+  wss.options.handleProtocols = handleProtocols;
+
+  wss.once('error', (err) => {
+    console.error('Internal error emitted on the WebSocket server. Please check your implementation.', err);
+    for (const client of wss.clients) {
+      try {
+        client.close(CloseCode.InternalServerError, isProd ? 'Internal server error' : limitReason(err instanceof Error ? err.message : String(err)));
+      } catch {
+        // closing others goes on
+      }
+    }
+  });
+
+  /**
+   * Keep-alive as graphql-ws's useServer does it (ping every `keepAlive` ms, terminate a socket that has not
+   * answered within the interval), with one timer for all sockets instead of an interval per socket and a
+   * timeout per ping: each sweep terminates the sockets still awaiting the previous sweep's pong, then pings
+   * the others.
+   */
+  const alive = new Set<WebSocket>();
+  const awaitingPong = new Set<WebSocket>();
+  function onPong(this: WebSocket) {
+    awaitingPong.delete(this);
+  }
+  const heartbeat =
+    keepAlive > 0 && isFinite(keepAlive)
+      ? setInterval(() => {
+          for (const socket of alive) {
+            if (socket.readyState !== socket.OPEN) continue;
+            if (awaitingPong.has(socket)) {
+              awaitingPong.delete(socket);
+              alive.delete(socket);
+              socket.terminate();
+              continue;
+            }
+            awaitingPong.add(socket);
+            socket.ping();
+          }
+        }, keepAlive)
+      : null;
+  heartbeat?.unref();
+
+  wss.on('connection', (socket, request) => {
+    socket.once('error', (err) => {
+      console.error('Internal error emitted on a WebSocket socket. Please check your implementation.', err);
+      socket.close(CloseCode.InternalServerError, isProd ? 'Internal server error' : limitReason(err instanceof Error ? err.message : String(err)));
+    });
+    if (heartbeat) {
+      alive.add(socket);
+      socket.on('pong', onPong);
+    }
+    const closed = server.opened(
+      {
+        protocol: socket.protocol,
+        send: async (data) => {
+          if (data.endsWith(SENT_TAIL)) return;
+          write(socket, data);
+        },
+        close: (code, reason) => socket.close(code, reason),
+        onMessage: (cb) =>
+          socket.on('message', async (event) => {
+            try {
+              await cb(String(event));
+            } catch (err) {
+              console.error('Internal error occurred during message handling. Please check your implementation.', err);
+              socket.close(CloseCode.InternalServerError, isProd ? 'Internal server error' : limitReason(err instanceof Error ? err.message : String(err)));
+            }
+          }),
+      },
+      { socket, request } as Extra & Partial<E>,
+    );
+    socket.once('close', (code, reason) => {
+      alive.delete(socket);
+      awaitingPong.delete(socket);
+      if (!isProd && code === CloseCode.SubprotocolNotAcceptable && socket.protocol === DEPRECATED_GRAPHQL_WS_PROTOCOL) {
+        console.warn('Client provided the unsupported and deprecated subprotocol "subscriptions-transport-ws".');
+      }
+      void closed(code, String(reason));
+    });
+  });
+
+  return {
+    dispose: async () => {
+      if (heartbeat) clearInterval(heartbeat);
+      for (const client of wss.clients) client.close(1001, 'Going away');
+      wss.removeAllListeners();
+      await new Promise<void>((resolve, reject) => wss.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
+
+function noop() {}
+const TEXT = { binary: false };
+
+/** Close reasons are limited to 123 bytes. */
+function limitReason(reason: string): string {
+  return Buffer.byteLength(reason) > 123 ? 'Internal server error' : reason;
+}

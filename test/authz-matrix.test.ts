@@ -1,0 +1,362 @@
+import { getNamedType, isLeafType, isNonNullType, isObjectType, type GraphQLField } from 'graphql';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { schema } from '../src/modules/schema.ts';
+import { lightningModule } from '../src/modules/lightning/lightning.module.ts';
+import { hideFields } from '../src/schema/hide.ts';
+import { buildAuthzWorld, OUTSIDERS, type AuthzWorld, type Outsider } from './helpers/authz-world.ts';
+import { subscribe, type Auth } from './helpers/client.ts';
+import { PASSWORD } from './helpers/fixtures.ts';
+import { openSession } from './helpers/paid.ts';
+import { startServer, testConfig, type TestServer } from './helpers/server.ts';
+
+/**
+ * Every root field of the schema, tried by each outsider against the victim org's resources: none may
+ * see or change anything. Each entry builds valid arguments (a member succeeds with them afterwards,
+ * which proves they are valid) and says who succeeds. `public`: anyone may call it, it reaches nothing
+ * of the victim; `self`: it acts on the caller only. A root field without an entry fails the suite.
+ */
+type W = AuthzWorld;
+type Vars = Record<string, unknown>;
+interface Entry {
+  args: (w: W) => Vars | Promise<Vars>;
+  /** Who succeeds with these arguments (checked after every outsider failed); `skip` with the reason. */
+  as?: 'owner' | 'member' | 'invitee' | 'holder' | 'anonymous' | { skip: string };
+  /** The outsiders' expected outcome: refused (default), or allowed because the field reaches nothing of the victim's. */
+  kind?: 'denied' | 'public' | 'self';
+  /** What signed-in users outside the org get (default NOT_FOUND: an outsider cannot tell what exists). */
+  strangers?: 'FORBIDDEN';
+  /** The API key that lacks what the field needs (default: the NOTIFY-only one). */
+  key?: 'read' | 'rw';
+  /** Subscriptions: something of the victim that would be an event for the subscriber. */
+  trigger?: (w: W) => Promise<unknown>;
+}
+
+const input = (f: (w: W) => Vars) => (w: W) => ({ input: f(w) });
+const fresh = () => Math.random().toString(36).slice(2, 10);
+const gql = (doc: string, vars: Vars, auth: Auth) => server.ok<any, any>(doc, vars, auth);
+
+const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry>> = {
+  Query: {
+    me: { args: () => ({}), kind: 'self' },
+    models: { args: () => ({}), kind: 'public' },
+    node: { args: (w) => ({ id: w.threadId }), kind: 'self' },
+    nodes: { args: (w) => ({ ids: victimIds(w) }), kind: 'self' },
+    org: { args: (w) => ({ id: w.orgId }) },
+    project: { args: (w) => ({ id: w.projectId }) },
+    providerKeys: { args: (w) => ({ orgId: w.orgId }) },
+    room: { args: (w) => ({ id: w.roomId }) },
+    searchMessages: { args: (w) => ({ orgId: w.orgId, query: 'hello' }) },
+    session: { args: (w) => ({ id: w.sessionId }), as: 'holder' },
+    thread: { args: (w) => ({ id: w.threadId }) },
+  },
+  Mutation: {
+    // Whoever holds an invite's token knows it exists: someone else's is FORBIDDEN (another email).
+    acceptInvite: { args: input((w) => ({ token: w.inviteToken })), as: 'invitee', strangers: 'FORBIDDEN' },
+    ackNotification: { args: input((w) => ({ id: w.notificationId })) },
+    addContextNode: { args: input((w) => ({ threadId: w.threadId, kind: 'note', title: 't', content: 'c' })) },
+    addProviderKey: { args: input((w) => ({ orgId: w.orgId, provider: 'openai', key: 'sk-test-0000000000005678' })) },
+    addReaction: { args: input((w) => ({ messageId: w.messageId, emoji: '👍' })) },
+    addRoomMembers: { args: input((w) => ({ roomId: w.roomId, userIds: [w.extra.id] })) },
+    analyzeKvImage: { args: input((w) => ({ instanceId: w.kvId, imageUrl: 'https://example.com/x.png', outputKey: 'out' })), as: { skip: 'needs a vision model' } },
+    appendThreadMessage: { args: input((w) => ({ threadId: w.threadId, role: 'USER', content: 'appended' })) },
+    attachKvInstance: { args: input((w) => ({ threadId: w.threadId, instanceId: w.kvId })) },
+    cancelGeneration: { args: input((w) => ({ messageId: w.assistantMessageId })) },
+    clearKvInstance: { args: input((w) => ({ instanceId: w.spareKvId })) },
+    clearSessionHistory: { args: input((w) => ({ sessionId: w.sessionId })), as: 'holder' },
+    createApiKey: { args: input((w) => ({ orgId: w.orgId, name: 'k', scopes: ['READ'] })) },
+    createKvInstance: { args: input((w) => ({ projectId: w.projectId, name: `kv-${fresh()}` })) },
+    createOrg: { args: input(() => ({ name: 'Own org', slug: `own-${fresh()}` })), kind: 'self' },
+    createProject: { args: input((w) => ({ orgId: w.orgId, name: 'p' })) },
+    createRoom: { args: input((w) => ({ orgId: w.orgId, name: 'r', type: 'GROUP', memberIds: [w.owner.id] })) },
+    createThread: { args: input((w) => ({ orgId: w.orgId, projectId: w.projectId, title: 't' })) },
+    createWebhook: { args: input((w) => ({ orgId: w.orgId, url: 'http://127.0.0.1:9/x', events: ['MEMBER_JOINED'] })) },
+    deleteKvInstance: { args: input((w) => ({ instanceId: w.spareKvId })) },
+    deleteKvKey: { args: input((w) => ({ instanceId: w.kvId, name: 'k2' })) },
+    deleteMessage: { args: input((w) => ({ messageId: w.spareMessageId })) },
+    deleteProject: { args: input((w) => ({ id: w.spareProjectId })) },
+    deleteThread: { args: input((w) => ({ id: w.spareThreadId })) },
+    deleteWebhook: { args: input((w) => ({ id: w.spareWebhookId })) },
+    detachKvInstance: { args: input((w) => ({ threadId: w.threadId, instanceId: w.kvId })) },
+    editMessage: { args: input((w) => ({ messageId: w.messageId, content: 'edited' })) },
+    generateKvImage: { args: input((w) => ({ instanceId: w.kvId, prompt: 'a cat', outputKey: 'img' })), as: { skip: 'needs an image model' } },
+    inviteMember: { args: input((w) => ({ orgId: w.orgId, email: `new-${fresh()}@example.com`, role: 'MEMBER' })) },
+    joinRoom: { args: input((w) => ({ roomId: w.channelId })), as: 'member' },
+    leaveRoom: { args: input((w) => ({ roomId: w.channelId })), as: 'member' },
+    linkThreads: { args: input((w) => ({ fromId: w.threadId, toId: w.threadBId, kind: 'RELATES_TO' })) },
+    login: { args: input((w) => ({ email: w.owner.email, password: 'not the password' })), kind: 'self', as: { skip: 'a wrong password is the point' } },
+    logout: { args: input(() => ({ refreshToken: 'not-a-refresh-token' })), kind: 'self', as: 'anonymous' },
+    markRead: { args: input((w) => ({ roomId: w.roomId, seq: 1 })) },
+    notify: { args: input((w) => ({ orgId: w.orgId, topic: 'news', payload: { x: 1 }, targets: { userIds: [w.owner.id] } })), key: 'rw' },
+    openDirectRoom: { args: input((w) => ({ orgId: w.orgId, userId: w.owner.id })), as: 'member' },
+    openPaidSession: { args: input((w) => ({ amountSats: 1000, threadId: w.threadId })) },
+    redeliverWebhookDelivery: { args: input((w) => ({ id: w.deliveryId })) },
+    refreshAccessToken: { args: input(() => ({ refreshToken: 'not-a-refresh-token' })), kind: 'self', as: { skip: 'an unknown token is the point' } },
+    register: { args: input(() => ({ email: `reg-${fresh()}@example.com`, password: PASSWORD, name: 'R' })), kind: 'self', as: 'anonymous' },
+    removeContextNode: { args: input((w) => ({ id: w.spareContextNodeId })) },
+    removeMember: { args: input((w) => ({ orgId: w.orgId, userId: w.leaver.id })) },
+    removeProviderKey: { args: input((w) => ({ id: w.providerKeyId })) },
+    removeReaction: { args: input((w) => ({ messageId: w.messageId, emoji: '👍' })) },
+    removeRoomMember: { args: input((w) => ({ roomId: w.roomId, userId: w.extra.id })) },
+    revokeApiKey: { args: input((w) => ({ id: w.spareApiKeyId })) },
+    revokeInvite: { args: input((w) => ({ id: w.spareInviteId })) },
+    rotateWebhookSecret: { args: input((w) => ({ id: w.webhookId })) },
+    sendMessage: { args: input((w) => ({ roomId: w.roomId, content: 'hi' })) },
+    sendSessionMessage: { args: input((w) => ({ sessionId: w.sessionId, content: 'hi' })), as: 'holder' },
+    sendThreadMessage: { args: input((w) => ({ threadId: w.threadId, content: 'hi' })) },
+    setKvKey: { args: input((w) => ({ instanceId: w.kvId, name: 'k1', value: 'new' })) },
+    setOrgPlan: { args: input((w) => ({ orgId: w.orgId, plan: 'PRO' })) },
+    setPresence: { args: input(() => ({ status: 'AWAY' })), kind: 'self' },
+    setTyping: { args: input((w) => ({ roomId: w.roomId, typing: true })) },
+    // Paying is not a privilege (anyone holding a payment request may pay it), and it exists only with
+    // the dev backend outside production (see the test below); each caller pays an invoice of its own.
+    settleDevInvoice: { args: async () => ({ input: { paymentHash: (await openSession(server, 500)).invoice.paymentHash } }), kind: 'public', as: 'anonymous' },
+    shareProject: { args: input((w) => ({ projectId: w.projectId, userId: w.member.id, access: 'READ' })) },
+    subscribeTopic: { args: input((w) => ({ orgId: w.orgId, topic: 'news' })) },
+    topUpSession: { args: input((w) => ({ sessionId: w.sessionId, amountSats: 500 })), as: 'holder' },
+    transformKv: { args: input((w) => ({ instanceId: w.kvId, template: 'say {{k1}}', outputKey: 'out' })) },
+    unlinkThreads: { args: input((w) => ({ fromId: w.threadId, toId: w.threadBId, kind: 'RELATES_TO' })) },
+    unshare: { args: input((w) => ({ projectId: w.projectId, userId: w.member.id })) },
+    unsubscribeTopic: { args: input((w) => ({ orgId: w.orgId, topic: 'news' })) },
+    updateContextNode: { args: input((w) => ({ id: w.contextNodeId, title: 'renamed' })) },
+    updateKvInstance: { args: input((w) => ({ instanceId: w.kvId, name: 'renamed' })) },
+    updateMemberRole: { args: input((w) => ({ orgId: w.orgId, userId: w.member.id, role: 'MEMBER' })) },
+    updateProject: { args: input((w) => ({ id: w.projectId, name: 'renamed' })) },
+    updateRoom: { args: input((w) => ({ roomId: w.roomId, topic: 'renamed' })) },
+    updateThread: { args: input((w) => ({ id: w.threadId, title: 'renamed' })) },
+    updateWebhook: { args: input((w) => ({ id: w.webhookId, enabled: false })) },
+  },
+  Subscription: {
+    invoiceUpdated: { args: (w) => ({ id: w.invoiceId }), as: 'holder' },
+    kvEvents: { args: (w) => ({ instanceId: w.kvId, afterVersion: 0 }), trigger: (w) => gql(`mutation($input: SetKvKeyInput!) { setKvKey(input: $input) { name } }`, { input: { instanceId: w.kvId, name: 'k1', value: 'x' } }, w.auth.owner) },
+    membershipChanged: { args: (w) => ({ orgId: w.orgId }), trigger: (w) => gql(`mutation($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { role } }`, { input: { orgId: w.orgId, userId: w.member.id, role: 'ADMIN' } }, w.auth.owner) },
+    // A user's own notifications, optionally of one org: outsiders may subscribe but hear nothing of the victim's.
+    notifications: { args: (w) => ({ orgId: w.orgId }), kind: 'self', trigger: (w) => gql(`mutation($input: NotifyInput!) { notify(input: $input) { __typename } }`, { input: { orgId: w.orgId, topic: 'news', payload: { x: 2 }, targets: { userIds: [w.owner.id, w.member.id] } } }, w.auth.owner) },
+    presence: { args: (w) => ({ orgId: w.orgId }), trigger: (w) => memberOnlineThenAway(w) },
+    roomEvents: { args: (w) => ({ roomId: w.roomId, afterSeq: 0 }), trigger: (w) => gql(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { roomId: w.roomId, content: 'live' } }, w.auth.owner) },
+    sessionEvents: { args: (w) => ({ id: w.sessionId }), as: 'holder' },
+    threadEvents: { args: (w) => ({ threadId: w.threadId }), trigger: (w) => gql(`mutation($input: AppendThreadMessageInput!) { appendThreadMessage(input: $input) { __typename } }`, { input: { threadId: w.threadId, role: 'USER', content: 'live' } }, w.auth.owner) },
+  },
+};
+
+/** The member connects (ONLINE), then alternates AWAY and ONLINE: each call is a presence change. */
+let memberConnection: ReturnType<typeof subscribe> | undefined;
+let away = false;
+async function memberOnlineThenAway(w: W) {
+  memberConnection ??= subscribe(server.ws(w.auth.member), `subscription { notifications { id } }`);
+  away = !away;
+  return gql(`mutation($input: SetPresenceInput!) { setPresence(input: $input) { __typename } }`, { input: { status: away ? 'AWAY' : 'ONLINE' } }, w.auth.member);
+}
+
+/** Ids of one record of each kind in the victim org: node(id)/nodes(ids) must answer null for each. */
+const victimIds = (w: W) => [
+  w.orgId, w.roomId, w.messageId, w.threadId, w.threadMessageId, w.contextNodeId, w.projectId, w.kvId, w.webhookId,
+  w.deliveryId, w.apiKeyId, w.spareInviteId, w.providerKeyId, w.notificationId, w.sessionId, w.invoiceId, w.owner.id,
+];
+
+type Root = keyof typeof MATRIX;
+const ROOTS: Root[] = ['Query', 'Mutation', 'Subscription'];
+const rootFields = (root: Root) =>
+  Object.values({ Query: schema.getQueryType(), Mutation: schema.getMutationType(), Subscription: schema.getSubscriptionType() }[root]!.getFields());
+
+/** The operation for a root field: all its arguments as variables, and the returned object's leaf fields. */
+function operation(root: Root, field: GraphQLField<unknown, unknown>) {
+  const defs = field.args.map((a) => `$${a.name}: ${a.type}`).join(', ');
+  const uses = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
+  const type = getNamedType(field.type);
+  const leaves = isObjectType(type)
+    ? Object.values(type.getFields()).filter((f) => isLeafType(getNamedType(f.type)) && !f.args.some((a) => isNonNullType(a.type))).map((f) => f.name)
+    : [];
+  const selection = isLeafType(type) ? '' : `{ __typename ${type.name === 'Node' ? 'id' : leaves.join(' ')} }`;
+  return `${root.toLowerCase()} Authz${field.name}${defs ? `(${defs})` : ''} { ${field.name}${uses ? `(${uses})` : ''} ${selection} }`;
+}
+
+const REFUSED = ['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND'];
+
+/** Everything of the victim's an owner reads: any outsider's mutation that changed it shows here. */
+const SNAPSHOT = [
+  `query AuthzSnapOrg($org: ID!) {
+    me { rooms(first: 30) { edges { node { id name } } } projects(first: 30) { edges { node { id name } } }
+         notifications(first: 30) { edges { node { id acked } } } }
+    org(id: $org) { name slug plan
+      members(first: 30) { edges { node { role user { id } } } }
+      invites(first: 30) { edges { node { id status role } } }
+      apiKeys(first: 30) { edges { node { id name scopes revokedAt } } }
+      threads(first: 30) { edges { node { id title status metadata messageCount } } } }
+    providerKeys(orgId: $org) { id provider } }`,
+  `query AuthzSnapHooks($org: ID!) {
+    org(id: $org) { webhooks(first: 5) { edges { node { id url enabled description events deliveries(first: 20) { edges { node { id } } } } } } } }`,
+  `query AuthzSnapRooms($room: ID!, $channel: ID!) {
+    room(id: $room) { name topic lastSeq members(first: 30) { edges { node { role user { id } } } }
+      messages(limit: 50) { seq content deleted reactions { emoji count } } }
+    channel: room(id: $channel) { members(first: 30) { edges { node { user { id } } } } } }`,
+  `query AuthzSnapProject($project: ID!) {
+    project(id: $project) { name description publicAccess shares { access user { id } }
+      kvInstances(first: 5) { edges { node { id name version keys { name value } } } } } }`,
+  `query AuthzSnapThreads($thread: ID!, $threadB: ID!) {
+    thread(id: $thread) { title status messageCount relations { kind to { id } } contexts { id title content } kvAttachments { instance { id } }
+      sessions(first: 20) { edges { node { id state } } } }
+    threadB: thread(id: $threadB) { relations { kind } } }`,
+];
+
+let server: TestServer;
+let w: W;
+let baseline: unknown;
+const snapshot = async () => {
+  const vars = { org: w.orgId, room: w.roomId, channel: w.channelId, project: w.projectId, thread: w.threadId, threadB: w.threadBId };
+  const [held, ...owned] = await Promise.all([
+    gql(`query($id: ID!) { session(id: $id) { state balanceSats historyTokens invoices(first: 100) { edges { node { id state } } } } }`, { id: w.sessionId }, w.auth.holder),
+    ...SNAPSHOT.map((doc) => gql(doc, vars, w.auth.owner)),
+  ]);
+  return { owned, held };
+};
+
+beforeAll(async () => {
+  server = await startServer({ overrides: { webhooks: { allowPrivate: true } } });
+  w = await buildAuthzWorld(server);
+  baseline = await snapshot();
+});
+
+describe('the matrix covers the schema', () => {
+  it.each(ROOTS)('every %s field has an entry, and every entry a field', (root) => {
+    expect(Object.keys(MATRIX[root]).sort()).toEqual(rootFields(root).map((f) => f.name).sort());
+  });
+
+  it('settleDevInvoice exists only with the dev backend outside production', () => {
+    const served = (overrides: object) => hideFields(schema, lightningModule.hiddenFields!(testConfig('file:x.db', overrides)));
+    expect(served({}).getMutationType()!.getFields().settleDevInvoice).toBeDefined();
+    expect(served({ env: 'production', auth: { secretKey: 'x'.repeat(40) } }).getMutationType()!.getFields().settleDevInvoice).toBeUndefined();
+    expect(served({ lightning: { backend: 'lnbits', lnbitsUrl: 'http://127.0.0.1:9', lnbitsApiKey: 'k' } }).getMutationType()!.getFields().settleDevInvoice).toBeUndefined();
+  });
+});
+
+const cases = ROOTS.flatMap((root) => rootFields(root).map((field) => ({ root, name: field.name, field, entry: MATRIX[root][field.name] })));
+
+/** The auth an outsider uses for this entry (the API key lacks what the entry needs). */
+const authOf = (who: Outsider, entry: Entry): Auth => (who === 'keyNoScope' && entry.key ? { apiKey: w.keys[entry.key] } : w.auth[who]);
+
+/** What an outsider got must not show the victim's data, nor carry codes outside the documented refusals. */
+function expectNoLeak(root: Root, name: string, { kind, strangers }: Entry, who: Outsider, res: { data?: any; errors?: any[] }) {
+  const body = JSON.stringify(res);
+  expect(body, `${name} as ${who} shows the victim's data`).not.toContain(w.mark);
+  if (kind === 'public') return;
+  if (name === 'me') return expect(res.data?.me?.id ?? null).toBe(w.users[who]?.id ?? null);
+  if (name === 'node' || name === 'nodes') {
+    const got = name === 'node' ? [res.data?.node] : (res.data?.nodes ?? []);
+    return expect(got.filter((n: unknown) => n != null), `${name} as ${who}`).toEqual([]);
+  }
+  if (kind === 'self') return;
+  expect(res.data?.[name] ?? null, `${root}.${name} as ${who} answered`).toBeNull();
+  expect(res.errors?.length, `${root}.${name} as ${who}: ${body}`).toBe(1);
+  expectRefusal(`${root}.${name} as ${who}: ${body}`, who, strangers, res.errors![0].extensions?.code);
+}
+
+/** A documented refusal; people outside the org cannot tell what exists, nobody anonymous is told FORBIDDEN. */
+function expectRefusal(label: string, who: Outsider, strangers: Entry['strangers'], code: unknown) {
+  expect(REFUSED, label).toContain(code);
+  if (who === 'anonymous') expect(code, label).not.toBe('FORBIDDEN');
+  if (who === 'nonMember' || who === 'otherOrg') expect(code, label).toBe(strangers ?? 'NOT_FOUND');
+}
+
+// Outsiders' mutations are checked against the owner's view after every few fields (re-reading it after
+// each one is most of the file's time); a difference names the fields of its batch.
+const SNAPSHOT_EVERY = 8;
+const operations = cases.filter((c) => c.root !== 'Subscription' && c.entry);
+let unchecked: string[] = [];
+for (const [i, { root, name, field, entry }] of operations.entries()) {
+  describe(`${root}.${name}`, () => {
+    it.concurrent.each(OUTSIDERS)('%s gets nothing of the victim', async (who) => {
+      const res = await server.gql<any, any>(operation(root, field), await entry.args(w), authOf(who, entry));
+      expectNoLeak(root, name, entry, who, res);
+    });
+    if (root === 'Mutation') unchecked.push(name);
+    const last = i === operations.length - 1;
+    if (unchecked.length && (unchecked.length === SNAPSHOT_EVERY || last)) {
+      const batch = unchecked.join(', ');
+      unchecked = [];
+      it(`leaves the victim unchanged (${batch})`, async () => expect(await snapshot(), batch).toEqual(baseline));
+    }
+  });
+}
+
+describe.each(cases.filter((c) => c.root === 'Subscription' && c.entry))('Subscription.$name', ({ name, field, entry }) => {
+  it.concurrent.each(OUTSIDERS)('%s is refused or hears nothing of the victim', async (who) => {
+    const sub = subscribe<any, any>(server.ws(authOf(who, entry)), operation('Subscription', field), await entry.args(w));
+    const outcome = await Promise.race([sub.ended.then(() => 'ended'), new Promise((r) => setTimeout(() => r('open'), entry.kind === 'self' ? 500 : 3000))]);
+    if (outcome === 'open') {
+      expect(entry.kind, `${name} as ${who} stayed open`).toBe('self');
+      await entry.trigger?.(w);
+      await sub.expectSilence(500);
+      sub.close();
+    } else {
+      const err = await sub.rejection();
+      expect(JSON.stringify(sub.received)).not.toContain(w.mark);
+      expect(sub.received.filter((e) => e.data), `${name} as ${who}`).toEqual([]);
+      expectRefusal(`${name} as ${who}: ${JSON.stringify(err)}`, who, entry.strangers, err?.extensions?.code);
+    }
+  });
+});
+
+// Last, since members change the world: the same arguments work for who may use them.
+describe.each(cases.filter((c) => c.entry && c.root !== 'Subscription'))('$root.$name for a member', ({ root, name, field, entry }) => {
+  const as = entry.as ?? 'owner';
+  it.skipIf(typeof as === 'object')(`works as ${typeof as === 'string' ? as : as.skip}`, async () => {
+    const res = await server.gql<any, any>(operation(root, field), await entry.args(w), as === 'anonymous' ? {} : w.auth[as as 'owner']);
+    expect(res.errors, `${root}.${name} as ${String(as)}`).toBeUndefined();
+    expect(res.data?.[name]).not.toBeNull();
+  });
+});
+
+describe.each(cases.filter((c) => c.entry && c.root === 'Subscription'))('Subscription.$name for a member', ({ name, field, entry }) => {
+  it(`works as ${String(entry.as ?? 'owner')}`, async () => {
+    const sub = subscribe<any, any>(server.ws(w.auth[(entry.as as 'owner') ?? 'owner']), operation('Subscription', field), await entry.args(w));
+    let first = await sub.next(entry.trigger ? 1000 : 5000).catch(() => undefined);
+    for (let i = 0; !first && i < 10; i++) {
+      await entry.trigger?.(w);
+      first = await sub.next(1000).catch(() => undefined);
+    }
+    expect(first?.errors, name).toBeUndefined();
+    expect(first?.data?.[name], name).toBeTruthy();
+    sub.close();
+  });
+});
+
+describe('regressions', () => {
+  it('node(id) shows a User to READ keys of their org, not to NOTIFY-only or project-scoped keys', async () => {
+    const seen = async (auth: Auth) => (await gql(`query($id: ID!) { node(id: $id) { id } }`, { id: w.owner.id }, auth)).node;
+    expect(await seen({ apiKey: w.keys.read })).toEqual({ id: w.owner.id });
+    expect(await seen(w.auth.keyNoScope)).toBeNull();
+    expect(await seen(w.auth.keyOtherProject)).toBeNull();
+  });
+});
+
+describe('a prepaid session of a thread', () => {
+  it("shows its payer the state only, and its token holder the session's messages but never the thread", async () => {
+    const Open = `mutation($input: OpenPaidSessionInput!) { openPaidSession(input: $input) { token session { id } invoice { id paymentHash } } }`;
+    const { invoice, token, session } = (await gql(Open, { input: { amountSats: 500, threadId: w.threadId } }, w.auth.owner)).openPaidSession;
+    const Settle = `mutation($input: SettleDevInvoiceInput!) { settleDevInvoice(input: $input) { state session { id state balanceSats } } }`;
+    const nosy = `mutation($input: SettleDevInvoiceInput!) {
+      settleDevInvoice(input: $input) { state session { summary thread { title messages(first: 20) { edges { node { content } } } }
+        messages(first: 20) { edges { node { content } } } } } }`;
+    const res = await server.gql<any, any>(nosy, { input: { paymentHash: invoice.paymentHash } }, w.auth.nonMember);
+    expect(JSON.stringify(res)).not.toContain(w.mark);
+    expect(res.errors?.map((e) => e.extensions?.code)).toContain('NOT_FOUND');
+    // The payment went through all the same; asking for the state only is answered.
+    const again = await server.gql<any, any>(Settle, { input: { paymentHash: invoice.paymentHash } }, w.auth.nonMember);
+    expect(again.data?.settleDevInvoice.state).toBe('PAID');
+    expect((await gql(`query($id: ID!) { node(id: $id) { ... on Invoice { state } } }`, { id: invoice.id }, w.auth.owner)).node.state).toBe('PAID');
+
+    // The session's token opens that session, never its thread.
+    await gql(`mutation($input: SendThreadMessageInput!) { sendThreadMessage(input: $input) { __typename } }`, { input: { threadId: w.threadId, content: 'paid turn' } }, w.auth.owner);
+    const held = await server.gql<any, any>(
+      `query($id: ID!) { session(id: $id) { state thread { title } messages(first: 20) { edges { node { content thread { title messages(first: 20) { edges { node { content } } } } } } } } }`,
+      { id: session.id },
+      { token },
+    );
+    expect(JSON.stringify(held)).not.toContain(w.mark);
+    expect(held.data?.session.state).toBe('ACTIVE');
+    expect(held.data?.session.thread).toBeNull();
+    const own = held.data?.session.messages.edges.map((e: any) => e.node);
+    expect(own.map((m: any) => m.content)).toContain('paid turn');
+    expect(own.map((m: any) => m.thread)).toEqual(own.map(() => null));
+  });
+});

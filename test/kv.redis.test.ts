@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphql } from './gql/index.ts';
+import { subscribe } from './helpers/client.ts';
+import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
+import { kvWorld, SetKey } from './helpers/kv.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+const Events = graphql(`
+  subscription KvRedisEvents($instanceId: ID!, $afterVersion: Int) {
+    kvEvents(instanceId: $instanceId, afterVersion: $afterVersion) { __typename ... on KeyUpdated { version } ... on KeyDeleted { version } ... on Cleared { version } }
+  }
+`);
+
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+// Two instances on one database and one Redis: a subscriber on either hears writes made on both.
+describe.skipIf(!process.env.TEST_REDIS_URL)('kvEvents across two instances (Redis)', () => {
+  let database: TestDatabase;
+  let a: TestServer;
+  let b: TestServer;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+    const overrides = { redis: { url: process.env.TEST_REDIS_URL } };
+    a = await startServer({ database, overrides });
+    b = await startServer({ database, overrides });
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+    await database?.drop();
+  });
+
+  it('delivers every version exactly once, in order, to subscribers on both instances, and to one resuming later', { timeout: 90_000 }, async () => {
+    const world = await kvWorld(a);
+    const instanceId = world.instanceId;
+    const auth = world.actors.writer;
+    const liveA = subscribe(a.ws(auth), Events, { instanceId, afterVersion: 0 });
+    const liveB = subscribe(b.ws(auth), Events, { instanceId, afterVersion: 0 });
+    await Promise.all([liveA.expectSilence(300), liveB.expectSilence(300)]);
+    const write = (s: TestServer, tag: string) => async () => {
+      for (let i = 0; i < 25; i++) await s.ok(SetKey, { input: { instanceId, name: `${tag}${i % 3}`, value: i } }, auth);
+    };
+    await Promise.all([write(a, 'a')(), write(b, 'b')(), write(a, 'c')(), write(b, 'd')()]);
+    const total = 100;
+    const collect = async (sub: ReturnType<typeof subscribe<any, any>>) => {
+      const got: number[] = [];
+      while (got.length < total) got.push((await sub.next(10_000)).data!.kvEvents.version);
+      await sub.expectSilence(200);
+      return got;
+    };
+    expect(await collect(liveA)).toEqual(range(1, total));
+    expect(await collect(liveB)).toEqual(range(1, total));
+    const resumed = subscribe(b.ws(auth), Events, { instanceId, afterVersion: 40 });
+    const got: number[] = [];
+    while (got.length < 60) got.push((await resumed.next()).data!.kvEvents.version);
+    expect(got).toEqual(range(41, 100));
+  });
+});

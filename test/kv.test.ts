@@ -1,0 +1,144 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { graphql } from './gql/index.ts';
+import { subscribe } from './helpers/client.ts';
+import { createInstance, expectedCode, kvWorld, SetKey, type KvWorld } from './helpers/kv.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+
+const Version = graphql(`query KvVersion($id: ID!) { node(id: $id) { ... on KvInstance { version keys { name } } } }`);
+const ProjectKv = graphql(`query KvProject($id: ID!) { project(id: $id) { kvInstances(first: 10) { edges { node { id name version } } } } }`);
+const Key = graphql(`query KvKeyOne($id: ID!, $name: String!) { node(id: $id) { ... on KvInstance { key(name: $name) { name value version readonly type contentType } } } }`);
+const Update = graphql(`mutation KvUpdate($input: UpdateKvInstanceInput!) { updateKvInstance(input: $input) { id name } }`);
+const CreateInst = graphql(`mutation KvCreate($input: CreateKvInstanceInput!) { createKvInstance(input: $input) { id } }`);
+const DeleteInst = graphql(`mutation KvDeleteInstance($input: KvInstanceIdInput!) { deleteKvInstance(input: $input) { deletedId } }`);
+const DeleteKey = graphql(`mutation KvDeleteKey($input: DeleteKvKeyInput!) { deleteKvKey(input: $input) { version } }`);
+const Clear = graphql(`mutation KvClear($input: KvInstanceIdInput!) { clearKvInstance(input: $input) { version } }`);
+const Events = graphql(`
+  subscription KvEvents($instanceId: ID!, $afterVersion: Int) {
+    kvEvents(instanceId: $instanceId, afterVersion: $afterVersion) {
+      __typename
+      ... on KeyUpdated { version key { name value } }
+      ... on KeyDeleted { version name }
+      ... on Cleared { version }
+    }
+  }
+`);
+
+let server: TestServer;
+let world: KvWorld;
+const owner = () => world.actors.owner;
+const version = async (id = world.instanceId) => ((await server.ok(Version, { id }, owner())).node as { version: number }).version;
+
+beforeAll(async () => {
+  server = await startServer({ overrides: { kv: { maxValueBytes: 1000, maxImageBytes: 3000 } } });
+  world = await kvWorld(server);
+});
+
+const codeOf = (res: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => res.errors?.[0]?.extensions?.code as string | undefined;
+
+describe('KV permissions for every field and mutation', () => {
+  const actors = ['owner', 'admin', 'writer', 'reader', 'stranger', 'otherOrg', 'anonymous', 'keyRead', 'keyWrite', 'keyNotify', 'keyOtherOrg'];
+  for (const actor of actors) {
+    it(`${actor}`, async () => {
+      const auth = world.actors[actor];
+      const id = world.instanceId;
+      await server.ok(SetKey, { input: { instanceId: id, name: `k-${actor}`, value: 'v' } }, owner());
+      const before = await version();
+      const can = (need: 'READ' | 'WRITE' | 'ADMIN') => expectedCode(actor, need);
+
+      const node = await server.gql(Key, { id, name: `k-${actor}` }, auth);
+      if (can('READ')) expect(node.data?.node ?? null).toBeNull();
+      else expect(node.data?.node).toMatchObject({ key: { name: `k-${actor}`, value: 'v' } });
+      const project = await server.gql(ProjectKv, { id: world.projectId }, auth);
+      expect(codeOf(project)).toBe(can('READ'));
+      if (!can('READ')) expect(project.data!.project!.kvInstances.edges.map((e) => e.node.id)).toContain(id);
+
+      const sub = subscribe(server.ws(auth), Events, { instanceId: id, afterVersion: before - 1 });
+      if (can('READ')) expect((await sub.rejection())?.extensions?.code).toBe(can('READ'));
+      else expect(((await sub.next()).data!.kvEvents as { version: number }).version).toBe(before);
+      sub.close();
+
+      let refused = 0;
+      const expectCode = async (res: Promise<{ errors?: readonly { extensions?: Record<string, unknown> }[] }>, need: 'READ' | 'WRITE' | 'ADMIN') => {
+        expect(codeOf(await res)).toBe(can(need));
+        if (can(need)) refused++;
+      };
+      await expectCode(server.gql(Update, { input: { instanceId: id, name: 'main' } }, auth), 'WRITE');
+      await expectCode(server.gql(SetKey, { input: { instanceId: id, name: `w-${actor}`, value: 1 } }, auth), 'WRITE');
+      await expectCode(server.gql(DeleteKey, { input: { instanceId: id, name: `k-${actor}` } }, auth), 'WRITE');
+      const created = await server.gql(CreateInst, { input: { projectId: world.projectId, name: actor } }, auth);
+      expect(codeOf(created)).toBe(can('WRITE'));
+      const spare = await createInstance(server, owner(), world.projectId, `spare-${actor}`);
+      await server.ok(SetKey, { input: { instanceId: spare, name: 'x', value: 'y' } }, owner());
+      await expectCode(server.gql(Clear, { input: { instanceId: spare } }, auth), 'ADMIN');
+      await expectCode(server.gql(DeleteInst, { input: { instanceId: spare } }, auth), 'ADMIN');
+      // Refused operations change nothing.
+      if (can('WRITE')) expect(await version()).toBe(before);
+      if (can('ADMIN')) expect((await server.ok(Version, { id: spare }, owner())).node).toMatchObject({ version: 1, keys: [{ name: 'x' }] });
+      expect(refused).toBe(['WRITE', 'WRITE', 'WRITE', 'ADMIN', 'ADMIN'].filter((n) => can(n as 'WRITE')).length);
+    });
+  }
+
+  it('refuses ids of the wrong type', async () => {
+    const res = await server.gql(SetKey, { input: { instanceId: world.projectId, name: 'a', value: 'b' } }, owner());
+    expect(codeOf(res)).toBe('BAD_USER_INPUT');
+  });
+});
+
+describe('keys', () => {
+  const set = (input: Record<string, unknown>, auth = owner()) => server.gql(SetKey, { input: { instanceId: world.instanceId, ...input } as any }, auth);
+
+  it('stores values by type, with flags and tags, and a version per change', async () => {
+    const a = (await set({ name: 'doc', value: '# Hi', type: 'MARKDOWN', tags: ['SystemPrompt', 'x', 'x'], template: true })).data!.setKvKey;
+    expect(a).toMatchObject({ name: 'doc', value: '# Hi', type: 'MARKDOWN', tags: ['SystemPrompt', 'x'], readonly: false });
+    const b = (await set({ name: 'doc', value: '# Hello' })).data!.setKvKey;
+    expect(b).toMatchObject({ type: 'MARKDOWN', tags: ['SystemPrompt', 'x'] });
+    expect(b.version).toBe(a.version + 1);
+    expect((await set({ name: 'cfg', value: { a: [1, 2] } })).data!.setKvKey).toMatchObject({ type: 'JSON', value: { a: [1, 2] } });
+    const img = (await set({ name: 'pic', value: 'data:image/png;base64,iVBORw0KGgo=', type: 'IMAGE' })).data!.setKvKey;
+    expect(img).toMatchObject({ type: 'IMAGE', contentType: 'image/png' });
+  });
+
+  it('refuses bad values with BAD_USER_INPUT and stores nothing', async () => {
+    const before = await version();
+    expect(codeOf(await set({ name: 'big', value: 'x'.repeat(1001) }))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await set({ name: 'big', value: 'x'.repeat(2000), type: 'IMAGE', contentType: 'image/png' }))).toBeUndefined();
+    expect(codeOf(await set({ name: 'big2', value: 'x'.repeat(3001), type: 'IMAGE', contentType: 'image/png' }))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await set({ name: 't', value: 5, type: 'TEXT' }))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await set({ name: 'i', value: 'AAAA', type: 'IMAGE' }))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await set({ name: ' ', value: 'x' }))).toBe('BAD_USER_INPUT');
+    expect(await version()).toBe(before + 1);
+  });
+
+  it('lets only ADMINs change readonly keys and the readonly flag', async () => {
+    const { writer, admin } = world.actors;
+    expect(codeOf(await set({ name: 'ro', value: 'a', readonly: true }, writer))).toBe('FORBIDDEN');
+    expect(codeOf(await set({ name: 'ro', value: 'a', readonly: true }, admin))).toBeUndefined();
+    expect(codeOf(await set({ name: 'ro', value: 'b' }, writer))).toBe('FORBIDDEN');
+    expect(codeOf(await server.gql(DeleteKey, { input: { instanceId: world.instanceId, name: 'ro' } }, writer))).toBe('FORBIDDEN');
+    expect(codeOf(await set({ name: 'ro', value: 'c' }, world.actors.keyWrite))).toBe('FORBIDDEN');
+    expect(codeOf(await set({ name: 'ro', value: 'd' }, admin))).toBeUndefined();
+    expect((await server.ok(Key, { id: world.instanceId, name: 'ro' }, owner())).node).toMatchObject({ key: { value: 'd', readonly: true } });
+  });
+
+  it('compares and sets with ifVersion, and deletes with it', async () => {
+    expect(codeOf(await set({ name: 'cas', value: 1, ifVersion: 0 }))).toBeUndefined();
+    const v = ((await server.ok(Key, { id: world.instanceId, name: 'cas' }, owner())).node as any).key.version;
+    expect(codeOf(await set({ name: 'cas', value: 2, ifVersion: 0 }))).toBe('CONFLICT');
+    expect(codeOf(await set({ name: 'cas', value: 2, ifVersion: v }))).toBeUndefined();
+    expect(codeOf(await set({ name: 'cas', value: 3, ifVersion: v }))).toBe('CONFLICT');
+    expect(codeOf(await server.gql(DeleteKey, { input: { instanceId: world.instanceId, name: 'cas', ifVersion: v } }, owner()))).toBe('CONFLICT');
+    expect(codeOf(await server.gql(DeleteKey, { input: { instanceId: world.instanceId, name: 'nope' } }, owner()))).toBe('NOT_FOUND');
+  });
+
+  it('lets exactly one of concurrent writers with the same ifVersion win', async () => {
+    const first = (await set({ name: 'race', value: 0 })).data!.setKvKey.version;
+    for (let round = 0, v = first; round < 3; round++) {
+      const results = await Promise.all(Array.from({ length: 8 }, (_, i) => set({ name: 'race', value: i, ifVersion: v })));
+      const won = results.filter((r) => !r.errors);
+      expect(won).toHaveLength(1);
+      expect(results.filter((r) => codeOf(r) === 'CONFLICT')).toHaveLength(7);
+      v = won[0].data!.setKvKey.version;
+      expect(((await server.ok(Key, { id: world.instanceId, name: 'race' }, owner())).node as any).key).toMatchObject({ version: v, value: won[0].data!.setKvKey.value });
+    }
+  });
+});

@@ -1,0 +1,123 @@
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { browserSkipReason, launchBrowser, screenshotsOnFailure, webBuilt } from './helpers/browser.ts';
+import { createOrg, registerUser, type TestUser } from './helpers/fixtures.ts';
+import { startServer, type TestServer } from './helpers/server.ts';
+import { graphql } from './gql/index.ts';
+
+const Notify = graphql(`
+  mutation ServingNotify($input: NotifyInput!) { notify(input: $input) { recipientCount } }
+`);
+
+if (browserSkipReason) console.log(`GraphiQL browser suite skipped: ${browserSkipReason}`);
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await startServer();
+});
+
+describe.skipIf(!webBuilt)('the web client at /app', () => {
+  const get = (path: string) => fetch(server.origin + path, { redirect: 'manual' });
+
+  it('serves index.html for the app and its client-side routes, never cached', async () => {
+    for (const path of ['/app/', '/app/rooms/abc', '/app/paid/xyz']) {
+      const res = await get(path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(res.headers.get('cache-control')).toBe('no-cache');
+      expect(await res.text()).toContain('<div id="root">');
+    }
+    expect((await get('/app')).headers.get('location')).toBe('/app/');
+    expect((await get('/')).headers.get('location')).toBe('/app/');
+  });
+
+  it('serves built assets with their content type and immutable caching; a missing file is a 404, not HTML', async () => {
+    const html = await (await get('/app/')).text();
+    const script = html.match(/src="(\/app\/assets\/[^"]+\.js)"/)![1];
+    const css = html.match(/href="(\/app\/assets\/[^"]+\.css)"/)![1];
+    const js = await get(script);
+    expect(js.headers.get('content-type')).toBe('text/javascript; charset=utf-8');
+    expect(js.headers.get('cache-control')).toContain('immutable');
+    expect((await get(css)).headers.get('content-type')).toBe('text/css; charset=utf-8');
+    const missing = await get('/app/assets/nope.js');
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toContain('text/plain');
+  });
+
+  it('refuses paths that escape the build folder', async () => {
+    for (const path of ['/app/%2e%2e/%2e%2e/package.json', '/app/..%2f..%2fpackage.json', '/app/%2e%2e%2fsrc%2fapp.ts']) {
+      const res = await get(path);
+      expect(res.status, path).toBe(404);
+      expect(await res.text()).not.toContain('confab');
+    }
+  });
+});
+
+describe.skipIf(!!browserSkipReason)('GraphiQL at /graphql in a real browser', () => {
+  let browser: Browser;
+  let page: Page;
+  let user: TestUser;
+  beforeAll(async () => {
+    user = await registerUser(server, { name: 'Lin' });
+    const org = await createOrg(server, user);
+    await server.ok(Notify, { input: { orgId: org.id, topic: 'deploys', payload: { text: 'shipped' }, targets: { userIds: [user.id] } } }, { token: user.token });
+    browser = await launchBrowser();
+    page = await browser.newPage();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  /** Replaces the text of a GraphiQL editor (Monaco) without its auto-closing brackets. */
+  async function typeInto(editor: string, text: string) {
+    await page.locator(editor).click();
+    await page.keyboard.press('Control+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(text);
+  }
+
+  it('loads with its assets from Confab itself, runs a query and a subscription', { timeout: 90_000 }, async () => {
+    screenshotsOnFailure(() => [page]);
+    const blocked = watchCsp(page);
+    const external: string[] = [];
+    page.on('request', (r) => !r.url().startsWith(server.origin) && !r.url().startsWith('blob:') && !r.url().startsWith('data:') && external.push(r.url()));
+    await page.goto(`${server.origin}/graphql`);
+    await page.locator('.graphiql-container').first().waitFor({ timeout: 30_000 });
+    await page.getByText('Headers', { exact: true }).click();
+    await typeInto('.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor', JSON.stringify({ Authorization: `Bearer ${user.token}` }));
+    await typeInto('.graphiql-query-editor .monaco-editor', '{ me { email } }');
+    await page.getByRole('button', { name: /Execute query/ }).click();
+    await expect.poll(() => page.locator('.graphiql-response').textContent(), { timeout: 15_000 }).toContain(user.email);
+
+    await typeInto('.graphiql-query-editor .monaco-editor', 'subscription { notifications { topic payload } }');
+    await page.getByRole('button', { name: /Execute query/ }).click();
+    await expect.poll(() => page.locator('.graphiql-response').textContent(), { timeout: 15_000 }).toContain('shipped');
+    expect(external).toEqual([]);
+    // The Content-Security-Policy every response carries let all of it run.
+    expect(blocked).toEqual([]);
+  });
+
+  it('the web client at /app runs under the same Content-Security-Policy', { timeout: 60_000 }, async () => {
+    const app = await browser.newPage();
+    screenshotsOnFailure(() => [app]);
+    const blocked = watchCsp(app);
+    const errors: string[] = [];
+    app.on('pageerror', (e) => errors.push(e.message));
+    const res = await app.goto(`${server.origin}/app/`);
+    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
+    await app.locator('input').first().waitFor({ timeout: 30_000 });
+    expect(errors).toEqual([]);
+    expect(blocked).toEqual([]);
+    await app.close();
+  });
+});
+
+/** CSP refusals a page reports (document violations and the console's "Refused to …" lines). */
+function watchCsp(page: Page): string[] {
+  const blocked: string[] = [];
+  page.on('console', (m) => /Content Security Policy|Refused to/i.test(m.text()) && blocked.push(m.text()));
+  void page.addInitScript(() =>
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`Refused to load (CSP ${e.violatedDirective}): ${e.blockedURI}`)),
+  );
+  return blocked;
+}
