@@ -67,7 +67,13 @@ export function createAppPubSub(redisUrl?: string, opts: PubSubOptions = {}): Pu
   }
   const redisOpts = { maxRetriesPerRequest: 3, enableOfflineQueue: true, lazyConnect: false };
   const publishClient = new Redis(redisUrl, redisOpts);
-  const subscribeClient = new Redis(redisUrl, redisOpts);
+  // ioredis 5 sends CLIENT SETINFO after reading its own package.json, and its ready check (INFO) only
+  // after that; a SUBSCRIBE asked meanwhile is written at once, the connection enters subscriber mode,
+  // the INFO is refused, and the connection restarts without the channels subscribed so far (a loaded
+  // instance starting up lost every cross-instance event on them: ioredis issue #2037, fixed in ioredis 6,
+  // which @graphql-yoga/redis-event-target does not accept yet). Without CLIENT SETINFO the ready check
+  // goes out as the socket connects, before any SUBSCRIBE can (test/pubsub.redis-connect.test.ts).
+  const subscribeClient = new Redis(redisUrl, { ...redisOpts, disableClientInfo: true });
   // The event target fires publish/subscribe without awaiting them: while Redis is down their
   // rejections would be unhandled and end the process. Stored data is safe (store-then-send) and
   // subscribers catch up from the database, so a lost event is dropped here, not fatal.
