@@ -314,7 +314,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
       },
     },
     wss,
-    { maxBufferedBytes: config.server.wsMaxBufferedBytes },
+    { maxBufferedBytes: config.server.wsMaxBufferedBytes, onProtocolError: (err) => log.info({ err: err.message }, 'WebSocket frame refused') },
   );
 
   let client: Db | undefined;

@@ -36,6 +36,11 @@ export interface SocketOptions {
   maxBufferedBytes: number;
   /** Ping interval, as graphql-ws's useServer (12 s). */
   keepAlive?: number;
+  /**
+   * Told of a frame that `ws` refused (too large, malformed): the peer's fault, which `ws` has already
+   * answered with its close code (1009, 1002...). Other socket errors are reported as internal.
+   */
+  onProtocolError?(err: Error): void;
 }
 
 /** The JSON of each `next` payload, made once per result object. */
@@ -146,6 +151,7 @@ export function useServer<P extends Record<string, unknown> = Record<string, unk
 
   wss.on('connection', (socket, request) => {
     socket.once('error', (err) => {
+      if (String((err as { code?: unknown }).code).startsWith('WS_ERR_')) return socketOptions.onProtocolError?.(err);
       console.error('Internal error emitted on a WebSocket socket. Please check your implementation.', err);
       socket.close(CloseCode.InternalServerError, isProd ? 'Internal server error' : limitReason(err instanceof Error ? err.message : String(err)));
     });
