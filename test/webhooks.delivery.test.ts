@@ -1,11 +1,14 @@
+import { decodeGlobalID } from '@pothos/plugin-relay';
 import { createHmac } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { createThread, send } from './helpers/chat.ts';
 import { addMember, orgWithMembers, registerUser, type TestUser } from './helpers/fixtures.ts';
 import { createInstance, SetKey } from './helpers/kv.ts';
 import { openSession, settle } from './helpers/paid.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
+import { WebhookEnqueuer } from '../src/modules/webhooks/webhooks.enqueue.ts';
+import type { Published } from '../src/pubsub.ts';
 import { eventually, startWebhookReceiver, verifySignature, type ReceivedHook, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
 const Create = graphql(`
@@ -141,6 +144,31 @@ describe('webhook deliveries', () => {
     expect(at(joinsOnly.path)).toEqual(['MEMBER_JOINED', 'MEMBER_JOINED']);
     expect(at(leaves.path)).toEqual(['MEMBER_LEFT']);
     expect(at(bHook.path)).toEqual([]);
+  });
+});
+
+describe('events raised before a webhook existed', () => {
+  it('are not given to it, however late they are written', async () => {
+    const { org, owner } = await orgWithMembers(server);
+    const [before, after] = [await registerUser(server), await registerUser(server)];
+    // An enqueuer of the test's own, whose batch is written only when the test flushes it (its scheduled
+    // write is caught by a fake setImmediate that never fires): as when the queue is far behind.
+    const late = new WebhookEnqueuer(server.app.services, () => {});
+    const joined = (user: TestUser): Published => ({
+      topic: 'org:membershipChanged',
+      args: [decodeGlobalID(org.id).id, { userId: decodeGlobalID(user.id).id, role: 'MEMBER', change: 'JOINED' }],
+    });
+    vi.useFakeTimers({ toFake: ['setImmediate'] });
+    try {
+      late.tap(joined(before));
+    } finally {
+      vi.useRealTimers();
+    }
+    const hook = await webhook(owner, org.id, ['MEMBER_JOINED']);
+    late.tap(joined(after));
+    await late.flush();
+    const rows = await deliveries(owner, hook.id);
+    expect(rows.map((d: any) => [d.eventType, d.payload.data.userId])).toEqual([['MEMBER_JOINED', after.id]]);
   });
 });
 

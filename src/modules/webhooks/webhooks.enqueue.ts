@@ -78,12 +78,14 @@ export class WebhookEnqueuer {
     const orgIds = await Promise.all(batch.map((e) => e.matched.org()));
     const orgs = [...new Set(orgIds.filter((id): id is string => !!id))];
     if (!orgs.length) return 0;
-    const hooks = await db.webhook.findMany({ where: { orgId: { in: orgs }, enabled: true }, select: { id: true, orgId: true, events: true } });
+    const hooks = await db.webhook.findMany({ where: { orgId: { in: orgs }, enabled: true }, select: { id: true, orgId: true, events: true, createdAt: true } });
     if (!hooks.length) return 0;
     const rows = [];
     for (const [i, event] of batch.entries()) {
       const orgId = orgIds[i];
-      const targets = hooks.filter((h) => h.orgId === orgId && (h.events as string[]).includes(event.type));
+      // Webhooks are read when the batch is written, which can be after the event: one created since
+      // must not get what happened before it existed.
+      const targets = hooks.filter((h) => h.orgId === orgId && h.createdAt <= event.at && (h.events as string[]).includes(event.type));
       if (!orgId || !targets.length) continue;
       const data = await event.matched.data();
       if (data === null) continue;
