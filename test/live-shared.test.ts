@@ -133,6 +133,8 @@ async function scenario(server: TestServer) {
   const perViewerReceived: Record<string, Event[]> = {};
   // late here, second, reaction, after removal (the other kinds select nothing but __typename).
   for (const [name, s] of perViewer) perViewerReceived[name] = (await collect(s, 10)) as Event[];
+  // Closed, so that nothing they might still get counts in a later test's executions (a process-wide counter).
+  for (const s of [...subs.values(), ...perViewer.values(), lateSub]) s.close();
   return { received, lateEnd, perViewerReceived, roomId, owner, server };
 }
 
