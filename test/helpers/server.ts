@@ -91,9 +91,11 @@ export async function startServer(opts: StartOptions = {}): Promise<TestServer> 
     origin,
     queries,
     async countFrom() {
-      for (let seen = -1, deadline = Date.now() + 3000; seen !== queries.length && Date.now() < deadline; ) {
-        seen = queries.length;
+      // Quiet for 300 ms in a row: on a loaded machine after-commit work can pause longer than one 100 ms tick.
+      for (let quiet = 0, seen = queries.length, deadline = Date.now() + 5000; quiet < 3 && Date.now() < deadline; ) {
         await new Promise((r) => setTimeout(r, 100));
+        if (queries.length === seen) quiet++;
+        else [quiet, seen] = [0, queries.length];
       }
       queries.length = 0;
     },
