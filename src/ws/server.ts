@@ -79,6 +79,8 @@ export function useServer<P extends Record<string, unknown> = Record<string, unk
   socketOptions: SocketOptions,
 ) {
   const isProd = process.env.NODE_ENV === 'production';
+  /** The close reason for an internal error: its message outside production. */
+  const internalReason = (err: unknown) => (isProd ? 'Internal server error' : limitReason(err instanceof Error ? err.message : String(err)));
   const keepAlive = socketOptions.keepAlive ?? 12_000;
   const limit = socketOptions.maxBufferedBytes;
 
@@ -113,7 +115,7 @@ export function useServer<P extends Record<string, unknown> = Record<string, unk
     console.error('Internal error emitted on the WebSocket server. Please check your implementation.', err);
     for (const client of wss.clients) {
       try {
-        client.close(CloseCode.InternalServerError, isProd ? 'Internal server error' : limitReason(err instanceof Error ? err.message : String(err)));
+        client.close(CloseCode.InternalServerError, internalReason(err));
       } catch {
         // closing others goes on
       }
@@ -153,7 +155,7 @@ export function useServer<P extends Record<string, unknown> = Record<string, unk
     socket.once('error', (err) => {
       if (String((err as { code?: unknown }).code).startsWith('WS_ERR_')) return socketOptions.onProtocolError?.(err);
       console.error('Internal error emitted on a WebSocket socket. Please check your implementation.', err);
-      socket.close(CloseCode.InternalServerError, isProd ? 'Internal server error' : limitReason(err instanceof Error ? err.message : String(err)));
+      socket.close(CloseCode.InternalServerError, internalReason(err));
     });
     if (heartbeat) {
       alive.add(socket);
@@ -173,7 +175,7 @@ export function useServer<P extends Record<string, unknown> = Record<string, unk
               await cb(String(event));
             } catch (err) {
               console.error('Internal error occurred during message handling. Please check your implementation.', err);
-              socket.close(CloseCode.InternalServerError, isProd ? 'Internal server error' : limitReason(err instanceof Error ? err.message : String(err)));
+              socket.close(CloseCode.InternalServerError, internalReason(err));
             }
           }),
       },
