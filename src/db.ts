@@ -29,6 +29,15 @@ export function sqlitePath(url: string): string {
   return path;
 }
 
+/**
+ * How long a statement waits for another process's write lock on the same SQLite file (SQLite's busy
+ * timeout) before it fails. As long as an interactive transaction may wait to start (TX_TIMING.maxWait and
+ * the group commit's), because that is what the wait is: with two processes on one file sending to one
+ * room, one process's back-to-back commits kept the other waiting past 5 s on a loaded CI machine
+ * (SQLite polls the lock with sleeps of up to 100 ms, so a busy writer can starve it for a while).
+ */
+const SQLITE_BUSY_TIMEOUT_MS = 15_000;
+
 export interface OpenOptions {
   /** Emit every statement and its duration to this function (tests count queries with it; /metrics times them). */
   onQuery?: (sql: string, durationMs: number) => void;
@@ -43,10 +52,9 @@ export async function openDatabase(url: string, opts: OpenOptions = {}): Promise
   const log = opts.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [];
   let client: Db;
   if (kind === 'sqlite') {
-    const adapter = new PrismaBetterSqlite3({ url: `file:${sqlitePath(url)}`, timeout: 5000 });
+    const adapter = new PrismaBetterSqlite3({ url: `file:${sqlitePath(url)}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
     client = new SqliteClient({ adapter, log });
     await client.$executeRawUnsafe('PRAGMA journal_mode = WAL');
-    await client.$executeRawUnsafe('PRAGMA busy_timeout = 5000');
     await client.$executeRawUnsafe('PRAGMA foreign_keys = ON');
     await client.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
   } else {
