@@ -98,7 +98,8 @@ export async function startBenchServer(databaseUrl: string, env: Record<string, 
   const inspectPort = opts.inspect ? await freePort() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'confab-bench-cfg-'));
   const config = join(dir, 'confab.toml');
-  writeFileSync(config, `[auth]\npassword_hash_cost = 10\n`);
+  // Benchmarks measure throughput, not the general rate limit (which would refuse the seeding's requests).
+  writeFileSync(config, `[auth]\npassword_hash_cost = 10\n\n[rate_limit]\nper_client = 0\nper_org = 0\n`);
   const nodeArgs = [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [])];
   const entry = existsSync(join(root, 'dist', 'confab.js')) && process.env.BENCH_TSX !== '1' ? ['dist/confab.js'] : ['--import', 'tsx', 'src/index.ts'];
   const child = spawn(serverNode, [...nodeArgs, ...entry, 'serve', '--port', String(port), '--host', '127.0.0.1'], {

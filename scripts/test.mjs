@@ -43,6 +43,9 @@ const run = (cmd, args, env = {}) => {
 
 if (run(process.execPath, ['node_modules/@graphql-codegen/cli/cjs/bin.js', '--config', 'codegen.ts', '--silent']) !== 0) process.exit(1);
 
+// test/compiled.test.ts runs the server bundle `npm start` runs: build it from the sources being tested.
+if (run(process.execPath, ['scripts/build.mjs', '--quiet']) !== 0) process.exit(1);
+
 // The browser suites drive the built web client: build it (installing web/'s dependencies if needed).
 if (run(process.execPath, ['scripts/build-web.mjs']) !== 0) {
   if (required) process.exit(1);

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { leftovers } from './leftovers.ts';
 
@@ -26,13 +27,18 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
+/** The server bundle `npm start` runs (scripts/build.mjs; `npm test` builds it first). */
+export const compiledEntry = join(root, 'dist', 'confab.js');
+
 /**
- * Runs `confab serve` as a real process (the CLI path users run), waits until /ready answers 200.
+ * Runs `confab serve` as a real process (the CLI path users run), waits until /ready answers 200: from the
+ * TypeScript sources through tsx, or with `compiled` the bundle `npm start` runs.
  * Stopped by pid after the test file if the test did not stop it.
  */
-export async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+export async function spawnServer(env: Record<string, string>, opts: { compiled?: boolean } = {}): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/index.ts', 'serve', '--port', String(port), '--host', '127.0.0.1'], {
+  const entry = opts.compiled ? [compiledEntry] : ['--import', 'tsx', 'src/index.ts'];
+  const child = spawn(process.execPath, [...entry, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
     cwd: root,
     env: { ...process.env, LOG_LEVEL: 'warn', CONFAB_CONFIG: '', CONFAB_RATE_LIMIT_PER_CLIENT: '0', CONFAB_RATE_LIMIT_PER_ORG: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
