@@ -16,7 +16,7 @@ export interface Route {
 export interface SocketInfo {
   /** Unique per connection, stable from open to close. */
   id: string;
-  /** The client's graphql-ws connectionParams (credentials included: do not log them). */
+  /** The client's graphql-ws connectionParams, without the credentials (checked at connect, then dropped). */
   params: Record<string, unknown>;
 }
 

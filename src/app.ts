@@ -227,6 +227,8 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
             actingUser: actingParam(params),
           });
           ctx.extra.viewer = viewer;
+          // Checked once: the credentials are not kept for the socket's life (graphql-ws keeps the params).
+          for (const key of CREDENTIAL_PARAMS) delete (params as Record<string, unknown>)[key];
           const conn: SocketInfo = { id: randomUUID(), params };
           for (const m of appModules) await m.onSocketOpen?.(viewer, services, conn);
           ctx.extra.conn = conn;
@@ -378,6 +380,9 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
 function rootField(document: DocumentNode, operationName?: string | null): string {
   return rootFields(document, operationName)[0]?.split('.')[1] ?? 'unknown';
 }
+
+/** The connectionParams that carry credentials, dropped once the connection is authenticated. */
+const CREDENTIAL_PARAMS = ['authorization', 'Authorization', 'apiKey'];
 
 /** The X-Acting-User equivalent in connectionParams (or GraphiQL's per-operation headers). */
 function actingParam(params: Record<string, unknown>): string | undefined {

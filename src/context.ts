@@ -63,7 +63,7 @@ export async function createContext(app: AppServices, init: ContextInit): Promis
       authorization: headers?.get('authorization') ?? undefined,
       apiKey: headers?.get('x-api-key') ?? undefined,
       actingUser: headers?.get(ACTING_USER_HEADER) ?? undefined,
-    }));
+    }, { keepUserRow: true }));
   const clientIp = init.clientIp ?? 'unknown';
   return withFreshLoaders({ app, viewer, requestId, clientIp, log: app.log.child({ requestId, ...viewerLogFields(viewer) }) }, !init.live);
 }

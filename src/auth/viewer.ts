@@ -48,12 +48,21 @@ export interface CredentialResolver {
  * an UNAUTHENTICATED error, never a silent downgrade to anonymous. A bearer value that no registered
  * resolver claims is a JWT access token.
  */
-export async function resolveViewer(app: AppServices, creds: Credentials): Promise<Viewer> {
-  const viewer = await resolveCredentials(app, creds);
+export async function resolveViewer(app: AppServices, creds: Credentials, opts: ResolveOptions = {}): Promise<Viewer> {
+  const viewer = await resolveCredentials(app, creds, opts);
   return creds.actingUser === undefined ? viewer : actAs(viewer, creds.actingUser);
 }
 
-async function resolveCredentials(app: AppServices, creds: Credentials): Promise<Viewer> {
+export interface ResolveOptions {
+  /**
+   * Keep the user row the token check reads for this request's `me` (takeCheckedUser). Only for a request's
+   * own viewer: a WebSocket connection's viewer lives as long as the socket, and would hold the row (password
+   * hash, email, dates: ~0.5 KB) all that time for nothing.
+   */
+  keepUserRow?: boolean;
+}
+
+async function resolveCredentials(app: AppServices, creds: Credentials, opts: ResolveOptions): Promise<Viewer> {
   const resolvers = app.auth.credentials;
   const bearer = creds.authorization?.replace(/^Bearer\s+/i, '').trim();
   const apiKey = creds.apiKey?.trim();
@@ -69,7 +78,7 @@ async function resolveCredentials(app: AppServices, creds: Credentials): Promise
     const user = await db.user.findUnique({ where: { id: userId } });
     if (!user) throw appError('UNAUTHENTICATED', 'Invalid access token', { reason: 'TOKEN_INVALID' });
     const viewer: Viewer = { kind: 'user', userId };
-    checkedRows.set(viewer, { user, at: Date.now() });
+    if (opts.keepUserRow) checkedRows.set(viewer, { user, at: Date.now() });
     return viewer;
   }
   return ANONYMOUS;

@@ -169,15 +169,19 @@ export function useServer<P extends Record<string, unknown> = Record<string, unk
           write(socket, data);
         },
         close: (code, reason) => socket.close(code, reason),
-        onMessage: (cb) =>
-          socket.on('message', async (event) => {
+        onMessage: (cb) => {
+          // graphql-ws's handler of a `subscribe` message runs until the subscription ends: only the text goes
+          // into that long wait, not the frame's Buffer (held by an async listener, it stayed for the stream's life).
+          const handle = async (text: string) => {
             try {
-              await cb(String(event));
+              await cb(text);
             } catch (err) {
               console.error('Internal error occurred during message handling. Please check your implementation.', err);
               socket.close(CloseCode.InternalServerError, internalReason(err));
             }
-          }),
+          };
+          socket.on('message', (event) => void handle(String(event)));
+        },
       },
       { socket, request } as Extra & Partial<E>,
     );
