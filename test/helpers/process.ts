@@ -28,7 +28,7 @@ export interface ServerProcess {
 }
 
 /** The server bundle `npm start` runs (scripts/build.mjs; `npm test` builds it first). */
-export const compiledEntry = join(root, 'dist', 'confab.js');
+const compiledEntry = join(root, 'dist', 'confab.js');
 
 /**
  * Runs `confab serve` as a real process (the CLI path users run), waits until /ready answers 200: from the
