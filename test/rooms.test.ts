@@ -340,10 +340,20 @@ describe('room list reads', () => {
       const { createRoom } = await counted.ok(CreateRoom, { input: { orgId: o.org.id, type: 'GROUP', name: 'r', memberIds: [member.id] } }, { token: o.owner.token });
       await counted.ok(Send, { input: { roomId: createRoom.id, content: 'hi' } }, { token: o.owner.token });
     };
-    const statements = async () => {
+    // The fewest of three reads: a background worker's poll that lands during a read adds statements of its own
+    // (seen once on a loaded CI machine: 12 for one room, 10 for six), while the read's own count never varies.
+    const once = async () => {
       await counted.countFrom();
       const data = await counted.ok(RoomList, {}, { token: member.token });
       return { data, n: counted.queries.filter((q) => !/^(BEGIN|COMMIT|PRAGMA)/i.test(q.trim())).length };
+    };
+    const statements = async () => {
+      let fewest = await once();
+      for (let i = 0; i < 2; i++) {
+        const next = await once();
+        if (next.n < fewest.n) fewest = next;
+      }
+      return fewest;
     };
     await make();
     const one = await statements();
