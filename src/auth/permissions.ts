@@ -12,6 +12,27 @@ export type NodeGuard = (ctx: Context, node: any) => boolean | Promise<boolean>;
 export interface DomainPermissions {
   rules: Record<string, Record<string, any>>;
   nodes: Record<string, NodeGuard>;
+  /**
+   * What an org's ACT_AS API key acting as a member (X-Acting-User) may select in this domain, per
+   * type: the field names (root fields included), or `'*'` for all of the type's fields. What no
+   * domain lists is refused whole before execution (auth/acting.ts); which objects the listed fields
+   * show is still up to `rules`, which confine such a viewer to the key's org.
+   */
+  acting?: Record<string, readonly string[] | '*'>;
+  /**
+   * The node types node(id)/nodes(ids) may show an acting viewer (through this domain's guard in
+   * `nodes`, which must confine it to the key's org); every other type is null to it, as if missing.
+   */
+  actingNodes?: readonly string[];
+}
+
+/** The domains' `acting` entries as one set of `Type.field` and `Type.*`, for useActingGate. */
+export function actingAllowlist(domains: DomainPermissions[]): ReadonlySet<string> {
+  const out = new Set<string>();
+  for (const { acting } of domains) {
+    for (const [type, fields] of Object.entries(acting ?? {})) for (const field of fields === '*' ? ['*'] : fields) out.add(`${type}.${field}`);
+  }
+  return out;
 }
 
 function mergeRules(domains: DomainPermissions[]): Record<string, Record<string, any>> {
@@ -33,12 +54,15 @@ export type NodeVisibility = (ctx: Context, typename: string, node: unknown) => 
 
 /**
  * Guards per type, from the domains the app registers. A type two domains share (Session) may have a
- * guard from each: passing either shows it. A type nobody guards is never shown.
+ * guard from each: passing either shows it. A type nobody guards is never shown, nor one that no domain
+ * lists in `actingNodes` to an API key acting as a member.
  */
 export function nodeVisibility(domains: DomainPermissions[]): NodeVisibility {
   const guards = new Map<string, NodeGuard[]>();
   for (const { nodes } of domains) for (const [type, guard] of Object.entries(nodes)) guards.set(type, [...(guards.get(type) ?? []), guard]);
+  const actingNodes = new Set(domains.flatMap((d) => d.actingNodes ?? []));
   return async (ctx, typename, node) => {
+    if (ctx.viewer.kind === 'user' && ctx.viewer.via && !actingNodes.has(typename)) return false;
     for (const guard of guards.get(typename) ?? []) if (await guard(ctx, node)) return true;
     return false;
   };

@@ -80,10 +80,13 @@ export type OrgRoleName = 'OWNER' | 'ADMIN' | 'MEMBER';
 const RANK: Record<OrgRoleName, number> = { MEMBER: 1, ADMIN: 2, OWNER: 3 };
 export const roleAtLeast = (role: OrgRoleName, min: OrgRoleName) => RANK[role] >= RANK[min];
 
-/** The viewer's role in each org, one query per operation however many orgs are asked about. */
+/**
+ * The viewer's role in each org, one query per operation however many orgs are asked about. An API key
+ * acting as a member has none outside the key's org: every org check goes through here or checkOrg.
+ */
 export function viewerRole(ctx: Context, orgId: string): Promise<OrgRoleName | null> {
   const viewer = ctx.viewer;
-  if (viewer.kind !== 'user') return Promise.resolve(null);
+  if (viewer.kind !== 'user' || (viewer.via && viewer.via.orgId !== orgId)) return Promise.resolve(null);
   return ctx
     .loader<string, OrgRoleName | null>('viewerRoleByOrg', async (orgIds) => {
       const rows = await db.membership.findMany({ where: { userId: viewer.userId, orgId: { in: [...orgIds] } } });

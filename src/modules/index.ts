@@ -1,4 +1,4 @@
-import type { DomainPermissions } from '../auth/permissions.ts';
+import { actingAllowlist, type DomainPermissions } from '../auth/permissions.ts';
 import type { CredentialResolver } from '../auth/viewer.ts';
 import type { AppModule } from '../app-module.ts';
 import { apiKeyCredentials } from './apikeys/apikeys.credentials.ts';
@@ -61,14 +61,12 @@ export const domainPermissions: DomainPermissions[] = [
   billingPermissions,
 ];
 
-const rootFieldsOf = (p: DomainPermissions) =>
-  ['Query', 'Mutation', 'Subscription'].flatMap((type) => Object.keys(p.rules[type] ?? {}).map((field) => `${type}.${field}`));
-
 /**
- * Root fields an org's ACT_AS API key may use as a member (X-Acting-User): every root field of the
- * rooms domain (reading, sending, editing, reactions, read receipts, membership, roomEvents) and typing.
+ * What an org's ACT_AS API key may select as a member (X-Acting-User), `Type.field` or `Type.*`, from
+ * each domain's `acting` entries: the rooms (reading, sending, editing, reactions, read receipts,
+ * membership, roomEvents, node(id) of rooms), typing, and the people in rooms' id and name.
  */
-export const actingFields: ReadonlySet<string> = new Set([...rootFieldsOf(roomsPermissions), 'Mutation.setTyping']);
+export const actingFields: ReadonlySet<string> = actingAllowlist(domainPermissions);
 
 /** Opaque tokens the domains issue, besides the JWT access token that auth/ knows itself. */
 export const credentialResolvers: CredentialResolver[] = [apiKeyCredentials, sessionTokenCredentials];

@@ -14,5 +14,7 @@ export const presencePermissions: DomainPermissions = {
     SetPresencePayload: { '*': allow },
     SetTypingPayload: { '*': allow },
   },
+  // An ACT_AS key acting as a member may show them typing in a room (not set their presence).
+  acting: { Mutation: ['setTyping'], SetTypingPayload: '*' },
   nodes: {},
 };

@@ -53,6 +53,33 @@ export const roomsPermissions: DomainPermissions = {
     MemberJoined: { '*': allow },
     MemberLeft: { '*': allow },
   },
+  // An ACT_AS key acting as a member (X-Acting-User) reaches the rooms and what is in them, and of the
+  // people in them their id and name. Not a room's org: the org's data is not the key's business.
+  acting: {
+    Query: ['room', 'node', 'nodes'],
+    Mutation: [
+      'createRoom', 'openDirectRoom', 'joinRoom', 'addRoomMembers', 'removeRoomMember', 'leaveRoom', 'updateRoom', 'markRead',
+      'sendMessage', 'editMessage', 'deleteMessage', 'addReaction', 'removeReaction',
+    ],
+    Subscription: ['roomEvents'],
+    Node: ['id'],
+    Room: ['id', 'type', 'name', 'topic', 'lastSeq', 'lastActivityAt', 'createdAt', 'viewerRole', 'unreadCount', 'lastMessage', 'members', 'messages', 'messagesConnection'],
+    RoomMember: '*',
+    RoomMessage: '*',
+    RoomMessageEdit: '*',
+    ReactionSummary: '*',
+    LeaveRoomPayload: '*',
+    RoomMessageAdded: '*',
+    RoomMessageEdited: '*',
+    RoomMessageDeleted: '*',
+    ReactionChanged: '*',
+    ReadReceipt: '*',
+    Typing: '*',
+    MemberJoined: '*',
+    MemberLeft: '*',
+    User: ['id', 'name'],
+  },
+  actingNodes: ['Room', 'RoomMember', 'RoomMessage'],
   nodes: {
     Room: (ctx, room: { id: string }) => passes(checkRoom(ctx, room.id)),
     RoomMember: (ctx, m: { roomId: string }) => passes(checkRoom(ctx, m.roomId)),

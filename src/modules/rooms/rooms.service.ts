@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Context } from '../../context.ts';
 import { db } from '../../db.ts';
 import { badInput, forbidden, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
+import { viewerRole } from '../../auth/rules.ts';
 import { requireUserId, viewerRoomAccess } from './rooms.access.ts';
 
 const name = z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters');
@@ -72,11 +73,14 @@ export async function addRoomMembers(ctx: Context, roomId: string, userIds: stri
   return room;
 }
 
-/** CHANNELs are open to every member of their org; other rooms look absent to non-members. */
+/**
+ * CHANNELs are open to every member of their org; other rooms look absent to non-members, and an API
+ * key acting as a member finds none outside the key's org (viewerRole).
+ */
 export async function joinRoom(ctx: Context, roomId: string) {
   const userId = requireUserId(ctx);
   const room = await db.room.findUnique({ where: { id: roomId } });
-  const inOrg = room && (await db.membership.count({ where: { orgId: room.orgId, userId } }));
+  const inOrg = room && (await viewerRole(ctx, room.orgId));
   if (!room || !inOrg || room.type !== 'CHANNEL') throw notFound('Room');
   try {
     await db.roomMember.create({ data: { roomId, userId } });
