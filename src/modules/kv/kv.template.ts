@@ -1,7 +1,14 @@
 import { db } from '../../db.ts';
 import { badInput } from '../../errors.ts';
 
-const VAR = /\{\{\s*([^{}]+?)\s*\}\}/g;
+/**
+ * `{{`, then at least one character that is no brace, then `}}`; the name is trimmed in code. One
+ * quantifier, bounded on both sides by braces it cannot match, so matching is linear in the text: the
+ * former `\{\{\s*([^{}]+?)\s*\}\}` had three quantifiers that all matched whitespace, and an unclosed
+ * `{{` followed by spaces cost about n³ steps (test/regex-worst-case.test.ts).
+ */
+const VAR = /\{\{([^{}]+)\}\}/g;
+const nameOf = (inner: string) => inner.trim();
 
 export const asText = (value: unknown) => (typeof value === 'string' ? value : JSON.stringify(value));
 
@@ -11,13 +18,13 @@ export const asText = (value: unknown) => (typeof value === 'string' ? value : J
  * BAD_USER_INPUT naming all of them.
  */
 export async function resolveTemplate(instanceId: string, text: string, field: string): Promise<string> {
-  const names = [...new Set([...text.matchAll(VAR)].map((m) => m[1]))];
+  const names = [...new Set([...text.matchAll(VAR)].map((m) => nameOf(m[1])))];
   if (!names.length) return text;
   const keys = await db.kvKey.findMany({ where: { instanceId, name: { in: names } }, select: { name: true, value: true } });
   const byName = new Map(keys.map((k) => [k.name, k.value]));
   const unknown = names.filter((n) => !byName.has(n));
   if (unknown.length) throw badInput(`Unknown keys in ${field}: ${unknown.join(', ')}`, field);
-  return text.replace(VAR, (_m, name: string) => asText(byName.get(name)));
+  return text.replace(VAR, (_m, inner: string) => asText(byName.get(nameOf(inner))));
 }
 
 /** Exactly one of a text given directly or the name of a key holding it; the key must exist. */
