@@ -50,6 +50,22 @@ describe('SSRF protection (webhooks.allow_private = false, the default)', () => 
       'http://[fe80::1]/x',
       'http://[64:ff9b::a00:1]/x',
       'http://no-such-host.invalid/x',
+      // IPv4-compatible (::/96, deprecated): refused whole, whatever it embeds.
+      'http://[::7f00:1]/x',
+      'http://[::127.0.0.1]/x',
+      'http://[::a9fe:a9fe]/x',
+      'http://[::808:808]/x',
+      // The other ways to embed an IPv4 address, judged by what they embed.
+      'http://[::ffff:7f00:1]/x',
+      'http://[::ffff:a9fe:a9fe]/x',
+      'http://[::ffff:0:7f00:1]/x',
+      'http://[64:ff9b::127.0.0.1]/x',
+      'http://[64:ff9b::a9fe:a9fe]/x',
+      'http://[64:ff9b:1::a00:1]/x',
+      'http://[2002:7f00:1::1]/x',
+      'http://[2002:a00:1::1]/x',
+      'http://[2001:0:4136:e378:8000:63bf:80ff:fffe]/x', // Teredo, client 127.0.0.1 (stored inverted)
+      'http://[2001:0:a00:1:8000:63bf:a247:28f1]/x', // Teredo, server 10.0.0.1
     ];
     for (const url of refused) {
       const res = await server.gql(Create, { input: { orgId: org.id, url, events: ['MEMBER_JOINED'] } }, { token: owner.token });
@@ -58,6 +74,10 @@ describe('SSRF protection (webhooks.allow_private = false, the default)', () => 
     const { createWebhook } = await server.ok(Create, { input: { orgId: org.id, url: 'https://93.184.215.14/hooks', events: ['MEMBER_JOINED'] } }, { token: owner.token });
     expect(createWebhook.webhook.url).toBe('https://93.184.215.14/hooks');
     await server.ok(Create, { input: { orgId: org.id, url: 'https://[2606:4700:4700::1111]/hooks', events: ['MEMBER_JOINED'] } }, { token: owner.token });
+    // Embedding a public IPv4 address is fine (DNS64 answers 64:ff9b::<IPv4> for every IPv4-only name).
+    for (const host of ['[::ffff:93.184.215.14]', '[64:ff9b::93.184.215.14]', '[2002:5db8:d70e::1]', '[2001:0:4136:e378:8000:63bf:a247:28f1]']) {
+      await server.ok(Create, { input: { orgId: org.id, url: `https://${host}/hooks`, events: ['MEMBER_JOINED'] } }, { token: owner.token });
+    }
     expect(await server.errorCode(Update, { input: { id: createWebhook.webhook.id, url: 'http://127.0.0.1/x' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
   });
 
@@ -67,7 +87,7 @@ describe('SSRF protection (webhooks.allow_private = false, the default)', () => 
     const lax = await startServer({ database, overrides: { webhooks: { ...retries, allowPrivate: true } } });
     const { org, owner } = await orgWithMembers(lax);
     const ids: string[] = [];
-    for (const host of ['localhost', '127.0.0.1', '[::ffff:127.0.0.1]']) {
+    for (const host of ['localhost', '127.0.0.1', '[::ffff:127.0.0.1]', '[::7f00:1]', '[64:ff9b::7f00:1]']) {
       const { createWebhook } = await lax.ok(Create, { input: { orgId: org.id, url: `http://${host}:${receiver.port}/rebind`, events: ['MEMBER_JOINED'] } }, { token: owner.token });
       ids.push(createWebhook.webhook.id);
     }

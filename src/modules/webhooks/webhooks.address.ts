@@ -6,15 +6,66 @@ import { badInput } from '../../errors.ts';
 const MAX_URL_LENGTH = 2048;
 
 /**
+ * An address from its text, or undefined. IPv6 goes through the WHATWG URL parser first, which writes it
+ * in hex groups: ipaddr.js reads `::a.b.c.d` (IPv4-compatible, the way resolvers print `::7f00:1`) as
+ * `::ffff:a.b.c.d` (IPv4-mapped).
+ */
+function parseAddress(address: string): ipaddr.IPv4 | ipaddr.IPv6 | undefined {
+  const family = isIP(address);
+  if (family === 4) return ipaddr.IPv4.parse(address);
+  if (family !== 6) return undefined;
+  try {
+    return ipaddr.IPv6.parse(new URL(`http://[${address}]/`).hostname.slice(1, -1));
+  } catch {
+    return undefined;
+  }
+}
+
+const IPV4_COMPATIBLE = ipaddr.parseCIDR('::/96') as [ipaddr.IPv6, number];
+const NAT64 = ipaddr.parseCIDR('64:ff9b::/96') as [ipaddr.IPv6, number];
+
+/**
+ * The IPv4 addresses an IPv6 address leads to, for the ranges that embed one: IPv4-mapped, NAT64
+ * (64:ff9b::/96), 6to4 (the relay's address) and Teredo (its server, and its client stored inverted).
+ * An empty list for the embedding ranges refused whatever they hold (the local-use NAT64 prefix, whose
+ * layout depends on its length, and IPv4-translated addresses); undefined for the others.
+ */
+function embeddedIPv4(addr: ipaddr.IPv6): ipaddr.IPv4[] | undefined {
+  const bytes = addr.toByteArray();
+  const at = (i: number, invert = false) => new ipaddr.IPv4(bytes.slice(i, i + 4).map((b) => (invert ? b ^ 0xff : b)));
+  switch (addr.range()) {
+    case 'ipv4Mapped':
+      return [at(12)];
+    case 'rfc6052':
+      return addr.match(NAT64) ? [at(12)] : [];
+    case '6to4':
+      return [at(2)];
+    case 'teredo':
+      return [at(4), at(12, true)];
+    case 'rfc6145':
+      return [];
+    default:
+      return undefined;
+  }
+}
+
+/**
  * Only global unicast addresses are public: loopback, private (RFC 1918), carrier-grade NAT,
- * link-local (cloud metadata at 169.254.169.254), unique-local, multicast, unspecified, reserved and
- * the IPv6 ranges that embed an IPv4 address (mapped, NAT64, 6to4, Teredo) are not.
+ * link-local (cloud metadata at 169.254.169.254), unique-local, multicast, unspecified and reserved
+ * ones are not. The deprecated IPv4-compatible range (::/96, e.g. `::7f00:1` = ::127.0.0.1) is refused
+ * whole; the other IPv6 ranges that embed an IPv4 address (mapped, NAT64, 6to4, Teredo) are judged by
+ * the address they embed, so `::ffff:127.0.0.1` and `64:ff9b::10.0.0.1` are refused while DNS64's
+ * `64:ff9b::<public IPv4>` still reaches a public host.
  */
 export function isPublicAddress(address: string): boolean {
-  if (!ipaddr.isValid(address)) return false;
-  let addr = ipaddr.parse(address);
-  if (addr.kind() === 'ipv6' && (addr as ipaddr.IPv6).isIPv4MappedAddress()) addr = (addr as ipaddr.IPv6).toIPv4Address();
-  return addr.range() === 'unicast';
+  const addr = parseAddress(address);
+  if (!addr) return false;
+  if (addr.kind() === 'ipv4') return addr.range() === 'unicast';
+  const v6 = addr as ipaddr.IPv6;
+  if (v6.match(IPV4_COMPATIBLE)) return false;
+  const embedded = embeddedIPv4(v6);
+  if (embedded) return embedded.length > 0 && embedded.every((a) => a.range() === 'unicast');
+  return v6.range() === 'unicast';
 }
 
 /** `[::1]` → `::1`: WHATWG URLs keep the brackets of IPv6 hosts. */
