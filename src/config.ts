@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
 import { z } from 'zod';
+import { isProxyRange, type TrustedProxies } from './http/client-address.ts';
 
 /** The secret used when none is configured. Fine for a laptop; refused when NODE_ENV=production. */
 export const INSECURE_DEFAULT_SECRET = 'confab-insecure-development-secret-change-me';
@@ -22,6 +23,22 @@ const modelPrice = z.preprocess(
   z.object({ inputPer1kUsd: z.coerce.number().min(0), outputPer1kUsd: z.coerce.number().min(0) }),
 );
 
+/** `server.trusted_proxies`: a hop count, or addresses and CIDRs (from env: a number or a comma-separated list). */
+const trustedProxies = z.preprocess(
+  (v) => (typeof v === 'string' ? (/^\s*\d+\s*$/.test(v) ? Number(v) : v.split(',').map((s) => s.trim()).filter(Boolean)) : v),
+  z.union(
+    [
+      z.number().int().min(0).max(100),
+      z.array(z.string().refine(isProxyRange, { error: (i) => `"${String(i.input)}" is not an IP address, a CIDR (10.0.0.0/8) or loopback, linklocal, uniquelocal` })),
+    ],
+    { error: 'must be a hop count (a whole number) or a list of proxy addresses and CIDRs' },
+  ),
+);
+const resolveTrustedProxies = (trustProxy: boolean, trusted: TrustedProxies | undefined) => {
+  const trustedProxies = trusted ?? (trustProxy ? 1 : 0);
+  return { trustedProxies, trustProxy: typeof trustedProxies === 'number' ? trustedProxies > 0 : trustedProxies.length > 0 };
+};
+
 /** Trust tiers, lowest first (see src/modules/paid-sessions/trust.ts). */
 export const TRUST_TIERS = ['NEW', 'ESTABLISHED', 'TRUSTED', 'ELITE'] as const;
 export type TrustTierName = (typeof TRUST_TIERS)[number];
@@ -36,8 +53,19 @@ const configSchema = z.object({
       corsOrigins: csv.default([]),
       /** How long SIGTERM waits for in-flight operations before closing everything. */
       shutdownTimeoutMs: positiveInt.default(10_000),
-      /** Behind a reverse proxy: take the client address from X-Forwarded-For (for rate limits). */
+      /**
+       * Behind a reverse proxy: take the client address from X-Forwarded-For (rate limits, logs). `true`
+       * means one trusted hop (`trusted_proxies = 1`, the shipped nginx); `trusted_proxies` overrides it.
+       */
       trustProxy: bool.default(false),
+      /**
+       * The proxies whose X-Forwarded-For entries are believed, as Express's `trust proxy`: a hop count
+       * (the number of proxies in front of Confab) or a list of their addresses and CIDRs (`loopback`,
+       * `linklocal`, `uniquelocal` too). The client is the rightmost entry no trusted proxy added; with a
+       * list the socket's peer must be one of them. Unset: 1 with trust_proxy on, else 0 (the socket's address).
+       * Env: a number or a comma-separated list.
+       */
+      trustedProxies: trustedProxies.optional(),
       /** Reflected in GET /health and in logs. */
       serviceName: z.string().default('confab'),
       /** Largest request body (HTTP) and WebSocket message, in bytes; bigger ones get 413 before any parsing. */
@@ -60,6 +88,12 @@ const configSchema = z.object({
        * consumer must not hold memory or slow others); the client resumes with afterSeq/afterVersion.
        */
       wsMaxBufferedBytes: positiveInt.default(4 * 1024 * 1024),
+      /** Operations (subscriptions, and queries under way) one WebSocket may hold at once; more are refused (RATE_LIMITED). */
+      wsMaxSubscriptionsPerSocket: positiveInt.default(100),
+      /** Open WebSockets per user or API key on this instance; one more is closed with 4429. */
+      wsMaxSocketsPerClient: positiveInt.default(50),
+      /** Open WebSockets per client address on this instance; one more is refused at the upgrade (HTTP 429). */
+      wsMaxSocketsPerAddress: positiveInt.default(200),
       /**
        * Execute a live event's selection once per group of subscribers whose results cannot differ
        * (same document and variables, no viewer-dependent field) and send every one the same payload.
@@ -342,6 +376,8 @@ const resolvedSchema = configSchema.transform((c) => ({
   ...c,
   server: {
     ...c.server,
+    // trust_proxy alone is the one hop of the shipped nginx, never "believe the leftmost entry".
+    ...resolveTrustedProxies(c.server.trustProxy, c.server.trustedProxies),
     // With trusted documents only the manifest's operations run: introspection and GraphiQL could do nothing.
     introspection: !c.security.trustedDocuments && (c.server.introspection ?? c.env !== 'production'),
     graphiql: !c.security.trustedDocuments && (c.server.graphiql ?? c.env !== 'production'),
@@ -362,6 +398,7 @@ export const ENV_MAP: Record<string, string> = {
   CONFAB_CORS_ORIGINS: 'server.corsOrigins',
   CONFAB_SHUTDOWN_TIMEOUT_MS: 'server.shutdownTimeoutMs',
   CONFAB_TRUST_PROXY: 'server.trustProxy',
+  CONFAB_TRUSTED_PROXIES: 'server.trustedProxies',
   CONFAB_MAX_BODY_BYTES: 'server.maxBodyBytes',
   CONFAB_REQUEST_TIMEOUT_MS: 'server.requestTimeoutMs',
   CONFAB_HEADERS_TIMEOUT_MS: 'server.headersTimeoutMs',
@@ -375,6 +412,9 @@ export const ENV_MAP: Record<string, string> = {
   CONFAB_RATE_LIMIT_WINDOW_SEC: 'rateLimit.windowSec',
   CONFAB_TRUSTED_DOCUMENTS: 'security.trustedDocuments',
   CONFAB_WS_MAX_BUFFERED_BYTES: 'server.wsMaxBufferedBytes',
+  CONFAB_WS_MAX_SUBSCRIPTIONS_PER_SOCKET: 'server.wsMaxSubscriptionsPerSocket',
+  CONFAB_WS_MAX_SOCKETS_PER_CLIENT: 'server.wsMaxSocketsPerClient',
+  CONFAB_WS_MAX_SOCKETS_PER_ADDRESS: 'server.wsMaxSocketsPerAddress',
   CONFAB_LIVE_SHARED_EXECUTION: 'server.liveSharedExecution',
   DATABASE_URL: 'database.url',
   CONFAB_MIGRATE: 'database.migrate',

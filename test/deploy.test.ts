@@ -155,6 +155,8 @@ describe.runIf(process.env.CONFAB_TEST_DB !== 'postgresql')('deployment units', 
       expect(config.database.url).toMatch(/^postgresql:\/\/[^@]+@postgres:5432\//);
       expect(config.redis.url).toBe('redis://redis:6379');
       expect(config.server.trustProxy).toBe(true);
+      // Exactly the one proxy in front: its entry is the client, nothing the client wrote before it.
+      expect(config.server.trustedProxies).toBe(1);
       expect(config.auth.secretKey).toBe(secret);
       expect(instance.healthcheck.test.join(' ')).toContain(`:${config.server.port}/`);
       // docker stop waits longer than the drain plus the process's own grace before SIGKILL.
@@ -175,7 +177,9 @@ describe.runIf(process.env.CONFAB_TEST_DB !== 'postgresql')('deployment units', 
     expect(conf).toMatch(/proxy_http_version 1\.1;/);
     expect(conf).toMatch(/proxy_set_header Upgrade \$http_upgrade;/);
     expect(conf).toMatch(/proxy_set_header Connection \$connection_upgrade;/);
-    expect(conf).toMatch(/X-Forwarded-For/);
+    // The proxy overwrites X-Forwarded-For: appending ($proxy_add_x_forwarded_for) would pass on what the client sent.
+    expect(conf).toMatch(/proxy_set_header X-Forwarded-For \$remote_addr;/);
+    expect(conf).not.toMatch(/\$proxy_add_x_forwarded_for/);
     expect(services.postgres.healthcheck.test.join(' ')).toMatch(/pg_isready/);
     expect(services.redis.healthcheck.test.join(' ')).toMatch(/ping/);
 
@@ -221,6 +225,8 @@ describe.runIf(process.env.CONFAB_TEST_DB !== 'postgresql')('deployment units', 
     knownEnv(unit.Service.Environment.map((e) => e.split('=')[0]));
     expect(example.DATABASE_URL).toBe(`file:/var/lib/${service.StateDirectory}/confab.db`);
     const config = loadConfig({ env: example, file: false });
+    // Behind the shipped nginx on this host: one trusted hop.
+    expect(config.server.trustedProxies).toBe(1);
     expect(config.server.shutdownTimeoutMs + EXIT_GRACE_MS).toBeLessThan(Number(service.TimeoutStopSec.slice(0, -1)) * 1000);
 
     if (tool('systemd-analyze', ['--version'], 'systemd-analyze verify')) {
