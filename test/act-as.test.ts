@@ -180,3 +180,213 @@ describe('ACT_AS over WebSocket', () => {
     }
   });
 });
+
+// ── Issue 17.4: an acting key stays in its org, and reaches rooms only, all the way down. ──
+
+const gid = (type: string, id: string) => Buffer.from(`${type}:${id}`).toString('base64');
+const MISSING_ROOM = gid('Room', 'c0000000000000000000000000');
+
+/** One operation on a fresh socket acting as `user`: its result, or the error it was refused with. */
+async function overWs(user: TestUser, doc: string, variables: Record<string, unknown> = {}) {
+  const sub = subscribe<any, any>(server.ws({ apiKey: actKey.key, connectionParams: { actingUser: user.id } }), doc, variables);
+  await sub.ended;
+  return { data: sub.received.find((r) => r.data)?.data, error: await sub.rejection() };
+}
+
+const RoomById = `query($id: ID!) { room(id: $id) { id name messages { content } } }`;
+const JoinRoom = `mutation($input: RoomIdInput!) { joinRoom(input: $input) { id name } }`;
+const SendRaw = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { seq } }`;
+const Members = `query($id: ID!) { room(id: $id) { lastSeq members(first: 50) { edges { node { user { id } } } } } }`;
+
+describe("ACT_AS stays inside the key's org", () => {
+  // Alice belongs to the key's org and to org B; Bob to org B only.
+  let b: Awaited<ReturnType<typeof orgWithMembers>>;
+  let bob: TestUser;
+  let bRoom: string;
+  let bChannel: string;
+  let bMessage: string;
+  /** How a room that does not exist answers the same operation: another org's must answer the same. */
+  const missing = async (doc: string, vars: (id: string) => Record<string, unknown>) => (await server.gql(doc, vars(MISSING_ROOM), as(alice))).errors;
+
+  beforeAll(async () => {
+    b = await orgWithMembers(server, 1);
+    bob = b.members[0];
+    await addMember(server, b.org.id, b.owner, alice);
+    const create = `mutation($input: CreateRoomInput!) { createRoom(input: $input) { id } }`;
+    bRoom = (await server.ok<any, any>(create, { input: { orgId: b.org.id, type: 'GROUP', name: 'b-room', memberIds: [alice.id, bob.id] } }, { token: b.owner.token })).createRoom.id;
+    bChannel = (await server.ok<any, any>(create, { input: { orgId: b.org.id, type: 'CHANNEL', name: 'b-channel' } }, { token: b.owner.token })).createRoom.id;
+    bMessage = (await server.ok<any, any>(SendRaw.replace('{ seq }', '{ id seq }'), { input: { roomId: bRoom, content: 'org B secret' } }, { token: b.owner.token })).sendMessage.id;
+  });
+
+  it("cannot join another org's channel, though the user may (the answer is a missing room's)", async () => {
+    const refused = await server.gql<any, any>(JoinRoom, { input: { roomId: bChannel } }, as(alice));
+    expect(refused.errors).toEqual(await missing(JoinRoom, (id) => ({ input: { roomId: id } })));
+    expect(refused.errors?.[0].extensions?.code).toBe('NOT_FOUND');
+    expect(refused.data?.joinRoom ?? null).toBeNull();
+    const after = await server.ok<any, any>(Members, { id: bChannel }, { token: b.owner.token });
+    expect(after.room.members.edges.map((e: any) => e.node.user.id)).not.toContain(alice.id);
+    // Over a socket opened with actingUser, the same.
+    const ws = await overWs(alice, JoinRoom, { input: { roomId: bChannel } });
+    expect(ws.error?.extensions).toMatchObject({ code: 'NOT_FOUND' });
+    expect((await server.ok<any, any>(Members, { id: bChannel }, { token: b.owner.token })).room.members.edges).toHaveLength(1);
+    // Alice herself may join it: the key is what is confined.
+    expect((await server.ok<any, any>(JoinRoom, { input: { roomId: bChannel } }, { token: alice.token })).joinRoom.id).toBe(bChannel);
+    expect(await server.errorCode(RoomById, { id: bChannel }, as(alice))).toBe('NOT_FOUND');
+  });
+
+  it("cannot read, write in or touch another org's room she belongs to, over HTTP or a socket", async () => {
+    const read = await server.gql(RoomById, { id: bRoom }, as(alice));
+    expect(read.errors).toEqual(await missing(RoomById, (id) => ({ id })));
+    expect(JSON.stringify(read)).not.toContain('org B secret');
+    const before = (await server.ok<any, any>(Members, { id: bRoom }, { token: b.owner.token })).room.lastSeq;
+    for (const [doc, vars] of [
+      [SendRaw, { input: { roomId: bRoom, content: 'x' } }],
+      [`mutation($input: MarkReadInput!) { markRead(input: $input) { lastReadSeq } }`, { input: { roomId: bRoom, seq: 1 } }],
+      [`mutation($input: SetTypingInput!) { setTyping(input: $input) { typing } }`, { input: { roomId: bRoom, typing: true } }],
+      [`mutation($input: ReactionInput!) { addReaction(input: $input) { id } }`, { input: { messageId: bMessage, emoji: '👍' } }],
+      [`mutation($input: EditMessageInput!) { editMessage(input: $input) { id } }`, { input: { messageId: bMessage, content: 'edited' } }],
+      [`mutation($input: UpdateRoomInput!) { updateRoom(input: $input) { id } }`, { input: { roomId: bRoom, topic: 'x' } }],
+      [`mutation($input: RoomIdInput!) { leaveRoom(input: $input) { roomId } }`, { input: { roomId: bRoom } }],
+      [`mutation($input: CreateRoomInput!) { createRoom(input: $input) { id } }`, { input: { orgId: b.org.id, type: 'GROUP', name: 'x' } }],
+    ] as const) {
+      expect(await server.errorCode(doc, vars, as(alice)), doc).toBe('NOT_FOUND');
+      expect((await overWs(alice, doc, vars)).error?.extensions?.code, doc).toBe('NOT_FOUND');
+    }
+    expect((await overWs(alice, RoomById, { id: bRoom })).error?.extensions?.code).toBe('NOT_FOUND');
+    const after = await server.ok<any, any>(`query($id: ID!) { room(id: $id) { lastSeq topic members(first: 50) { edges { node { user { id } } } } messages { content reactions { emoji } } } }`, { id: bRoom }, { token: b.owner.token });
+    expect(after.room).toMatchObject({ lastSeq: before, topic: null, messages: [{ content: 'org B secret', reactions: [] }] });
+    expect(after.room.members.edges.map((e: any) => e.node.user.id)).toContain(alice.id);
+  });
+
+  it("cannot subscribe to another org's room events", async () => {
+    const doc = `subscription($roomId: ID!) { roomEvents(roomId: $roomId, afterSeq: 0) { __typename ... on RoomMessageAdded { message { content } } } }`;
+    const sub = subscribe<any, any>(server.ws({ apiKey: actKey.key, connectionParams: { actingUser: alice.id } }), doc, { roomId: bRoom });
+    expect(await sub.rejection()).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    expect(JSON.stringify(sub.received)).not.toContain('org B secret');
+  });
+
+  it('cannot open a DM in another org, nor with someone of another org', async () => {
+    const open = `mutation($input: OpenDirectRoomInput!) { openDirectRoom(input: $input) { id } }`;
+    expect(await server.errorCode(open, { input: { orgId: b.org.id, userId: bob.id } }, as(alice))).toBe('NOT_FOUND');
+    expect(await server.errorCode(open, { input: { orgId, userId: bob.id } }, as(alice))).toBe('NOT_FOUND');
+    expect((await overWs(alice, open, { input: { orgId: b.org.id, userId: bob.id } })).error?.extensions?.code).toBe('NOT_FOUND');
+    // Alice herself can, in org B: the refusal is the key's.
+    expect((await server.ok<any, any>(open, { input: { orgId: b.org.id, userId: bob.id } }, { token: alice.token })).openDirectRoom.id).toBeTruthy();
+  });
+
+  it("finds none of another org's objects by node(id), and its own rooms still", async () => {
+    const node = `query($id: ID!) { node(id: $id) { id __typename ... on Room { name } ... on RoomMessage { content } } }`;
+    for (const id of [bRoom, bChannel, bMessage, MISSING_ROOM]) {
+      const res = await server.gql<any, any>(node, { id }, as(alice));
+      expect(res, id).toEqual({ status: 200, data: { node: null }, headers: res.headers });
+      expect((await overWs(alice, node, { id })).data, id).toEqual({ node: null });
+    }
+    // Nor users or orgs, of either org: node(id) shows an acting key rooms and their messages only.
+    for (const id of [bob.id, alice.id, b.org.id, orgId]) expect((await server.ok<any, any>(`query($id: ID!) { node(id: $id) { id } }`, { id }, as(alice))).node, id).toBeNull();
+    const nodes = await server.ok<any, any>(`query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Room { name } } }`, { ids: [bRoom, roomId, bMessage] }, as(alice));
+    expect(nodes.nodes).toEqual([null, { id: roomId, name: 'support' }, null]);
+  });
+
+  it("lists none of the user's rooms: the user's room list is the user's, not the key's", async () => {
+    const lists = [
+      `query { me { rooms(first: 5) { edges { node { id name } } } } }`,
+      `query($id: ID!) { room(id: $id) { members(first: 5) { edges { node { user { id rooms(first: 5) { edges { node { id name } } } } } } } } }`,
+      `query($id: ID!) { room(id: $id) { messages { sender { rooms(first: 5, orgId: "${b.org.id}") { edges { node { id } } } } } } }`,
+    ];
+    for (const doc of lists) {
+      const res = await server.gql<any, any>(doc, { id: roomId }, as(alice));
+      expect(res.errors?.[0].extensions, doc).toMatchObject({ code: 'FORBIDDEN', reason: 'ACT_AS_NOT_ALLOWED' });
+      expect(res.data ?? null, doc).toBeNull();
+      expect(JSON.stringify(res)).not.toContain(bRoom);
+      expect((await overWs(alice, doc, { id: roomId })).error?.extensions, doc).toMatchObject({ code: 'FORBIDDEN', reason: 'ACT_AS_NOT_ALLOWED' });
+    }
+  });
+});
+
+describe('ACT_AS reaches rooms only, all the way down', () => {
+  const ADMIN_REACH = `query($id: ID!) {
+    room(id: $id) { id org {
+      threads(first: 5) { edges { node { id title } } }
+      webhooks(first: 5) { edges { node { id url deliveries(first: 5) { edges { node { payload } } } } } }
+      apiKeys(first: 5) { edges { node { id name } } }
+      invites(first: 5) { edges { node { id } } }
+      usage(from: "2020-01-01T00:00:00Z", to: "2030-01-01T00:00:00Z") { messages records { model } } } } }`;
+
+  /** Refused whole before it runs, naming the first `Type.field` out of reach, over HTTP and over a socket. */
+  async function refused(doc: string, variables: Record<string, unknown>, field: string) {
+    const res = await server.gql<any, any>(doc, variables, as(owner));
+    expect(res.errors, doc).toHaveLength(1);
+    expect(res.errors![0].extensions, doc).toMatchObject({ code: 'FORBIDDEN', reason: 'ACT_AS_NOT_ALLOWED' });
+    expect(res.errors![0].message, doc).toContain(field);
+    expect(res.data ?? null, doc).toBeNull();
+    const ws = await overWs(owner, doc, variables);
+    expect(ws.error, doc).toMatchObject({ extensions: { code: 'FORBIDDEN', reason: 'ACT_AS_NOT_ALLOWED' } });
+    expect(ws.error!.message, doc).toContain(field);
+    expect(ws.data ?? null, doc).toBeNull();
+  }
+
+  it("refuses a room's org and everything under it, acting as an OWNER", async () => {
+    await refused(ADMIN_REACH, { id: roomId }, 'Room.org');
+  });
+
+  it('refuses the same through fragments, inline fragments, aliases, @skip, node(id) and nodes(ids)', async () => {
+    const variants: [string, Record<string, unknown>, string][] = [
+      [`query($id: ID!) { room(id: $id) { ...R } } fragment R on Room { id org { apiKeys(first: 5) { edges { node { name } } } } }`, { id: roomId }, 'Room.org'],
+      [`query($id: ID!) { room(id: $id) { ... on Room { ... { o: org { name } } } } }`, { id: roomId }, 'Room.org'],
+      [`query($id: ID!) { ok: room(id: $id) { id } sneaky: room(id: $id) { place: org { slug } } }`, { id: roomId }, 'Room.org'],
+      [`query($id: ID!, $no: Boolean = true) { room(id: $id) { id org @skip(if: $no) { name } } }`, { id: roomId }, 'Room.org'],
+      [`query($id: ID!) { node(id: $id) { id ... on Org { name invites(first: 5) { edges { node { id } } } } } }`, { id: orgId }, 'Org.name'],
+      [`query($id: ID!) { node(id: $id) { ...O } } fragment O on Org { webhooks(first: 5) { edges { node { url } } } }`, { id: orgId }, 'Org.webhooks'],
+      [`query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Room { name } ... on Org { slug } } }`, { ids: [roomId, orgId] }, 'Org.slug'],
+      [`query($id: ID!) { node(id: $id) { ... on Room { lastMessage { room { org { id } } } } } }`, { id: roomId }, 'Room.org'],
+      [`query($id: ID!) { room(id: $id) { messages { sender { id name email } } } }`, { id: roomId }, 'User.email'],
+      [`query($id: ID!) { room(id: $id) { members(first: 5) { edges { node { user { orgs(first: 5) { edges { node { id } } } } } } } } }`, { id: roomId }, 'User.orgs'],
+      [`query($id: ID!) { room(id: $id) { messages { sender { notifications(first: 5) { edges { node { id } } } } } } }`, { id: roomId }, 'User.notifications'],
+      [`query($id: ID!) { room(id: $id) { messages { sender { ...T } } } } fragment T on User { trust { score } }`, { id: roomId }, 'User.trust'],
+      [`query($id: ID!) { room(id: $id) { messages { sender { threads(first: 5) { edges { node { title } } } } } } }`, { id: roomId }, 'User.threads'],
+      [`query($id: ID!) { room(id: $id) { id } me { id } }`, { id: roomId }, 'Query.me'],
+      [`query { __schema { types { name } } }`, {}, 'Query.__schema'],
+    ];
+    for (const [doc, vars, field] of variants) await refused(doc, vars, field);
+  });
+
+  it('refuses a mutation with a nested selection out of reach before it runs: nothing is sent', async () => {
+    const before = (await server.ok(RoomQuery, { id: roomId }, as(alice))).room.lastSeq;
+    const doc = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { seq room { org { apiKeys(first: 5) { edges { node { name } } } } } } }`;
+    await refused(doc, { input: { roomId, content: 'must not land' } }, 'Room.org');
+    const viaFragment = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { seq ...S } } fragment S on RoomMessage { sender { email } }`;
+    await refused(viaFragment, { input: { roomId, content: 'must not land either' } }, 'User.email');
+    const after = await server.ok(RoomQuery, { id: roomId }, { token: owner.token });
+    expect(after.room.lastSeq).toBe(before);
+    expect(after.room.messages.map((m) => m.content)).not.toContain('must not land');
+  });
+
+  it('refuses a room subscription whose events would carry fields out of reach', async () => {
+    const doc = `subscription($roomId: ID!) { roomEvents(roomId: $roomId) { __typename ... on RoomMessageAdded { message { sender { email } } } ... on Typing { user { id } } } }`;
+    const sub = subscribe<any, any>(server.ws({ apiKey: actKey.key, connectionParams: { actingUser: alice.id } }), doc, { roomId });
+    expect(await sub.rejection()).toMatchObject({ extensions: { code: 'FORBIDDEN', reason: 'ACT_AS_NOT_ALLOWED' }, message: expect.stringContaining('User.email') });
+    const viaUser = `subscription($roomId: ID!) { roomEvents(roomId: $roomId) { ... on MemberJoined { user { orgs(first: 1) { edges { node { id } } } } } } }`;
+    const sub2 = subscribe<any, any>(server.ws({ apiKey: actKey.key, connectionParams: { actingUser: alice.id } }), viaUser, { roomId });
+    expect(await sub2.rejection()).toMatchObject({ extensions: { code: 'FORBIDDEN', reason: 'ACT_AS_NOT_ALLOWED' }, message: expect.stringContaining('User.orgs') });
+  });
+
+  it('still answers room operations with the people’s id and name, and node(id) of its rooms', async () => {
+    const sent = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { __typename seq sender { __typename id name } room { id name } } }`;
+    const { sendMessage } = await server.ok<any, any>(sent, { input: { roomId, content: 'within reach' } }, as(alice));
+    expect(sendMessage).toMatchObject({ __typename: 'RoomMessage', sender: { __typename: 'User', id: alice.id, name: alice.name }, room: { id: roomId, name: 'support' } });
+    const read = `query($id: ID!) {
+      room(id: $id) { ...Room messages(limit: 5) { content sender { id name } reactions { emoji } edits { content } }
+        messagesConnection(first: 5) { pageInfo { hasNextPage } edges { cursor node { seq } } } }
+      node(id: $id) { __typename id ... on Room { name members(first: 5) { edges { node { role user { id name } } } } } } }
+      fragment Room on Room { id type name topic lastSeq viewerRole unreadCount lastMessage { content sender { name } } }`;
+    const http = await server.gql<any, any>(read, { id: roomId }, as(alice));
+    const ws = await overWs(alice, read, { id: roomId });
+    expect(http.errors).toBeUndefined();
+    expect(ws.error).toBeUndefined();
+    for (const res of [http, ws]) {
+      expect(res.data.room).toMatchObject({ id: roomId, name: 'support', viewerRole: 'MEMBER', lastMessage: { content: 'within reach', sender: { name: alice.name } } });
+      expect(res.data.room.messages.at(-1)).toMatchObject({ content: 'within reach', sender: { id: alice.id, name: alice.name } });
+      expect(res.data.node.members.edges.map((e: any) => e.node.user.id)).toEqual(expect.arrayContaining([owner.id, alice.id]));
+    }
+  });
+});
