@@ -144,7 +144,9 @@ async function heapAfterGc(inspectPort: number): Promise<number> {
       const id = ++next;
       const onMessage = (data: unknown) => {
         const m = JSON.parse(String(data)) as { id?: number; result?: unknown };
-        if (m.id === id) (ws.off('message', onMessage), resolve(m.result));
+        if (m.id !== id) return;
+        ws.off('message', onMessage);
+        resolve(m.result);
       };
       ws.on('message', onMessage);
       ws.send(JSON.stringify({ id, method, params }));

@@ -79,7 +79,10 @@ try {
       {
         next: (r) => {
           const type = r.data?.threadEvents.__typename;
-          if (type === 'AssistantDelta') (deltas++ === 0 ? (first = now()) : 0), (last = now());
+          if (type === 'AssistantDelta') {
+            if (deltas++ === 0) first = now();
+            last = now();
+          }
           if (type === 'AssistantDone') doneAt();
         },
         error: reject,

@@ -56,7 +56,7 @@ const shapeOf = (threadEdges: any[], messages: string, author: string) => {
   return { threads: threadEdges.length, perThread: [...new Set(pages.map((p) => p.length))].join('/'), total, authors, content };
 };
 const fmtShape = (s: ReturnType<typeof shapeOf>) => `${s.threads} threads × ${s.perThread} messages = ${s.total} messages, ${s.authors} with author`;
-const isStatement = (q: string) => !/^(BEGIN|COMMIT|ROLLBACK|PRAGMA)/i.test(q.trim());
+const isStatement = (q: string) => !/^(?:BEGIN|COMMIT|ROLLBACK|PRAGMA)/i.test(q.trim());
 const load = () => loadavg().map((l) => l.toFixed(2)).join(' ');
 
 /**
@@ -97,7 +97,7 @@ try {
   const owner = await benchUser(gql, 'Owner');
   const member = await benchUser(gql, 'Member');
   const orgId = await benchOrg(gql, owner, [member]);
-  let t = performance.now();
+  const t = performance.now();
   const threadIds: string[] = [];
   for (let i = 0; i < THREADS; i += 20) {
     const made = await Promise.all(Array.from({ length: Math.min(20, THREADS - i) }, (_, j) =>

@@ -49,7 +49,7 @@ function parseDockerfile(text: string): Instruction[] {
     if (pending && line.startsWith('#')) continue;
     pending += (pending ? ' ' : '') + line.replace(/\\$/, '').trim();
     if (line.endsWith('\\')) continue;
-    const [, op, args] = /^(\w+)\s+(.*)$/s.exec(pending) ?? [];
+    const [, op, args] = /^(\w+)\s+(\S.*)$/s.exec(pending) ?? [];
     pending = '';
     if (!op) continue;
     if (op.toUpperCase() === 'FROM') stage++;
@@ -71,7 +71,7 @@ function words(args: string): { flags: Record<string, string>; rest: string[] } 
 }
 
 /** `KEY=value` pairs of an ENV instruction. */
-const envPairs = (args: string) => Object.fromEntries([...args.matchAll(/(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
+const envPairs = (args: string) => Object.fromEntries([...args.matchAll(/\b(\w+)=(\S+)/g)].map((m) => [m[1], m[2]]));
 
 describe.runIf(process.env.CONFAB_TEST_DB !== 'postgresql')('deployment units', () => {
   it('Dockerfile: multi-stage, non-root, health check, volume, sources that exist', () => {

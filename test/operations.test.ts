@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createOrg, registerUser, type TestUser } from './helpers/fixtures.ts';
 import { scrape } from './helpers/metrics.ts';
 import { startServer, type TestServer } from './helpers/server.ts';

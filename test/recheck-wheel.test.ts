@@ -14,7 +14,10 @@ describe('recheckWheel', () => {
     const removers = runs.map((_, i) => wheel.add(() => runs[i]++));
     await sleep(650);
     // Three periods, give or take the slot each landed in.
-    for (const n of runs) expect(n).toBeGreaterThanOrEqual(2), expect(n).toBeLessThanOrEqual(4);
+    for (const n of runs) {
+      expect(n).toBeGreaterThanOrEqual(2);
+      expect(n).toBeLessThanOrEqual(4);
+    }
     removers[0]();
     const stopped = runs[0];
     await sleep(450);

@@ -41,7 +41,7 @@ export function rootFields(document: DocumentNode, operationName?: string | null
 /** Is `Type.field` within an acting viewer's reach? */
 export type ActingAllows = (type: GraphQLCompositeType, fieldName: string) => boolean;
 
-const PLUMBING = (name: string) => name === 'PageInfo' || /(Connection|Edge)$/.test(name);
+const PLUMBING = (name: string) => name === 'PageInfo' || /(?:Connection|Edge)$/.test(name);
 
 /**
  * What an acting viewer may select, decided per `Type.field` from the entries the domains register

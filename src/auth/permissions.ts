@@ -85,7 +85,7 @@ export function buildPermissions(schema: GraphQLSchema, domains: DomainPermissio
   tree.Query = { ...tree.Query, node: allow, nodes: allow };
   for (const type of Object.values(schema.getTypeMap())) {
     if (!isObjectType(type) || type.name.startsWith('__')) continue;
-    if (type.name === 'PageInfo' || /(Connection|Edge)$/.test(type.name)) tree[type.name] ??= { '*': allow };
+    if (type.name === 'PageInfo' || /(?:Connection|Edge)$/.test(type.name)) tree[type.name] ??= { '*': allow };
   }
   const middleware = shield(tree as IRules, {
     fallbackRule: deny,
@@ -114,7 +114,7 @@ export function openFields(domains: DomainPermissions[], alsoOpen: unknown[] = [
   const open = new Set<unknown>([allow, ...alsoOpen]);
   return (typeName, fieldName) => {
     if (fieldName === '__typename') return true;
-    if (typeName === 'PageInfo' || /(Connection|Edge)$/.test(typeName)) return open.has(tree[typeName]?.[fieldName] ?? tree[typeName]?.['*'] ?? allow);
+    if (typeName === 'PageInfo' || /(?:Connection|Edge)$/.test(typeName)) return open.has(tree[typeName]?.[fieldName] ?? tree[typeName]?.['*'] ?? allow);
     const rules = tree[typeName];
     return !!rules && open.has(rules[fieldName] ?? rules['*']);
   };

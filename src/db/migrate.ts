@@ -52,7 +52,7 @@ function loadWasm(): Promise<void> {
 
 function kindOf(url: string): DbKind {
   if (url.startsWith('file:')) return 'sqlite';
-  if (/^postgres(ql)?:\/\//.test(url)) return 'postgresql';
+  if (/^postgres(?:ql)?:\/\//.test(url)) return 'postgresql';
   throw new Error(`Unsupported database url "${url.split(':')[0]}:…" (expected file:<path> or postgresql://…)`);
 }
 
@@ -246,7 +246,7 @@ export async function createMigration(
   name: string,
   opts: { postgresUrl?: string; log?: (msg: string) => void } = {},
 ): Promise<{ sqlite?: string; postgres?: string }> {
-  const slug = name.trim().replace(/[^A-Za-z0-9_]+/g, '_').replace(/^_+|_+$/g, '');
+  const slug = name.trim().replace(/\W+/g, '_').replace(/^_+|(?<!_)_+$/g, '');
   if (!slug) throw new Error(`Invalid migration name: ${JSON.stringify(name)}`);
   const compose = [join(root, 'scripts/prisma-generate.mjs'), '--write-only'];
   const gen = spawnSync(process.execPath, compose, { cwd: root, encoding: 'utf8' });

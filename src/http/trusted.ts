@@ -25,7 +25,7 @@ export function readManifest(file: string): Record<string, string> {
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new Error(`Cannot read the trusted documents manifest ${file}: ${(err as Error).message}`);
+    throw new Error(`Cannot read the trusted documents manifest ${file}: ${(err as Error).message}`, { cause: err });
   }
   if (!isManifest(parsed)) throw new Error(`The trusted documents manifest ${file} must be a JSON object of hash → document`);
   return parsed;

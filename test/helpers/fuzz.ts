@@ -33,7 +33,7 @@ export type Rng = ReturnType<typeof prng>;
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const STRINGS = ['', ' ', 'a', 'héllo wörld', '🙂🙃'.repeat(50), '\u0000\u0001\uFFFF', '\uD800', "'; DROP TABLE users; --", '%s%n', '<script>x</script>', 'a'.repeat(5000), 'x@example.com', 'null', '-1', '1e309', '../../etc/passwd', 'ACTIVE'];
-const INTS: unknown[] = [0, 1, -1, 2, 20, 100, 101, 1000, 2147483647, -2147483648, 2147483648, -2147483649, 9007199254740993, 1e308, -1e308, 1.5, '1', 'NaN', true, [1]];
+const INTS: unknown[] = [0, 1, -1, 2, 20, 100, 101, 1000, 2147483647, -2147483648, 2147483648, -2147483649, 9007199254740992, 1e308, -1e308, 1.5, '1', 'NaN', true, [1]];
 const FLOATS: unknown[] = [0, -0.5, 1e-320, 1e308, -1e308, 3.14, '3.14', false];
 const DATES: unknown[] = ['2026-01-01T00:00:00.000Z', '1970-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '0000-00-00', 'yesterday', '', -1, 1e20, '2026-13-45T99:99:99Z'];
 

@@ -129,7 +129,7 @@ const SessionPage = graphql(`
 /** Every stored message of a room, by seq, read through the API. */
 export async function storedMessages(server: TestServer, token: string, roomId: string) {
   const all: { id: string; seq: number; clientMsgId?: string | null }[] = [];
-  let lastSeq = 0;
+  let lastSeq: number;
   for (let after = 0; ; ) {
     const { room } = await server.ok(RoomPage, { id: roomId, after }, { token });
     lastSeq = room.lastSeq;
@@ -143,8 +143,8 @@ export async function storedMessages(server: TestServer, token: string, roomId: 
 /** A paid session's balance, paid deposits and every request, read through the API. */
 export async function storedSession(server: TestServer, token: string, id: string) {
   const requests: { id: string; status: string; chargedSats: number }[] = [];
-  let balance = 0;
-  let deposits = 0;
+  let balance: number;
+  let deposits: number;
   for (let after: string | null | undefined; ; ) {
     const { node } = await server.ok(SessionPage, { id, after }, { token });
     if (!node || !('balanceSats' in node)) throw new Error('session not visible');

@@ -22,8 +22,8 @@ const deleteInput = z.object({ name: keyName, ifVersion: z.number().int().min(0)
 
 export type SetKeyInput = Omit<z.input<typeof setInput>, 'value'> & { value?: unknown };
 
-const DATA_URL = /^data:([\w.+-]+\/[\w.+-]+);base64,([A-Za-z0-9+/=\s]*)$/;
-const BASE64 = /^[A-Za-z0-9+/=\s]*$/;
+const DATA_URL = /^data:([\w.+-]+\/[\w.+-]+);base64,[A-Za-z0-9+/=\s]*$/;
+const BASE64 = /^[a-z\d+/=\s]*$/i;
 
 /** Checks the value against its type and the configured size bounds; an image's content type comes from a data URL if any. */
 function checkValue(app: AppServices, type: KvKeyTypeName, value: unknown, contentType: string | null): string | null {

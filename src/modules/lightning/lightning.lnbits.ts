@@ -11,7 +11,7 @@ export class LightningError extends Error {}
  * `GET /api/v1/payments/<hash>` tells whether it was paid. The invoice/read key is enough.
  */
 export function lnbitsBackend(cfg: Config['lightning']): LightningBackend {
-  const base = cfg.lnbitsUrl!.replace(/\/+$/, '');
+  const base = cfg.lnbitsUrl!.replace(/(?<!\/)\/+$/, '');
   const call = async (path: string, init: RequestInit = {}) => {
     const res = await fetch(`${base}${path}`, {
       ...init,
@@ -27,7 +27,7 @@ export function lnbitsBackend(cfg: Config['lightning']): LightningBackend {
     }
   };
   const webhook = cfg.publicUrl
-    ? `${cfg.publicUrl.replace(/\/+$/, '')}${WEBHOOK_PATH}${cfg.webhookSecret ? `?secret=${encodeURIComponent(cfg.webhookSecret)}` : ''}`
+    ? `${cfg.publicUrl.replace(/(?<!\/)\/+$/, '')}${WEBHOOK_PATH}${cfg.webhookSecret ? `?secret=${encodeURIComponent(cfg.webhookSecret)}` : ''}`
     : undefined;
   return {
     name: 'lnbits',

@@ -24,7 +24,7 @@ export async function addProviderKey(ctx: Context, orgId: string, input: unknown
 
 /** Deletes the key and returns it as it was, read with `query` (a GraphQL selection). */
 export async function removeProviderKey(id: string, query: { select?: Record<string, unknown>; include?: Record<string, unknown> } = {}) {
-  const key = await db.providerKey.findUnique({ ...(query as {}), where: { id } });
+  const key = await db.providerKey.findUnique({ ...(query as object), where: { id } });
   if (!key) throw notFound('Provider key');
   await db.providerKey.delete({ where: { id } });
   return key;

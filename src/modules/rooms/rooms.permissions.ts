@@ -1,6 +1,6 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
 import { allow, idOf, isSelf, isUser, orgRule, passes, ruleOf } from '../../auth/rules.ts';
-import { forbidden, notFound } from '../../errors.ts';
+import { notFound } from '../../errors.ts';
 import { checkRoom, roomOfMessage } from './rooms.access.ts';
 
 const roomRule = (name: string, pick: (args: any) => unknown, opts: { admin?: boolean } = {}) =>

@@ -12,7 +12,9 @@ async function isAncestor(tx: Tx, start: string, ancestor: string): Promise<bool
     frontier = [];
     for (const { toId } of parents) {
       if (toId === ancestor) return true;
-      if (!seen.has(toId)) seen.add(toId), frontier.push(toId);
+      if (seen.has(toId)) continue;
+      seen.add(toId);
+      frontier.push(toId);
     }
   }
   return false;
