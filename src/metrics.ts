@@ -188,7 +188,7 @@ export function createMetrics(config: Config, modules: AppModule[], app: () => A
       if (!enabled) return new Response('Not found', { status: 404 });
       const token = config.metrics.token;
       if (token) {
-        const given = /^Bearer\s+(.+)$/i.exec(request.headers.get('authorization') ?? '')?.[1]?.trim() ?? '';
+        const given = /^Bearer\s+(\S.*)$/i.exec(request.headers.get('authorization') ?? '')?.[1]?.trim() ?? '';
         if (!sameToken(given, token)) {
           return new Response('Unauthorized', { status: 401, headers: { 'www-authenticate': 'Bearer realm="metrics"' } });
         }
