@@ -25,9 +25,11 @@ import { createLogger, type Logger } from './logger.ts';
 import type { Route, SocketInfo } from './app-module.ts';
 import { actingFields, appModules, credentialResolvers, domainPermissions, renderLocalGraphiQL, schema as fullSchema } from './modules/index.ts';
 
+import { accessIndex } from './live/access.ts';
 import { createAppPubSub, type PubSubHandle } from './pubsub.ts';
 import { createRateLimiter } from './ratelimit.ts';
 import { hideFields } from './schema/hide.ts';
+import { createSocketGuard } from './ws/guard.ts';
 import { useServer } from './ws/server.ts';
 import { useSharedLiveExecution } from './ws/shared.ts';
 
@@ -184,8 +186,25 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
   const closeIfIdle = (socket: WebSocket) => {
     if (!socketOperations.has(socket) && socket.readyState === WebSocket.OPEN) socket.close(1001, 'Server shutting down');
   };
-  const wss = new WebSocketServer({ server, path: yoga.graphqlEndpoint, maxPayload: config.server.maxBodyBytes });
-  const ws = useServer<Record<string, unknown>, { viewer?: Viewer; conn?: SocketInfo; subs?: Map<string, string>; clientIp?: string }>(
+  // Listening for access changes from the start: a revocation published right after a socket opens is heard.
+  accessIndex(bus.pubsub);
+  const guard = createSocketGuard(
+    services,
+    { perAddress: config.server.wsMaxSocketsPerAddress, perClient: config.server.wsMaxSocketsPerClient, perSocket: config.server.wsMaxSubscriptionsPerSocket },
+    metrics.socketRefused,
+  );
+  const wss = new WebSocketServer({
+    server,
+    path: yoga.graphqlEndpoint,
+    maxPayload: config.server.maxBodyBytes,
+    // The per-address cap, before the handshake: a refused upgrade costs no WebSocket.
+    verifyClient: (info, done) =>
+      guard.admitAddress(clientAddress(config, undefined, info.req), info.req.socket) ? done(true) : done(false, 429, 'Too many connections from this address'),
+  });
+  const ws = useServer<
+    Record<string, unknown>,
+    { viewer?: Viewer; conn?: SocketInfo; subs?: Map<string, string>; clientIp?: string; ops?: Set<string>; release?: () => void }
+  >(
     {
       // Queries and mutations under way are counted per socket: a draining server answers them before
       // it closes that socket (see stop()).
@@ -220,9 +239,14 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
             apiKey: typeof params.apiKey === 'string' ? params.apiKey : undefined,
             actingUser: actingParam(params),
           });
-          ctx.extra.viewer = viewer;
-          // Checked once: the credentials are not kept for the socket's life (graphql-ws keeps the params).
+          // Checked here, then before each operation (src/ws/guard.ts): the credentials themselves are not kept
+          // for the socket's life (graphql-ws keeps the params).
           for (const key of CREDENTIAL_PARAMS) delete (params as Record<string, unknown>)[key];
+          const release = guard.open(ctx.extra.socket, viewer);
+          if (!release) return false;
+          ctx.extra.release = release;
+          ctx.extra.viewer = viewer;
+          ctx.extra.ops = new Set();
           const conn: SocketInfo = { id: randomUUID(), params };
           for (const m of appModules) await m.onSocketOpen?.(viewer, services, conn);
           ctx.extra.conn = conn;
@@ -235,6 +259,8 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
       },
       onClose: async (ctx) => {
         const { viewer, conn, subs } = ctx.extra;
+        ctx.extra.release?.();
+        ctx.extra.release = undefined;
         if (subs) {
           metrics.socketClosed();
           for (const field of subs.values()) metrics.subscriptionEnded(field);
@@ -255,9 +281,22 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
         const field = ctx.extra.subs?.get(id);
         if (field) metrics.delivered(field);
       },
-      onComplete: (ctx, id) => endSubscription(ctx.extra.subs, id),
-      onError: (ctx, id) => endSubscription(ctx.extra.subs, id),
-      onSubscribe: async (ctx, _id, received) => {
+      onComplete: (ctx, id) => {
+        ctx.extra.ops?.delete(id);
+        endSubscription(ctx.extra.subs, id);
+      },
+      onError: (ctx, id) => {
+        ctx.extra.ops?.delete(id);
+        endSubscription(ctx.extra.subs, id);
+      },
+      onSubscribe: async (ctx, id, received) => {
+        // Counted before anything awaits, so that subscribes racing on one socket cannot pass the cap together;
+        // the id is let go by onComplete or onError, whichever graphql-ws calls first.
+        const overCap = ctx.extra.ops && guard.admitOperation(ctx.extra.ops, id);
+        if (overCap) return [overCap];
+        if (ctx.extra.viewer && ctx.extra.viewer.kind !== 'anonymous' && !(await guard.stillValid(ctx.extra.socket, ctx.extra.viewer))) {
+          return [new GraphQLError('The credentials of this connection are no longer valid; reconnect with fresh ones', { extensions: { code: 'UNAUTHENTICATED', reason: 'CREDENTIALS_REVOKED' } })];
+        }
         let payload = received;
         if (trusted) {
           const query = trustedSocketQuery(trusted, payload as { query?: unknown; extensions?: unknown; documentId?: unknown });

@@ -23,6 +23,8 @@ export interface Metrics {
   socketClosed(): void;
   subscriptionStarted(field: string): void;
   subscriptionEnded(field: string): void;
+  /** A socket or operation refused or closed by a cap or a credential check (`reason`: a snake_case word). */
+  socketRefused(reason: string): void;
   /** One event sent to one subscriber. */
   delivered(field: string): void;
   /** Time from publish (on any instance) to this instance receiving the event: once per event, not per subscriber. */
@@ -83,6 +85,12 @@ export function createMetrics(config: Config, modules: AppModule[], app: () => A
   });
   const sockets = new Gauge({ name: 'confab_ws_connections', help: 'Open graphql-ws connections (acknowledged)', registers });
   const subscriptions = new Gauge({ name: 'confab_ws_subscriptions', help: 'Active subscriptions by root field', labelNames: ['field'], registers });
+  const refused = new Counter({
+    name: 'confab_ws_refused_total',
+    help: 'WebSockets and operations refused or closed: caps (address, client, subscriptions) and credentials (revoked, expired)',
+    labelNames: ['reason'],
+    registers,
+  });
   // Counted in a plain map on the hot path (one increment per event per subscriber), handed to the counter on scrape.
   const delivered = new Map<string, number>();
   new Counter({
@@ -206,6 +214,7 @@ export function createMetrics(config: Config, modules: AppModule[], app: () => A
     socketClosed: () => sockets.dec(),
     subscriptionStarted: (field) => subscriptions.inc({ field }),
     subscriptionEnded: (field) => subscriptions.dec({ field }),
+    socketRefused: (reason) => refused.inc({ reason }),
     delivered: (field) => void delivered.set(field, (delivered.get(field) ?? 0) + 1),
     pubsubLag: (topic, ms) => lag.observe({ topic }, Math.max(0, ms) / 1000),
     dbQuery: (sql, ms) => queries.observe({ statement: statementKind(sql) }, ms / 1000),

@@ -1,9 +1,11 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
 import { allow, and, deny, or, rule } from 'graphql-shield';
-import type { Context } from '../context.ts';
+import { withFreshLoaders, type Context } from '../context.ts';
+import { accessEpoch, accessLost, guardStream } from '../live/access.ts';
 import { db } from '../db.ts';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors.ts';
+import { credentialsStillValid, credentialSubjects } from './viewer.ts';
 
 export { allow, and, deny, or };
 
@@ -30,15 +32,34 @@ export function ruleOf(name: string, check: Check, cache: 'no_cache' | 'contextu
   });
 }
 
-/** Runs a check before a subscription's event stream is created, so an unauthorized one never starts. */
+/**
+ * The one way a subscription starts: its check runs before its event stream is created, so an unauthorized
+ * one never starts; then the stream is guarded (src/live/access.ts), so it ends with FORBIDDEN once its
+ * subscriber loses access. The same check runs again, with fresh loaders and after the viewer's credentials
+ * are re-checked, whenever an access change names the viewer (or one of the `watch` subjects, such as the
+ * project a KV instance belongs to), and about once a minute in case such an event was lost.
+ */
 export function authorizedSubscribe<Args, T>(
   check: Check<Args>,
   subscribe: (args: Args, ctx: Context) => AsyncIterable<T> | Promise<AsyncIterable<T>>,
+  opts: { watch?: (args: Args, ctx: Context) => string[] | Promise<string[]> } = {},
 ) {
   return async (parent: unknown, args: Args, ctx: Context): Promise<AsyncIterable<T>> => {
+    const epoch = accessEpoch(ctx.app.pubsub);
     const result = await check(ctx, args, parent);
     if (result !== true) throw result === false ? forbidden() : result;
-    return subscribe(args, ctx);
+    const subjects = [...credentialSubjects(ctx.viewer), ...((await opts.watch?.(args, ctx)) ?? [])];
+    const source = await subscribe(args, ctx);
+    return guardStream(source, {
+      pubsub: ctx.app.pubsub,
+      epoch,
+      subjects,
+      recheck: async () => {
+        if (!(await credentialsStillValid(ctx.app, ctx.viewer))) return accessLost(undefined, 'CREDENTIALS_REVOKED');
+        const again = await check(withFreshLoaders(ctx), args, parent);
+        return again === true ? true : again === false ? forbidden() : again;
+      },
+    });
   };
 }
 

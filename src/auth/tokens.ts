@@ -21,8 +21,9 @@ function signingKey(config: Config): Promise<CryptoKey> {
   return key;
 }
 
-export async function signAccessToken(config: Config, userId: string): Promise<string> {
-  return new SignJWT({ typ: 'access' })
+/** `version`: the user's tokenVersion now; raising it (logout everywhere) voids every token signed before. */
+export async function signAccessToken(config: Config, userId: string, version = 0): Promise<string> {
+  return new SignJWT({ typ: 'access', ver: version })
     .setProtectedHeader({ alg: ALG, typ: 'JWT' })
     .setSubject(userId)
     .setIssuer(config.auth.issuer)
@@ -33,7 +34,15 @@ export async function signAccessToken(config: Config, userId: string): Promise<s
 }
 
 /** Algorithm, issuer and audience are pinned: `alg: none`, other keys and other audiences fail. */
-export async function verifyAccessToken(config: Config, token: string): Promise<{ userId: string }> {
+export interface AccessTokenClaims {
+  userId: string;
+  /** The user's tokenVersion when it was signed (0 for tokens older than the claim). */
+  version: number;
+  /** When it expires, in epoch ms: a socket opened with it is closed then. */
+  expiresAt: number;
+}
+
+export async function verifyAccessToken(config: Config, token: string): Promise<AccessTokenClaims> {
   try {
     const { payload } = await jwtVerify(token, await signingKey(config), {
       algorithms: [ALG],
@@ -42,7 +51,7 @@ export async function verifyAccessToken(config: Config, token: string): Promise<
       requiredClaims: ['sub', 'exp', 'iat'],
     });
     if (payload.typ !== 'access' || typeof payload.sub !== 'string') throw new Error('not an access token');
-    return { userId: payload.sub };
+    return { userId: payload.sub, version: typeof payload.ver === 'number' ? payload.ver : 0, expiresAt: payload.exp! * 1000 };
   } catch (err) {
     if (err instanceof joseErrors.JWTExpired) throw appError('UNAUTHENTICATED', 'Access token expired', { reason: 'TOKEN_EXPIRED' });
     throw appError('UNAUTHENTICATED', 'Invalid access token', { reason: 'TOKEN_INVALID' });

@@ -41,6 +41,11 @@ export interface CredentialResolver {
   /** This resolver also takes whatever comes in `X-API-Key` / the `apiKey` connection param. */
   apiKeyHeader?: boolean;
   resolve(app: AppServices, token: string): Promise<Viewer>;
+  /**
+   * Whether a viewer this resolver made earlier still holds (the key not revoked, the session not gone):
+   * long-lived connections ask before each operation. `undefined` for viewers that are not its own.
+   */
+  stillValid?(app: AppServices, viewer: Viewer): Promise<boolean | undefined>;
 }
 
 /**
@@ -74,10 +79,12 @@ async function resolveCredentials(app: AppServices, creds: Credentials, opts: Re
   const resolver = bearer ? resolvers.find((r) => bearer.startsWith(r.prefix)) : undefined;
   if (bearer && resolver) return resolver.resolve(app, bearer);
   if (bearer) {
-    const { userId } = await verifyAccessToken(app.config, bearer);
+    const { userId, version, expiresAt } = await verifyAccessToken(app.config, bearer);
     const user = await db.user.findUnique({ where: { id: userId } });
     if (!user) throw appError('UNAUTHENTICATED', 'Invalid access token', { reason: 'TOKEN_INVALID' });
+    if (user.tokenVersion !== version) throw appError('UNAUTHENTICATED', 'Access token revoked', { reason: 'TOKEN_REVOKED' });
     const viewer: Viewer = { kind: 'user', userId };
+    accessTokens.set(viewer, { version, expiresAt });
     if (opts.keepUserRow) checkedRows.set(viewer, { user, at: Date.now() });
     return viewer;
   }
@@ -105,6 +112,55 @@ async function actAs(viewer: Viewer, actingUser: string): Promise<Viewer> {
   const member = await db.membership.count({ where: { orgId: viewer.orgId, userId } });
   if (!member) throw notFound('User');
   return { kind: 'user', userId, via: { apiKeyId: viewer.apiKeyId, orgId: viewer.orgId } };
+}
+
+/** The access token behind each user viewer that came from one (its version and expiry). */
+const accessTokens = new WeakMap<Viewer, { version: number; expiresAt: number }>();
+
+/** When the viewer's credentials expire (epoch ms): an access token's expiry; undefined for those that do not. */
+export function credentialExpiry(viewer: Viewer): number | undefined {
+  return accessTokens.get(viewer)?.expiresAt;
+}
+
+/**
+ * Who stands behind a viewer's credentials, as the subjects that access changes name (src/live/access.ts):
+ * `user:<id>`, `key:<id>`, `session:<id>`. An ACT_AS key acting as a member is both the key and the member.
+ */
+export function credentialSubjects(viewer: Viewer): string[] {
+  switch (viewer.kind) {
+    case 'user':
+      return viewer.via ? [`key:${viewer.via.apiKeyId}`, `user:${viewer.userId}`] : [`user:${viewer.userId}`];
+    case 'apiKey':
+      return [`key:${viewer.apiKeyId}`];
+    case 'session':
+      return [`session:${viewer.sessionId}`];
+    default:
+      return [];
+  }
+}
+
+/**
+ * Do the credentials a viewer was made from still hold? An access token: not expired, its user still there
+ * with the same tokenVersion. An API key or session token: as its resolver says. An acting key: the key,
+ * and the member still in the key's org. A WebSocket asks before each operation, so one that arrives
+ * after a revocation is refused even before the revocation's event reaches this instance.
+ */
+export async function credentialsStillValid(app: AppServices, viewer: Viewer): Promise<boolean> {
+  if (viewer.kind === 'anonymous') return true;
+  const token = accessTokens.get(viewer);
+  if (token) {
+    if (Date.now() >= token.expiresAt) return false;
+    const user = await db.user.findUnique({ where: { id: (viewer as { userId: string }).userId }, select: { tokenVersion: true } });
+    return !!user && user.tokenVersion === token.version;
+  }
+  for (const resolver of app.auth.credentials) {
+    const valid = await resolver.stillValid?.(app, viewer);
+    if (valid === false) return false;
+  }
+  if (viewer.kind === 'user' && viewer.via) {
+    return (await db.membership.count({ where: { orgId: viewer.via.orgId, userId: viewer.userId } })) > 0;
+  }
+  return true;
 }
 
 type UserRow = NonNullable<Awaited<ReturnType<typeof db.user.findUnique>>>;

@@ -1,3 +1,4 @@
+import { db } from '../../db.ts';
 import { appError } from '../../errors.ts';
 import type { CredentialResolver } from '../../auth/viewer.ts';
 import { API_KEY_PREFIX, findActiveApiKey } from './apikeys.service.ts';
@@ -10,5 +11,11 @@ export const apiKeyCredentials: CredentialResolver = {
     const key = await findActiveApiKey(secret);
     if (!key) throw appError('UNAUTHENTICATED', 'Invalid or revoked API key', { reason: 'API_KEY_INVALID' });
     return { kind: 'apiKey', apiKeyId: key.id, orgId: key.orgId, scopes: key.scopes, createdById: key.createdById, projectId: key.projectId };
+  },
+  async stillValid(_app, viewer) {
+    const id = viewer.kind === 'apiKey' ? viewer.apiKeyId : viewer.kind === 'user' ? viewer.via?.apiKeyId : undefined;
+    if (!id) return undefined;
+    const key = await db.apiKey.findUnique({ where: { id }, select: { revokedAt: true } });
+    return !!key && !key.revokedAt;
   },
 };

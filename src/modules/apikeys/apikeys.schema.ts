@@ -67,8 +67,8 @@ builder.mutationFields((t) => ({
   revokeApiKey: t.prismaField({
     type: 'ApiKey',
     args: { input: t.arg({ type: RevokeApiKeyInput, required: true }) },
-    resolve: async (query, _root, { input }) => {
-      const key = await revokeApiKey(idOf(input.id, 'ApiKey'));
+    resolve: async (query, _root, { input }, ctx) => {
+      const key = await revokeApiKey(ctx.app, idOf(input.id, 'ApiKey'));
       return db.apiKey.findUniqueOrThrow({ ...query, where: { id: key.id } });
     },
   }),

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { requireUserId } from '../../auth/rules.ts';
 import { randomToken, sha256 } from '../../auth/tokens.ts';
-import type { Context } from '../../context.ts';
+import type { AppServices, Context } from '../../context.ts';
 import { db } from '../../db.ts';
 import { badInput, notFound, parseInput } from '../../errors.ts';
+import { announceAccessChange } from '../../live/access.ts';
 import { checkProject } from '../threads/threads.access.ts';
 
 export const API_KEY_PREFIX = 'cfk_';
@@ -49,10 +50,13 @@ export async function createApiKey(ctx: Context, orgId: string, projectId: strin
   return { apiKey, key };
 }
 
-export async function revokeApiKey(id: string) {
+/** Revokes a key; once committed, sockets opened with it close on every instance and their streams end. */
+export async function revokeApiKey(app: AppServices, id: string) {
   const key = await db.apiKey.findUnique({ where: { id } });
   if (!key) throw notFound('API key');
-  return db.apiKey.update({ where: { id }, data: { revokedAt: key.revokedAt ?? new Date() } });
+  const revoked = await db.apiKey.update({ where: { id }, data: { revokedAt: key.revokedAt ?? new Date() } });
+  announceAccessChange(app.pubsub, { subjects: [`key:${id}`], revoked: true });
+  return revoked;
 }
 
 const LAST_USED_RESOLUTION_MS = 60_000;

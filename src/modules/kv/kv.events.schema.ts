@@ -1,4 +1,5 @@
 import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
+import { db } from '../../db.ts';
 import { badInput } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { checkInstance } from './kv.access.ts';
@@ -40,6 +41,13 @@ builder.subscriptionFields((t) => ({
           ? badInput('afterVersion: must be 0 or more', 'afterVersion')
           : checkInstance(ctx, idOf(args.instanceId, 'KvInstance', 'instanceId'), 'READ'),
       (args, ctx) => kvEventStream(ctx.app, idOf(args.instanceId, 'KvInstance', 'instanceId'), args.afterVersion),
+      // The project's org-wide access may be taken back: watch the project too, not only the viewer.
+      {
+        watch: async (args) => {
+          const instance = await db.kvInstance.findUnique({ where: { id: idOf(args.instanceId, 'KvInstance', 'instanceId') }, select: { projectId: true } });
+          return instance ? [`project:${instance.projectId}`] : [];
+        },
+      },
     ),
     resolve: (event) => event as any,
   }),

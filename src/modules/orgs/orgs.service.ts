@@ -4,6 +4,7 @@ import { randomToken, sha256 } from '../../auth/tokens.ts';
 import type { Context } from '../../context.ts';
 import { db, serializable, type Tx } from '../../db.ts';
 import { conflict, forbidden, gone, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
+import { announceAccessChange } from '../../live/access.ts';
 
 const role = z.enum(['OWNER', 'ADMIN', 'MEMBER']);
 const createOrgInput = z.object({
@@ -97,6 +98,7 @@ export async function updateMemberRole(ctx: Context, orgId: string, targetUserId
     return tx.membership.update({ where: { id: target.id }, data: { role: newRole } });
   });
   ctx.app.pubsub.publish('org:membershipChanged', orgId, { userId: targetUserId, role: membership.role, change: 'ROLE_CHANGED' });
+  announceAccessChange(ctx.app.pubsub, { subjects: [`user:${targetUserId}`] });
   return membership;
 }
 
@@ -117,6 +119,7 @@ export async function removeMember(ctx: Context, orgId: string, targetUserId: st
     return target;
   });
   ctx.app.pubsub.publish('org:membershipChanged', orgId, { userId: targetUserId, role: null, change: 'LEFT' });
+  announceAccessChange(ctx.app.pubsub, { subjects: [`user:${targetUserId}`] });
   return removed;
 }
 

@@ -1,4 +1,5 @@
 import type { CredentialResolver } from '../../auth/viewer.ts';
+import { db } from '../../db.ts';
 import { SESSION_TOKEN_PREFIX, sessionForToken } from './paid-sessions.service.ts';
 
 /** `Bearer cfs_…`: the holder of a prepaid session's token may use that one session. */
@@ -7,5 +8,11 @@ export const sessionTokenCredentials: CredentialResolver = {
   async resolve(app, token) {
     const session = await sessionForToken(app, token);
     return { kind: 'session', sessionId: session.id };
+  },
+  // The token itself cannot be revoked: it holds while its session exists (an ended session's stream
+  // still tells its holder how it ended).
+  async stillValid(_app, viewer) {
+    if (viewer.kind !== 'session') return undefined;
+    return (await db.session.count({ where: { id: viewer.sessionId } })) > 0;
   },
 };

@@ -3,6 +3,7 @@ import { actingUserId } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
 import { db } from '../../db.ts';
 import { badInput, forbidden, notFound, parseInput } from '../../errors.ts';
+import { announceAccessChange } from '../../live/access.ts';
 
 const access = z.enum(['READ', 'WRITE', 'ADMIN']);
 const createInput = z.object({
@@ -80,5 +81,7 @@ export async function unshare(ctx: Context, projectId: string, userId: string | 
 async function announced<T>(ctx: Context, projectId: string, userId: string | null, write: Promise<T>): Promise<T> {
   const result = await write;
   ctx.app.pubsub.publish('project:accessChanged', projectId, { userId });
+  // A share of one user concerns that user's streams; the org-wide access, everyone watching the project.
+  announceAccessChange(ctx.app.pubsub, { subjects: [userId ? `user:${userId}` : `project:${projectId}`] });
   return result;
 }

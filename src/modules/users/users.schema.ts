@@ -87,6 +87,6 @@ builder.mutationFields((t) => ({
   logout: t.field({
     type: LogoutPayload,
     args: { input: t.arg({ type: LogoutInput, required: true }) },
-    resolve: async (_root, { input }) => ({ revoked: await users.logout(input.refreshToken, input.everywhere ?? false) }),
+    resolve: async (_root, { input }, ctx) => ({ revoked: await users.logout(ctx, input.refreshToken, input.everywhere ?? false) }),
   }),
 }));

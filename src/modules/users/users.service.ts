@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { dummyHash, hashPassword, verifyPassword } from '../../auth/passwords.ts';
 import { randomToken, sha256, signAccessToken } from '../../auth/tokens.ts';
-import type { Context } from '../../context.ts';
+import type { AppServices, Context } from '../../context.ts';
 import { db } from '../../db.ts';
+import { announceAccessChange } from '../../live/access.ts';
 import { appError, conflict, isUniqueViolation, parseInput, rateLimited, unauthenticated } from '../../errors.ts';
 
 const email = z.string().trim().toLowerCase().pipe(z.email('must be a valid email address')).pipe(z.string().max(254));
@@ -21,9 +22,9 @@ async function issueTokens(ctx: Context, userId: string, familyId: string = rand
   await db.refreshToken.create({
     data: { userId, familyId, tokenHash: sha256(refreshToken), expiresAt: new Date(Date.now() + ttl * 1000) },
   });
-  const accessToken = await signAccessToken(ctx.app.config, userId);
-  const accessTokenExpiresAt = new Date(Date.now() + ctx.app.config.auth.accessTokenTtl * 1000);
   const user = await db.user.findUniqueOrThrow({ where: { id: userId } });
+  const accessToken = await signAccessToken(ctx.app.config, userId, user.tokenVersion);
+  const accessTokenExpiresAt = new Date(Date.now() + ctx.app.config.auth.accessTokenTtl * 1000);
   return { accessToken, accessTokenExpiresAt, refreshToken, user };
 }
 
@@ -95,12 +96,25 @@ const revokeFamily = (familyId: string) =>
   db.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: new Date() } });
 
 /** Revokes the token's login (its family), or with `everywhere` every login of its user. */
-export async function logout(refreshToken: string, everywhere = false): Promise<boolean> {
+export async function logout(ctx: Context, refreshToken: string, everywhere = false): Promise<boolean> {
   const row = await db.refreshToken.findUnique({ where: { tokenHash: sha256(refreshToken) } });
   if (!row) return false;
-  if (everywhere) await db.refreshToken.updateMany({ where: { userId: row.userId, revokedAt: null }, data: { revokedAt: new Date() } });
+  if (everywhere) await revokeEveryLogin(ctx.app, row.userId);
   else await revokeFamily(row.familyId);
   return true;
+}
+
+/**
+ * Ends every login of a user (logout everywhere; a password change or account deletion must call it too):
+ * refresh tokens revoked, access tokens voided by raising the user's tokenVersion, and, once that has
+ * committed, every socket opened with them closed on every instance (4403) and their streams ended.
+ */
+export async function revokeEveryLogin(app: AppServices, userId: string): Promise<void> {
+  await db.$transaction([
+    db.refreshToken.updateMany({ where: { userId, revokedAt: null }, data: { revokedAt: new Date() } }),
+    db.user.update({ where: { id: userId }, data: { tokenVersion: { increment: 1 } } }),
+  ]);
+  announceAccessChange(app.pubsub, { subjects: [`user:${userId}`], revoked: true });
 }
 
 /** Users see themselves and the people they share an org with. */
