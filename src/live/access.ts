@@ -60,9 +60,9 @@ export function accessEpoch(pubsub: AppPubSub): number {
  * so that an event published right after a socket opens is already heard).
  */
 export function accessIndex(pubsub: AppPubSub): Map<string, Set<AccessWatcher>> {
-  let index = indexes.get(pubsub);
+  const index = indexes.get(pubsub);
   if (index) return index;
-  const watchers = (index = new Map<string, Set<AccessWatcher>>());
+  const watchers = new Map<string, Set<AccessWatcher>>();
   indexes.set(pubsub, watchers);
   const source = pubsub.subscribe('access:changed') as unknown as DirectSource<AccessChange>;
   source[DIRECT](
