@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Viewer } from './auth/viewer.ts';
 import { rateLimited } from './errors.ts';
 
@@ -9,73 +10,53 @@ export interface HitResult {
 }
 
 /**
- * Fixed-window counters. In memory for one process; in Redis when several instances share the
- * load, so that an attacker cannot multiply the limit by the number of instances.
+ * Fixed-window counters from rate-limiter-flexible: in memory for one process, in Redis when several
+ * instances share the load (an attacker cannot multiply a limit by the number of instances). Every hit
+ * counts atomically before its answer (a Lua script on Redis), so attempts made at the same moment cannot
+ * all pass a limit; a check-then-count would let them. Each key is used with one limit and window.
  */
 export interface RateLimiter {
+  /** Counts one attempt; allowed while the window's count is within `limit`. */
   hit(key: string, limit: number, windowSec: number): Promise<HitResult>;
-  peek(key: string, limit: number): Promise<HitResult>;
-  reset(key: string): Promise<void>;
+  /** Gives one counted attempt back (it turned out not to count, such as a login that succeeded). */
+  refund(key: string, limit: number, windowSec: number): Promise<void>;
+  /** Forgets the key's window. */
+  reset(key: string, limit: number, windowSec: number): Promise<void>;
 }
 
 export function createRateLimiter(redis?: Redis, keyPrefix = 'confab:'): RateLimiter {
-  return redis ? redisLimiter(redis, keyPrefix) : memoryLimiter();
-}
-
-function memoryLimiter(): RateLimiter {
-  const windows = new Map<string, { count: number; resetAt: number }>();
-  const current = (key: string) => {
-    const w = windows.get(key);
-    if (w && w.resetAt <= Date.now()) windows.delete(key);
-    return windows.get(key);
+  // One limiter per limit and window (a handful, from the configuration); they share Redis keys (`confab:rl:<key>`).
+  const limiters = new Map<string, RateLimiterAbstract>();
+  const limiterFor = (points: number, duration: number) => {
+    const id = `${points}/${duration}`;
+    let limiter = limiters.get(id);
+    if (!limiter) {
+      const opts = { points, duration, keyPrefix: `${keyPrefix}rl` };
+      limiter = redis ? new RateLimiterRedis({ ...opts, storeClient: redis }) : new RateLimiterMemory(opts);
+      limiters.set(id, limiter);
+    }
+    return limiter;
   };
-  const result = (count: number, limit: number, resetAt: number): HitResult => ({
-    allowed: count <= limit,
-    count,
-    retryAfterSec: Math.max(1, Math.ceil((resetAt - Date.now()) / 1000)),
+  const result = (res: RateLimiterRes, allowed: boolean): HitResult => ({
+    allowed,
+    count: res.consumedPoints,
+    retryAfterSec: Math.max(1, Math.ceil(res.msBeforeNext / 1000)),
   });
   return {
     async hit(key, limit, windowSec) {
-      let w = current(key);
-      if (!w) {
-        // Drop expired windows now and then so the map cannot grow without bound.
-        if (windows.size > 10_000) for (const k of windows.keys()) current(k);
-        w = { count: 0, resetAt: Date.now() + windowSec * 1000 };
-        windows.set(key, w);
+      try {
+        return result(await limiterFor(limit, windowSec).consume(key), true);
+      } catch (err) {
+        // Refused with the counter's state; anything else is the store failing.
+        if (err instanceof RateLimiterRes) return result(err, false);
+        throw err;
       }
-      w.count += 1;
-      return result(w.count, limit, w.resetAt);
     },
-    async peek(key, limit) {
-      const w = current(key);
-      return w ? result(w.count, limit, w.resetAt) : { allowed: true, count: 0, retryAfterSec: 0 };
+    async refund(key, limit, windowSec) {
+      await limiterFor(limit, windowSec).reward(key);
     },
-    async reset(key) {
-      windows.delete(key);
-    },
-  };
-}
-
-function redisLimiter(redis: Redis, keyPrefix: string): RateLimiter {
-  const k = (key: string) => `${keyPrefix}rl:${key}`;
-  return {
-    async hit(key, limit, windowSec) {
-      const [[, count], [, ttl]] = (await redis
-        .multi()
-        .incr(k(key))
-        .pttl(k(key))
-        .exec()) as [[null, number], [null, number]];
-      if (ttl < 0) await redis.pexpire(k(key), windowSec * 1000);
-      const ms = ttl < 0 ? windowSec * 1000 : ttl;
-      return { allowed: count <= limit, count, retryAfterSec: Math.max(1, Math.ceil(ms / 1000)) };
-    },
-    async peek(key, limit) {
-      const [count, ttl] = await Promise.all([redis.get(k(key)), redis.pttl(k(key))]);
-      const n = Number(count ?? 0);
-      return { allowed: n <= limit, count: n, retryAfterSec: Math.max(0, Math.ceil(ttl / 1000)) };
-    },
-    async reset(key) {
-      await redis.del(k(key));
+    async reset(key, limit, windowSec) {
+      await limiterFor(limit, windowSec).delete(key);
     },
   };
 }

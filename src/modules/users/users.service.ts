@@ -42,30 +42,36 @@ export async function register(ctx: Context, input: unknown) {
 }
 
 /**
- * Unknown email and wrong password fail alike (same message, same hashing cost). Failures are
- * counted per email and per client address; past the limit every attempt is refused until the
- * window ends, even with the right password.
+ * Unknown email and wrong password fail alike (same message, same hashing cost). Attempts are counted
+ * per email and per client address BEFORE the password is checked, each count atomic (in memory or in
+ * Redis): attempts sent at once cannot all be checked against one stale count. Past the limit every
+ * attempt is refused until the window ends, even with the right password. A success gives its counts
+ * back (the email's window starts over), so only failures use up the limits.
  */
 export async function login(ctx: Context, input: unknown) {
   const data = parseInput(loginInput, input);
   const { loginMaxAttempts: max, loginWindowSec: window } = ctx.app.config.auth;
-  const limits = [
+  const { limiter } = ctx.app;
+  const [byEmail, byAddress] = [
     { key: `login:email:${data.email}`, max },
     { key: `login:ip:${ctx.clientIp}`, max: max * 5 },
   ];
-  const states = await Promise.all(limits.map((l) => ctx.app.limiter.peek(l.key, l.max)));
-  const blocked = states.find((state, i) => state.count >= limits[i].max);
-  if (blocked) throw rateLimited('Too many failed login attempts; try again later', blocked.retryAfterSec);
+  for (const limit of [byEmail, byAddress]) {
+    const hit = await limiter.hit(limit.key, limit.max, window);
+    if (hit.allowed) continue;
+    // A refused attempt is not held against the email as well: it was never checked.
+    if (limit === byAddress) await limiter.refund(byEmail.key, byEmail.max, window);
+    throw rateLimited('Too many failed login attempts; try again later', hit.retryAfterSec);
+  }
 
   const user = await db.user.findUnique({ where: { email: data.email } });
   const hash = user?.passwordHash ?? (await dummyHash(ctx.app.config.auth.passwordHashCost));
   const ok = await verifyPassword(data.password, hash);
   if (!user || !ok) {
-    await Promise.all(limits.map((l) => ctx.app.limiter.hit(l.key, l.max, window)));
     ctx.log.warn({ email: data.email }, 'failed login');
     throw invalidCredentials();
   }
-  await ctx.app.limiter.reset(limits[0].key);
+  await Promise.all([limiter.reset(byEmail.key, byEmail.max, window), limiter.refund(byAddress.key, byAddress.max, window)]);
   return issueTokens(ctx, user.id);
 }
 
