@@ -1,4 +1,19 @@
-import { getNamedType, isLeafType, isNonNullType, isObjectType, type GraphQLField } from 'graphql';
+import {
+  getNamedType,
+  isAbstractType,
+  isCompositeType,
+  isEnumType,
+  isInputObjectType,
+  isInterfaceType,
+  isLeafType,
+  isListType,
+  isNonNullType,
+  isObjectType,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLInputType,
+  type GraphQLObjectType,
+} from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { schema } from '../src/modules/schema.ts';
 import { lightningModule } from '../src/modules/lightning/lightning.module.ts';
@@ -247,14 +262,20 @@ function expectNoLeak(root: Root, name: string, { kind, strangers }: Entry, who:
   if (kind === 'self') return;
   expect(res.data?.[name] ?? null, `${root}.${name} as ${who} answered`).toBeNull();
   expect(res.errors?.length, `${root}.${name} as ${who}: ${body}`).toBe(1);
-  expectRefusal(`${root}.${name} as ${who}: ${body}`, who, strangers, res.errors![0].extensions?.code);
+  expectRefusal(`${root}.${name} as ${who}: ${body}`, who, strangers, res.errors![0].extensions);
 }
 
-/** A documented refusal; people outside the org cannot tell what exists, nobody anonymous is told FORBIDDEN. */
-function expectRefusal(label: string, who: Outsider, strangers: Entry['strangers'], code: unknown) {
+/**
+ * A documented refusal; people outside the org cannot tell what exists, nobody anonymous is told FORBIDDEN.
+ * Another org's acting key finds nothing (NOT_FOUND) in room operations, and is refused everything else as
+ * out of its reach, whatever exists.
+ */
+function expectRefusal(label: string, who: Outsider, strangers: Entry['strangers'], extensions: Record<string, unknown> | undefined) {
+  const code = extensions?.code;
   expect(REFUSED, label).toContain(code);
   if (who === 'anonymous') expect(code, label).not.toBe('FORBIDDEN');
   if (who === 'nonMember' || who === 'otherOrg') expect(code, label).toBe(strangers ?? 'NOT_FOUND');
+  if (who === 'actingOtherOrg' && code !== 'NOT_FOUND') expect(extensions?.reason, label).toBe('ACT_AS_NOT_ALLOWED');
 }
 
 // Outsiders' mutations are checked against the owner's view after every few fields (re-reading it after
@@ -291,10 +312,177 @@ describe.each(cases.filter((c) => c.root === 'Subscription' && c.entry))('Subscr
       const err = await sub.rejection();
       expect(JSON.stringify(sub.received)).not.toContain(w.mark);
       expect(sub.received.filter((e) => e.data), `${name} as ${who}`).toEqual([]);
-      expectRefusal(`${name} as ${who}: ${JSON.stringify(err)}`, who, entry.strangers, err?.extensions?.code);
+      expectRefusal(`${name} as ${who}: ${JSON.stringify(err)}`, who, entry.strangers, err?.extensions);
     }
   });
 });
+
+// ── Acting keys (X-Acting-User), field by field (issue 17.4) ──
+// The other org's acting key is an outsider above (`actingOtherOrg`); here the victim org's own ACT_AS key
+// acts as its OWNER. It reaches the org's rooms and nothing else, at any depth: every `Type.field` that an
+// operation can name from a root field is tried, and all but those listed here are refused whole before
+// anything runs, naming the field. A field added to a type below an acting root fails here until listed.
+
+/** The root fields an acting key may use. */
+const ACTING_ROOTS: Record<Root, string[]> = {
+  Query: ['room', 'node', 'nodes'],
+  Mutation: [
+    'createRoom', 'openDirectRoom', 'joinRoom', 'addRoomMembers', 'removeRoomMember', 'leaveRoom', 'updateRoom', 'markRead',
+    'sendMessage', 'editMessage', 'deleteMessage', 'addReaction', 'removeReaction', 'setTyping',
+  ],
+  Subscription: ['roomEvents'],
+};
+/** What it may select below them (`*`: the whole type); `__typename` and connections, edges and PageInfo are open. */
+const ACTING_REACH: Record<string, '*' | string[]> = {
+  Node: ['id'],
+  Room: ['id', 'type', 'name', 'topic', 'lastSeq', 'lastActivityAt', 'createdAt', 'viewerRole', 'unreadCount', 'lastMessage', 'members', 'messages', 'messagesConnection'],
+  User: ['id', 'name'],
+  ...Object.fromEntries(
+    ['RoomMember', 'RoomMessage', 'RoomMessageEdit', 'ReactionSummary', 'LeaveRoomPayload', 'SetTypingPayload', 'RoomMessageAdded', 'RoomMessageEdited', 'RoomMessageDeleted', 'ReactionChanged', 'ReadReceipt', 'Typing', 'MemberJoined', 'MemberLeft'].map((t) => [t, '*']),
+  ),
+};
+const inReach = (type: string, field: string) =>
+  field === '__typename' || type === 'PageInfo' || /(?:Connection|Edge)$/.test(type) || ACTING_REACH[type] === '*' || (ACTING_REACH[type] || []).includes(field);
+
+/** A literal for a required argument: never executed (the gate refuses first), only validated. */
+function literal(type: GraphQLInputType): string {
+  if (isNonNullType(type)) return literal(type.ofType);
+  if (isListType(type)) return `[${literal(type.ofType)}]`;
+  if (isEnumType(type)) return type.getValues()[0].name;
+  if (isInputObjectType(type)) {
+    const required = Object.values(type.getFields()).filter((f) => isNonNullType(f.type) && f.defaultValue === undefined);
+    return `{ ${required.map((f) => `${f.name}: ${literal(f.type)}`).join(', ')} }`;
+  }
+  return { Int: '1', Float: '1', Boolean: 'true', DateTime: '"2026-01-01T00:00:00Z"', JSON: '{}', ID: JSON.stringify(w.roomId) }[type.name] ?? '"x"';
+}
+/** A field's call: its required arguments, and `first: 2` on connections (within the cost limit). */
+const call = (field: GraphQLField<unknown, unknown>) => {
+  const args = field.args.filter((a) => (isNonNullType(a.type) && a.defaultValue === undefined) || a.name === 'first');
+  return `${field.name}${args.length ? `(${args.map((a) => `${a.name}: ${a.name === 'first' ? '2' : literal(a.type)}`).join(', ')})` : ''}`;
+};
+
+interface ActingProbe {
+  root: Root;
+  /** The `Type.field` it reaches that is out of reach: the refusal names it. */
+  field: string;
+  doc: string;
+}
+
+/** For each root kind, one operation per out-of-reach `Type.field` reachable from the acting root fields (breadth first: the shortest). */
+function actingProbes(): ActingProbe[] {
+  const probes: ActingProbe[] = [];
+  for (const root of ROOTS) {
+    const tried = new Set<string>();
+    const expanded = new Set<string>();
+    const queue: { type: GraphQLCompositeType; wrap: (inner: string) => string }[] = [];
+    for (const field of rootFields(root).filter((f) => ACTING_ROOTS[root].includes(f.name))) {
+      const type = getNamedType(field.type);
+      if (isCompositeType(type)) queue.push({ type, wrap: (inner) => `${root.toLowerCase()} { ${call(field)} { ${inner} } }` });
+    }
+    for (let next = queue.shift(); next; next = queue.shift()) {
+      const { type, wrap } = next;
+      if (expanded.has(type.name)) continue;
+      expanded.add(type.name);
+      if (isAbstractType(type)) for (const t of schema.getPossibleTypes(type)) queue.push({ type: t, wrap: (inner) => wrap(`... on ${t.name} { ${inner} }`) });
+      if (!isObjectType(type) && !isInterfaceType(type)) continue;
+      for (const field of Object.values(type.getFields())) {
+        const to = getNamedType(field.type);
+        const selection = `${call(field)}${isCompositeType(to) ? ' { __typename }' : ''}`;
+        if (inReach(type.name, field.name)) {
+          if (isCompositeType(to)) queue.push({ type: to, wrap: (inner) => wrap(`${call(field)} { ${inner} }`) });
+        } else if (!tried.has(`${type.name}.${field.name}`)) {
+          tried.add(`${type.name}.${field.name}`);
+          probes.push({ root, field: `${type.name}.${field.name}`, doc: wrap(selection) });
+        }
+      }
+    }
+  }
+  return probes;
+}
+
+/** Everything within reach below `type`, `depth` objects deep: what an acting client may ask for at once. */
+function allInReach(type: GraphQLCompositeType, depth: number): string {
+  if (!isObjectType(type) || depth === 0) return '__typename';
+  const fields = Object.values(type.getFields()).filter((f) => inReach(type.name, f.name) && f.args.every((a) => !isNonNullType(a.type) || a.defaultValue !== undefined));
+  return fields.map((f) => {
+    const to = getNamedType(f.type);
+    return isCompositeType(to) ? `${call(f)} { ${allInReach(to, depth - 1)} }` : call(f);
+  }).join(' ');
+}
+
+/** A refusal before execution: one error, FORBIDDEN for ACT_AS_NOT_ALLOWED, naming `field`; no data, nothing of the victim's. */
+function expectActingRefusal(label: string, field: string, res: { data?: unknown; errors?: readonly { message: string; extensions?: Record<string, unknown> }[] }) {
+  expect(res.errors?.length, `${label}: ${JSON.stringify(res)}`).toBe(1);
+  expect(res.errors![0].extensions, label).toMatchObject({ code: 'FORBIDDEN', reason: 'ACT_AS_NOT_ALLOWED' });
+  expect(res.errors![0].message, label).toContain(field);
+  expect(res.data ?? null, label).toBeNull();
+  expect(JSON.stringify(res), label).not.toContain(w.mark);
+}
+
+describe('an acting key of the org itself, acting as its OWNER', () => {
+  it('the reach listed here names types and fields that exist', () => {
+    for (const [type, fields] of Object.entries(ACTING_REACH)) {
+      const t = schema.getType(type);
+      expect(t && (isObjectType(t) || isInterfaceType(t)), type).toBeTruthy();
+      if (fields !== '*') for (const f of fields) expect((t as GraphQLObjectType).getFields()[f], `${type}.${f}`).toBeDefined();
+    }
+  });
+
+  it.each(ROOTS)('is refused every other %s root field, and passes the acting ones (the next root field is the one refused)', async (root) => {
+    const [other] = rootFields(root).filter((f) => !ACTING_ROOTS[root].includes(f.name));
+    for (const field of rootFields(root)) {
+      const to = getNamedType(field.type);
+      const sel = (f: GraphQLField<unknown, unknown>) => `${call(f)}${isCompositeType(getNamedType(f.type)) ? ' { __typename }' : ''}`;
+      const acting = ACTING_ROOTS[root].includes(field.name);
+      // A subscription has one root field: an acting one passes unless something below it is out of reach (probes below).
+      if (acting && root === 'Subscription') continue;
+      const doc = `${root.toLowerCase()} { ${sel(field)}${acting ? ` ${sel(other)}` : ''} }`;
+      const expected = `${root}.${acting ? other.name : field.name}`;
+      const res = root === 'Subscription' ? await overSocket(doc) : await server.gql<any, any>(doc, {}, w.auth.actingOwner);
+      expectActingRefusal(`${doc} (${isCompositeType(to) ? to.name : 'leaf'})`, expected, res);
+    }
+  });
+
+  it('is refused, whole and before anything runs, every field out of reach below the acting root fields, at any depth', async () => {
+    const probes = actingProbes();
+    // The subscriptions' triggers above changed the world: this test compares with the world as it finds it.
+    const before = await snapshot();
+    expect(probes.map((p) => p.field)).toEqual(expect.arrayContaining(['Room.org', 'User.email', 'User.orgs', 'User.notifications', 'User.trust', 'Org.apiKeys', 'Org.webhooks', 'WebhookDelivery.payload', 'Thread.title']));
+    for (let i = 0; i < probes.length; i += 8) {
+      await Promise.all(
+        probes.slice(i, i + 8).map(async ({ root, field, doc }) =>
+          expectActingRefusal(doc, field, root === 'Subscription' ? await overSocket(doc) : await server.gql<any, any>(doc, {}, w.auth.actingOwner)),
+        ),
+      );
+    }
+    // The mutations among them changed nothing.
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('gets everything within reach at once, through room(id), node(id) and nodes(ids)', async () => {
+    const room = schema.getType('Room') as GraphQLObjectType;
+    const message = schema.getType('RoomMessage') as GraphQLObjectType;
+    const doc = `query($room: ID!, $ids: [ID!]!) {
+      room(id: $room) { ${allInReach(room, 3)} }
+      node(id: $room) { id ... on Room { ${allInReach(room, 2)} } }
+      nodes(ids: $ids) { id ... on RoomMessage { ${allInReach(message, 2)} } ... on Room { name } } }`;
+    const res = await server.gql<any, any>(doc, { room: w.roomId, ids: [w.messageId, w.roomId, w.orgId, w.threadId] }, w.auth.actingOwner);
+    expect(res.errors, doc).toBeUndefined();
+    expect(res.data.room).toMatchObject({ id: w.roomId, viewerRole: 'ADMIN' });
+    expect(res.data.room.messages.map((m: any) => m.sender)).toContainEqual({ id: w.owner.id, name: w.owner.name });
+    expect(res.data.node.id).toBe(w.roomId);
+    // Of the org's other objects, node(id) shows an acting key nothing: it cannot select them anyway.
+    expect(res.data.nodes.map((n: any) => n?.id ?? null)).toEqual([w.messageId, w.roomId, null, null]);
+  });
+});
+
+/** One operation on a socket opened by the acting key: its result, or the error it was refused with. */
+async function overSocket(doc: string) {
+  const sub = subscribe<any, any>(server.ws(w.auth.actingOwner), doc, {});
+  await sub.ended;
+  const error = await sub.rejection();
+  return { data: sub.received.find((r) => r.data)?.data ?? null, errors: error ? [error as { message: string; extensions?: Record<string, unknown> }] : undefined };
+}
 
 // Last, since members change the world: the same arguments work for who may use them.
 describe.each(cases.filter((c) => c.entry && c.root !== 'Subscription'))('$root.$name for a member', ({ root, name, field, entry }) => {

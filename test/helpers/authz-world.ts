@@ -4,8 +4,12 @@ import { addMember, createApiKey, createOrg, registerUser, type TestUser } from 
 import { openSession, paidSession } from './paid.ts';
 import type { TestServer } from './server.ts';
 
-/** Who tries to reach the victim org's data without being entitled to it. */
-export const OUTSIDERS = ['nonMember', 'otherOrg', 'keyNoScope', 'keyOtherProject', 'sessionToken', 'anonymous'] as const;
+/**
+ * Who tries to reach the victim org's data without being entitled to it. `actingOtherOrg`: the other
+ * org's ACT_AS key acting as `dual`, an ADMIN of the victim org and a member of its room, who also
+ * belongs to the other org: acting stays inside the key's org, so it reaches nothing of the victim's.
+ */
+export const OUTSIDERS = ['nonMember', 'otherOrg', 'keyNoScope', 'keyOtherProject', 'sessionToken', 'anonymous', 'actingOtherOrg'] as const;
 export type Outsider = (typeof OUTSIDERS)[number];
 
 /**
@@ -23,6 +27,8 @@ export interface AuthzWorld {
   leaver: TestUser;
   /** Registered with the email of the pending invite `inviteToken`. */
   invitee: TestUser;
+  /** ADMIN of the victim org and member of its room, and member of the other org (see `actingOtherOrg`). */
+  dual: TestUser;
   orgId: string;
   roomId: string;
   channelId: string;
@@ -55,7 +61,8 @@ export interface AuthzWorld {
   otherOrgId: string;
   /** Keys of the victim org used as the members' API keys. */
   keys: { read: string; rw: string; notify: string };
-  auth: Record<Outsider | 'owner' | 'member' | 'invitee' | 'holder', Auth>;
+  /** The victim org's own ACT_AS key acting as its OWNER: reaches the org's rooms, and nothing else. */
+  auth: Record<Outsider | 'owner' | 'member' | 'invitee' | 'holder' | 'actingOwner', Auth & { connectionParams?: Record<string, unknown> }>;
   users: Record<Outsider, TestUser | undefined>;
 }
 
@@ -63,16 +70,18 @@ const q = async (server: TestServer, doc: string, variables: Record<string, unkn
 
 export async function buildAuthzWorld(server: TestServer): Promise<AuthzWorld> {
   const mark = `VICTIM${Math.random().toString(36).slice(2, 10)}`;
-  const [owner, member, extra, leaver, invitee, nonMember, otherOwner] = await Promise.all(
-    ['Owner', 'Member', 'Extra', 'Leaver', 'Invitee', 'Stranger', 'Other'].map((name) => registerUser(server, { name: name === 'Owner' ? `${name} ${mark}` : name })),
+  const [owner, member, extra, leaver, invitee, nonMember, otherOwner, dual] = await Promise.all(
+    ['Owner', 'Member', 'Extra', 'Leaver', 'Invitee', 'Stranger', 'Other', 'Dual'].map((name) => registerUser(server, { name: name === 'Owner' ? `${name} ${mark}` : name })),
   );
   const org = await createOrg(server, owner, `Org ${mark}`);
   const orgId = org.id;
   for (const u of [member, extra, leaver]) await addMember(server, orgId, owner, u);
+  await addMember(server, orgId, owner, dual, 'ADMIN');
   const otherOrg = await createOrg(server, otherOwner, 'Other org');
+  await addMember(server, otherOrg.id, otherOwner, dual);
   const o = { token: owner.token };
 
-  const { createRoom: room } = await q(server, `mutation($input: CreateRoomInput!) { createRoom(input: $input) { id } }`, { input: { orgId, name: `Room ${mark}`, type: 'GROUP', memberIds: [member.id] } }, o);
+  const { createRoom: room } = await q(server, `mutation($input: CreateRoomInput!) { createRoom(input: $input) { id } }`, { input: { orgId, name: `Room ${mark}`, type: 'GROUP', memberIds: [member.id, dual.id] } }, o);
   const { createRoom: channel } = await q(server, `mutation($input: CreateRoomInput!) { createRoom(input: $input) { id } }`, { input: { orgId, name: `Chan ${mark}`, type: 'CHANNEL' } }, o);
   const sendRoom = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`;
   const { sendMessage: msg } = await q(server, sendRoom, { input: { roomId: room.id, content: `hello ${mark}` } }, o);
@@ -113,6 +122,9 @@ export async function buildAuthzWorld(server: TestServer): Promise<AuthzWorld> {
     rw: (await createApiKey(server, owner, orgId, ['READ', 'WRITE', 'CHAT'])).key,
     notify: (await createApiKey(server, owner, orgId, ['NOTIFY'])).key,
   };
+  const actAs = (key: string, user: TestUser) => ({ apiKey: key, headers: { 'x-acting-user': user.id }, connectionParams: { actingUser: user.id } });
+  const victimActKey = (await createApiKey(server, owner, orgId, ['ACT_AS'])).key;
+  const otherActKey = (await createApiKey(server, otherOwner, otherOrg.id, ['ACT_AS'])).key;
   const projectKey = await q(
     server,
     `mutation($input: CreateApiKeyInput!) { createApiKey(input: $input) { key } }`,
@@ -141,6 +153,7 @@ export async function buildAuthzWorld(server: TestServer): Promise<AuthzWorld> {
     extra,
     leaver,
     invitee,
+    dual,
     orgId,
     roomId: room.id,
     channelId: channel.id,
@@ -183,7 +196,9 @@ export async function buildAuthzWorld(server: TestServer): Promise<AuthzWorld> {
       keyOtherProject: { apiKey: projectKey.createApiKey.key },
       sessionToken: { token: outsiderSession.token },
       anonymous: {},
+      actingOtherOrg: actAs(otherActKey, dual),
+      actingOwner: actAs(victimActKey, owner),
     },
-    users: { nonMember, otherOrg: otherOwner, keyNoScope: undefined, keyOtherProject: undefined, sessionToken: undefined, anonymous: undefined },
+    users: { nonMember, otherOrg: otherOwner, keyNoScope: undefined, keyOtherProject: undefined, sessionToken: undefined, anonymous: undefined, actingOtherOrg: undefined },
   };
 }
