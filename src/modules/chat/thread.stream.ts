@@ -1,10 +1,7 @@
 import { withFreshLoaders, type Context } from '../../context.ts';
-import { LiveQueue, recheckWheel } from '../../live.ts';
+import { LiveQueue } from '../../live.ts';
 import { checkThread, loadThreadRow } from '../threads/threads.access.ts';
 import type { ChatEvent } from './chat.topics.ts';
-
-/** Access changes are heard as events; this re-check, about once a minute per stream, covers one lost on the way (Redis down). */
-const rechecks = recheckWheel(60_000);
 
 /**
  * A reader's view of a thread's chat events. Like roomEvents, it ends when the viewer can no longer
@@ -30,11 +27,9 @@ export async function* threadEventStream(ctx: Context, threadId: string): AsyncG
   if (row && viewer.kind === 'user') {
     queue.attach(pubsub.subscribe('org:membershipChanged', row.orgId), (e) => e.userId === viewer.userId && recheck());
   }
-  const stopRecheck = rechecks.add(recheck);
   try {
     for (let e = await queue.shift(); e; e = await queue.shift()) yield e;
   } finally {
-    stopRecheck();
     await queue.close();
   }
 }

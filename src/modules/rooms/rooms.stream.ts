@@ -1,15 +1,9 @@
 import type { AppServices } from '../../context.ts';
 import { db } from '../../db.ts';
-import { LiveQueue, recheckWheel } from '../../live.ts';
-import { isRoomMember } from './rooms.access.ts';
+import { LiveQueue } from '../../live.ts';
 import { messageToJson, type RoomEvent } from './rooms.topics.ts';
 
 const PAGE = 500;
-/**
- * Removal is normally heard as an event; this re-check, about once a minute per stream, covers an event
- * lost on the way (Redis down). One timer for all streams; streams opened together are spread over the minute.
- */
-const rechecks = recheckWheel(60_000);
 
 /** Stored messages with seq in (after, before), oldest first, as MessageAdded events. */
 async function* stored(roomId: string, after: number, before?: number): AsyncGenerator<RoomEvent> {
@@ -29,17 +23,14 @@ async function* stored(roomId: string, after: number, before?: number): AsyncGen
  * the database, where they are already committed (store-then-send). Without `afterSeq`, the stream
  * starts after the room's last seq at the time of subscribing.
  *
- * It ends when the viewer leaves or is removed from the room or its org (heard as an event, and
- * re-checked in the database now and then).
+ * It ends when the viewer leaves or is removed from the room or its org, heard as an event; an event lost on
+ * the way is covered by the periodic re-check that authorizedSubscribe puts on every subscription.
  */
 export async function* roomEventStream(app: AppServices, room: { id: string; orgId: string }, userId: string, afterSeq?: number | null) {
   const queue = new LiveQueue<RoomEvent>();
   queue.attach(app.pubsub.subscribe('room:event', room.id), (e) => queue.push(e));
   queue.attach(app.pubsub.subscribe('org:membershipChanged', room.orgId), (e) => {
     if (e.userId === userId && e.role === null) queue.revoke();
-  });
-  const stopRecheck = rechecks.add(() => {
-    isRoomMember(room.id, userId).then((still) => still || queue.revoke(), () => undefined);
   });
   try {
     let last: number;
@@ -66,7 +57,6 @@ export async function* roomEventStream(app: AppServices, room: { id: string; org
       if (e.kind === 'MemberLeft' && e.userId === userId) return;
     }
   } finally {
-    stopRecheck();
     await queue.close();
   }
 }
