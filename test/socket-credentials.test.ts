@@ -22,6 +22,8 @@ const Logout = graphql(`mutation SockCredLogout($input: LogoutInput!) { logout(i
 const Unshare = graphql(`mutation SockCredUnshare($input: UnshareInput!) { unshare(input: $input) { id } }`);
 const Share = graphql(`mutation SockCredShare($input: ShareProjectInput!) { shareProject(input: $input) { id } }`);
 const RemoveMember = graphql(`mutation SockCredRemoveMember($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }`);
+const CreateRoom = graphql(`mutation SockCredCreateRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }`);
+const Room = graphql(`query SockCredRoom($id: ID!) { room(id: $id) { id } }`);
 const KvEvents = graphql(`subscription SockCredKvEvents($instanceId: ID!) { kvEvents(instanceId: $instanceId) { __typename } }`);
 const Presence = graphql(`subscription SockCredPresence($orgId: ID!) { presence(orgId: $orgId) { userId status } }`);
 
@@ -171,6 +173,20 @@ describe('sockets and their credentials', () => {
     const sub = await livePresence(server, client, org.id, { token: owner.token });
     await server.ok(RemoveMember, { input: { orgId: org.id, userId: members[0].id } }, { token: owner.token });
     expect((await sub.rejection())?.extensions?.code).toBe('FORBIDDEN');
+  });
+
+  it('an acting key’s socket keeps the key’s credentials: the member logging out everywhere does not close it, revoking the key does', async () => {
+    const { org, owner, members } = await orgWithMembers(server, 1);
+    const member = members[0];
+    const { createRoom } = await server.ok(CreateRoom, { input: { orgId: org.id, name: 'ops', type: 'GROUP', memberIds: [member.id] } }, { token: owner.token });
+    const key = await createApiKey(server, owner, org.id, ['ACT_AS']);
+    const { client, closed, acknowledged } = connect(server, { apiKey: key.key, connectionParams: { actingUser: member.id } });
+    await acknowledged;
+    expect(await query(client, Room, { id: createRoom.id })).toMatchObject({ data: { room: { id: createRoom.id } } });
+    await server.ok(Logout, { input: { refreshToken: member.refreshToken, everywhere: true } });
+    expect(await query(client, Room, { id: createRoom.id })).toMatchObject({ data: { room: { id: createRoom.id } } });
+    await server.ok(Revoke, { input: { id: key.apiKey.id } }, { token: owner.token });
+    expect((await closed).code).toBe(4403);
   });
 
   it('counts refusals in /metrics', async () => {

@@ -5,7 +5,7 @@ import { withFreshLoaders, type Context } from '../context.ts';
 import { accessEpoch, accessLost, guardStream } from '../live/access.ts';
 import { db } from '../db.ts';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors.ts';
-import { credentialsStillValid, credentialSubjects } from './viewer.ts';
+import { accessSubjects, credentialsStillValid, credentialSubjects } from './viewer.ts';
 
 export { allow, and, deny, or };
 
@@ -48,7 +48,7 @@ export function authorizedSubscribe<Args, T>(
     const epoch = accessEpoch(ctx.app.pubsub);
     const result = await check(ctx, args, parent);
     if (result !== true) throw result === false ? forbidden() : result;
-    const subjects = [...credentialSubjects(ctx.viewer), ...((await opts.watch?.(args, ctx)) ?? [])];
+    const subjects = { credentials: credentialSubjects(ctx.viewer), access: [...accessSubjects(ctx.viewer), ...((await opts.watch?.(args, ctx)) ?? [])] };
     const source = await subscribe(args, ctx);
     return guardStream(source, {
       pubsub: ctx.app.pubsub,

@@ -123,13 +123,14 @@ export function credentialExpiry(viewer: Viewer): number | undefined {
 }
 
 /**
- * Who stands behind a viewer's credentials, as the subjects that access changes name (src/live/access.ts):
- * `user:<id>`, `key:<id>`, `session:<id>`. An ACT_AS key acting as a member is both the key and the member.
+ * Whose credentials a viewer holds, as the subjects that access changes name (src/live/access.ts):
+ * `user:<id>`, `key:<id>`, `session:<id>`. An ACT_AS key acting as a member holds the key's: the member
+ * logging out everywhere does not revoke it (their access changing still concerns it: accessSubjects).
  */
 export function credentialSubjects(viewer: Viewer): string[] {
   switch (viewer.kind) {
     case 'user':
-      return viewer.via ? [`key:${viewer.via.apiKeyId}`, `user:${viewer.userId}`] : [`user:${viewer.userId}`];
+      return viewer.via ? [`key:${viewer.via.apiKeyId}`] : [`user:${viewer.userId}`];
     case 'apiKey':
       return [`key:${viewer.apiKeyId}`];
     case 'session':
@@ -137,6 +138,12 @@ export function credentialSubjects(viewer: Viewer): string[] {
     default:
       return [];
   }
+}
+
+/** Whose access a viewer's access depends on: its credentials', and the member an acting key acts as. */
+export function accessSubjects(viewer: Viewer): string[] {
+  const subjects = credentialSubjects(viewer);
+  return viewer.kind === 'user' && viewer.via ? [...subjects, `user:${viewer.userId}`] : subjects;
 }
 
 /**

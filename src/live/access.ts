@@ -42,7 +42,9 @@ export interface AccessWatcher {
   revoked(): void;
 }
 
-const indexes = new WeakMap<AppPubSub, Map<string, Set<AccessWatcher>>>();
+/** Per subject, its watchers, and for each whether the subject is its credential (revocable) or only its access. */
+type Index = Map<string, Map<AccessWatcher, boolean>>;
+const indexes = new WeakMap<AppPubSub, Index>();
 /** Access events this process has heard, per pub/sub: a stream compares it before and after it starts. */
 const heard = new WeakMap<AppPubSub, number>();
 
@@ -59,20 +61,23 @@ export function accessEpoch(pubsub: AppPubSub): number {
  * This process's index of watchers by subject, listening from the first call (buildApp makes it at start,
  * so that an event published right after a socket opens is already heard).
  */
-export function accessIndex(pubsub: AppPubSub): Map<string, Set<AccessWatcher>> {
+export function accessIndex(pubsub: AppPubSub): Index {
   const index = indexes.get(pubsub);
   if (index) return index;
-  const watchers = new Map<string, Set<AccessWatcher>>();
+  const watchers: Index = new Map();
   indexes.set(pubsub, watchers);
   const source = pubsub.subscribe('access:changed') as unknown as DirectSource<AccessChange>;
   source[DIRECT](
     (change) => {
       heard.set(pubsub, (heard.get(pubsub) ?? 0) + 1);
-      const hit = new Set<AccessWatcher>();
-      for (const subject of change.subjects) for (const w of watchers.get(subject) ?? []) hit.add(w);
-      for (const w of hit) {
+      // A watcher hears one call per event: revoked if a revoked subject is its credential, else changed.
+      const hit = new Map<AccessWatcher, boolean>();
+      for (const subject of change.subjects) {
+        for (const [w, credential] of watchers.get(subject) ?? []) hit.set(w, hit.get(w) || (!!change.revoked && credential));
+      }
+      for (const [w, revoked] of hit) {
         try {
-          if (change.revoked) w.revoked();
+          if (revoked) w.revoked();
           else w.changed();
         } catch {
           // one watcher's failure is its own
@@ -84,19 +89,29 @@ export function accessIndex(pubsub: AppPubSub): Map<string, Set<AccessWatcher>> 
   return watchers;
 }
 
+export interface WatchedSubjects {
+  /** Subjects whose revocation voids the watcher's credentials. */
+  credentials: readonly string[];
+  /** Subjects whose changes (revocations included) only make it look again. */
+  access?: readonly string[];
+}
+
 /** Registers `watcher` under each subject; returns the function that removes it. */
-export function watchAccess(pubsub: AppPubSub, subjects: readonly string[], watcher: AccessWatcher): () => void {
+export function watchAccess(pubsub: AppPubSub, subjects: WatchedSubjects, watcher: AccessWatcher): () => void {
   const index = accessIndex(pubsub);
-  for (const subject of subjects) {
-    let set = index.get(subject);
-    if (!set) index.set(subject, (set = new Set()));
-    set.add(watcher);
+  const all = new Map<string, boolean>();
+  for (const subject of subjects.access ?? []) all.set(subject, false);
+  for (const subject of subjects.credentials) all.set(subject, true);
+  for (const [subject, credential] of all) {
+    let map = index.get(subject);
+    if (!map) index.set(subject, (map = new Map()));
+    map.set(watcher, credential);
   }
   return () => {
-    for (const subject of subjects) {
-      const set = index.get(subject);
-      if (!set?.delete(watcher)) continue;
-      if (!set.size) index.delete(subject);
+    for (const subject of all.keys()) {
+      const map = index.get(subject);
+      if (!map?.delete(watcher)) continue;
+      if (!map.size) index.delete(subject);
     }
   };
 }
@@ -106,8 +121,8 @@ const rechecks = recheckWheel(60_000);
 
 export interface GuardOptions {
   pubsub: AppPubSub;
-  /** Whose changes concern this stream: the viewer's credential subjects, and resources it watches. */
-  subjects: readonly string[];
+  /** Whose changes concern this stream: the viewer's credentials, whose access it holds, and resources it watches. */
+  subjects: WatchedSubjects;
   /** true while access holds; else the error the stream ends with. Runs with fresh loaders each time. */
   recheck(): Promise<true | GraphQLError>;
   /** accessEpoch() read before access was first checked: when events were heard since, it re-checks at once. */

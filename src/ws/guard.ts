@@ -77,7 +77,8 @@ export function createSocketGuard(app: AppServices, caps: SocketCaps, onRefused:
      * returned), then revocation and expiry are watched. Returns what to call when the socket closes.
      */
     open(socket: WebSocket, viewer: Viewer): (() => void) | undefined {
-      const client = credentialSubjects(viewer)[0];
+      // An acting key's sockets count per member it acts as: one integration may serve many members.
+      const client = viewer.kind === 'user' && viewer.via ? `key:${viewer.via.apiKeyId}:user:${viewer.userId}` : credentialSubjects(viewer)[0];
       if (client) {
         if ((byClient.get(client) ?? 0) >= caps.perClient) {
           onRefused('client_cap');
@@ -86,7 +87,7 @@ export function createSocketGuard(app: AppServices, caps: SocketCaps, onRefused:
         }
         add(byClient, client, 1);
       }
-      const stopWatching = watchAccess(app.pubsub, credentialSubjects(viewer), {
+      const stopWatching = watchAccess(app.pubsub, { credentials: credentialSubjects(viewer) }, {
         changed: () => undefined,
         revoked: () => shut(socket, 'Forbidden: credentials revoked', 'credentials_revoked'),
       });
