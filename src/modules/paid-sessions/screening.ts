@@ -40,10 +40,14 @@ export async function screen(app: AppServices, content: string, orgId: string | 
     if ('usage' in chunk) usage = chunk.usage;
     else text += chunk.delta;
   }
-  const rejected = /^\s*REJECT/i.test(text);
   return {
-    accepted: !rejected,
-    reason: rejected ? text.replace(/^\s*REJECT\s*:?\s*/i, '').trim() || 'Declined by screening' : null,
+    ...verdictOf(text),
     usage: { model, ...(usage ?? { promptTokens: estimateTokens(messages.map((m) => m.content).join('\n')), completionTokens: estimateTokens(text) }) },
   };
+}
+
+/** A screening model's answer read as a verdict: REJECT (any case, after any whitespace), then an optional `:` and the reason. */
+export function verdictOf(text: string): { accepted: boolean; reason: string | null } {
+  if (!/^\s*REJECT/i.test(text)) return { accepted: true, reason: null };
+  return { accepted: false, reason: text.replace(/^\s*REJECT\s*:?\s*/i, '').trim() || 'Declined by screening' };
 }

@@ -121,4 +121,4 @@ function asProviderError(err: unknown, signal?: AbortSignal): unknown {
 }
 
 /** Upstreams sometimes echo the key they were given ("Incorrect API key provided: sk-…"). */
-const redact = (text: string) => text.replace(/\b(sk|cfk|key)[-_][\w-]{6,}/g, '[redacted]');
+export const redact = (text: string) => text.replace(/\b(sk|cfk|key)[-_][\w-]{6,}/g, '[redacted]');
