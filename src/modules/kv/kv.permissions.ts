@@ -1,5 +1,6 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
 import { allow, idOf, passes, ruleOf } from '../../auth/rules.ts';
+import { canReadProjectContents } from '../projects/projects.permissions.ts';
 import { checkProject, checkThread } from '../threads/threads.access.ts';
 import { checkInstance, type Access } from './kv.access.ts';
 
@@ -36,6 +37,7 @@ export const kvPermissions: DomainPermissions = {
     // The stream authorizes itself when it starts (shield cannot stop a subscription).
     Subscription: { kvEvents: allow },
     KvInstance: { '*': allow },
+    Project: { kvInstances: canReadProjectContents },
     KvKey: { '*': allow },
     KvAttachment: { '*': allow },
     DeleteKvInstancePayload: { '*': allow },

@@ -6,6 +6,9 @@ const isProjectAdminByInput = ruleOf('isProjectAdminByInput', (ctx, args) =>
   checkProject(ctx, idOf(args.input.projectId, 'Project', 'projectId'), 'ADMIN'),
 );
 
+/** The viewer can read the parent project (its threads, its KV instances) at the time of asking. */
+export const canReadProjectContents = ruleOf('canReadProjectContents', (ctx, _a, p: { id: string }) => checkProject(ctx, p.id, 'READ'), 'strict');
+
 export const projectsPermissions: DomainPermissions = {
   rules: {
     Query: { project: ruleOf('canReadProject', (ctx, args) => checkProject(ctx, idOf(args.id, 'Project'), 'READ')) },
@@ -20,6 +23,8 @@ export const projectsPermissions: DomainPermissions = {
     Project: {
       '*': allow,
       shares: ruleOf('isProjectAdmin', (ctx, _a, p: { id: string }) => checkProject(ctx, p.id, 'ADMIN'), 'strict'),
+      // Whatever path led to the project, its contents follow the viewer's access now.
+      threads: canReadProjectContents,
     },
     ProjectShare: { '*': allow },
     DeleteProjectPayload: { '*': allow },

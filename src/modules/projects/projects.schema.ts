@@ -12,7 +12,7 @@ export const ShareAccess = builder.enumType('ShareAccess', {
   },
 });
 
-builder.prismaNode('Project', {
+export const ProjectRef = builder.prismaNode('Project', {
   id: { field: 'id' },
   fields: (t) => ({
     name: t.exposeString('name'),

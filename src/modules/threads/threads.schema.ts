@@ -3,8 +3,10 @@ import type { Context } from '../../context.ts';
 import type { Message } from '../../generated/sqlite/client.ts';
 import { db } from '../../db.ts';
 import { builder } from '../../schema/builder.ts';
+import { ProjectRef } from '../projects/projects.schema.ts';
 import { FirstMessageInput } from './messages.inputs.ts';
 import { findThreadsWithMessages, messageOrder } from './threads.messages.ts';
+import { projectAccess } from './threads.access.ts';
 import * as threads from './threads.service.ts';
 
 export const ThreadStatus = builder.enumType('ThreadStatus', { values: ['ACTIVE', 'ARCHIVED'] as const });
@@ -38,7 +40,15 @@ builder.prismaNode('Thread', {
     updatedAt: t.expose('updatedAt', { type: 'DateTime' }),
     lastMessageAt: t.expose('lastMessageAt', { type: 'DateTime', nullable: true }),
     org: t.relation('org'),
-    project: t.relation('project', { nullable: true }),
+    // Loaded with the thread, shown only while the viewer can read the project: a thread's creator keeps
+    // the thread after losing the project's share, but not the way into the project's other contents.
+    project: t.field({
+      type: ProjectRef,
+      nullable: true,
+      extensions: { viewerDependent: true },
+      select: (_args, _ctx, nestedSelection) => ({ project: nestedSelection() }),
+      resolve: async (thread, _args, ctx) => (thread.project && (await projectAccess(ctx, thread.project)) ? thread.project : null),
+    }),
     createdBy: t.relation('createdBy'),
     // Thread.firstMessageAt/lastMessageAt are the createdAt of those messages: one query per list.
     firstMessage: t.prismaField({
