@@ -24,6 +24,7 @@ const Share = graphql(`mutation SockCredShare($input: ShareProjectInput!) { shar
 const RemoveMember = graphql(`mutation SockCredRemoveMember($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }`);
 const CreateRoom = graphql(`mutation SockCredCreateRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }`);
 const Room = graphql(`query SockCredRoom($id: ID!) { room(id: $id) { id } }`);
+const UserPresence = graphql(`query SockCredUserPresence($id: ID!) { node(id: $id) { ... on User { presence } } }`);
 const KvEvents = graphql(`subscription SockCredKvEvents($instanceId: ID!) { kvEvents(instanceId: $instanceId) { __typename } }`);
 const Presence = graphql(`subscription SockCredPresence($orgId: ID!) { presence(orgId: $orgId) { userId status } }`);
 
@@ -183,6 +184,8 @@ describe('sockets and their credentials', () => {
     const { client, closed, acknowledged } = connect(server, { apiKey: key.key, connectionParams: { actingUser: member.id } });
     await acknowledged;
     expect(await query(client, Room, { id: createRoom.id })).toMatchObject({ data: { room: { id: createRoom.id } } });
+    // The integration's connection is not the member being there.
+    expect(await server.ok(UserPresence, { id: member.id }, { token: owner.token })).toMatchObject({ node: { presence: 'OFFLINE' } });
     await server.ok(Logout, { input: { refreshToken: member.refreshToken, everywhere: true } });
     expect(await query(client, Room, { id: createRoom.id })).toMatchObject({ data: { room: { id: createRoom.id } } });
     await server.ok(Revoke, { input: { id: key.apiKey.id } }, { token: owner.token });
