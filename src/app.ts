@@ -290,13 +290,13 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
         endSubscription(ctx.extra.subs, id);
       },
       onSubscribe: async (ctx, id, received) => {
-        // Counted before anything awaits, so that subscribes racing on one socket cannot pass the cap together;
-        // the id is let go by onComplete or onError, whichever graphql-ws calls first.
-        const overCap = ctx.extra.ops && guard.admitOperation(ctx.extra.ops, id);
-        if (overCap) return [overCap];
         if (ctx.extra.viewer && ctx.extra.viewer.kind !== 'anonymous' && !(await guard.stillValid(ctx.extra.socket, ctx.extra.viewer))) {
           return [new GraphQLError('The credentials of this connection are no longer valid; reconnect with fresh ones', { extensions: { code: 'UNAUTHENTICATED', reason: 'CREDENTIALS_REVOKED' } })];
         }
+        // Checked and counted in one synchronous step, so that subscribes racing on one socket cannot pass the
+        // cap together; the id is let go by onComplete or onError, whichever graphql-ws calls first.
+        const overCap = ctx.extra.ops && guard.admitOperation(ctx.extra.ops, id);
+        if (overCap) return [overCap];
         let payload = received;
         if (trusted) {
           const query = trustedSocketQuery(trusted, payload as { query?: unknown; extensions?: unknown; documentId?: unknown });

@@ -15,12 +15,13 @@ import {
   type GraphQLObjectType,
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { schema } from '../src/modules/schema.ts';
 import { lightningModule } from '../src/modules/lightning/lightning.module.ts';
 import { hideFields } from '../src/schema/hide.ts';
 import { buildAuthzWorld, OUTSIDERS, type AuthzWorld, type Outsider } from './helpers/authz-world.ts';
 import { subscribe, type Auth } from './helpers/client.ts';
-import { PASSWORD } from './helpers/fixtures.ts';
+import { addMember, createApiKey, PASSWORD, registerUser } from './helpers/fixtures.ts';
 import { openSession } from './helpers/paid.ts';
 import { startServer, testConfig, type TestServer } from './helpers/server.ts';
 
@@ -485,6 +486,68 @@ async function overSocket(doc: string) {
 }
 
 // Last, since members change the world: the same arguments work for who may use them.
+// ── Operations on a socket whose credentials were revoked (issue 17.2) ──
+// An admin of the victim org opens a socket, its credentials are revoked (the key, or every login), and then every
+// root field is sent on that socket at once, as raw graphql-ws messages: each is refused (UNAUTHENTICATED) or the
+// socket closes under it (4403), none is answered with data, and the victim is unchanged. Before the members below.
+
+/** Sends every operation on a raw graphql-ws socket opened with `params`, after `revoke` ran; returns each id's outcome. */
+async function afterRevocation(params: Record<string, unknown>, revoke: () => Promise<unknown>, ops: { query: string; variables: Vars }[]) {
+  const socket = new WebSocket(server.wsUrl, 'graphql-transport-ws');
+  const outcomes = new Map<string, string>();
+  let closedWith: number | undefined;
+  const closed = new Promise<void>((resolve) =>
+    socket.addEventListener('close', (e) => {
+      closedWith = e.code;
+      resolve();
+    }),
+  );
+  const acked = new Promise<void>((resolve, reject) => {
+    socket.addEventListener('message', (e) => {
+      const msg = JSON.parse(String(e.data));
+      if (msg.type === 'connection_ack') return resolve();
+      if (msg.type === 'next') outcomes.set(msg.id, msg.payload.data && Object.values(msg.payload.data).some((v) => v != null) ? 'DATA' : (msg.payload.errors?.[0]?.extensions?.code ?? 'NULL'));
+      else if (msg.type === 'error') outcomes.set(msg.id, msg.payload[0]?.extensions?.code ?? 'ERROR');
+    });
+    socket.addEventListener('close', (e) => reject(new Error(`closed before acknowledgement: ${e.code}`)));
+  });
+  await new Promise((resolve) => socket.addEventListener('open', resolve));
+  socket.send(JSON.stringify({ type: 'connection_init', payload: params }));
+  await acked;
+  await revoke();
+  ops.forEach((op, i) => socket.send(JSON.stringify({ id: String(i), type: 'subscribe', payload: op })));
+  await closed;
+  return { closedWith, outcomes: ops.map((_, i) => outcomes.get(String(i)) ?? 'CLOSED') };
+}
+
+describe('operations sent on a socket after its credentials were revoked', () => {
+  const ops = async () =>
+    Promise.all(cases.filter((c) => c.entry).map(async (c) => ({ query: operation(c.root, c.field), variables: await c.entry!.args(w) })));
+
+  it.each(['a revoked API key', 'an admin who logged out everywhere'])('%s: every root field is refused and nothing changes', async (how) => {
+    let params: Record<string, unknown>;
+    let revoke: () => Promise<unknown>;
+    if (how === 'a revoked API key') {
+      const key = await createApiKey(server, w.owner, w.orgId, ['READ', 'WRITE', 'NOTIFY', 'CHAT']);
+      params = { apiKey: key.key };
+      revoke = () => gql(`mutation AuthzRevokeKey($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { id } }`, { input: { id: key.apiKey.id } }, w.auth.owner);
+    } else {
+      const admin = await registerUser(server, { name: 'Revoked admin' });
+      await addMember(server, w.orgId, w.owner, admin, 'ADMIN');
+      params = { authorization: `Bearer ${admin.token}` };
+      revoke = () => gql(`mutation AuthzLogoutAll($input: LogoutInput!) { logout(input: $input) { revoked } }`, { input: { refreshToken: admin.refreshToken, everywhere: true } }, {});
+    }
+    // The revocation itself sets the key's revokedAt; nothing else may change.
+    const seen = async () => JSON.stringify(await snapshot()).replaceAll(/"revokedAt":"[^"]*"/g, '"revokedAt":null');
+    const before = await seen();
+    const { closedWith, outcomes } = await afterRevocation(params, revoke, await ops());
+    expect(closedWith).toBe(4403);
+    expect(outcomes.filter((o) => o !== 'UNAUTHENTICATED' && o !== 'CLOSED')).toEqual([]);
+    expect(outcomes).toContain('UNAUTHENTICATED');
+    expect(await seen()).toEqual(before);
+  });
+});
+
 describe.each(cases.filter((c) => c.entry && c.root !== 'Subscription'))('$root.$name for a member', ({ root, name, field, entry }) => {
   const as = entry.as ?? 'owner';
   it.skipIf(typeof as === 'object')(`works as ${typeof as === 'string' ? as : as.skip}`, async () => {
