@@ -1,8 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import { createClient } from 'graphql-ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { loadConfig } from '../src/config.ts';
+import { clientAddress } from '../src/http/client-address.ts';
 import { graphql } from './gql/index.ts';
 import { subscribe } from './helpers/client.ts';
 import { leftovers } from './helpers/leftovers.ts';
@@ -118,6 +120,33 @@ describe('a CIDR list that does not hold the socket peer', () => {
     for (let i = 0; i < 3; i++) codes.push(codeOf(await s.gql(Typename, {}, xff(`${newClient()}, 10.0.0.5`))));
     expect(codes).toEqual(['OK', 'OK', 'RATE_LIMITED']);
     await s.stop();
+  });
+});
+
+describe('the walk from the right (Express trust proxy semantics)', () => {
+  const address = (trustedProxies: number | string[], peer: string, header?: string) =>
+    clientAddress({ server: { trustedProxies } }, undefined, { socket: { remoteAddress: peer }, headers: header === undefined ? {} : { 'x-forwarded-for': header } } as unknown as IncomingMessage);
+
+  it('with a hop count takes the entry that many hops from the socket, and the socket with none', () => {
+    const chain = 'made.up, 198.51.100.7, 10.0.0.5';
+    expect(address(0, '127.0.0.1', chain)).toBe('127.0.0.1');
+    expect(address(1, '127.0.0.1', chain)).toBe('10.0.0.5');
+    expect(address(2, '127.0.0.1', chain)).toBe('198.51.100.7');
+    // More hops than entries: the furthest entry there is (the proxies wrote them all).
+    expect(address(2, '127.0.0.1', '198.51.100.7')).toBe('198.51.100.7');
+    expect(address(1, '127.0.0.1')).toBe('127.0.0.1');
+    expect(address(1, '127.0.0.1', '')).toBe('127.0.0.1');
+  });
+
+  it('with a list skips trusted addresses from the right, reads the header only from a trusted peer, and knows IPv6 and mapped IPv4', () => {
+    expect(address(['loopback'], '127.0.0.1', 'made.up, 198.51.100.7, 10.0.0.5')).toBe('10.0.0.5');
+    expect(address(['loopback', '10.0.0.0/8'], '127.0.0.1', 'made.up, 198.51.100.7, 10.0.0.5')).toBe('198.51.100.7');
+    expect(address(['10.0.0.0/8'], '127.0.0.1', 'made.up, 198.51.100.7, 10.0.0.5')).toBe('127.0.0.1');
+    expect(address(['127.0.0.1'], '::ffff:127.0.0.1', '198.51.100.7')).toBe('198.51.100.7');
+    expect(address(['::ffff:10.0.0.0/104'], '10.1.2.3', '198.51.100.7')).toBe('198.51.100.7');
+    expect(address(['2001:db8::/32'], '2001:db8::1', '2001:db8::2, 2001:db9::7, 2001:db8::9')).toBe('2001:db9::7');
+    // An entry that is no plain address is never a trusted proxy (ipaddr.js alone would read 10 as 0.0.0.10).
+    expect(address(['0.0.0.0/8', 'loopback'], '127.0.0.1', '198.51.100.7, 10')).toBe('10');
   });
 });
 
