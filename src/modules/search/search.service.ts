@@ -2,9 +2,9 @@ import type { Context } from '../../context.ts';
 import { db, dbKind } from '../../db.ts';
 import { badInput } from '../../errors.ts';
 import { readableThreadsWhere } from '../threads/threads.access.ts';
+import { highlightOf, words } from './search.highlight.ts';
 import { ensureSearchConsistent } from './search.index.ts';
 
-export const HIGHLIGHT = { start: '<mark>', end: '</mark>' } as const;
 const MAX_RESULTS = 50;
 
 export interface SearchHit {
@@ -15,9 +15,8 @@ export interface SearchHit {
 }
 
 /**
- * The distinct words of a query (letters and digits), so user input never reaches FTS syntax. Distinct:
- * a repeated word adds nothing to the match but multiplies FTS5's snippet work (20 × "a" over a message
- * of 1,300 a's took seconds, on the one thread better-sqlite3 runs on).
+ * The distinct words of a query (letters and digits), so user input never reaches FTS syntax: a
+ * repeated word adds nothing to the match but work to it.
  */
 export function queryTerms(query: string): string[] {
   return [...new Set(query.normalize('NFKC').match(/[\p{L}\p{N}_]+/gu) ?? [])].slice(0, 20);
@@ -59,13 +58,11 @@ export async function searchMessages(ctx: Context, orgId: string, query: string,
   ]);
   // Each index picks its best candidates by its own rank; the two lists are merged on one score, since
   // bm25/ts_rank values of different tables (and databases) are not on one scale.
-  const hit = (kind: SearchHit['kind']) => (r: Row) => ({ kind, id: r.id, score: matchScore(r.content, terms), highlight: r.highlight });
+  const hit = (kind: SearchHit['kind']) => (r: Row) => ({ kind, id: r.id, score: matchScore(r.content, terms), highlight: highlightOf(r.content, terms) });
   return [...threadHits.map(hit('THREAD_MESSAGE')), ...roomHits.map(hit('ROOM_MESSAGE'))]
     .sort((a, b) => b.score - a.score)
     .slice(0, limit);
 }
-
-const words = (text: string) => (text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().match(/[\p{L}\p{N}_]+/gu) ?? []);
 
 /**
  * BM25's term-frequency part (k1 = 1.2, b = 0.75, average length 20 words) without IDF: more
@@ -93,14 +90,13 @@ interface Source {
 const THREAD: Source = { table: 'Message', fts: 'message_fts', scope: 'threadId', where: `m.status = 'COMPLETE'` };
 const ROOM: Source = { table: 'RoomMessage', fts: 'room_message_fts', scope: 'roomId', where: `m."deletedAt" IS NULL` };
 
-type Row = { id: string; content: string; highlight: string };
+type Row = { id: string; content: string };
 
 async function searchSqlite(s: Source, terms: string[], scopeIds: string[], limit: number): Promise<Row[]> {
   await ensureSearchConsistent();
   const match = terms.map((t) => `"${t}"`).join(' ');
   return db.$queryRawUnsafe<Row[]>(
-    `SELECT m.id AS id, m.content AS content,
-            snippet(${s.fts}, 0, '${HIGHLIGHT.start}', '${HIGHLIGHT.end}', '…', 16) AS highlight
+    `SELECT m.id AS id, m.content AS content
        FROM search.${s.fts} JOIN main."${s.table}" m ON m.rowid = ${s.fts}.rowid
       WHERE ${s.fts} MATCH ? AND ${s.where} AND m."${s.scope}" IN (SELECT value FROM json_each(?))
       ORDER BY bm25(${s.fts}), m."createdAt" DESC LIMIT ?`,
@@ -113,8 +109,7 @@ async function searchSqlite(s: Source, terms: string[], scopeIds: string[], limi
 async function searchPostgres(s: Source, terms: string[], scopeIds: string[], limit: number): Promise<Row[]> {
   const tsquery = terms.map((t) => `'${t}'`).join(' & ');
   return db.$queryRawUnsafe<Row[]>(
-    `SELECT m.id AS id, m.content AS content,
-            ts_headline('simple', m.content, q, 'StartSel=${HIGHLIGHT.start}, StopSel=${HIGHLIGHT.end}, MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=…') AS highlight
+    `SELECT m.id AS id, m.content AS content
        FROM "${s.table}" m, to_tsquery('simple', $1) q
       WHERE to_tsvector('simple', m.content) @@ q AND ${s.where} AND m."${s.scope}" = ANY($2::text[])
       ORDER BY ts_rank(to_tsvector('simple', m.content), q) DESC, m."createdAt" DESC LIMIT $3`,
