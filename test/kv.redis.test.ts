@@ -1,9 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { subscribe } from './helpers/client.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { kvWorld, SetKey } from './helpers/kv.ts';
-import { startServer, type TestServer } from './helpers/server.ts';
+import { twoInstances, type TestServer } from './helpers/server.ts';
 
 const Events = graphql(`
   subscription KvRedisEvents($instanceId: ID!, $afterVersion: Int) {
@@ -15,22 +14,10 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 // Two instances on one database and one Redis: a subscriber on either hears writes made on both.
 describe.skipIf(!process.env.TEST_REDIS_URL)('kvEvents across two instances (Redis)', () => {
-  let database: TestDatabase;
-  let a: TestServer;
-  let b: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    const overrides = { redis: { url: process.env.TEST_REDIS_URL } };
-    a = await startServer({ database, overrides });
-    b = await startServer({ database, overrides });
-  });
-  afterAll(async () => {
-    await b?.stop();
-    await a?.stop();
-    await database?.drop();
-  });
+  const servers = twoInstances();
 
   it('delivers every version exactly once, in order, to subscribers on both instances, and to one resuming later', { timeout: 90_000 }, async () => {
+    const { a, b } = servers;
     const world = await kvWorld(a);
     const instanceId = world.instanceId;
     const auth = world.actors.writer;

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { PASSWORD, registerUser } from './helpers/fixtures.ts';
-import { startServer, type TestServer } from './helpers/server.ts';
+import { startServer, twoInstances, type TestServer } from './helpers/server.ts';
 
 /**
  * Login throttling when attempts race (issue 17, item 6). Each attempt is counted before its password is
@@ -76,23 +75,11 @@ describe('login throttle in one process', () => {
 });
 
 describe.skipIf(!process.env.TEST_REDIS_URL)('login throttle across two instances sharing Redis', () => {
-  let database: TestDatabase;
-  let a: TestServer;
-  let b: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    // A key prefix of this run's own, so counters left by earlier runs do not count.
-    const redis = { url: process.env.TEST_REDIS_URL, keyPrefix: `confab-test-login-${randomUUID()}:` };
-    a = await startServer({ database, overrides: { ...overrides, redis } });
-    b = await startServer({ database, overrides: { ...overrides, redis } });
-  });
-  afterAll(async () => {
-    await a.stop();
-    await b.stop();
-    await database.drop();
-  });
+  // A key prefix of this run's own, so counters left by earlier runs do not count.
+  const servers = twoInstances({ ...overrides, redis: { keyPrefix: `confab-test-login-${randomUUID()}:` } });
 
   it('checks at most 10 of 40 concurrent wrong passwords sent to both; the right one is refused on either', async () => {
+    const { a, b } = servers;
     const user = await registerUser(a);
     const count = codes(await burst([a, b], user.email, 40));
     expect(count.UNAUTHENTICATED).toBeLessThanOrEqual(MAX);

@@ -4,16 +4,15 @@
  * with FORBIDDEN once its subscriber loses access, and sockets and subscriptions are capped.
  */
 import { createClient, type Client } from 'graphql-ws';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { graphql } from './gql/index.ts';
 import { subscribe, type Auth } from './helpers/client.ts';
-import { createTestDatabase, type TestDatabase } from './helpers/db.ts';
 import { addMember, createApiKey, orgWithMembers, registerUser } from './helpers/fixtures.ts';
 import { kvWorld, SetKey } from './helpers/kv.ts';
 import { leftovers } from './helpers/leftovers.ts';
 import { scrape } from './helpers/metrics.ts';
-import { startServer, type TestServer } from './helpers/server.ts';
+import { startServer, twoInstances, type TestServer } from './helpers/server.ts';
 
 const Me = graphql(`query SockCredMe { me { id } }`);
 const Org = graphql(`query SockCredOrg($id: ID!) { org(id: $id) { id } }`);
@@ -269,22 +268,10 @@ describe('caps', () => {
 });
 
 describe.skipIf(!process.env.TEST_REDIS_URL)('two instances on Redis', () => {
-  let database: TestDatabase;
-  let a: TestServer;
-  let b: TestServer;
-  beforeAll(async () => {
-    database = await createTestDatabase();
-    const overrides = { redis: { url: process.env.TEST_REDIS_URL } };
-    a = await startServer({ database, overrides });
-    b = await startServer({ database, overrides });
-  });
-  afterAll(async () => {
-    await b?.stop();
-    await a?.stop();
-    await database?.drop();
-  });
+  const servers = twoInstances();
 
   it('a key revoked on one instance: its socket on the other is refused at once and closed within 1 s', async () => {
+    const { a, b } = servers;
     const { org, owner } = await orgWithMembers(a);
     const key = await createApiKey(a, owner, org.id, ['READ']);
     const { client, closed, acknowledged } = connect(b, { apiKey: key.key });
@@ -301,6 +288,7 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('two instances on Redis', () => {
   });
 
   it('logout everywhere on one instance closes the user’s socket on the other', async () => {
+    const { a, b } = servers;
     const user = await registerUser(a);
     const { closed, acknowledged } = connect(b, { token: user.token });
     await acknowledged;
@@ -309,6 +297,7 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('two instances on Redis', () => {
   });
 
   it('a member removed on one instance: their presence stream on the other ends with FORBIDDEN', async () => {
+    const { a, b } = servers;
     const { org, owner } = await orgWithMembers(a);
     const member = await registerUser(a);
     await addMember(a, org.id, owner, member);

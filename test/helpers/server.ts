@@ -1,5 +1,6 @@
 import { buildApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config, type ConfigInput } from '../../src/config.ts';
+import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { createGqlClient, type GqlClient } from './client.ts';
 
@@ -115,4 +116,25 @@ export async function fewestStatements<T>(read: () => Promise<T>, count: (result
     if (count(next) < count(fewest)) fewest = next;
   }
   return fewest;
+}
+
+/**
+ * Two instances on one database sharing the test Redis (TEST_REDIS_URL), started before the enclosing
+ * suite's tests and stopped after them; read `a` and `b` inside the tests. Call it inside a `describe`
+ * that is skipped without Redis.
+ */
+export function twoInstances(overrides: DeepPartial<ConfigInput> = {}): { a: TestServer; b: TestServer } {
+  const pair = {} as { a: TestServer; b: TestServer; database: TestDatabase };
+  beforeAll(async () => {
+    pair.database = await createTestDatabase();
+    const withRedis = deepMerge(overrides, { redis: { url: process.env.TEST_REDIS_URL, ...overrides.redis } });
+    pair.a = await startServer({ database: pair.database, overrides: withRedis });
+    pair.b = await startServer({ database: pair.database, overrides: withRedis });
+  });
+  afterAll(async () => {
+    await pair.b?.stop();
+    await pair.a?.stop();
+    await pair.database?.drop();
+  });
+  return pair;
 }
