@@ -2,7 +2,8 @@
  * How long a WebSocket keeps its credentials, and how many sockets and operations a client may hold.
  *
  * A socket's viewer is resolved once, at connect; after that:
- * - it is closed with 4403 when its access token expires (clients reconnect with a fresh one);
+ * - it is closed with 4403 when its access token expires (clients reconnect with a fresh one and subscribe
+ *   again; an operation that arrives at the expiry is not answered, the socket closes under it);
  * - it is closed with 4403 on every instance when its credentials are revoked (an API key revoked, logout
  *   everywhere): the revocation is an `access:changed` event (src/live/access.ts), heard once per process;
  * - before each operation its credentials are checked again in the database, so an operation that arrives
@@ -48,14 +49,21 @@ export function createSocketGuard(app: AppServices, caps: SocketCaps, onRefused:
     else map.delete(key);
   };
 
-  /** Refuses further operations at once and closes the socket after the grace. */
-  const shut = (socket: WebSocket, reason: string, why: string) => {
+  /** Refuses further operations at once and closes the socket, after `graceMs`. */
+  const shut = (socket: WebSocket, reason: string, why: string, graceMs: number) => {
     if (closing.has(socket)) return;
     closing.add(socket);
     onRefused(why);
-    const timer = setTimeout(() => socket.close(CREDENTIALS_CLOSE_CODE, reason), CLOSE_GRACE_MS);
+    if (!graceMs) return socket.close(CREDENTIALS_CLOSE_CODE, reason);
+    const timer = setTimeout(() => socket.close(CREDENTIALS_CLOSE_CODE, reason), graceMs);
     timer.unref();
   };
+  const revoked = (socket: WebSocket) => shut(socket, 'Forbidden: credentials revoked', 'credentials_revoked', CLOSE_GRACE_MS);
+  /**
+   * Closed at once: nothing was taken away, the client only needs a fresh token, and its graphql-ws client
+   * reconnects and subscribes again (an operation is not answered with an error it would have to handle).
+   */
+  const expired = (socket: WebSocket) => shut(socket, 'Forbidden: token expired', 'credentials_expired', 0);
 
   return {
     /**
@@ -89,14 +97,14 @@ export function createSocketGuard(app: AppServices, caps: SocketCaps, onRefused:
       }
       const stopWatching = watchAccess(app.pubsub, { credentials: credentialSubjects(viewer) }, {
         changed: () => undefined,
-        revoked: () => shut(socket, 'Forbidden: credentials revoked', 'credentials_revoked'),
+        revoked: () => revoked(socket),
       });
       let timer: NodeJS.Timeout | undefined;
       const expiresAt = credentialExpiry(viewer);
       const arm = () => {
         if (expiresAt === undefined) return;
         const wait = expiresAt - Date.now();
-        if (wait <= 0) return shut(socket, 'Forbidden: token expired', 'credentials_expired');
+        if (wait <= 0) return expired(socket);
         timer = setTimeout(arm, Math.min(wait, MAX_TIMER_MS));
         timer.unref();
       };
@@ -131,8 +139,13 @@ export function createSocketGuard(app: AppServices, caps: SocketCaps, onRefused:
      */
     async stillValid(socket: WebSocket, viewer: Viewer): Promise<boolean> {
       if (closing.has(socket)) return false;
+      const expiresAt = credentialExpiry(viewer);
+      if (expiresAt !== undefined && Date.now() >= expiresAt) {
+        expired(socket);
+        return false;
+      }
       if (await credentialsStillValid(app, viewer)) return !closing.has(socket);
-      shut(socket, 'Forbidden: credentials revoked', 'credentials_revoked');
+      revoked(socket);
       return false;
     },
 

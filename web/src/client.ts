@@ -19,12 +19,21 @@ export interface Clients {
  * when the server says UNAUTHENTICATED), subscriptions over graphql-ws, which reconnects by itself.
  */
 export function createClients(): Clients {
+  let lastClose = 0;
   const ws = createWsClient({
     url: wsUrl(),
     lazy: true,
     keepAlive: 10_000,
     retryAttempts: Infinity,
     shouldRetry: () => true,
+    on: { closed: (event) => void (lastClose = (event as CloseEvent | undefined)?.code ?? 0) },
+    // The server closes a socket with 4403 when its access token expires: reconnect at once with a fresh one
+    // (connectionParams below), so live events are not missed for the usual back-off; else back off as
+    // graphql-ws does (1 s, 2 s, 4 s… plus 0.3–3 s at random).
+    retryWait: async (retries) => {
+      if (lastClose === 4403 && retries === 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * 2 ** retries + 300 + Math.floor(Math.random() * 2700)));
+    },
     // Called for every (re)connection, so a reconnect after the token expired sends a fresh one.
     connectionParams: async () => {
       const s = await ensureFresh();
