@@ -98,8 +98,12 @@ export async function startBenchServer(databaseUrl: string, env: Record<string, 
   const inspectPort = opts.inspect ? await freePort() : undefined;
   const dir = mkdtempSync(join(tmpdir(), 'confab-bench-cfg-'));
   const config = join(dir, 'confab.toml');
-  // Benchmarks measure throughput, not the general rate limit (which would refuse the seeding's requests).
-  writeFileSync(config, `[auth]\npassword_hash_cost = 10\n\n[rate_limit]\nper_client = 0\nper_org = 0\n`);
+  // Benchmarks measure throughput, not the general rate limit (which would refuse the seeding's requests), nor the
+  // WebSocket caps (thousands of subscribers come from one address, many as one user).
+  writeFileSync(
+    config,
+    `[auth]\npassword_hash_cost = 10\n\n[rate_limit]\nper_client = 0\nper_org = 0\n\n[server]\nws_max_sockets_per_address = 1000000\nws_max_sockets_per_client = 1000000\n`,
+  );
   const nodeArgs = [...(process.env.BENCH_SERVER_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(inspectPort ? [`--inspect=127.0.0.1:${inspectPort}`] : [])];
   const entry = existsSync(join(root, 'dist', 'confab.js')) && process.env.BENCH_TSX !== '1' ? ['dist/confab.js'] : ['--import', 'tsx', 'src/index.ts'];
   const child = spawn(serverNode, [...nodeArgs, ...entry, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
@@ -108,6 +112,9 @@ export async function startBenchServer(databaseUrl: string, env: Record<string, 
     env: { ...process.env, DATABASE_URL: databaseUrl, LOG_LEVEL: 'warn', CONFAB_CONFIG: config, REDIS_URL: '', NODE_ENV: 'production', CONFAB_SECRET_KEY: BENCH_SECRET, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  // A benchmark that fails midway must not leave its server running (holding the terminal's output open).
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   const origin = `http://127.0.0.1:${port}`;
   for (const deadline = Date.now() + 90_000; ; await sleep(100)) {
     if (child.exitCode !== null) throw new Error('server exited');
@@ -123,6 +130,7 @@ export async function startBenchServer(databaseUrl: string, env: Record<string, 
     rssKb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]),
     heapAfterGcKb: () => (inspectPort ? heapAfterGc(inspectPort) : Promise.resolve(undefined)),
     async stop() {
+      process.off('exit', killOnExit);
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         await new Promise((r) => child.once('exit', r));
