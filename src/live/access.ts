@@ -144,81 +144,106 @@ export function accessLost(cause?: GraphQLError, reason = 'ACCESS_LOST'): GraphQ
  * `error` message), even while the source is waiting for an event; the source is closed.
  */
 export function guardStream<T>(source: AsyncIterable<T>, opts: GuardOptions): AsyncIterableIterator<T> {
-  const it = source[Symbol.asyncIterator]();
-  let lost: GraphQLError | undefined;
-  let finished = false;
-  let waiter: { resolve(r: IteratorResult<T>): void; reject(e: unknown): void } | undefined;
-  let checking: Promise<void> | undefined;
+  return new GuardedStream(source[Symbol.asyncIterator](), opts);
+}
 
-  const cleanup = () => {
-    if (finished) return;
-    finished = true;
-    stopWatching();
-    stopTimer();
-  };
-  const lose = (error: GraphQLError) => {
-    if (finished || lost) return;
-    lost = error;
-    cleanup();
-    void Promise.resolve(it.return?.()).catch(() => undefined);
-    const w = waiter;
-    waiter = undefined;
-    if (w) {
-      lost = undefined;
-      w.reject(error);
+/**
+ * guardStream's iterator. On the hot path (one `next()` per event per subscriber) it costs one promise and
+ * the source's: the promise's executor and the source's handlers are made once per stream, not per event.
+ */
+class GuardedStream<T> implements AsyncIterableIterator<T> {
+  private lost?: GraphQLError;
+  private finished = false;
+  /** The pending `next()`'s settlers: only one is pending at a time (graphql's mapping awaits each). */
+  private resolve?: (r: IteratorResult<T>) => void;
+  private reject?: (e: unknown) => void;
+  private checking?: Promise<void>;
+  private readonly stopWatching: () => void;
+  private readonly stopTimer: () => void;
+
+  constructor(
+    private readonly it: AsyncIterator<T>,
+    private readonly opts: GuardOptions,
+  ) {
+    this.stopWatching = watchAccess(opts.pubsub, opts.subjects, { changed: this.recheck, revoked: () => this.lose(accessLost(undefined, 'CREDENTIALS_REVOKED')) });
+    this.stopTimer = rechecks.add(this.recheck);
+    if (accessEpoch(opts.pubsub) !== opts.epoch) this.recheck();
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+
+  next(): Promise<IteratorResult<T>> {
+    if (this.lost) {
+      const error = this.lost;
+      this.lost = undefined;
+      return Promise.reject(error);
     }
-  };
-  const recheck = () => {
-    checking ??= opts
-      .recheck()
-      .then((result) => (result === true ? undefined : lose(accessLost(result))), () => undefined)
-      .finally(() => (checking = undefined));
-  };
-  const stopWatching = watchAccess(opts.pubsub, opts.subjects, { changed: recheck, revoked: () => lose(accessLost(undefined, 'CREDENTIALS_REVOKED')) });
-  const stopTimer = rechecks.add(recheck);
-  if (accessEpoch(opts.pubsub) !== opts.epoch) recheck();
+    if (this.finished) return Promise.resolve({ done: true, value: undefined });
+    return new Promise(this.pull);
+  }
 
-  const guarded: AsyncIterableIterator<T> = {
-    [Symbol.asyncIterator]: () => guarded,
-    next() {
-      if (lost) {
-        const error = lost;
-        lost = undefined;
-        return Promise.reject(error);
-      }
-      if (finished) return Promise.resolve({ done: true, value: undefined });
-      return new Promise<IteratorResult<T>>((resolve, reject) => {
-        const mine = { resolve, reject };
-        waiter = mine;
-        it.next().then(
-          (r) => {
-            if (waiter !== mine) return;
-            waiter = undefined;
-            if (r.done) cleanup();
-            resolve(r);
-          },
-          (err: unknown) => {
-            if (waiter !== mine) return;
-            waiter = undefined;
-            cleanup();
-            reject(err);
-          },
-        );
-      });
-    },
-    async return() {
-      cleanup();
-      lost = undefined;
-      const w = waiter;
-      waiter = undefined;
-      w?.resolve({ done: true, value: undefined });
-      await it.return?.();
-      return { done: true, value: undefined };
-    },
-    async throw(error?: unknown) {
-      await guarded.return!();
-      throw error;
-    },
+  async return(): Promise<IteratorResult<T>> {
+    this.cleanup();
+    this.lost = undefined;
+    const resolve = this.resolve;
+    this.resolve = this.reject = undefined;
+    resolve?.({ done: true, value: undefined });
+    await this.it.return?.();
+    return { done: true, value: undefined };
+  }
+
+  async throw(error?: unknown): Promise<IteratorResult<T>> {
+    await this.return();
+    throw error;
+  }
+
+  private readonly pull = (resolve: (r: IteratorResult<T>) => void, reject: (e: unknown) => void) => {
+    this.resolve = resolve;
+    this.reject = reject;
+    this.it.next().then(this.onResult, this.onError);
   };
-  return guarded;
+
+  // A result with no pending settler came after a loss had already answered the `next()` it was for: dropped.
+  private readonly onResult = (r: IteratorResult<T>) => {
+    const resolve = this.resolve;
+    if (!resolve) return;
+    this.resolve = this.reject = undefined;
+    if (r.done) this.cleanup();
+    resolve(r);
+  };
+
+  private readonly onError = (err: unknown) => {
+    const reject = this.reject;
+    if (!reject) return;
+    this.resolve = this.reject = undefined;
+    this.cleanup();
+    reject(err);
+  };
+
+  private readonly recheck = () => {
+    this.checking ??= this.opts
+      .recheck()
+      .then((result) => (result === true ? undefined : this.lose(accessLost(result))), () => undefined)
+      .finally(() => (this.checking = undefined));
+  };
+
+  /** Ends the stream with `error`: the pending `next()` rejects with it at once, else the next one does. */
+  private lose(error: GraphQLError) {
+    if (this.finished || this.lost) return;
+    this.cleanup();
+    void Promise.resolve(this.it.return?.()).catch(() => undefined);
+    const reject = this.reject;
+    this.resolve = this.reject = undefined;
+    if (reject) reject(error);
+    else this.lost = error;
+  }
+
+  private cleanup() {
+    if (this.finished) return;
+    this.finished = true;
+    this.stopWatching();
+    this.stopTimer();
+  }
 }
