@@ -25,7 +25,7 @@ import { createLogger, type Logger } from './logger.ts';
 import type { Route, SocketInfo } from './app-module.ts';
 import { actingFields, appModules, credentialResolvers, domainPermissions, renderLocalGraphiQL, schema as fullSchema } from './modules/index.ts';
 
-import { accessIndex } from './live/access.ts';
+import { accessEpoch, accessIndex } from './live/access.ts';
 import { createAppPubSub, type PubSubHandle } from './pubsub.ts';
 import { createRateLimiter } from './ratelimit.ts';
 import { hideFields } from './schema/hide.ts';
@@ -234,6 +234,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
         ctx.extra.clientIp = clientAddress(config, undefined, ctx.extra.request);
         ctx.extra.request = undefined;
         try {
+          const epoch = accessEpoch(bus.pubsub);
           const viewer = await resolveViewer(services, {
             authorization: typeof params.authorization === 'string' ? params.authorization : (params.Authorization as string | undefined),
             apiKey: typeof params.apiKey === 'string' ? params.apiKey : undefined,
@@ -242,7 +243,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
           // Checked here, then before each operation (src/ws/guard.ts): the credentials themselves are not kept
           // for the socket's life (graphql-ws keeps the params).
           for (const key of CREDENTIAL_PARAMS) delete (params as Record<string, unknown>)[key];
-          const release = guard.open(ctx.extra.socket, viewer);
+          const release = guard.open(ctx.extra.socket, viewer, epoch);
           if (!release) return false;
           ctx.extra.release = release;
           ctx.extra.viewer = viewer;

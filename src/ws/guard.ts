@@ -18,7 +18,7 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { credentialExpiry, credentialsStillValid, credentialSubjects, type Viewer } from '../auth/viewer.ts';
 import type { AppServices } from '../context.ts';
-import { watchAccess } from '../live/access.ts';
+import { accessEpoch, watchAccess } from '../live/access.ts';
 
 /** graphql-ws's Forbidden: the socket's credentials no longer hold. */
 export const CREDENTIALS_CLOSE_CODE = 4403;
@@ -65,6 +65,22 @@ export function createSocketGuard(app: AppServices, caps: SocketCaps, onRefused:
    */
   const expired = (socket: WebSocket) => shut(socket, 'Forbidden: token expired', 'credentials_expired', 0);
 
+  /**
+   * Before each operation: do the socket's credentials still hold? When not, the socket is being closed
+   * and the operation must be refused.
+   */
+  const stillValid = async (socket: WebSocket, viewer: Viewer): Promise<boolean> => {
+    if (closing.has(socket)) return false;
+    const expiresAt = credentialExpiry(viewer);
+    if (expiresAt !== undefined && Date.now() >= expiresAt) {
+      expired(socket);
+      return false;
+    }
+    if (await credentialsStillValid(app, viewer)) return !closing.has(socket);
+    revoked(socket);
+    return false;
+  };
+
   return {
     /**
      * At the upgrade, before the handshake: false when the address already holds its cap. The count is
@@ -82,9 +98,11 @@ export function createSocketGuard(app: AppServices, caps: SocketCaps, onRefused:
 
     /**
      * Once the viewer is known: the per-client cap (over it, the socket is closed with 4429 and undefined
-     * returned), then revocation and expiry are watched. Returns what to call when the socket closes.
+     * returned), then revocation and expiry are watched. `epoch` is accessEpoch() read before the credentials
+     * were checked: if access events were heard since, one may have revoked them meanwhile, so they are
+     * checked again. Returns what to call when the socket closes.
      */
-    open(socket: WebSocket, viewer: Viewer): (() => void) | undefined {
+    open(socket: WebSocket, viewer: Viewer, epoch: number): (() => void) | undefined {
       // An acting key's sockets count per member it acts as: one integration may serve many members.
       const client = viewer.kind === 'user' && viewer.via ? `key:${viewer.via.apiKeyId}:user:${viewer.userId}` : credentialSubjects(viewer)[0];
       if (client) {
@@ -109,6 +127,7 @@ export function createSocketGuard(app: AppServices, caps: SocketCaps, onRefused:
         timer.unref();
       };
       arm();
+      if (accessEpoch(app.pubsub) !== epoch) void stillValid(socket, viewer).catch(() => undefined);
       return () => {
         if (client) add(byClient, client, -1);
         stopWatching();
@@ -133,21 +152,7 @@ export function createSocketGuard(app: AppServices, caps: SocketCaps, onRefused:
       return undefined;
     },
 
-    /**
-     * Before each operation: do the socket's credentials still hold? When not, the socket is being closed
-     * and the operation must be refused.
-     */
-    async stillValid(socket: WebSocket, viewer: Viewer): Promise<boolean> {
-      if (closing.has(socket)) return false;
-      const expiresAt = credentialExpiry(viewer);
-      if (expiresAt !== undefined && Date.now() >= expiresAt) {
-        expired(socket);
-        return false;
-      }
-      if (await credentialsStillValid(app, viewer)) return !closing.has(socket);
-      revoked(socket);
-      return false;
-    },
+    stillValid,
 
     /** Open sockets this instance counts per client (tests, metrics). */
     counts: () => ({ addresses: byAddress.size, clients: byClient.size }),
