@@ -151,6 +151,13 @@ describe('security headers', () => {
     expect(viaTls.headers.get('strict-transport-security')).toBe('max-age=31536000');
     expect((await fetch(`${proxied.origin}/health`, { headers: { 'x-forwarded-proto': 'http' } })).headers.get('strict-transport-security')).toBeNull();
     await proxied.stop();
+    // With a list of proxies, only a connection from one of them is believed.
+    const listed = await startServer({ database: server.database, overrides: { server: { trustedProxies: ['10.0.0.0/8'] } } });
+    expect((await fetch(`${listed.origin}/health`, { headers: { 'x-forwarded-proto': 'https' } })).headers.get('strict-transport-security')).toBeNull();
+    await listed.stop();
+    const loopback = await startServer({ database: server.database, overrides: { server: { trustedProxies: ['loopback'] } } });
+    expect((await fetch(`${loopback.origin}/health`, { headers: { 'x-forwarded-proto': 'https' } })).headers.get('strict-transport-security')).toBe('max-age=31536000');
+    await loopback.stop();
     // Without trust_proxy, anyone could send the header: it is ignored.
     expect((await fetch(`${server.origin}/health`, { headers: { 'x-forwarded-proto': 'https' } })).headers.get('strict-transport-security')).toBeNull();
   });

@@ -52,6 +52,20 @@ function compile(trusted: TrustedProxies): Trust | undefined {
 }
 
 const compiled = new WeakMap<object, Trust | undefined>();
+const trustOf = (server: { trustedProxies: TrustedProxies }) => {
+  if (!compiled.has(server)) compiled.set(server, compile(server.trustedProxies));
+  return compiled.get(server);
+};
+
+/**
+ * Did this connection come from a trusted proxy (so that what it says in X-Forwarded-* may be believed)?
+ * With a hop count, any peer is the first proxy; with a list, the peer must be in it.
+ */
+export function fromTrustedProxy(config: { server: { trustedProxies: TrustedProxies } }, req?: IncomingMessage): boolean {
+  const peer = req?.socket?.remoteAddress;
+  const trust = trustOf(config.server);
+  return !!peer && !!trust && trust(peer, 0);
+}
 
 /**
  * The client's address, as Express's `trust proxy` finds it: start from the socket's peer and walk
@@ -63,8 +77,7 @@ const compiled = new WeakMap<object, Trust | undefined>();
 export function clientAddress(config: { server: { trustedProxies: TrustedProxies } }, request?: Request, req?: IncomingMessage): string {
   const peer = req?.socket?.remoteAddress;
   if (!peer) return 'unknown';
-  if (!compiled.has(config.server)) compiled.set(config.server, compile(config.server.trustedProxies));
-  const trust = compiled.get(config.server);
+  const trust = trustOf(config.server);
   if (!trust) return peer;
   const header = request?.headers.get('x-forwarded-for') ?? req?.headers['x-forwarded-for'];
   const hops = [peer, ...(typeof header === 'string' && header ? header.split(',').map((a) => a.trim()).reverse() : [])];

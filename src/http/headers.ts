@@ -1,5 +1,7 @@
 import type { Plugin } from 'graphql-yoga';
+import type { IncomingMessage } from 'node:http';
 import type { Config } from '../config.ts';
+import { fromTrustedProxy } from './client-address.ts';
 
 /**
  * The Content-Security-Policy of every response. Scripts only from this origin (GraphiQL's page and
@@ -21,9 +23,12 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-/** True when a trusted proxy says the client reached it over HTTPS (the proxy terminated TLS). */
-export function viaHttps(config: Config, request: Request): boolean {
-  if (!config.server.trustProxy) return new URL(request.url).protocol === 'https:';
+/**
+ * True when a trusted proxy says the client reached it over HTTPS (the proxy terminated TLS). The header
+ * counts only on a connection from a trusted proxy (with a list of proxies, a peer outside it is not one).
+ */
+export function viaHttps(config: Config, request: Request, req?: IncomingMessage): boolean {
+  if (!config.server.trustProxy || !fromTrustedProxy(config, req)) return new URL(request.url).protocol === 'https:';
   const proto = request.headers.get('x-forwarded-proto')?.split(',')[0].trim().toLowerCase();
   return proto === 'https';
 }
@@ -43,10 +48,11 @@ export function useSecurityHeaders(config: Config): Plugin {
     ['cross-origin-opener-policy', 'same-origin'],
   ];
   return {
-    onResponse({ request, response }) {
+    onResponse({ request, response, serverContext }) {
       try {
         for (const [name, value] of fixed) if (!response.headers.has(name)) response.headers.set(name, value);
-        if (hsts && viaHttps(config, request)) response.headers.set('strict-transport-security', hsts);
+        const req = (serverContext as { req?: IncomingMessage } | undefined)?.req;
+        if (hsts && viaHttps(config, request, req)) response.headers.set('strict-transport-security', hsts);
       } catch {
         // A response with immutable headers (Response.redirect, a fetched response passed through) goes out as it is.
       }
