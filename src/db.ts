@@ -38,6 +38,25 @@ export function sqlitePath(url: string): string {
  */
 const SQLITE_BUSY_TIMEOUT_MS = 15_000;
 
+/**
+ * Prisma's better-sqlite3 adapter starting its interactive transactions with BEGIN IMMEDIATE instead of a
+ * deferred BEGIN. A deferred transaction takes the write lock only at its first write; with two processes on
+ * one file, a transaction that has read and then writes after the other process committed is refused at once
+ * (SQLITE_BUSY_SNAPSHOT: waiting could not help, so the busy timeout never applies). That is what failed a
+ * two-process send in rooms.cluster ("Operation has timed out" after 1.5 s, far below the busy timeout).
+ * IMMEDIATE takes the write lock at the start, waiting up to the busy timeout. Each process already runs one
+ * transaction at a time (the adapter's mutex), and readers outside transactions never wait (WAL).
+ */
+class ImmediateTransactionsSqlite extends PrismaBetterSqlite3 {
+  override async connect() {
+    const adapter = await super.connect();
+    const client = (adapter as unknown as { client: { prepare(sql: string): unknown } }).client;
+    const prepare = client.prepare.bind(client);
+    client.prepare = (sql: string) => prepare(sql === 'BEGIN' ? 'BEGIN IMMEDIATE' : sql);
+    return adapter;
+  }
+}
+
 export interface OpenOptions {
   /** Emit every statement and its duration to this function (tests count queries with it; /metrics times them). */
   onQuery?: (sql: string, durationMs: number) => void;
@@ -52,7 +71,7 @@ export async function openDatabase(url: string, opts: OpenOptions = {}): Promise
   const log = opts.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [];
   let client: Db;
   if (kind === 'sqlite') {
-    const adapter = new PrismaBetterSqlite3({ url: `file:${sqlitePath(url)}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
+    const adapter = new ImmediateTransactionsSqlite({ url: `file:${sqlitePath(url)}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
     client = new SqliteClient({ adapter, log });
     await client.$executeRawUnsafe('PRAGMA journal_mode = WAL');
     await client.$executeRawUnsafe('PRAGMA foreign_keys = ON');
