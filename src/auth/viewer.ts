@@ -109,10 +109,12 @@ async function actAs(viewer: Viewer, actingUser: string): Promise<Viewer> {
     userId = undefined;
   }
   if (!userId) throw badInput('X-Acting-User is not a valid User ID', 'X-Acting-User');
-  const member = await db.membership.count({ where: { orgId: viewer.orgId, userId } });
-  if (!member) throw notFound('User');
+  if (!(await isOrgMember(viewer.orgId, userId))) throw notFound('User');
   return { kind: 'user', userId, via: { apiKeyId: viewer.apiKeyId, orgId: viewer.orgId } };
 }
+
+/** May a key of this org act as this user (at connect, and again before each operation on a socket)? */
+const isOrgMember = async (orgId: string, userId: string) => (await db.membership.count({ where: { orgId, userId } })) > 0;
 
 /** The access token behind each user viewer that came from one (its version and expiry). */
 const accessTokens = new WeakMap<Viewer, { version: number; expiresAt: number }>();
@@ -165,7 +167,7 @@ export async function credentialsStillValid(app: AppServices, viewer: Viewer): P
     if (valid === false) return false;
   }
   if (viewer.kind === 'user' && viewer.via) {
-    return (await db.membership.count({ where: { orgId: viewer.via.orgId, userId: viewer.userId } })) > 0;
+    return isOrgMember(viewer.via.orgId, viewer.userId);
   }
   return true;
 }
