@@ -3,7 +3,7 @@
  * everywhere and expiry close it with 4403, an operation sent in between is refused, every subscription ends
  * with FORBIDDEN once its subscriber loses access, and sockets and subscriptions are capped.
  */
-import { createClient, type Client } from 'graphql-ws';
+import type { Client } from 'graphql-ws';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { graphql } from './gql/index.ts';
@@ -38,14 +38,7 @@ function connect(server: TestServer, auth: Auth & { connectionParams?: Record<st
   const closed = new Promise<Closed>((resolve) => (onClosed = resolve));
   let onOpen!: () => void;
   const acknowledged = new Promise<void>((resolve) => (onOpen = resolve));
-  const connectionParams: Record<string, unknown> = { ...auth.connectionParams };
-  if (auth.token) connectionParams.authorization = `Bearer ${auth.token}`;
-  if (auth.apiKey) connectionParams.apiKey = auth.apiKey;
-  const client = createClient({
-    url: server.wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams,
-    retryAttempts: 0,
+  const client = server.ws(auth, {
     lazy: false,
     onNonLazyError: () => undefined,
     on: {
@@ -56,7 +49,6 @@ function connect(server: TestServer, auth: Auth & { connectionParams?: Record<st
       },
     },
   });
-  leftovers.push(() => client.dispose() as Promise<void>);
   return { client, closed, acknowledged };
 }
 

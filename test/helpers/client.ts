@@ -1,6 +1,6 @@
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 import type { ExecutionResult, GraphQLFormattedError } from 'graphql';
-import { createClient, type Client } from 'graphql-ws';
+import { createClient, type Client, type ClientOptions } from 'graphql-ws';
 import WebSocket from 'ws';
 import { leftovers } from './leftovers.ts';
 
@@ -27,8 +27,8 @@ export interface GqlClient {
   ok<R, V>(doc: Doc<R, V>, variables?: V, auth?: Auth): Promise<R>;
   /** Expects exactly one error and returns its code; prints the response otherwise. */
   errorCode<R, V>(doc: Doc<R, V>, variables?: V, auth?: Auth): Promise<string | undefined>;
-  /** A graphql-ws client authenticated with connectionParams; closed after the file. */
-  ws(auth?: Auth & { connectionParams?: Record<string, unknown> }): Client;
+  /** A graphql-ws client authenticated with connectionParams (lazy unless `options` say otherwise); closed after the file. */
+  ws(auth?: Auth & { connectionParams?: Record<string, unknown> }, options?: Partial<ClientOptions>): Client;
 }
 
 export function createGqlClient(httpUrl: string, wsUrl: string): GqlClient {
@@ -54,11 +54,11 @@ export function createGqlClient(httpUrl: string, wsUrl: string): GqlClient {
       if (res.errors?.length !== 1) throw new Error(`Expected exactly one error${explain(doc, variables, res)}`);
       return res.errors[0].extensions?.code as string | undefined;
     },
-    ws(auth = {}) {
+    ws(auth = {}, options = {}) {
       const connectionParams: Record<string, unknown> = { ...auth.connectionParams };
       if (auth.token) connectionParams.authorization = `Bearer ${auth.token}`;
       if (auth.apiKey) connectionParams.apiKey = auth.apiKey;
-      const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true });
+      const client = createClient({ url: wsUrl, webSocketImpl: WebSocket, connectionParams, retryAttempts: 0, lazy: true, ...options });
       leftovers.push(() => client.dispose() as Promise<void>);
       return client;
     },
