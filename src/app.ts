@@ -1,6 +1,6 @@
 import { useGraphQLMiddleware } from '@envelop/graphql-middleware';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { GraphQLError, type DocumentNode } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
 import { createYoga, useErrorHandler, type Plugin } from 'graphql-yoga';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -26,12 +26,12 @@ import type { Route, SocketInfo } from './app-module.ts';
 import { actingFields, appModules, credentialResolvers, domainPermissions, renderLocalGraphiQL, schema as fullSchema } from './modules/index.ts';
 
 import { accessEpoch, accessIndex } from './live/access.ts';
-import { createAppPubSub, type PubSubHandle } from './pubsub.ts';
+import { createAppPubSub, type PubSubHandle } from './live/bus.ts';
+import { createSocketGuard } from './live/guard.ts';
+import { useLiveHub } from './live/hub.ts';
+import { useServer } from './live/socket.ts';
 import { createRateLimiter } from './ratelimit.ts';
 import { hideFields } from './schema/hide.ts';
-import { createSocketGuard } from './ws/guard.ts';
-import { useServer } from './ws/server.ts';
-import { useSharedLiveExecution } from './ws/shared.ts';
 
 export interface App {
   readonly services: AppServices;
@@ -156,11 +156,15 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
       useRequestRateLimit() as Plugin,
       useGraphQLMiddleware([buildPermissions(schema, domainPermissions)]),
       useActingGate(actingFields),
-      useSharedLiveExecution({
-        enabled: config.server.liveSharedExecution,
+      useLiveHub({
+        shared: config.server.liveSharedExecution,
         open: openFields(domainPermissions),
         // A root rule that depends on the viewer's kind alone evaluates alike in a group (the kind is in its key).
         openRoot: openFields(domainPermissions, [isAuthenticated]),
+        write: (socket, id, result) => ws.writeNext(socket, id, result),
+        finish: (result, context) => finishLiveResult(result, context),
+        delivered: metrics.delivered,
+        fieldOf: rootField,
       }),
       useErrorHandler(({ errors, context }) => {
         for (const error of errors) {
@@ -174,6 +178,16 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
       useCloseWhileDraining(state),
     ],
   });
+
+  /** A live event's result as yoga would hand it out: unexpected errors logged, every error masked as for a socket. */
+  const finishLiveResult = (result: ExecutionResult, context: unknown): ExecutionResult => {
+    if (!result.errors?.length) return result;
+    for (const error of result.errors) {
+      const original = error instanceof GraphQLError ? error.originalError : error;
+      if (original && !(original instanceof GraphQLError)) ((context as Partial<Context>)?.log ?? log).error({ err: original }, 'unexpected error');
+    }
+    return { ...result, errors: result.errors.map((e) => socketError(maskError(e, 'Unexpected error.', isDev) as GraphQLError)) };
+  };
 
   const server: Server = createServer(serverTimeouts(config), yoga);
   const endSubscription = (subs: Map<string, string> | undefined, id: string) => {
@@ -240,7 +254,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
             apiKey: typeof params.apiKey === 'string' ? params.apiKey : undefined,
             actingUser: actingParam(params),
           });
-          // Checked here, then before each operation (src/ws/guard.ts): the credentials themselves are not kept
+          // Checked here, then before each operation (src/live/guard.ts): the credentials themselves are not kept
           // for the socket's life (graphql-ws keeps the params).
           for (const key of CREDENTIAL_PARAMS) delete (params as Record<string, unknown>)[key];
           const release = guard.open(ctx.extra.socket, viewer, epoch);
@@ -345,7 +359,8 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
           document,
           variableValues: payload.variables,
           contextValue: await contextFactory(),
-          rootValue: { execute, subscribe, socket: ctx.extra.socket },
+          // The socket and the operation's id: where the hub (src/live/hub.ts) writes a subscription's events.
+          rootValue: { execute, subscribe, socket: ctx.extra.socket, id },
         };
       },
     },

@@ -5,7 +5,7 @@ import { ACTING_USER_HEADER, resolveViewer, type CredentialResolver, type Viewer
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
-import type { AppPubSub } from './pubsub.ts';
+import type { AppPubSub } from './live/bus.ts';
 import type { RateLimiter } from './ratelimit.ts';
 
 export type { Viewer };

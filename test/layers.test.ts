@@ -27,7 +27,6 @@ describe('layers', () => {
     ...tsFiles(join(src, 'db'), true),
     ...tsFiles(join(src, 'schema'), true),
     ...tsFiles(join(src, 'live'), true),
-    ...tsFiles(join(src, 'ws'), true),
     ...tsFiles(join(src, 'http'), true),
     ...tsFiles(src, false),
   ];
@@ -52,6 +51,6 @@ describe('layers', () => {
 
   it('scans the layers it claims to', () => {
     const rels = lower.map((f) => relative(src, f));
-    expect(rels).toEqual(expect.arrayContaining(['auth/permissions.ts', 'auth/viewer.ts', 'schema/index.ts', 'pubsub.ts', 'context.ts', 'db/migrate.ts', 'live/access.ts', 'ws/guard.ts']));
+    expect(rels).toEqual(expect.arrayContaining(['auth/permissions.ts', 'auth/viewer.ts', 'schema/index.ts', 'live/bus.ts', 'context.ts', 'db/migrate.ts', 'live/access.ts', 'live/guard.ts']));
   });
 });

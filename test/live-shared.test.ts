@@ -1,5 +1,5 @@
 /**
- * Shared live execution and backpressure (src/ws/shared.ts, src/ws/selection.ts, src/ws/server.ts):
+ * Shared live execution and backpressure (src/live/hub.ts, src/live/sharing.ts, src/live/socket.ts):
  * subscribers sharing one execution get exactly what per-subscriber execution gives (the same
  * scenario on a server with `server.live_shared_execution = false`), viewer-dependent selections stay
  * per subscriber, a removed member gets nothing further, and a stalled socket is closed with 4413
@@ -11,9 +11,9 @@ import WebSocket from 'ws';
 import { domainPermissions, schema } from '../src/modules/index.ts';
 import { openFields } from '../src/auth/permissions.ts';
 import { isAuthenticated } from '../src/auth/rules.ts';
-import { planSharing } from '../src/ws/selection.ts';
-import { liveStats } from '../src/ws/shared.ts';
-import { SLOW_CONSUMER_CLOSE_CODE, wsStats } from '../src/ws/server.ts';
+import { planSharing } from '../src/live/sharing.ts';
+import { liveStats } from '../src/live/hub.ts';
+import { SLOW_CONSUMER_CLOSE_CODE, wsStats } from '../src/live/socket.ts';
 import { graphql } from './gql/index.ts';
 import { subscribe, type LiveSubscription } from './helpers/client.ts';
 import { createThread, send as sendThread } from './helpers/chat.ts';

@@ -3,7 +3,7 @@
  * registration runs about once per period, a removed one no longer runs, and the timer stops with the last.
  */
 import { describe, expect, it } from 'vitest';
-import { recheckWheel } from '../src/live.ts';
+import { recheckWheel } from '../src/live/wheel.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -8,7 +8,7 @@ import { createInstance, SetKey } from './helpers/kv.ts';
 import { openSession, settle } from './helpers/paid.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { WebhookEnqueuer } from '../src/modules/webhooks/webhooks.enqueue.ts';
-import type { Published } from '../src/pubsub.ts';
+import type { Published } from '../src/live/bus.ts';
 import { eventually, startWebhookReceiver, verifySignature, type ReceivedHook, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
 const Create = graphql(`

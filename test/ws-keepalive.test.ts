@@ -1,5 +1,5 @@
 /**
- * Keep-alive of the graphql-ws server (src/ws/server.ts): every `keepAlive` ms each socket is pinged, and
+ * Keep-alive of the graphql-ws server (src/live/socket.ts): every `keepAlive` ms each socket is pinged, and
  * one that has not answered by the next ping is terminated (a dead peer holds no memory); a peer that
  * answers stays connected however long, and closed sockets leave the sweep.
  */
@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { useServer } from '../src/ws/server.ts';
+import { useServer } from '../src/live/socket.ts';
 import { schema } from '../src/modules/index.ts';
 
 const KEEP_ALIVE = 100;

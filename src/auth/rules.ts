@@ -2,7 +2,8 @@ import { decodeGlobalID } from '@pothos/plugin-relay';
 import { GraphQLError } from 'graphql';
 import { allow, and, deny, or, rule } from 'graphql-shield';
 import { withFreshLoaders, type Context } from '../context.ts';
-import { accessEpoch, accessLost, guardStream } from '../live/access.ts';
+import { accessEpoch, accessLost } from '../live/access.ts';
+import type { Feed } from '../live/feed.ts';
 import { db } from '../db.ts';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors.ts';
 import { accessSubjects, credentialsStillValid, credentialSubjects } from './viewer.ts';
@@ -33,24 +34,24 @@ export function ruleOf(name: string, check: Check, cache: 'no_cache' | 'contextu
 }
 
 /**
- * The one way a subscription starts: its check runs before its event stream is created, so an unauthorized
- * one never starts; then the stream is guarded (src/live/access.ts), so it ends with FORBIDDEN once its
- * subscriber loses access. The same check runs again, with fresh loaders and after the viewer's credentials
- * are re-checked, whenever an access change names the viewer (or one of the `watch` subjects, such as the
- * project a KV instance belongs to), and about once a minute in case such an event was lost.
+ * The one way a subscription starts: its check runs before its feed is opened, so an unauthorized one never
+ * starts; then the feed is guarded (src/live/feed.ts), so it ends with FORBIDDEN once its subscriber loses
+ * access. The same check runs again, with fresh loaders and after the viewer's credentials are re-checked,
+ * whenever an access change names the viewer (or one of the `watch` subjects, such as the project a KV
+ * instance belongs to), and about once a minute in case such an event was lost.
  */
 export function authorizedSubscribe<Args, T>(
   check: Check<Args>,
-  subscribe: (args: Args, ctx: Context) => AsyncIterable<T> | Promise<AsyncIterable<T>>,
+  subscribe: (args: Args, ctx: Context) => Feed<T> | Promise<Feed<T>>,
   opts: { watch?: (args: Args, ctx: Context) => string[] | Promise<string[]> } = {},
 ) {
-  return async (parent: unknown, args: Args, ctx: Context): Promise<AsyncIterable<T>> => {
+  return async (parent: unknown, args: Args, ctx: Context): Promise<Feed<T>> => {
     const epoch = accessEpoch(ctx.app.pubsub);
     const result = await check(ctx, args, parent);
     if (result !== true) throw result === false ? forbidden() : result;
     const subjects = { credentials: credentialSubjects(ctx.viewer), access: [...accessSubjects(ctx.viewer), ...((await opts.watch?.(args, ctx)) ?? [])] };
-    const source = await subscribe(args, ctx);
-    return guardStream(source, {
+    const feed = await subscribe(args, ctx);
+    feed.guard({
       pubsub: ctx.app.pubsub,
       epoch,
       subjects,
@@ -60,6 +61,7 @@ export function authorizedSubscribe<Args, T>(
         return again === true ? true : again === false ? forbidden() : again;
       },
     });
+    return feed;
   };
 }
 

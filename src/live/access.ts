@@ -7,12 +7,11 @@
  * listens to that topic once and keeps an index of subject → watchers, so an event costs a map lookup per
  * subject, not a listener per subscriber.
  *
- * Watchers are the sockets (their credentials: revoked → closed) and the subscription streams (guardStream:
+ * Watchers are the sockets (their credentials: revoked → closed) and the feeds (src/live/feed.ts `guard`:
  * re-check on a change, end at once on a revocation, and re-check on a shared timer in case an event was lost).
  */
 import { GraphQLError } from 'graphql';
-import { recheckWheel } from '../live.ts';
-import { DIRECT, type AppPubSub, type DirectSource } from '../pubsub.ts';
+import type { AppPubSub } from './bus.ts';
 
 export interface AccessChange {
   /** `user:<id>`, `key:<id>`, `session:<id>`, or a resource such as `project:<id>`. */
@@ -24,7 +23,7 @@ export interface AccessChange {
   revoked?: boolean;
 }
 
-declare module '../pubsub.ts' {
+declare module './bus.ts' {
   interface TopicRegistry {
     'access:changed': [change: AccessChange];
   }
@@ -66,26 +65,22 @@ export function accessIndex(pubsub: AppPubSub): Index {
   if (index) return index;
   const watchers: Index = new Map();
   indexes.set(pubsub, watchers);
-  const source = pubsub.subscribe('access:changed') as unknown as DirectSource<AccessChange>;
-  source[DIRECT](
-    (change) => {
-      heard.set(pubsub, (heard.get(pubsub) ?? 0) + 1);
-      // A watcher hears one call per event: revoked if a revoked subject is its credential, else changed.
-      const hit = new Map<AccessWatcher, boolean>();
-      for (const subject of change.subjects) {
-        for (const [w, credential] of watchers.get(subject) ?? []) hit.set(w, hit.get(w) || (!!change.revoked && credential));
+  pubsub.listen('access:changed', (change) => {
+    heard.set(pubsub, (heard.get(pubsub) ?? 0) + 1);
+    // A watcher hears one call per event: revoked if a revoked subject is its credential, else changed.
+    const hit = new Map<AccessWatcher, boolean>();
+    for (const subject of change.subjects) {
+      for (const [w, credential] of watchers.get(subject) ?? []) hit.set(w, hit.get(w) || (!!change.revoked && credential));
+    }
+    for (const [w, revoked] of hit) {
+      try {
+        if (revoked) w.revoked();
+        else w.changed();
+      } catch {
+        // one watcher's failure is its own
       }
-      for (const [w, revoked] of hit) {
-        try {
-          if (revoked) w.revoked();
-          else w.changed();
-        } catch {
-          // one watcher's failure is its own
-        }
-      }
-    },
-    () => undefined,
-  );
+    }
+  });
   return watchers;
 }
 
@@ -116,19 +111,6 @@ export function watchAccess(pubsub: AppPubSub, subjects: WatchedSubjects, watche
   };
 }
 
-/** Streams re-check now and then in case an access event was lost on the way (Redis down): one timer for all. */
-const rechecks = recheckWheel(60_000);
-
-export interface GuardOptions {
-  pubsub: AppPubSub;
-  /** Whose changes concern this stream: the viewer's credentials, whose access it holds, and resources it watches. */
-  subjects: WatchedSubjects;
-  /** true while access holds; else the error the stream ends with. Runs with fresh loaders each time. */
-  recheck(): Promise<true | GraphQLError>;
-  /** accessEpoch() read before access was first checked: when events were heard since, it re-checks at once. */
-  epoch: number;
-}
-
 /** How a stream whose subscriber lost access ends: FORBIDDEN, whatever the re-check said (NOT_FOUND and all). */
 export function accessLost(cause?: GraphQLError, reason = 'ACCESS_LOST'): GraphQLError {
   const code = cause?.extensions?.code;
@@ -137,113 +119,3 @@ export function accessLost(cause?: GraphQLError, reason = 'ACCESS_LOST'): GraphQ
   });
 }
 
-/**
- * A subscription's event stream that ends with a FORBIDDEN error as soon as its subscriber loses access:
- * at once on a revocation of its subjects, after a failed re-check on a change of them, or after a failed
- * re-check on the shared timer. The error is raised by `next()` (graphql-ws sends it as the operation's
- * `error` message), even while the source is waiting for an event; the source is closed.
- */
-export function guardStream<T>(source: AsyncIterable<T>, opts: GuardOptions): AsyncIterableIterator<T> {
-  return new GuardedStream(source[Symbol.asyncIterator](), opts);
-}
-
-/**
- * guardStream's iterator. On the hot path (one `next()` per event per subscriber) it costs one promise and
- * the source's: the promise's executor and the source's handlers are made once per stream, not per event.
- */
-class GuardedStream<T> implements AsyncIterableIterator<T> {
-  private lost?: GraphQLError;
-  private finished = false;
-  /** The pending `next()`'s settlers: only one is pending at a time (graphql's mapping awaits each). */
-  private resolve?: (r: IteratorResult<T>) => void;
-  private reject?: (e: unknown) => void;
-  private checking?: Promise<void>;
-  private readonly stopWatching: () => void;
-  private readonly stopTimer: () => void;
-
-  constructor(
-    private readonly it: AsyncIterator<T>,
-    private readonly opts: GuardOptions,
-  ) {
-    this.stopWatching = watchAccess(opts.pubsub, opts.subjects, { changed: this.recheck, revoked: () => this.lose(accessLost(undefined, 'CREDENTIALS_REVOKED')) });
-    this.stopTimer = rechecks.add(this.recheck);
-    if (accessEpoch(opts.pubsub) !== opts.epoch) this.recheck();
-  }
-
-  [Symbol.asyncIterator]() {
-    return this;
-  }
-
-  next(): Promise<IteratorResult<T>> {
-    if (this.lost) {
-      const error = this.lost;
-      this.lost = undefined;
-      return Promise.reject(error);
-    }
-    if (this.finished) return Promise.resolve({ done: true, value: undefined });
-    return new Promise(this.pull);
-  }
-
-  async return(): Promise<IteratorResult<T>> {
-    this.cleanup();
-    this.lost = undefined;
-    const resolve = this.resolve;
-    this.resolve = this.reject = undefined;
-    resolve?.({ done: true, value: undefined });
-    await this.it.return?.();
-    return { done: true, value: undefined };
-  }
-
-  async throw(error?: unknown): Promise<IteratorResult<T>> {
-    await this.return();
-    throw error;
-  }
-
-  private readonly pull = (resolve: (r: IteratorResult<T>) => void, reject: (e: unknown) => void) => {
-    this.resolve = resolve;
-    this.reject = reject;
-    this.it.next().then(this.onResult, this.onError);
-  };
-
-  // A result with no pending settler came after a loss had already answered the `next()` it was for: dropped.
-  private readonly onResult = (r: IteratorResult<T>) => {
-    const resolve = this.resolve;
-    if (!resolve) return;
-    this.resolve = this.reject = undefined;
-    if (r.done) this.cleanup();
-    resolve(r);
-  };
-
-  private readonly onError = (err: unknown) => {
-    const reject = this.reject;
-    if (!reject) return;
-    this.resolve = this.reject = undefined;
-    this.cleanup();
-    reject(err);
-  };
-
-  private readonly recheck = () => {
-    this.checking ??= this.opts
-      .recheck()
-      .then((result) => (result === true ? undefined : this.lose(accessLost(result))), () => undefined)
-      .finally(() => (this.checking = undefined));
-  };
-
-  /** Ends the stream with `error`: the pending `next()` rejects with it at once, else the next one does. */
-  private lose(error: GraphQLError) {
-    if (this.finished || this.lost) return;
-    this.cleanup();
-    void Promise.resolve(this.it.return?.()).catch(() => undefined);
-    const reject = this.reject;
-    this.resolve = this.reject = undefined;
-    if (reject) reject(error);
-    else this.lost = error;
-  }
-
-  private cleanup() {
-    if (this.finished) return;
-    this.finished = true;
-    this.stopWatching();
-    this.stopTimer();
-  }
-}

@@ -6,7 +6,7 @@ import { checkThread } from '../threads/threads.access.ts';
 import type { ChatTurnResult } from './chat.service.ts';
 import type { ChatEvent } from './chat.topics.ts';
 import { allowedModels, providerNameFor } from './providers/index.ts';
-import { threadEventStream } from './thread.stream.ts';
+import { threadEventFeed } from './thread.stream.ts';
 import * as threadChat from './threadchat.service.ts';
 
 export const MessageRole = builder.enumType('MessageRole', { values: ['USER', 'ASSISTANT', 'SYSTEM', 'TOOL'] as const });
@@ -143,7 +143,7 @@ builder.subscriptionFields((t) => ({
     args: { threadId: t.arg.id({ required: true }) },
     subscribe: authorizedSubscribe<{ threadId: unknown }, ChatEvent>(
       (ctx, args) => checkThread(ctx, idOf(args.threadId, 'Thread', 'threadId'), 'READ'),
-      (args, ctx) => threadEventStream(ctx, idOf(args.threadId, 'Thread', 'threadId')),
+      (args, ctx) => threadEventFeed(ctx, idOf(args.threadId, 'Thread', 'threadId')),
     ),
     resolve: (event) => event,
   }),

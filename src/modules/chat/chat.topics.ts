@@ -22,7 +22,7 @@ export type ChatTopics = {
   'chat:cancel': [payload: { messageId: string }];
 };
 
-declare module '../../pubsub.ts' {
+declare module '../../live/bus.ts' {
   /** Registers this domain's topics in the one typed map. */
   interface TopicRegistry extends ChatTopics {}
 }

@@ -63,15 +63,17 @@ const UNSUBSCRIBE_GRACE_MS = 50;
  * the generation directly. Returns a stop function.
  */
 export function listenForCancels(app: AppServices): () => Promise<void> {
-  const source = app.pubsub.subscribe('chat:cancel');
-  const loop = (async () => {
-    for await (const { messageId } of source) await cancelLocal(app, messageId);
-  })().catch((err) => app.log.warn({ err }, 'cancel listener stopped'));
+  const cancels = new Set<Promise<unknown>>();
+  const stop = app.pubsub.listen('chat:cancel', ({ messageId }) => {
+    const p = cancelLocal(app, messageId).catch((err: unknown) => app.log.warn({ err }, 'cancel failed'));
+    cancels.add(p);
+    void p.finally(() => cancels.delete(p));
+  });
   // Awaited before the pub/sub closes. The Redis event target sends UNSUBSCRIBE without awaiting it
-  // (a moment after the stream ends); closing the connection first would reject it unhandled.
+  // (a moment after the listener goes); closing the connection first would reject it unhandled.
   return async () => {
-    await source.return?.();
-    await loop;
+    stop();
+    await Promise.allSettled(cancels);
     await new Promise((r) => setTimeout(r, UNSUBSCRIBE_GRACE_MS));
   };
 }

@@ -2,7 +2,7 @@ import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
 import { notFound } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
-import { currentThenLive } from '../paid-sessions/live.ts';
+import { stateFeed } from '../../live/feed.ts';
 import { checkInvoiceAccess } from './invoices.permissions.ts';
 import { settleDevInvoice } from './invoices.service.ts';
 
@@ -52,12 +52,11 @@ builder.subscriptionFields((t) => ({
       (args, ctx) => {
         const id = idOf(args.id, 'Invoice');
         const load = async () => (await db.invoice.findUnique({ where: { id } })) ?? Promise.reject(notFound('Invoice'));
-        return currentThenLive(
-          ctx.app.pubsub.subscribe('invoice:updated', id),
-          load,
-          async (e) => ({ ...(await load()), state: e.state, paidAt: e.paidAt ? new Date(e.paidAt) : null }),
-          (inv) => inv.state !== 'PENDING',
-        );
+        return stateFeed(ctx.app.pubsub, 'invoice:updated', id, {
+          current: load,
+          map: async (e) => ({ ...(await load()), state: e.state, paidAt: e.paidAt ? new Date(e.paidAt) : null }),
+          isTerminal: (inv) => inv.state !== 'PENDING',
+        });
       },
     ),
     resolve: (invoice) => invoice,

@@ -5,7 +5,7 @@ export type InvoiceTopics = {
   'invoice:updated': [invoiceId: string, payload: { state: InvoiceStateName; paidAt: string | null }];
 };
 
-declare module '../../pubsub.ts' {
+declare module '../../live/bus.ts' {
   /** Registers this domain's topics in the one typed map. */
   interface TopicRegistry extends InvoiceTopics {}
 }

@@ -4,7 +4,7 @@ import { badInput } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { checkInstance } from './kv.access.ts';
 import { KvKeyRef } from './kv.schema.ts';
-import { kvEventStream } from './kv.stream.ts';
+import { kvEventFeed } from './kv.stream.ts';
 import type { KvEvent } from './kv.topics.ts';
 
 const common = (t: any): Record<string, any> => ({
@@ -40,7 +40,7 @@ builder.subscriptionFields((t) => ({
         args.afterVersion != null && args.afterVersion < 0
           ? badInput('afterVersion: must be 0 or more', 'afterVersion')
           : checkInstance(ctx, idOf(args.instanceId, 'KvInstance', 'instanceId'), 'READ'),
-      (args, ctx) => kvEventStream(ctx.app, idOf(args.instanceId, 'KvInstance', 'instanceId'), args.afterVersion),
+      (args, ctx) => kvEventFeed(ctx.app, idOf(args.instanceId, 'KvInstance', 'instanceId'), args.afterVersion),
       // The project's org-wide access may be taken back: watch the project too, not only the viewer.
       {
         watch: async (args) => {

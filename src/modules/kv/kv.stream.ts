@@ -1,52 +1,49 @@
 import type { AppServices } from '../../context.ts';
 import { db } from '../../db.ts';
-import { LiveQueue } from '../../live.ts';
+import { openFeed, type Feed, type FeedControl } from '../../live/feed.ts';
 import { eventsBetween } from './kv.service.ts';
 import type { KvEvent } from './kv.topics.ts';
 
 const PAGE = 500;
 
-/** Stored events with version in (after, before), oldest first, paged. */
-async function* stored(instanceId: string, after: number, before?: number): AsyncGenerator<KvEvent> {
-  for (let from = after; ; ) {
-    const rows = await eventsBetween(instanceId, from, before, PAGE);
-    yield* rows;
-    if (rows.length < PAGE) return;
-    from = rows[rows.length - 1].version;
+/** Pushes the stored events with version in (after, before), oldest first, paged; returns the last version pushed. */
+async function replay(f: FeedControl<KvEvent>, instanceId: string, after: number, before?: number): Promise<number> {
+  let last = after;
+  for (;;) {
+    const rows = await eventsBetween(instanceId, last, before, PAGE);
+    for (const e of rows) f.push(e);
+    if (rows.length) last = rows[rows.length - 1].version;
+    if (rows.length < PAGE) return last;
   }
 }
 
 /**
- * An instance's changes, as roomEventStream does for a room: it listens FIRST (buffering), then
- * replays the event log after `afterVersion`, then hands out buffered and live events, skipping any
- * version already handed out. Versions are gap-free, so a live event whose version jumps ahead (lost in
- * Redis, or two instances' events arriving out of order) is preceded by the missing ones read from the
- * log, where they are already committed (store-then-publish). Without `afterVersion`, the stream starts
- * after the instance's current version.
+ * An instance's changes, as roomEventFeed does for a room: it listens FIRST, then replays the event log after
+ * `afterVersion`, then handles the events heard meanwhile and the live ones, skipping any version already
+ * handed out. Versions are gap-free, so a live event whose version jumps ahead (lost in Redis, or two
+ * instances' events arriving out of order) is preceded by the missing ones read from the log, where they are
+ * already committed (store-then-publish). Without `afterVersion`, the feed starts after the instance's
+ * current version.
  */
-export async function* kvEventStream(app: AppServices, instanceId: string, afterVersion?: number | null): AsyncGenerator<KvEvent> {
-  const queue = new LiveQueue<KvEvent>();
-  queue.attach(app.pubsub.subscribe('kv:event', instanceId), (e) => queue.push(e));
-  try {
-    let last: number;
-    if (afterVersion != null) {
-      last = afterVersion;
-      for await (const e of stored(instanceId, afterVersion)) {
-        last = e.version;
-        yield e;
-      }
-    } else {
-      last = (await db.kvInstance.findUniqueOrThrow({ where: { id: instanceId }, select: { lastVersion: true } })).lastVersion;
-    }
-    for (let e = await queue.shift(); e; e = await queue.shift()) {
-      if (e.version <= last) continue;
+export function kvEventFeed(app: AppServices, instanceId: string, afterVersion?: number | null): Feed<KvEvent> {
+  let last = 0;
+  return openFeed<KvEvent>(app.pubsub, (f) => {
+    f.listen('kv:event', instanceId, (e) => {
+      if (e.version <= last) return;
       if (e.version > last + 1) {
-        for await (const missed of stored(instanceId, last, e.version)) yield missed;
+        const from = last;
+        last = e.version;
+        return f.later(async () => {
+          await replay(f, instanceId, from, e.version);
+          f.push(e);
+        });
       }
       last = e.version;
-      yield e;
-    }
-  } finally {
-    await queue.close();
-  }
+      f.push(e);
+    });
+    return async () => {
+      if (afterVersion != null) last = await replay(f, instanceId, afterVersion);
+      else last = (await db.kvInstance.findUniqueOrThrow({ where: { id: instanceId }, select: { lastVersion: true } })).lastVersion;
+    };
+  });
 }

@@ -61,7 +61,7 @@ export function keyToJson(k: KvKey): KvKeyJson {
   };
 }
 
-declare module '../../pubsub.ts' {
+declare module '../../live/bus.ts' {
   /** Registers this domain's topics in the one typed map. */
   interface TopicRegistry extends KvTopics {}
 }

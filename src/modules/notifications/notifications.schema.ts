@@ -108,7 +108,7 @@ builder.subscriptionFields((t) => ({
       (ctx) =>
         ctx.viewer.kind === 'user' ||
         (ctx.viewer.kind === 'anonymous' || ctx.viewer.kind === 'session' ? unauthenticated() : forbidden('Notifications are for users')),
-      (args, ctx) => notifications.notificationStream(ctx, viewerId(ctx), args.orgId ? idOf(args.orgId, 'Org', 'orgId') : undefined),
+      (args, ctx) => notifications.notificationFeed(ctx, viewerId(ctx), args.orgId ? idOf(args.orgId, 'Org', 'orgId') : undefined),
     ),
     resolve: (n) => notifications.fromJson(n),
   }),

@@ -3,7 +3,7 @@ import type { Context } from '../../context.ts';
 import { db, type Prisma } from '../../db.ts';
 import type { Notification } from '../../generated/sqlite/client.ts';
 import { badInput, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
-import { LiveQueue } from '../../live.ts';
+import { openFeed, type Feed } from '../../live/feed.ts';
 import { jsonWithin } from '../rooms/messages.service.ts';
 import type { NotificationJson } from './notifications.topics.ts';
 
@@ -94,21 +94,19 @@ export async function ackNotification(userId: string, id: string) {
  * The viewer's notifications: every unacknowledged one stored so far (oldest first), then live ones,
  * each once. Listens before reading, so one created meanwhile is not missed.
  */
-export async function* notificationStream(ctx: Context, userId: string, orgId?: string) {
-  const queue = new LiveQueue<NotificationJson>();
-  queue.attach(ctx.app.pubsub.subscribe('notification:created', userId), (n) => queue.push(n));
-  try {
-    const seen = new Set<string>();
-    const stored = await db.notification.findMany({ where: { userId, ackedAt: null, ...(orgId ? { orgId } : {}) }, orderBy: { createdAt: 'asc' } });
-    for (const n of stored) {
-      seen.add(n.id);
-      yield toJson(n);
-    }
-    for (let n = await queue.shift(); n; n = await queue.shift()) {
-      if (seen.has(n.id) || (orgId && n.orgId !== orgId)) continue;
-      yield n;
-    }
-  } finally {
-    await queue.close();
-  }
+export function notificationFeed(ctx: Context, userId: string, orgId?: string): Feed<NotificationJson> {
+  const seen = new Set<string>();
+  return openFeed<NotificationJson>(ctx.app.pubsub, (f) => {
+    f.listen('notification:created', userId, (n) => {
+      if (seen.has(n.id) || (orgId && n.orgId !== orgId)) return;
+      f.push(n);
+    });
+    return async () => {
+      const stored = await db.notification.findMany({ where: { userId, ackedAt: null, ...(orgId ? { orgId } : {}) }, orderBy: { createdAt: 'asc' } });
+      for (const n of stored) {
+        seen.add(n.id);
+        f.push(toJson(n));
+      }
+    };
+  });
 }

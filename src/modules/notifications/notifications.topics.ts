@@ -13,7 +13,7 @@ export type NotificationTopics = {
   'notification:created': [userId: string, payload: NotificationJson];
 };
 
-declare module '../../pubsub.ts' {
+declare module '../../live/bus.ts' {
   /** Registers this domain's topics in the one typed map. */
   interface TopicRegistry extends NotificationTopics {}
 }

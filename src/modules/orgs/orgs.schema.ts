@@ -1,6 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { authorizedSubscribe, checkOrg, idOf, viewerRole } from '../../auth/rules.ts';
-import { mapAsync } from '../../pubsub.ts';
+import { topicFeed } from '../../live/feed.ts';
 import type { Invite } from '../../generated/sqlite/client.ts';
 import { db } from '../../db.ts';
 import { builder } from '../../schema/builder.ts';
@@ -161,7 +161,7 @@ builder.subscriptionFields((t) => ({
       (ctx, args) => checkOrg(ctx, idOf(args.orgId, 'Org', 'orgId'), { scope: 'READ' }),
       (args, ctx) => {
         const orgId = idOf(args.orgId, 'Org', 'orgId');
-        return mapAsync(ctx.app.pubsub.subscribe('org:membershipChanged', orgId), (e) => ({ ...e, orgId }));
+        return topicFeed(ctx.app.pubsub, 'org:membershipChanged', orgId, (e) => ({ ...e, orgId }));
       },
     ),
     resolve: (event) => event,

@@ -9,7 +9,7 @@ export type OrgTopics = {
   ];
 };
 
-declare module '../../pubsub.ts' {
+declare module '../../live/bus.ts' {
   /** Registers this domain's topics in the one typed map. */
   interface TopicRegistry extends OrgTopics {}
 }

@@ -6,7 +6,7 @@ import type { Session } from '../../generated/sqlite/client.ts';
 import { builder } from '../../schema/builder.ts';
 import { chatEventTypes, SessionState } from '../chat/chat.schema.ts';
 import type { ChatEvent } from '../chat/chat.topics.ts';
-import { currentThenLive } from './live.ts';
+import { stateFeed } from '../../live/feed.ts';
 import { checkSessionAccess } from './paid-sessions.service.ts';
 import type { CostDebitedPayload, SessionStatePayload } from './paid-sessions.topics.ts';
 
@@ -69,16 +69,15 @@ builder.subscriptionFields((t) => ({
         const id = idOf(args.id, 'Session');
         // A thread's session streams its messages on threadEvents; only a standalone one streams them here.
         const { threadId } = await db.session.findUniqueOrThrow({ where: { id }, select: { threadId: true } });
-        return currentThenLive(
-          ctx.app.pubsub.subscribe('session:event', id),
-          async () => stateOf(await db.session.findUniqueOrThrow({ where: { id } })),
-          (e) => {
+        return stateFeed<'session:event', SessionEvent>(ctx.app.pubsub, 'session:event', id, {
+          current: async () => stateOf(await db.session.findUniqueOrThrow({ where: { id } })),
+          map: (e) => {
             if (CHAT_TYPES.has(e.type)) return threadId ? null : (e as ChatEvent);
             if (e.type === 'SessionStateChanged' || e.type === 'CostDebited') return { ...(e as unknown as SessionStatePayload | CostDebitedPayload), sessionId: id };
             return null;
           },
-          (e) => e.type === 'SessionStateChanged' && (e.state === 'EXPIRED' || e.state === 'CLOSED'),
-        );
+          isTerminal: (e) => e.type === 'SessionStateChanged' && (e.state === 'EXPIRED' || e.state === 'CLOSED'),
+        });
       },
     ),
     resolve: (e) => e,

@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { authorizedSubscribe, checkOrg, idOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
-import { mapAsync } from '../../pubsub.ts';
+import { topicFeed } from '../../live/feed.ts';
 import { builder } from '../../schema/builder.ts';
 import { UserRef } from '../users/users.schema.ts';
 import { presenceOf } from './presence.service.ts';
@@ -64,7 +64,7 @@ builder.subscriptionFields((t) => ({
     args: { orgId: t.arg.id({ required: true }) },
     subscribe: authorizedSubscribe<{ orgId: unknown }, PresenceEvent>(
       (ctx, args) => checkOrg(ctx, idOf(args.orgId, 'Org', 'orgId'), { scope: 'READ' }),
-      (args, ctx) => mapAsync(ctx.app.pubsub.subscribe('presence:changed', idOf(args.orgId, 'Org', 'orgId')), (e) => e),
+      (args, ctx) => topicFeed(ctx.app.pubsub, 'presence:changed', idOf(args.orgId, 'Org', 'orgId')),
     ),
     resolve: (e) => e,
   }),

@@ -5,7 +5,7 @@ export type PresenceTopics = {
   'presence:changed': [orgId: string, payload: { userId: string; status: PresenceStatus; lastSeenAt: string | null }];
 };
 
-declare module '../../pubsub.ts' {
+declare module '../../live/bus.ts' {
   /** Registers this domain's topics in the one typed map. */
   interface TopicRegistry extends PresenceTopics {}
 }

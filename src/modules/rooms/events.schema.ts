@@ -8,7 +8,7 @@ import { UserRef } from '../users/users.schema.ts';
 import { RoomMessageRef } from './messages.schema.ts';
 import { checkRoom } from './rooms.access.ts';
 import { RoomRole } from './rooms.schema.ts';
-import { roomEventStream } from './rooms.stream.ts';
+import { roomEventFeed } from './rooms.stream.ts';
 import { messageFromJson, type MessageJson, type RoomEvent } from './rooms.topics.ts';
 
 type Of<K extends RoomEvent['kind']> = Extract<RoomEvent, { kind: K }>;
@@ -97,7 +97,7 @@ builder.subscriptionFields((t) => ({
       async (args, ctx) => {
         const room = await db.room.findUniqueOrThrow({ where: { id: idOf(args.roomId, 'Room', 'roomId') }, select: { id: true, orgId: true } });
         const userId = ctx.viewer.kind === 'user' ? ctx.viewer.userId : '';
-        return roomEventStream(ctx.app, room, userId, args.afterSeq);
+        return roomEventFeed(ctx.app, room, userId, args.afterSeq);
       },
     ),
     resolve: (event) => event as any,

@@ -58,7 +58,7 @@ export function messageFromJson(m: MessageJson): RoomMessage {
   };
 }
 
-declare module '../../pubsub.ts' {
+declare module '../../live/bus.ts' {
   /** Registers this domain's topics in the one typed map. */
   interface TopicRegistry extends RoomTopics {}
 }

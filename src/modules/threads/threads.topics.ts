@@ -9,7 +9,7 @@ export type ThreadTopics = {
   'project:accessChanged': [projectId: string, payload: { userId: string | null }];
 };
 
-declare module '../../pubsub.ts' {
+declare module '../../live/bus.ts' {
   /** Registers this domain's topics in the one typed map. */
   interface TopicRegistry extends ThreadTopics {}
 }

@@ -2,7 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { randomBytes } from 'node:crypto';
 import type { AppServices } from '../../context.ts';
 import { db } from '../../db.ts';
-import type { Published } from '../../pubsub.ts';
+import type { Published } from '../../live/bus.ts';
 import { SOURCES_BY_TOPIC, type MatchedEvent, type WebhookEventType } from './webhooks.events.ts';
 
 /** Events waiting to be written; beyond this (the database is down or far behind) new ones are dropped and logged. */

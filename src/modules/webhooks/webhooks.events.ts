@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { LRUCache } from 'lru-cache';
 import { db } from '../../db.ts';
-import type { Topics } from '../../pubsub.ts';
+import type { Topics } from '../../live/bus.ts';
 
 /** Event types a webhook may subscribe to (the GraphQL enum `WebhookEvent`). */
 export const WEBHOOK_EVENTS = [

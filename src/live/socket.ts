@@ -8,6 +8,8 @@
  * - One serialization per payload. A `next` result is serialized once however many subscriptions
  *   send it (shared live execution hands them the same result object), and its whole message is
  *   encoded once per subscription id: sockets whose subscriptions share the id get the same bytes.
+ *   Subscriptions' events do not go through graphql-ws's loop at all: the hub (src/live/hub.ts) writes
+ *   them with `writeNext`; graphql-ws still sends their `error` and `complete`.
  * - One keep-alive timer for all sockets.
  *
  * Every hook of graphql-ws's server options (onConnect, onSubscribe, onNext, onComplete, onClose, ...)
@@ -196,6 +198,8 @@ export function useServer<P extends Record<string, unknown> = Record<string, unk
   });
 
   return {
+    /** Writes `result` as the `next` frame of subscription `id` (the hub's delivery, src/live/hub.ts). */
+    writeNext: (socket: WebSocket, id: string, result: ExecutionResult) => write(socket, frameOf(id, result)),
     dispose: async () => {
       if (heartbeat) clearInterval(heartbeat);
       for (const client of wss.clients) client.close(1001, 'Going away');
