@@ -1,13 +1,13 @@
 import { useGraphQLMiddleware } from '@envelop/graphql-middleware';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
-import { GraphQLError, type DocumentNode, type ExecutionResult } from 'graphql';
+import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { createYoga, useErrorHandler, type Plugin } from 'graphql-yoga';
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
-import { buildPermissions, nodeVisibility, openFields } from './auth/permissions.ts';
-import { rootFields, useActingGate } from './auth/acting.ts';
+import { buildPermissions, liveSharedAllowlist, nodeVisibility, openFields } from './auth/permissions.ts';
+import { useActingGate } from './auth/acting.ts';
 import { isAuthenticated } from './auth/rules.ts';
 import { ACTING_USER_HEADER, resolveViewer, type Viewer } from './auth/viewer.ts';
 import type { Config } from './config.ts';
@@ -32,6 +32,7 @@ import { useLiveHub } from './live/hub.ts';
 import { useServer } from './live/socket.ts';
 import { createRateLimiter } from './ratelimit.ts';
 import { hideFields } from './schema/hide.ts';
+import { listedFields, rootFieldsOf } from './schema/selection-walk.ts';
 
 export interface App {
   readonly services: AppServices;
@@ -158,9 +159,12 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
       useActingGate(actingFields),
       useLiveHub({
         shared: config.server.liveSharedExecution,
-        open: openFields(domainPermissions),
-        // A root rule that depends on the viewer's kind alone evaluates alike in a group (the kind is in its key).
-        openRoot: openFields(domainPermissions, [isAuthenticated]),
+        sharing: (s) => ({
+          open: openFields(domainPermissions),
+          // A root rule that depends on the viewer's kind alone evaluates alike in a group (the kind is in its key).
+          openRoot: openFields(domainPermissions, [isAuthenticated]),
+          shared: listedFields(s, liveSharedAllowlist(domainPermissions)),
+        }),
         write: (socket, id, result) => ws.writeNext(socket, id, result),
         finish: (result, context) => finishLiveResult(result, context),
         delivered: metrics.delivered,
@@ -288,7 +292,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
       // by its completion, its error or the socket's close, whichever comes first.
       onOperation: (ctx, id, _payload, args, result) => {
         if (!ctx.extra.subs || !result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return;
-        const field = rootField(args.document, args.operationName);
+        const field = rootField(args.schema, args.document, args.operationName);
         ctx.extra.subs.set(id, field);
         metrics.subscriptionStarted(field);
       },
@@ -426,8 +430,8 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
 }
 
 /** The first field an operation selects (`roomEvents`): the label of its subscription metrics. */
-function rootField(document: DocumentNode, operationName?: string | null): string {
-  return rootFields(document, operationName)[0]?.split('.')[1] ?? 'unknown';
+function rootField(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): string {
+  return rootFieldsOf(schema, document, operationName)[0]?.split('.')[1] ?? 'unknown';
 }
 
 /** The connectionParams that carry credentials, dropped once the connection is authenticated. */

@@ -9,7 +9,8 @@ import { parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { domainPermissions, schema } from '../src/modules/index.ts';
-import { openFields } from '../src/auth/permissions.ts';
+import { liveSharedAllowlist, openFields } from '../src/auth/permissions.ts';
+import { listedFields } from '../src/schema/selection-walk.ts';
 import { isAuthenticated } from '../src/auth/rules.ts';
 import { planSharing } from '../src/live/sharing.ts';
 import { liveStats } from '../src/live/hub.ts';
@@ -151,9 +152,12 @@ describe('shared live execution', () => {
   });
 
   it('decides shareability from the schema for every Subscription field', () => {
-    const open = openFields(domainPermissions);
-    const openRoot = openFields(domainPermissions, [isAuthenticated]);
-    const plan = (q: string) => planSharing(schema, parse(q), undefined, open, openRoot);
+    const rules = {
+      open: openFields(domainPermissions),
+      openRoot: openFields(domainPermissions, [isAuthenticated]),
+      shared: listedFields(schema, liveSharedAllowlist(domainPermissions)),
+    };
+    const plan = (q: string) => planSharing(schema, parse(q), undefined, rules);
     const fields = Object.keys(schema.getSubscriptionType()!.getFields()).sort();
     expect(fields).toEqual(['invoiceUpdated', 'kvEvents', 'membershipChanged', 'notifications', 'presence', 'roomEvents', 'sessionEvents', 'threadEvents']);
     const verdicts = {
@@ -180,8 +184,17 @@ describe('shared live execution', () => {
     expect(plan(String(Shared)).shareable).toBe(true);
     const per = plan(String(PerViewer));
     expect(per.shareable).toBe(false);
-    expect(per.reason).toMatch(/depends on the viewer/);
-    // A field with a rule of its own (a user's email is for that user) is not shared either.
+    expect(per.reason).toMatch(/is not listed as shared/);
+    // Sharing is an opt-in: a field that no domain listed is executed per subscriber, even when its rule is open.
+    expect(plan('subscription { roomEvents(roomId: "x") { ... on RoomMessageAdded { message { room { unreadCount } } } } }').reason).toMatch(/Room.unreadCount is not listed/);
+    // Every listed Type.field exists (a typo would silently share nothing).
+    for (const entry of liveSharedAllowlist(domainPermissions)) {
+      const [type, field] = entry.split('.');
+      const t = schema.getType(type) as { getFields?: () => Record<string, unknown> } | undefined;
+      expect(t?.getFields, `${entry}: no such type`).toBeTypeOf('function');
+      if (field !== '*') expect(t!.getFields!()[field], `${entry}: no such field`).toBeDefined();
+    }
+    // A field with a rule of its own (a user's rooms are for that user) is not shared either.
     expect(plan('subscription { roomEvents(roomId: "x") { ... on MemberJoined { user { rooms(first: 1) { edges { node { id } } } } } } }').shareable).toBe(false);
   });
 

@@ -24,13 +24,30 @@ export interface DomainPermissions {
    * `nodes`, which must confine it to the key's org); every other type is null to it, as if missing.
    */
   actingNodes?: readonly string[];
+  /**
+   * What a live event executed ONCE for a group of subscribers may select in this domain (src/live/sharing.ts),
+   * per type: field names (root Subscription fields included), or `'*'` for all of the type's fields. An explicit
+   * opt-in: list a field only if its value is the same for every viewer who receives the event (its resolver
+   * reads nothing from ctx.viewer, and its permission rule is plain `allow`). A selection with any other field
+   * is executed per subscriber.
+   */
+  liveShared?: Record<string, readonly string[] | '*'>;
 }
 
 /** The domains' `acting` entries as one set of `Type.field` and `Type.*`, for useActingGate. */
 export function actingAllowlist(domains: DomainPermissions[]): ReadonlySet<string> {
+  return allowlistOf(domains.map((d) => d.acting));
+}
+
+/** The domains' `liveShared` entries as one set of `Type.field` and `Type.*`, for shared live execution. */
+export function liveSharedAllowlist(domains: DomainPermissions[]): ReadonlySet<string> {
+  return allowlistOf(domains.map((d) => d.liveShared));
+}
+
+function allowlistOf(lists: (Record<string, readonly string[] | '*'> | undefined)[]): ReadonlySet<string> {
   const out = new Set<string>();
-  for (const { acting } of domains) {
-    for (const [type, fields] of Object.entries(acting ?? {})) for (const field of fields === '*' ? ['*'] : fields) out.add(`${type}.${field}`);
+  for (const list of lists) {
+    for (const [type, fields] of Object.entries(list ?? {})) for (const field of fields === '*' ? ['*'] : fields) out.add(`${type}.${field}`);
   }
   return out;
 }

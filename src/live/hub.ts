@@ -19,11 +19,11 @@
  * Over HTTP (server-sent events), the feed is pulled as an async iterator and each item executed in turn.
  */
 import { execute } from '@graphql-tools/executor';
-import { createSourceEventStream, GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult } from 'graphql';
+import { createSourceEventStream, GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { WebSocket } from 'ws';
 import { Feed, type FeedSink } from './feed.ts';
-import { planSharing, type OpenField, type SharePlan } from './sharing.ts';
+import { planSharing, type SharePlan, type SharingRules } from './sharing.ts';
 
 /** Counters for tests and metrics: executions of shared live events, and deliveries that reused one. */
 export const liveStats = { executions: 0, sharedDeliveries: 0 };
@@ -37,10 +37,8 @@ export interface SocketRoot {
 export interface HubOptions {
   /** Shared execution on (server.live_shared_execution). */
   shared: boolean;
-  /** Fields open to every viewer (src/auth/permissions.ts `openFields`). */
-  open: OpenField;
-  /** Root subscription fields whose rule is open, or depends on the viewer's kind only. */
-  openRoot: OpenField;
+  /** What may be shared: open fields the domains listed (src/live/sharing.ts), for a schema. */
+  sharing(schema: GraphQLSchema): SharingRules;
   /** Writes one result as the `next` frame of subscription `id` (src/live/socket.ts). */
   write(socket: WebSocket, id: string, result: ExecutionResult): void;
   /** The result as the client may see it: errors masked and logged (what yoga does to every result). */
@@ -48,7 +46,7 @@ export interface HubOptions {
   /** One item delivered to one subscriber of `field` (metrics). */
   delivered?(field: string): void;
   /** The label of a subscription: its first root field. */
-  fieldOf(document: DocumentNode, operationName?: string | null): string;
+  fieldOf(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): string;
 }
 
 type Run = () => ExecutionResult | Promise<ExecutionResult>;
@@ -242,6 +240,12 @@ function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
  */
 export function useLiveHub(opts: HubOptions): Plugin {
   const plans = new WeakMap<object, WeakMap<DocumentNode, Map<string, SharePlan>>>();
+  const rules = new WeakMap<GraphQLSchema, SharingRules>();
+  const rulesOf = (schema: GraphQLSchema) => {
+    let r = rules.get(schema);
+    if (!r) rules.set(schema, (r = opts.sharing(schema)));
+    return r;
+  };
   const planOf = (args: ExecutionArgs): SharePlan => {
     let bySchema = plans.get(args.schema);
     if (!bySchema) plans.set(args.schema, (bySchema = new WeakMap()));
@@ -249,7 +253,7 @@ export function useLiveHub(opts: HubOptions): Plugin {
     if (!byDoc) bySchema.set(args.document, (byDoc = new Map()));
     const name = args.operationName ?? '';
     let plan = byDoc.get(name);
-    if (!plan) byDoc.set(name, (plan = planSharing(args.schema, args.document, args.operationName, opts.open, opts.openRoot)));
+    if (!plan) byDoc.set(name, (plan = planSharing(args.schema, args.document, args.operationName, rulesOf(args.schema))));
     return plan;
   };
 
@@ -267,7 +271,7 @@ export function useLiveHub(opts: HubOptions): Plugin {
         const plan = opts.shared ? planOf(a) : undefined;
         const viewerKind = (a.contextValue as { viewer?: { kind?: string } } | undefined)?.viewer?.kind ?? '';
         const group = plan?.shareable ? `${plan.key}\n${viewerKind}\n${stableJson(a.variableValues ?? {})}` : undefined;
-        const stream = new SocketStream(source, root as SocketRoot, a, group, opts.fieldOf(a.document, a.operationName), opts);
+        const stream = new SocketStream(source, root as SocketRoot, a, group, opts.fieldOf(a.schema, a.document, a.operationName), opts);
         source.attach(stream);
         return stream;
       });

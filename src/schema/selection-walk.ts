@@ -1,7 +1,7 @@
 /**
  * One walk over an operation's selection, with types, for whoever needs to judge an operation by the
- * fields it selects before it runs: the acting gate (auth/acting.ts) today; shared-execution planning
- * (ws/selection.ts) and per-field metrics can take it over (issue 18) instead of each keeping a walker.
+ * fields it selects before it runs: the acting gate (auth/acting.ts), shared live execution's planning
+ * (live/sharing.ts) and the metrics' label of an operation (its root fields, `rootFieldsOf`).
  *
  * What it guarantees, so callers need not re-derive it:
  * - Every field the operation can select is visited: through named fragments, inline fragments (with
@@ -19,6 +19,7 @@
  */
 import {
   getNamedType,
+  isAbstractType,
   getOperationAST,
   isCompositeType,
   isInterfaceType,
@@ -106,4 +107,47 @@ function fieldOf(schema: GraphQLSchema, type: GraphQLCompositeType, name: string
     if (name === TypeMetaFieldDef.name) return TypeMetaFieldDef;
   }
   return isObjectType(type) || isInterfaceType(type) ? type.getFields()[name] : undefined;
+}
+
+/** Is `Type.field` on a list? (the acting allowlist, the live-shared allowlist) */
+export type ListedField = (type: GraphQLCompositeType, fieldName: string) => boolean;
+
+const PLUMBING = (name: string) => name === 'PageInfo' || /(?:Connection|Edge)$/.test(name);
+
+/**
+ * A field list that the domains register per type (`Type.field`, or `Type.*` for all of a type's fields), as a
+ * predicate. Always on it: `__typename`, and the Relay plumbing (connections, edges, PageInfo), which holds
+ * nothing but what its `node` fields lead to, judged in turn. A field selected on an interface or a union
+ * passes when the abstract type lists it (`Node.id`) or every type it can be at run time does.
+ */
+export function listedFields(schema: GraphQLSchema, allowed: ReadonlySet<string>): ListedField {
+  const listed = (typeName: string, fieldName: string) => allowed.has(`${typeName}.${fieldName}`) || allowed.has(`${typeName}.*`);
+  return (type, fieldName) => {
+    if (fieldName === '__typename' || PLUMBING(type.name) || listed(type.name, fieldName)) return true;
+    if (!isAbstractType(type)) return false;
+    const possible = schema.getPossibleTypes(type);
+    return possible.length > 0 && possible.every((t) => listed(t.name, fieldName));
+  };
+}
+
+/** The first `Type.field` in the operation's whole selection that is not on the list; 'an unknown operation' when there is no such operation. */
+export function firstUnlisted(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, listed: ListedField): string | undefined {
+  let refused: string | undefined;
+  const operation = walkSelection(schema, document, operationName, ({ parentType, name }) => {
+    if (listed(parentType, name)) return;
+    refused = `${parentType.name}.${name}`;
+    return 'stop';
+  });
+  return operation ? refused : 'an unknown operation';
+}
+
+/** The operation's root fields as `Type.field`, in document order (through fragments; `__typename` left out). */
+export function rootFieldsOf(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): string[] {
+  const out = new Set<string>();
+  walkSelection(schema, document, operationName, ({ parentType, name, root }) => {
+    if (!root) return;
+    if (name !== '__typename') out.add(`${parentType.name}.${name}`);
+    return 'skip';
+  });
+  return [...out];
 }

@@ -73,4 +73,14 @@ export const chatPermissions: DomainPermissions = {
     Session: (ctx, s) => passes(checkSession(ctx, s, 'READ')),
     Message: (ctx, m: { id: string }) => passes(checkMessage(ctx, m.id, 'READ')),
   },
+  // Live events executed once for a group of subscribers may select these (src/live/sharing.ts): each value is
+  // the same for every viewer who receives the event (nothing read from ctx.viewer).
+  liveShared: {
+    Subscription: ['threadEvents'],
+    MessageAdded: '*',
+    AssistantDelta: '*',
+    AssistantDone: '*',
+    AssistantFailed: '*',
+    Message: ['id', 'role', 'status', 'content', 'author', 'clientMsgId', 'model', 'promptTokens', 'completionTokens', 'error', 'metadata', 'createdAt', 'session'],
+  },
 };

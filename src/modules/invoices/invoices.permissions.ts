@@ -21,4 +21,7 @@ export const invoicesPermissions: DomainPermissions = {
   nodes: {
     Invoice: (ctx, invoice: { id: string }) => passes(checkInvoiceAccess(ctx, invoice.id)),
   },
+  // Live events executed once for a group of subscribers may select these (src/live/sharing.ts): each value is
+  // the same for every viewer who receives the event (nothing read from ctx.viewer).
+  liveShared: { Subscription: ['invoiceUpdated'], Invoice: '*' },
 };

@@ -21,7 +21,6 @@ builder.prismaObjectField('Thread', 'kvAttachments', (t) =>
   t.prismaField({
     type: ['KvAttachment'],
     description: 'Attached KV instances the viewer may read, in attachment order.',
-    extensions: { viewerDependent: true },
     resolve: async (query, thread, _args, ctx) => {
       const rows = await db.kvAttachment.findMany({ ...query, where: { threadId: thread.id }, orderBy: [{ createdAt: 'asc' }, { instanceId: 'asc' }] });
       const visible = await Promise.all(rows.map((r) => checkInstance(ctx, r.instanceId, 'READ')));

@@ -50,4 +50,7 @@ export const kvPermissions: DomainPermissions = {
   nodes: {
     KvInstance: (ctx, i: { id: string }) => passes(checkInstance(ctx, i.id, 'READ')),
   },
+  // Live events executed once for a group of subscribers may select these (src/live/sharing.ts): each value is
+  // the same for every viewer who receives the event (nothing read from ctx.viewer).
+  liveShared: { Subscription: ['kvEvents'], KeyUpdated: '*', KeyDeleted: '*', Cleared: '*', KvKey: '*' },
 };

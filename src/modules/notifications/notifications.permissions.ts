@@ -29,4 +29,7 @@ export const notificationsPermissions: DomainPermissions = {
   nodes: {
     Notification: (ctx, n: { userId: string }) => ctx.viewer.kind === 'user' && ctx.viewer.userId === n.userId,
   },
+  // Live events executed once for a group of subscribers may select these (src/live/sharing.ts): each value is
+  // the same for every viewer who receives the event (nothing read from ctx.viewer).
+  liveShared: { Subscription: ['notifications'], Notification: '*' },
 };

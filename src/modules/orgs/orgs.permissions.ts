@@ -42,4 +42,7 @@ export const orgsPermissions: DomainPermissions = {
     OrgMember: (ctx, m: { orgId: string }) => passes(checkOrg(ctx, m.orgId, { scope: 'READ' })),
     Invite: (ctx, i: { orgId: string }) => passes(checkOrg(ctx, i.orgId, { role: 'ADMIN' })),
   },
+  // Live events executed once for a group of subscribers may select these (src/live/sharing.ts): each value is
+  // the same for every viewer who receives the event (nothing read from ctx.viewer).
+  liveShared: { Org: ['id', 'name', 'slug', 'plan', 'createdAt'] },
 };

@@ -21,7 +21,6 @@ export const OrgRef = builder.prismaNode('Org', {
       type: OrgRole,
       nullable: true,
       description: "The signed-in user's role here; null for API keys.",
-      extensions: { viewerDependent: true },
       resolve: (org, _args, ctx) => (ctx.viewer.kind === 'user' ? viewerRole(ctx, org.id) : null),
     }),
     members: t.relatedConnection('members', { cursor: 'id', totalCount: true, query: { orderBy: { createdAt: 'asc' } } }),

@@ -43,4 +43,13 @@ export const paidSessionsPermissions: DomainPermissions = {
     Session: (ctx, session) => canAccessSession(ctx, session),
     SessionRequest: async (ctx, r: { sessionId: string }) => passes(checkSessionAccess(ctx, r.sessionId)),
   },
+  // Live events executed once for a group of subscribers may select these (src/live/sharing.ts): each value is
+  // the same for every viewer who receives the event (nothing read from ctx.viewer).
+  liveShared: {
+    Subscription: ['sessionEvents'],
+    SessionStateChanged: '*',
+    CostDebited: '*',
+    SessionRequest: '*',
+    Session: ['id', 'index', 'state', 'prepaid', 'balanceSats', 'minimumBalanceSats', 'historyTokens', 'createdAt', 'expiresAt', 'closedAt'],
+  },
 };

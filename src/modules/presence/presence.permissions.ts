@@ -17,4 +17,7 @@ export const presencePermissions: DomainPermissions = {
   // An ACT_AS key acting as a member may show them typing in a room (not set their presence).
   acting: { Mutation: ['setTyping'], SetTypingPayload: '*' },
   nodes: {},
+  // Live events executed once for a group of subscribers may select these (src/live/sharing.ts): each value is
+  // the same for every viewer who receives the event (nothing read from ctx.viewer).
+  liveShared: { Subscription: ['presence'], PresenceChange: '*' },
 };

@@ -25,7 +25,6 @@ export const ProjectRef = builder.prismaNode('Project', {
     viewerAccess: t.field({
       type: ShareAccess,
       nullable: true,
-      extensions: { viewerDependent: true },
       resolve: (p, _args, ctx) => projectAccess(ctx, p),
     }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),

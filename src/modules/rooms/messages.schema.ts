@@ -13,8 +13,8 @@ interface ReactionSummary {
 }
 
 const Reaction = builder.simpleObject('ReactionSummary', {
-  // reactedByViewer is computed for the viewer (reactionsOf): live events never share it.
-  fields: (t) => ({ emoji: t.string(), count: t.int(), reactedByViewer: t.boolean({ extensions: { viewerDependent: true }, }) }),
+  // reactedByViewer is computed for the viewer (reactionsOf): it is not in rooms' liveShared list.
+  fields: (t) => ({ emoji: t.string(), count: t.int(), reactedByViewer: t.boolean() }),
 });
 
 /** Reactions of many messages in one query, counted per emoji in first-used order. */

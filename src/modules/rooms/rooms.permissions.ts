@@ -85,4 +85,22 @@ export const roomsPermissions: DomainPermissions = {
     RoomMember: (ctx, m: { roomId: string }) => passes(checkRoom(ctx, m.roomId)),
     RoomMessage: (ctx, m: { roomId: string }) => passes(checkRoom(ctx, m.roomId)),
   },
+  // Live events executed once for a group of subscribers may select these (src/live/sharing.ts): each value is
+  // the same for every viewer who receives the event (nothing read from ctx.viewer).
+  liveShared: {
+    Subscription: ['roomEvents'],
+    RoomMessageAdded: '*',
+    RoomMessageEdited: '*',
+    RoomMessageDeleted: '*',
+    ReactionChanged: '*',
+    ReadReceipt: '*',
+    Typing: '*',
+    MemberJoined: '*',
+    MemberLeft: '*',
+    RoomMessage: '*',
+    RoomMessageEdit: '*',
+    RoomMember: '*',
+    ReactionSummary: ['emoji', 'count'],
+    Room: ['id', 'type', 'name', 'topic', 'org', 'members', 'messages', 'messagesConnection', 'lastMessage', 'lastSeq', 'lastActivityAt', 'createdAt'],
+  },
 };

@@ -20,11 +20,9 @@ builder.prismaNode('Room', {
     viewerRole: t.field({
       type: RoomRole,
       nullable: true,
-      extensions: { viewerDependent: true },
       resolve: async (room, _args, ctx) => (await viewerRoomAccess(ctx, room.id))?.role ?? null,
     }),
     unreadCount: t.int({
-      extensions: { viewerDependent: true },
       description: "Messages after the viewer's read marker (sending a message marks the room read up to it).",
       resolve: async (room, _args, ctx) => Math.max(0, room.lastSeq - (await viewerLastRead(ctx, room.id))),
     }),

@@ -25,7 +25,6 @@ builder.prismaObjectField('Thread', 'relations', (t) =>
   t.prismaField({
     type: ['ThreadRelation'],
     description: 'Links from and to this thread, leaving out threads you may not read.',
-    extensions: { viewerDependent: true },
     resolve: async (query, thread, _args, ctx) => {
       const rows = await db.threadRelation.findMany({
         ...query,

@@ -45,7 +45,6 @@ builder.prismaNode('Thread', {
     project: t.field({
       type: ProjectRef,
       nullable: true,
-      extensions: { viewerDependent: true },
       select: (_args, _ctx, nestedSelection) => ({ project: nestedSelection() }),
       resolve: async (thread, _args, ctx) => (thread.project && (await projectAccess(ctx, thread.project)) ? thread.project : null),
     }),

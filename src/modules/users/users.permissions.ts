@@ -23,4 +23,7 @@ export const usersPermissions: DomainPermissions = {
       return false;
     },
   },
+  // Live events executed once for a group of subscribers may select these (src/live/sharing.ts): each value is
+  // the same for every viewer who receives the event (nothing read from ctx.viewer).
+  liveShared: { User: ['id', 'name', 'email', 'createdAt', 'lastSeenAt', 'presence'] },
 };
