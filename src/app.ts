@@ -2,14 +2,12 @@ import { useGraphQLMiddleware } from '@envelop/graphql-middleware';
 import { EnvelopArmorPlugin } from '@escape.tech/graphql-armor';
 import { GraphQLError, type DocumentNode, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import { createYoga, useErrorHandler, type Plugin } from 'graphql-yoga';
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { WebSocket, WebSocketServer } from 'ws';
 import { buildPermissions, liveSharedAllowlist, nodeVisibility, openFields } from './auth/permissions.ts';
 import { useActingGate } from './auth/acting.ts';
 import { isAuthenticated } from './auth/rules.ts';
-import { ACTING_USER_HEADER, resolveViewer, type Viewer } from './auth/viewer.ts';
+import type { Viewer } from './auth/viewer.ts';
 import type { Config } from './config.ts';
 import { createContext, requestIdOf, type AppServices, type Context } from './context.ts';
 import { openDatabase, type Db } from './db.ts';
@@ -17,19 +15,19 @@ import { applyMigrations } from './db/migrate.ts';
 import { healthRoutes } from './health.ts';
 import { clientAddress } from './http/client-address.ts';
 import { useSecurityHeaders } from './http/headers.ts';
-import { csrfError, queryLimitError, requestLimitPlugins, serverTimeouts } from './http/limits.ts';
+import { maskError, socketError } from './http/mask.ts';
+import { requestLimitPlugins, serverTimeouts } from './http/limits.ts';
 import { useRequestRateLimit } from './http/rate.ts';
-import { loadTrustedDocuments, trustedSocketQuery, useTrustedDocuments } from './http/trusted.ts';
+import { loadTrustedDocuments, useTrustedDocuments } from './http/trusted.ts';
 import { createMetrics } from './metrics.ts';
 import { createLogger, type Logger } from './logger.ts';
-import type { Route, SocketInfo } from './app-module.ts';
+import type { Route } from './app-module.ts';
 import { actingFields, appModules, credentialResolvers, domainPermissions, renderLocalGraphiQL, schema as fullSchema } from './modules/index.ts';
 
-import { accessEpoch, accessIndex } from './live/access.ts';
+import { accessIndex } from './live/access.ts';
 import { createAppPubSub, type PubSubHandle } from './live/bus.ts';
-import { createSocketGuard } from './live/guard.ts';
 import { useLiveHub } from './live/hub.ts';
-import { useServer } from './live/socket.ts';
+import { serveSockets } from './live/endpoint.ts';
 import { createRateLimiter } from './ratelimit.ts';
 import { hideFields } from './schema/hide.ts';
 import { listedFields, rootFieldsOf } from './schema/selection-walk.ts';
@@ -50,44 +48,6 @@ export interface BuildOptions {
   onQuery?: (sql: string, durationMs: number) => void;
   /** The time trust decay is computed at (tests move it instead of sleeping); defaults to the system clock. */
   clock?: () => Date;
-}
-
-const REQUEST_ERROR_CODES = new Set(['GRAPHQL_PARSE_FAILED', 'GRAPHQL_VALIDATION_FAILED', 'BAD_REQUEST']);
-
-/** Client-caused errors keep their message and code; anything else is masked (details only outside production). */
-function maskError(error: unknown, message: string, isDev?: boolean): Error {
-  if (error instanceof GraphQLError && (!error.originalError || error.originalError instanceof GraphQLError)) {
-    const code = error.extensions?.code as string | undefined;
-    if (code && !REQUEST_ERROR_CODES.has(code)) return error;
-    const limited = queryLimitError(error) ?? csrfError(error);
-    if (limited) return limited;
-    // Parse, validation and query-limit failures join the documented set as BAD_USER_INPUT; the
-    // specific kind stays in `reason`.
-    return new GraphQLError(error.message, {
-      nodes: error.nodes,
-      source: error.source,
-      positions: error.positions,
-      path: error.path,
-      extensions: { ...error.extensions, code: 'BAD_USER_INPUT', ...(code ? { reason: code } : {}), ...(isDev ? {} : { originalError: undefined }) },
-      // (yoga puts the JSON parser's message in `originalError`; production answers leave it out)
-    });
-  }
-  const original = error instanceof GraphQLError ? error.originalError : error;
-  return new GraphQLError(message, {
-    nodes: error instanceof GraphQLError ? error.nodes : undefined,
-    path: error instanceof GraphQLError ? error.path : undefined,
-    extensions: {
-      code: 'INTERNAL_SERVER_ERROR',
-      ...(isDev && original instanceof Error ? { originalError: { message: original.message } } : {}),
-    },
-  });
-}
-
-/** An error as a socket sends it: without yoga's HTTP-only `http` extension. */
-function socketError(error: GraphQLError): GraphQLError {
-  if (!error.extensions?.http) return error;
-  const { http: _http, ...extensions } = error.extensions;
-  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, extensions });
 }
 
 /** Routes beside GraphQL, answered before yoga's GraphQL handling. */
@@ -194,183 +154,19 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
   };
 
   const server: Server = createServer(serverTimeouts(config), yoga);
-  const endSubscription = (subs: Map<string, string> | undefined, id: string) => {
-    const field = subs?.get(id);
-    if (field === undefined) return;
-    subs!.delete(id);
-    metrics.subscriptionEnded(field);
-  };
-  const socketOperations = new Map<WebSocket, number>();
-  const closeIfIdle = (socket: WebSocket) => {
-    if (!socketOperations.has(socket) && socket.readyState === WebSocket.OPEN) socket.close(1001, 'Server shutting down');
-  };
   // Listening for access changes from the start: a revocation published right after a socket opens is heard.
   accessIndex(bus.pubsub);
-  const guard = createSocketGuard(
-    services,
-    { perAddress: config.server.wsMaxSocketsPerAddress, perClient: config.server.wsMaxSocketsPerClient, perSocket: config.server.wsMaxSubscriptionsPerSocket },
-    metrics.socketRefused,
-  );
-  const wss = new WebSocketServer({
+  const ws = serveSockets({
     server,
-    path: yoga.graphqlEndpoint,
-    maxPayload: config.server.maxBodyBytes,
-    // The per-address cap, before the handshake: a refused upgrade costs no WebSocket.
-    verifyClient: (info, done) =>
-      guard.admitAddress(clientAddress(config, undefined, info.req), info.req.socket) ? done(true) : done(false, 429, 'Too many connections from this address'),
+    yoga,
+    services,
+    metrics,
+    isDraining: () => state.draining,
+    trusted,
+    modules: appModules,
+    fieldOf: rootField,
   });
-  const ws = useServer<
-    Record<string, unknown>,
-    { viewer?: Viewer; conn?: SocketInfo; subs?: Map<string, string>; clientIp?: string; ops?: Set<string>; release?: () => void }
-  >(
-    {
-      // Queries and mutations under way are counted per socket: a draining server answers them before
-      // it closes that socket (see stop()).
-      execute: (args: any) => {
-        const socket: WebSocket = args.rootValue.socket;
-        // A socket closing for shutdown takes no new work: its answer could no longer be delivered.
-        if (socket.readyState !== WebSocket.OPEN) return { errors: [new GraphQLError('The server is shutting down')] };
-        socketOperations.set(socket, (socketOperations.get(socket) ?? 0) + 1);
-        const run = Promise.resolve(args.rootValue.execute(args));
-        void run
-          .catch(() => {})
-          .finally(() => {
-            const left = socketOperations.get(socket)! - 1;
-            if (left) socketOperations.set(socket, left);
-            else socketOperations.delete(socket);
-            // After graphql-ws has sent the result and `complete`.
-            if (state.draining) setImmediate(() => closeIfIdle(socket));
-          });
-        return run;
-      },
-      subscribe: (args: any) => args.rootValue.subscribe(args),
-      // Credentials come once, in connectionParams; bad ones close the socket with 4403.
-      onConnect: async (ctx) => {
-        const params = ctx.connectionParams ?? {};
-        // The upgrade request is only read for the client's address: kept, it would hold its headers and
-        // parser state for the life of the socket.
-        ctx.extra.clientIp = clientAddress(config, undefined, ctx.extra.request);
-        ctx.extra.request = undefined;
-        try {
-          const epoch = accessEpoch(bus.pubsub);
-          const viewer = await resolveViewer(services, {
-            authorization: typeof params.authorization === 'string' ? params.authorization : (params.Authorization as string | undefined),
-            apiKey: typeof params.apiKey === 'string' ? params.apiKey : undefined,
-            actingUser: actingParam(params),
-          });
-          // Checked here, then before each operation (src/live/guard.ts): the credentials themselves are not kept
-          // for the socket's life (graphql-ws keeps the params).
-          for (const key of CREDENTIAL_PARAMS) delete (params as Record<string, unknown>)[key];
-          const release = guard.open(ctx.extra.socket, viewer, epoch);
-          if (!release) return false;
-          ctx.extra.release = release;
-          ctx.extra.viewer = viewer;
-          ctx.extra.ops = new Set();
-          const conn: SocketInfo = { id: randomUUID(), params };
-          for (const m of appModules) await m.onSocketOpen?.(viewer, services, conn);
-          ctx.extra.conn = conn;
-          ctx.extra.subs = new Map();
-          metrics.socketOpened();
-          return true;
-        } catch {
-          return false;
-        }
-      },
-      onClose: async (ctx) => {
-        const { viewer, conn, subs } = ctx.extra;
-        ctx.extra.release?.();
-        ctx.extra.release = undefined;
-        if (subs) {
-          metrics.socketClosed();
-          for (const field of subs.values()) metrics.subscriptionEnded(field);
-          subs.clear();
-        }
-        if (!viewer || !conn) return;
-        for (const m of appModules) await m.onSocketClose?.(viewer, services, conn);
-      },
-      // Subscriptions are counted from graphql-ws's own hooks: started when the stream is returned, ended
-      // by its completion, its error or the socket's close, whichever comes first.
-      onOperation: (ctx, id, _payload, args, result) => {
-        if (!ctx.extra.subs || !result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return;
-        const field = rootField(args.schema, args.document, args.operationName);
-        ctx.extra.subs.set(id, field);
-        metrics.subscriptionStarted(field);
-      },
-      onNext: (ctx, id) => {
-        const field = ctx.extra.subs?.get(id);
-        if (field) metrics.delivered(field);
-      },
-      onComplete: (ctx, id) => {
-        ctx.extra.ops?.delete(id);
-        endSubscription(ctx.extra.subs, id);
-      },
-      onError: (ctx, id) => {
-        ctx.extra.ops?.delete(id);
-        endSubscription(ctx.extra.subs, id);
-      },
-      onSubscribe: async (ctx, id, received) => {
-        if (ctx.extra.viewer && ctx.extra.viewer.kind !== 'anonymous' && !(await guard.stillValid(ctx.extra.socket, ctx.extra.viewer))) {
-          return [new GraphQLError('The credentials of this connection are no longer valid; reconnect with fresh ones', { extensions: { code: 'UNAUTHENTICATED', reason: 'CREDENTIALS_REVOKED' } })];
-        }
-        // Checked and counted in one synchronous step, so that subscribes racing on one socket cannot pass the
-        // cap together; the id is let go by onComplete or onError, whichever graphql-ws calls first.
-        const overCap = ctx.extra.ops && guard.admitOperation(ctx.extra.ops, id);
-        if (overCap) return [overCap];
-        let payload = received;
-        if (trusted) {
-          const query = trustedSocketQuery(trusted, payload as { query?: unknown; extensions?: unknown; documentId?: unknown });
-          if (query instanceof GraphQLError) return [socketError(query)];
-          payload = { ...payload, query };
-        }
-        let viewer = ctx.extra.viewer;
-        // GraphiQL sends its headers editor's values with each operation, not in connectionParams: on a
-        // connection without credentials, an operation's own `extensions.headers` authenticate it alone.
-        const opHeaders = (payload.extensions?.headers ?? {}) as Record<string, unknown>;
-        const opAuth = opHeaders.authorization ?? opHeaders.Authorization;
-        const opKey = opHeaders['x-api-key'] ?? opHeaders['X-API-Key'];
-        if (viewer?.kind === 'anonymous' && (typeof opAuth === 'string' || typeof opKey === 'string')) {
-          try {
-            viewer = await resolveViewer(services, {
-              authorization: typeof opAuth === 'string' ? opAuth : undefined,
-              apiKey: typeof opKey === 'string' ? opKey : undefined,
-              actingUser: actingParam(opHeaders),
-            });
-          } catch {
-            return [new GraphQLError('Invalid credentials in the operation headers', { extensions: { code: 'UNAUTHENTICATED' } })];
-          }
-        }
-        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
-          ...ctx,
-          socket: ctx.extra.socket,
-          params: payload,
-          viewer,
-          clientIp: ctx.extra.clientIp ?? clientAddress(config, undefined, ctx.extra.request),
-        });
-        // Parse and validation failures (graphql-armor throws its limits from both) answer this
-        // operation with BAD_USER_INPUT; thrown, they would close the whole socket with 4500.
-        let document;
-        let errors: readonly GraphQLError[];
-        try {
-          document = parse(payload.query);
-          errors = validate(s, document);
-        } catch (err) {
-          errors = [err instanceof GraphQLError ? err : new GraphQLError(String((err as Error)?.message ?? err))];
-        }
-        if (errors.length) return errors.map((e) => socketError(maskError(e, e.message, isDev) as GraphQLError));
-        return {
-          schema: s,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          contextValue: await contextFactory(),
-          // The socket and the operation's id: where the hub (src/live/hub.ts) writes a subscription's events.
-          rootValue: { execute, subscribe, socket: ctx.extra.socket, id },
-        };
-      },
-    },
-    wss,
-    { maxBufferedBytes: config.server.wsMaxBufferedBytes, onProtocolError: (err) => log.info({ err: err.message }, 'WebSocket frame refused') },
-  );
+  const wss = ws.wss;
 
   let client: Db | undefined;
   async function start(port = config.server.port, host = config.server.host) {
@@ -407,7 +203,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
       server.closeIdleConnections();
       const sweep = setInterval(() => server.closeIdleConnections(), 100);
       // Sockets close with 1001 at once, or as soon as the queries and mutations running on them are answered.
-      for (const socket of wss.clients) closeIfIdle(socket);
+      ws.drain();
       const deadline = Date.now() + config.server.shutdownTimeoutMs;
       const timer = setTimeout(() => {
         server.closeAllConnections();
@@ -432,15 +228,6 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
 /** The first field an operation selects (`roomEvents`): the label of its subscription metrics. */
 function rootField(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): string {
   return rootFieldsOf(schema, document, operationName)[0]?.split('.')[1] ?? 'unknown';
-}
-
-/** The connectionParams that carry credentials, dropped once the connection is authenticated. */
-const CREDENTIAL_PARAMS = ['authorization', 'Authorization', 'apiKey'];
-
-/** The X-Acting-User equivalent in connectionParams (or GraphiQL's per-operation headers). */
-function actingParam(params: Record<string, unknown>): string | undefined {
-  const value = params.actingUser ?? params[ACTING_USER_HEADER] ?? params['X-Acting-User'];
-  return value === undefined || value === null ? undefined : String(value);
 }
 
 /** While draining, every response ends its connection: the client's next request finds the door closed. */

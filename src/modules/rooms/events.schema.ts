@@ -6,7 +6,7 @@ import { badInput } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { UserRef } from '../users/users.schema.ts';
 import { RoomMessageRef } from './messages.schema.ts';
-import { checkRoom } from './rooms.access.ts';
+import { checkRoom, viewerRoomAccess } from './rooms.access.ts';
 import { RoomRole } from './rooms.schema.ts';
 import { roomEventFeed } from './rooms.stream.ts';
 import { messageFromJson, type MessageJson, type RoomEvent } from './rooms.topics.ts';
@@ -95,9 +95,10 @@ builder.subscriptionFields((t) => ({
       (ctx, args) =>
         args.afterSeq != null && args.afterSeq < 0 ? badInput('afterSeq: must be 0 or more', 'afterSeq') : checkRoom(ctx, idOf(args.roomId, 'Room', 'roomId')),
       async (args, ctx) => {
-        const room = await db.room.findUniqueOrThrow({ where: { id: idOf(args.roomId, 'Room', 'roomId') }, select: { id: true, orgId: true } });
+        // The check above loaded the viewer's access to the room (its org included) into this operation's loader.
+        const access = (await viewerRoomAccess(ctx, idOf(args.roomId, 'Room', 'roomId')))!;
         const userId = ctx.viewer.kind === 'user' ? ctx.viewer.userId : '';
-        return roomEventFeed(ctx.app, room, userId, args.afterSeq);
+        return roomEventFeed(ctx.app, { id: access.roomId, orgId: access.orgId }, userId, args.afterSeq);
       },
     ),
     resolve: (event) => event as any,
