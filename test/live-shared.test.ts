@@ -319,6 +319,34 @@ describe('backpressure', () => {
     expect([...slow.seqs, ...resumed.seqs]).toEqual(Array.from({ length: total }, (_, i) => i + 1));
     for (const s of [...fast, resumed]) s.ws.close();
   });
+  it('one stalled socket delays nobody: the others get every event while it reads nothing, then it gets them all, in order', async () => {
+    const { org, owner, members } = await orgWithMembers(server, 1);
+    const { createRoom } = await server.ok(CreateRoom, { input: { orgId: org.id, type: 'GROUP', name: 'stall', memberIds: [members[0].id] } }, { token: owner.token });
+    const roomId = createRoom.id;
+    const fast = await Promise.all([owner, members[0], owner].map((u) => rawSubscriber(server, u.token, roomId)));
+    const stalled = await rawSubscriber(server, members[0].token, roomId);
+    const waitFor = async (cond: () => boolean, what: string, ms = 30_000) => {
+      for (const end = Date.now() + ms; !cond(); await new Promise((r) => setTimeout(r, 20))) if (Date.now() > end) throw new Error(`timed out: ${what}`);
+    };
+    await server.ok(Send, { input: { roomId, content: 'first' } }, { token: owner.token });
+    await waitFor(() => [...fast, stalled].every((s) => s.seqs.length === 1), 'first message everywhere');
+
+    // It stops reading; what it is sent stays far below its buffer bound, so nothing closes it.
+    const tcp = (stalled.ws as unknown as { _socket: import('node:net').Socket })._socket;
+    tcp.pause();
+    const total = 30;
+    for (let i = 2; i <= total; i++) await server.ok(Send, { input: { roomId, content: `m${i}` } }, { token: owner.token });
+    await waitFor(() => fast.every((s) => s.seqs.length === total), 'every message at the other subscribers');
+    for (const s of fast) expect(s.seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    // Meanwhile the stalled one had read nothing more, and is still open.
+    expect(stalled.seqs).toEqual([1]);
+    expect(stalled.code()).toBeUndefined();
+
+    tcp.resume();
+    await waitFor(() => stalled.seqs.length === total, 'the stalled subscriber catching up');
+    expect(stalled.seqs).toEqual(Array.from({ length: total }, (_, i) => i + 1));
+    for (const s of [...fast, stalled]) s.ws.close();
+  });
 });
 
 const RemoveOrgMember = graphql(`

@@ -49,27 +49,25 @@ export interface HubOptions {
   fieldOf(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): string;
 }
 
-type Run = () => ExecutionResult | Promise<ExecutionResult>;
-
-/** One execution of one item: its result once known, and the streams waiting for it. */
+/** One execution of one item for a stream (and its group): its result once known, and the streams waiting for it. */
 class Pending {
   result?: ExecutionResult;
   waiters?: SocketStream[];
 
-  constructor(run: Run, finish: (r: ExecutionResult) => ExecutionResult) {
+  constructor(args: ExecutionArgs, item: unknown, hub: HubOptions) {
     let out: ExecutionResult | Promise<ExecutionResult>;
     try {
-      out = run();
+      out = execute({ ...args, rootValue: item }) as ExecutionResult | Promise<ExecutionResult>;
     } catch (err) {
       out = { errors: [asError(err)] };
     }
     if (!isPromise(out)) {
-      this.result = finish(out);
+      this.result = hub.finish(out, args.contextValue);
       return;
     }
     out.then(
-      (r) => this.settle(finish(r)),
-      (err: unknown) => this.settle(finish({ errors: [asError(err)] })),
+      (r) => this.settle(hub.finish(r, args.contextValue)),
+      (err: unknown) => this.settle(hub.finish({ errors: [asError(err)] }, args.contextValue)),
     );
   }
 
@@ -123,8 +121,6 @@ export class SocketStream implements FeedSink<unknown>, AsyncGenerator<never> {
   /** An item of the feed: executed (or its group's execution reused), then written in order. */
   item(item: unknown) {
     if (this.over) return;
-    const run = () => execute({ ...this.args, rootValue: item }) as ExecutionResult | Promise<ExecutionResult>;
-    const finish = (r: ExecutionResult) => this.hub.finish(r, this.args.contextValue);
     let pending: Pending;
     if (this.group !== undefined && item !== null && typeof item === 'object') {
       let byGroup = shared.get(item);
@@ -135,11 +131,11 @@ export class SocketStream implements FeedSink<unknown>, AsyncGenerator<never> {
         pending = known;
       } else {
         liveStats.executions++;
-        pending = new Pending(run, finish);
+        pending = new Pending(this.args, item, this.hub);
         byGroup.set(this.group, pending);
       }
     } else {
-      pending = new Pending(run, finish);
+      pending = new Pending(this.args, item, this.hub);
     }
     if (pending.result && !this.queue.length) return this.write(pending.result);
     this.queue.push(pending);
