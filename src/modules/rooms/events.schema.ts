@@ -6,7 +6,7 @@ import { badInput } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { UserRef } from '../users/users.schema.ts';
 import { RoomMessageRef } from './messages.schema.ts';
-import { checkRoom, viewerRoomAccess } from './rooms.access.ts';
+import { checkRoom } from './rooms.access.ts';
 import { RoomRole } from './rooms.schema.ts';
 import { roomEventFeed } from './rooms.stream.ts';
 import { messageFromJson, type MessageJson, type RoomEvent } from './rooms.topics.ts';
@@ -94,12 +94,7 @@ builder.subscriptionFields((t) => ({
     subscribe: authorizedSubscribe<{ roomId: unknown; afterSeq?: number | null }, RoomEvent>(
       (ctx, args) =>
         args.afterSeq != null && args.afterSeq < 0 ? badInput('afterSeq: must be 0 or more', 'afterSeq') : checkRoom(ctx, idOf(args.roomId, 'Room', 'roomId')),
-      async (args, ctx) => {
-        // The check above loaded the viewer's access to the room (its org included) into this operation's loader.
-        const access = (await viewerRoomAccess(ctx, idOf(args.roomId, 'Room', 'roomId')))!;
-        const userId = ctx.viewer.kind === 'user' ? ctx.viewer.userId : '';
-        return roomEventFeed(ctx.app, { id: access.roomId, orgId: access.orgId }, userId, args.afterSeq);
-      },
+      (args, ctx) => roomEventFeed(ctx.app, idOf(args.roomId, 'Room', 'roomId'), ctx.viewer.kind === 'user' ? ctx.viewer.userId : '', args.afterSeq),
     ),
     resolve: (event) => event as any,
   }),

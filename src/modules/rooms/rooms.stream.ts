@@ -27,10 +27,10 @@ async function replay(f: FeedControl<RoomEvent>, roomId: string, after: number, 
  * It ends when the viewer leaves or is removed from the room (its own MemberLeft is the last event) or from
  * the org, heard as an event; an event lost on the way is covered by the periodic re-check of every feed.
  */
-export function roomEventFeed(app: AppServices, room: { id: string; orgId: string }, userId: string, afterSeq?: number | null): Feed<RoomEvent> {
+export function roomEventFeed(app: AppServices, roomId: string, userId: string, afterSeq?: number | null): Feed<RoomEvent> {
   let last = 0;
   return openFeed<RoomEvent>(app.pubsub, (f) => {
-    f.listen('room:event', room.id, (e) => {
+    f.listen('room:event', roomId, (e) => {
       if (e.kind === 'MessageAdded') {
         const seq = e.message.seq;
         if (seq <= last) return;
@@ -38,7 +38,7 @@ export function roomEventFeed(app: AppServices, room: { id: string; orgId: strin
           const from = last;
           last = seq;
           return f.later(async () => {
-            await replay(f, room.id, from, seq);
+            await replay(f, roomId, from, seq);
             f.push(e);
           });
         }
@@ -48,12 +48,15 @@ export function roomEventFeed(app: AppServices, room: { id: string; orgId: strin
       f.push(e);
       if (e.kind === 'MemberLeft' && e.userId === userId) f.end();
     });
-    f.listen('org:membershipChanged', room.orgId, (e) => {
-      if (e.userId === userId && e.role === null) f.stop();
-    });
     return async () => {
-      if (afterSeq != null) last = await replay(f, room.id, afterSeq);
-      else last = (await db.room.findUniqueOrThrow({ where: { id: room.id }, select: { lastSeq: true } })).lastSeq;
+      // Read after listening to the room: a message committed meanwhile is either at or below lastSeq, or heard.
+      const room = await db.room.findUniqueOrThrow({ where: { id: roomId }, select: { orgId: true, lastSeq: true } });
+      // Removal from the org ends the feed at once (the access guard would, after its re-check). Before this
+      // point a removal is covered by the guard, which hears the same change as an access event.
+      f.listen('org:membershipChanged', room.orgId, (e) => {
+        if (e.userId === userId && e.role === null) f.stop();
+      });
+      last = afterSeq != null ? await replay(f, roomId, afterSeq) : room.lastSeq;
     };
   });
 }
