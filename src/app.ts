@@ -125,7 +125,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
           openRoot: openFields(domainPermissions, [isAuthenticated]),
           shared: listedFields(s, liveSharedAllowlist(domainPermissions)),
         }),
-        write: (socket, id, result) => ws.writeNext(socket, id, result),
+        write: (socket, head, result) => ws.writeNext(socket, head, result),
         finish: (result, context) => finishLiveResult(result, context),
         delivered: metrics.delivered,
         fieldOf: rootField,

@@ -24,6 +24,7 @@ import type { Plugin } from 'graphql-yoga';
 import type { WebSocket } from 'ws';
 import { Feed, type FeedSink } from './feed.ts';
 import { planSharing, type SharePlan, type SharingRules } from './sharing.ts';
+import { nextFrameHead } from './socket.ts';
 
 /** Counters for tests and metrics: executions of shared live events, and deliveries that reused one. */
 export const liveStats = { executions: 0, sharedDeliveries: 0 };
@@ -34,13 +35,19 @@ export interface SocketRoot {
   id: string;
 }
 
+/** Where a stream writes: its socket and the head of its `next` frames (src/live/socket.ts nextFrameHead). */
+interface Target {
+  socket: WebSocket;
+  head: Buffer;
+}
+
 export interface HubOptions {
   /** Shared execution on (server.live_shared_execution). */
   shared: boolean;
   /** What may be shared: open fields the domains listed (src/live/sharing.ts), for a schema. */
   sharing(schema: GraphQLSchema): SharingRules;
-  /** Writes one result as the `next` frame of subscription `id` (src/live/socket.ts). */
-  write(socket: WebSocket, id: string, result: ExecutionResult): void;
+  /** Writes one result as a `next` frame after `head` (src/live/socket.ts). */
+  write(socket: WebSocket, head: Buffer, result: ExecutionResult): void;
   /** The result as the client may see it: errors masked and logged (what yoga does to every result). */
   finish(result: ExecutionResult, context: unknown): ExecutionResult;
   /** One item delivered to one subscriber of `field` (metrics). */
@@ -99,7 +106,7 @@ export class SocketStream implements FeedSink<unknown>, AsyncGenerator<never> {
 
   constructor(
     private readonly feed: Feed<unknown>,
-    private readonly root: SocketRoot,
+    private readonly target: Target,
     private readonly args: ExecutionArgs,
     /** The group key when shared, else undefined. */
     private readonly group: string | undefined,
@@ -152,7 +159,7 @@ export class SocketStream implements FeedSink<unknown>, AsyncGenerator<never> {
   }
 
   private write(result: ExecutionResult) {
-    this.hub.write(this.root.socket, this.root.id, result);
+    this.hub.write(this.target.socket, this.target.head, result);
     this.hub.delivered?.(this.field);
   }
 
@@ -267,7 +274,7 @@ export function useLiveHub(opts: HubOptions): Plugin {
         const plan = opts.shared ? planOf(a) : undefined;
         const viewerKind = (a.contextValue as { viewer?: { kind?: string } } | undefined)?.viewer?.kind ?? '';
         const group = plan?.shareable ? `${plan.key}\n${viewerKind}\n${stableJson(a.variableValues ?? {})}` : undefined;
-        const stream = new SocketStream(source, root as SocketRoot, a, group, opts.fieldOf(a.schema, a.document, a.operationName), opts);
+        const stream = new SocketStream(source, { socket: root.socket, head: nextFrameHead(root.id) }, a, group, opts.fieldOf(a.schema, a.document, a.operationName), opts);
         source.attach(stream);
         return stream;
       });

@@ -5,9 +5,9 @@
  *   subscription's loop goes on. A socket whose unsent bytes (`bufferedAmount`) pass
  *   `maxBufferedBytes` is a slow consumer: it is closed with 4413, so it holds neither memory nor
  *   anyone else's delivery; its client resumes with `afterSeq` / `afterVersion`.
- * - One serialization per payload. A `next` result is serialized once however many subscriptions
- *   send it (shared live execution hands them the same result object), and its whole message is
- *   encoded once per subscription id: sockets whose subscriptions share the id get the same bytes.
+ * - One serialization per payload. A `next` result is serialized to UTF-8 once however many
+ *   subscriptions send it (shared live execution hands them the same result object); each socket's
+ *   message is that payload behind its subscription's own head, built once per subscription.
  *   Subscriptions' events do not go through graphql-ws's loop at all: the hub (src/live/hub.ts) writes
  *   them with `writeNext`; graphql-ws still sends their `error` and `complete`.
  * - One keep-alive timer for all sockets.
@@ -45,30 +45,32 @@ export interface SocketOptions {
   onProtocolError?(err: Error): void;
 }
 
-/** The JSON of each `next` payload, made once per result object. */
-const payloadJson = new WeakMap<object, string>();
-function jsonOf(result: ExecutionResult): string {
-  let json = payloadJson.get(result);
-  if (json === undefined) {
+/** The UTF-8 JSON of each `next` payload, made once per result object however many sockets it goes to. */
+const payloads = new WeakMap<object, Buffer>();
+function payloadOf(result: ExecutionResult): Buffer {
+  let bytes = payloads.get(result);
+  if (bytes === undefined) {
     const { errors, ...rest } = result;
-    json = JSON.stringify(errors ? { ...rest, errors: errors.map((e) => (typeof e.toJSON === 'function' ? e.toJSON() : e)) } : rest);
-    payloadJson.set(result, json);
+    bytes = Buffer.from(JSON.stringify(errors ? { ...rest, errors: errors.map((e) => (typeof e.toJSON === 'function' ? e.toJSON() : e)) } : rest));
+    payloads.set(result, bytes);
     wsStats.payloadsSerialized++;
   }
-  return json;
+  return bytes;
 }
 
 /**
- * The whole `next` message of a result for one subscription id, UTF-8 encoded once: every socket whose
- * subscription has that id (clients number theirs "1", "2", …, so most share one) is sent the same bytes.
+ * The start of a subscription's `next` messages, up to its payload: made once per subscription (src/live/hub.ts
+ * keeps it), since clients name their subscriptions as they like (graphql-ws's client: a UUID each).
  */
-const frames = new WeakMap<object, Map<string, Buffer>>();
-function frameOf(id: string, result: ExecutionResult): Buffer {
-  let byId = frames.get(result);
-  if (!byId) frames.set(result, (byId = new Map()));
-  let frame = byId.get(id);
-  if (!frame) byId.set(id, (frame = Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":${jsonOf(result)}}`)));
-  return frame;
+export function nextFrameHead(id: string): Buffer {
+  return Buffer.from(`{"id":${JSON.stringify(id)},"type":"next","payload":`);
+}
+const FRAME_TAIL = Buffer.from('}');
+
+/** A whole `next` message: the subscription's head, the shared payload bytes, the closing brace: one copy. */
+function frameOf(head: Buffer, result: ExecutionResult): Buffer {
+  const payload = payloadOf(result);
+  return Buffer.concat([head, payload, FRAME_TAIL], head.length + payload.length + 1);
 }
 
 /** What onNext hands graphql-ws once it has written the frame itself; `send` drops graphql-ws's copy. */
@@ -107,7 +109,7 @@ export function useServer<P extends Record<string, unknown> = Record<string, unk
     onNext: async (ctx, id, payload, args, result) => {
       const replaced = await userOnNext?.(ctx, id, payload, args, result);
       const final = (replaced || result) as ExecutionResult;
-      write(ctx.extra.socket, frameOf(id, final));
+      write(ctx.extra.socket, frameOf(nextFrameHead(id), final));
       return SENT as unknown as ExecutionResult;
     },
   });
@@ -198,8 +200,8 @@ export function useServer<P extends Record<string, unknown> = Record<string, unk
   });
 
   return {
-    /** Writes `result` as the `next` frame of subscription `id` (the hub's delivery, src/live/hub.ts). */
-    writeNext: (socket: WebSocket, id: string, result: ExecutionResult) => write(socket, frameOf(id, result)),
+    /** Writes `result` as a `next` frame after `head` (nextFrameHead of the subscription's id): the hub's delivery. */
+    writeNext: (socket: WebSocket, head: Buffer, result: ExecutionResult) => write(socket, frameOf(head, result)),
     dispose: async () => {
       if (heartbeat) clearInterval(heartbeat);
       for (const client of wss.clients) client.close(1001, 'Going away');
