@@ -19,6 +19,7 @@ import { trustedSocketQuery, type TrustedDocuments } from '../http/trusted.ts';
 import type { Metrics } from '../metrics.ts';
 import { accessEpoch } from './access.ts';
 import { createSocketGuard } from './guard.ts';
+import { takeHubStream } from './hub.ts';
 import { useServer } from './socket.ts';
 
 export interface EndpointOptions {
@@ -85,7 +86,16 @@ export function serveSockets({ server, yoga, services, metrics, isDraining, trus
           });
         return run;
       },
-      subscribe: (args: any) => args.rootValue.subscribe(args),
+      subscribe: async (args: any) => {
+        const root = args.rootValue;
+        const result = await root.subscribe(args);
+        // A subscription on the hub (src/live/hub.ts): graphql-ws holds the hub's own stream, not envelop's
+        // wrappers around it (their per-result hooks never run: the hub writes, masks and logs results itself),
+        // and the operation's enveloped functions are let go: an idle subscription keeps only what it uses.
+        const stream = takeHubStream(root);
+        root.execute = root.subscribe = undefined;
+        return stream ?? result;
+      },
       // Credentials come once, in connectionParams; bad ones close the socket with 4403.
       onConnect: async (ctx) => {
         const params = ctx.connectionParams ?? {};

@@ -172,6 +172,8 @@ export class SocketStream implements FeedSink<unknown>, AsyncGenerator<never> {
     if (this.over) return;
     this.over = true;
     this.queue = [];
+    // Masked and logged like any result's errors (an unexpected failure inside a feed keeps its details out).
+    error = (this.hub.finish({ errors: [error] }, this.args.contextValue).errors?.[0] as GraphQLError | undefined) ?? error;
     const parked = this.parked;
     this.parked = undefined;
     if (parked) parked.reject(error);
@@ -231,6 +233,15 @@ async function* executeEach(feed: Feed<unknown>, args: ExecutionArgs): AsyncGene
   }
 }
 
+const hubStreams = new WeakMap<object, SocketStream>();
+
+/** The hub's stream of a socket subscription, by its rootValue, once (src/live/endpoint.ts hands it to graphql-ws). */
+export function takeHubStream(root: object): SocketStream | undefined {
+  const stream = hubStreams.get(root);
+  hubStreams.delete(root);
+  return stream;
+}
+
 function isAsyncIterable(x: unknown): x is AsyncIterable<unknown> {
   return !!x && typeof (x as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function';
 }
@@ -274,7 +285,10 @@ export function useLiveHub(opts: HubOptions): Plugin {
         const plan = opts.shared ? planOf(a) : undefined;
         const viewerKind = (a.contextValue as { viewer?: { kind?: string } } | undefined)?.viewer?.kind ?? '';
         const group = plan?.shareable ? `${plan.key}\n${viewerKind}\n${stableJson(a.variableValues ?? {})}` : undefined;
-        const stream = new SocketStream(source, { socket: root.socket, head: nextFrameHead(root.id) }, a, group, opts.fieldOf(a.schema, a.document, a.operationName), opts);
+        // The stream holds what executing an item needs, not the socket operation's rootValue.
+        const args: ExecutionArgs = { ...a, rootValue: undefined };
+        const stream = new SocketStream(source, { socket: root.socket, head: nextFrameHead(root.id) }, args, group, opts.fieldOf(a.schema, a.document, a.operationName), opts);
+        hubStreams.set(root as object, stream);
         source.attach(stream);
         return stream;
       });
