@@ -73,10 +73,12 @@ export async function createContext(app: AppServices, init: ContextInit): Promis
  * a stream that re-checks access later (a share removed) must not read the answers cached at its start.
  */
 export function withFreshLoaders(ctx: Omit<Context, 'loader'>, cache = true): Context {
-  const loaders = new Map<string, DataLoader<any, any>>();
+  // Made on first use: a subscription's context that never loads anything holds no map.
+  let loaders: Map<string, DataLoader<any, any>> | undefined;
   return {
     ...ctx,
     loader(name, batch) {
+      loaders ??= new Map();
       let l = loaders.get(name);
       if (!l) loaders.set(name, (l = new DataLoader(batch, { cache })));
       return l;

@@ -94,19 +94,22 @@ export interface WatchedSubjects {
 /** Registers `watcher` under each subject; returns the function that removes it. */
 export function watchAccess(pubsub: AppPubSub, subjects: WatchedSubjects, watcher: AccessWatcher): () => void {
   const index = accessIndex(pubsub);
-  const all = new Map<string, boolean>();
-  for (const subject of subjects.access ?? []) all.set(subject, false);
-  for (const subject of subjects.credentials) all.set(subject, true);
-  for (const [subject, credential] of all) {
-    let map = index.get(subject);
-    if (!map) index.set(subject, (map = new Map()));
-    map.set(watcher, credential);
+  // A subject in both lists counts as a credential (set last). The lists themselves are kept, not copied.
+  const { credentials, access = [] } = subjects;
+  for (const list of [access, credentials]) {
+    for (const subject of list) {
+      let map = index.get(subject);
+      if (!map) index.set(subject, (map = new Map()));
+      map.set(watcher, list === credentials);
+    }
   }
   return () => {
-    for (const subject of all.keys()) {
-      const map = index.get(subject);
-      if (!map?.delete(watcher)) continue;
-      if (!map.size) index.delete(subject);
+    for (const list of [access, credentials]) {
+      for (const subject of list) {
+        const map = index.get(subject);
+        if (!map?.delete(watcher)) continue;
+        if (!map.size) index.delete(subject);
+      }
     }
   };
 }

@@ -39,11 +39,11 @@ export interface EndpointOptions {
 export function serveSockets({ server, yoga, services, metrics, isDraining, trusted, modules, fieldOf }: EndpointOptions) {
   const { config } = services;
   const isDev = config.env !== 'production';
-  const endSubscription = (subs: Map<string, string> | undefined, id: string) => {
-    const field = subs?.get(id);
-    if (field === undefined) return;
-    subs!.delete(id);
-    metrics.subscriptionEnded(field);
+  /** Lets operation `id` go from the socket's count; a subscription among them is counted as ended. */
+  const endOperation = (ops: Map<string, string | undefined> | undefined, id: string) => {
+    const field = ops?.get(id);
+    ops?.delete(id);
+    if (field !== undefined) metrics.subscriptionEnded(field);
   };
   const socketOperations = new Map<WebSocket, number>();
   const closeIfIdle = (socket: WebSocket) => {
@@ -64,7 +64,7 @@ export function serveSockets({ server, yoga, services, metrics, isDraining, trus
   });
   const ws = useServer<
     Record<string, unknown>,
-    { viewer?: Viewer; conn?: SocketInfo; subs?: Map<string, string>; clientIp?: string; ops?: Set<string>; release?: () => void }
+    { viewer?: Viewer; conn?: SocketInfo; clientIp?: string; ops?: Map<string, string | undefined>; release?: () => void }
   >(
     {
       // Queries and mutations under way are counted per socket: a draining server answers them before
@@ -117,11 +117,11 @@ export function serveSockets({ server, yoga, services, metrics, isDraining, trus
           if (!release) return false;
           ctx.extra.release = release;
           ctx.extra.viewer = viewer;
-          ctx.extra.ops = new Set();
           const conn: SocketInfo = { id: randomUUID(), params };
           for (const m of modules) await m.onSocketOpen?.(viewer, services, conn);
           ctx.extra.conn = conn;
-          ctx.extra.subs = new Map();
+          // The socket's operations under way (the per-socket cap), each with its metrics label once it is a subscription.
+          ctx.extra.ops = new Map();
           metrics.socketOpened();
           return true;
         } catch {
@@ -129,13 +129,13 @@ export function serveSockets({ server, yoga, services, metrics, isDraining, trus
         }
       },
       onClose: async (ctx) => {
-        const { viewer, conn, subs } = ctx.extra;
+        const { viewer, conn, ops } = ctx.extra;
         ctx.extra.release?.();
         ctx.extra.release = undefined;
-        if (subs) {
+        if (ops) {
           metrics.socketClosed();
-          for (const field of subs.values()) metrics.subscriptionEnded(field);
-          subs.clear();
+          for (const field of ops.values()) if (field !== undefined) metrics.subscriptionEnded(field);
+          ops.clear();
         }
         if (!viewer || !conn) return;
         for (const m of modules) await m.onSocketClose?.(viewer, services, conn);
@@ -143,19 +143,13 @@ export function serveSockets({ server, yoga, services, metrics, isDraining, trus
       // Subscriptions are counted from graphql-ws's own hooks: started when the stream is returned, ended
       // by its completion, its error or the socket's close, whichever comes first.
       onOperation: (ctx, id, _payload, args, result) => {
-        if (!ctx.extra.subs || !result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return;
+        if (!ctx.extra.ops?.has(id) || !result || typeof result !== 'object' || !(Symbol.asyncIterator in result)) return;
         const field = fieldOf(args.schema, args.document, args.operationName);
-        ctx.extra.subs.set(id, field);
+        ctx.extra.ops.set(id, field);
         metrics.subscriptionStarted(field);
       },
-      onComplete: (ctx, id) => {
-        ctx.extra.ops?.delete(id);
-        endSubscription(ctx.extra.subs, id);
-      },
-      onError: (ctx, id) => {
-        ctx.extra.ops?.delete(id);
-        endSubscription(ctx.extra.subs, id);
-      },
+      onComplete: (ctx, id) => endOperation(ctx.extra.ops, id),
+      onError: (ctx, id) => endOperation(ctx.extra.ops, id),
       onSubscribe: async (ctx, id, received) => {
         if (ctx.extra.viewer && ctx.extra.viewer.kind !== 'anonymous' && !(await guard.stillValid(ctx.extra.socket, ctx.extra.viewer))) {
           return [new GraphQLError('The credentials of this connection are no longer valid; reconnect with fresh ones', { extensions: { code: 'UNAUTHENTICATED', reason: 'CREDENTIALS_REVOKED' } })];

@@ -140,7 +140,7 @@ export function createSocketGuard(app: AppServices, caps: SocketCaps, onRefused:
      * the RATE_LIMITED error when the socket already holds its cap. Synchronous, so racing subscribes on one
      * socket cannot pass together.
      */
-    admitOperation(ops: Set<string>, id: string): GraphQLError | undefined {
+    admitOperation(ops: Map<string, unknown>, id: string): GraphQLError | undefined {
       if (ops.has(id)) return undefined;
       if (ops.size >= caps.perSocket) {
         onRefused('subscription_cap');
@@ -148,7 +148,7 @@ export function createSocketGuard(app: AppServices, caps: SocketCaps, onRefused:
           extensions: { code: 'RATE_LIMITED', reason: 'SUBSCRIPTION_LIMIT' },
         });
       }
-      ops.add(id);
+      ops.set(id, undefined);
       return undefined;
     },
 
