@@ -23,8 +23,11 @@ class Presence {
     await this.store.connect(userId);
     const was = statusOf(before);
     const now = away ? 'AWAY' : 'ONLINE';
+    if (was === now) return;
+    // Only when what others see changes: another connection of the user (a reconnect storm, a second tab)
+    // writes nothing, and lastSeenAt is written again when the last connection goes.
     await db.user.update({ where: { id: userId }, data: { lastSeenAt: new Date() } }).catch(() => undefined);
-    if (was !== now) await this.announce(userId, now, null);
+    await this.announce(userId, now, null);
   }
 
   /**
