@@ -1,3 +1,4 @@
+import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { createAppPubSub, SUBSCRIBER_BUFFER } from '../src/live/bus.ts';
 import { openFeed } from '../src/live/feed.ts';
@@ -117,6 +118,19 @@ describe('feed', () => {
     pubsub.publish('chat:cancel', { messageId: 'never' });
     await expect(feed.next()).rejects.toThrow('step failed');
     expect(pubsub.channelCount()).toBe(0);
+  });
+  it('tells a consumer that comes after the feed ended how it ended, and lets go of its channels', () => {
+    const { pubsub } = createAppPubSub();
+    const failed = openFeed<string>(pubsub, (f) => f.listen('chat:cancel', () => f.push('x')));
+    failed.fail(new GraphQLError('gone', { extensions: { code: 'FORBIDDEN' } }));
+    const ended = openFeed<string>(pubsub, (f) => f.listen('chat:cancel', () => f.push('x')));
+    ended.end();
+    expect(pubsub.channelCount()).toBe(0);
+    const heard: string[] = [];
+    const sink = (name: string) => ({ item: () => heard.push(`${name}:item`), complete: () => heard.push(`${name}:complete`), error: (e: GraphQLError) => heard.push(`${name}:error:${e.extensions.code}`) });
+    failed.attach(sink('failed'));
+    ended.attach(sink('ended'));
+    expect(heard).toEqual(['failed:error:FORBIDDEN', 'ended:complete']);
   });
 });
 

@@ -106,6 +106,12 @@ export class Feed<T> implements AsyncIterableIterator<T>, FeedControl<T> {
 
   /** Attaches the feed's one consumer and starts it: from now on items go to `sink`. */
   attach(sink: FeedSink<T>): void {
+    if (this.finished) {
+      // Ended before its consumer came (access lost at once): the consumer hears how.
+      const failure = this.failure;
+      this.failure = undefined;
+      return failure ? sink.error(failure) : sink.complete();
+    }
     this.sink = sink;
     this.begin();
   }
