@@ -152,7 +152,7 @@ export class Feed<T> implements AsyncIterableIterator<T>, FeedControl<T> {
         this.busy = false;
         this.drain();
       },
-      (err: unknown) => this.fail(err instanceof GraphQLError ? err : internal(err)),
+      (err: unknown) => this.fail(asGraphQLError(err)),
     );
   }
 
@@ -257,7 +257,7 @@ export class Feed<T> implements AsyncIterableIterator<T>, FeedControl<T> {
     try {
       handler(payload);
     } catch (err) {
-      this.fail(err instanceof GraphQLError ? err : internal(err));
+      this.fail(asGraphQLError(err));
     }
   }
 
@@ -272,8 +272,9 @@ export class Feed<T> implements AsyncIterableIterator<T>, FeedControl<T> {
   }
 }
 
-/** An unexpected failure inside a feed: masked like any internal error before it reaches the client. */
-function internal(err: unknown): GraphQLError {
+/** A failure as a GraphQLError: kept when it is one, else wrapped (masked like any internal error before it reaches the client). */
+export function asGraphQLError(err: unknown): GraphQLError {
+  if (err instanceof GraphQLError) return err;
   const original = err instanceof Error ? err : new Error(String(err));
   return new GraphQLError(original.message, { originalError: original });
 }

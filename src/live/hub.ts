@@ -22,7 +22,7 @@ import { execute } from '@graphql-tools/executor';
 import { createSourceEventStream, GraphQLError, type DocumentNode, type ExecutionArgs, type ExecutionResult, type GraphQLSchema } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import type { WebSocket } from 'ws';
-import { Feed, type FeedSink } from './feed.ts';
+import { asGraphQLError, Feed, type FeedSink } from './feed.ts';
 import { planSharing, type SharePlan, type SharingRules } from './sharing.ts';
 import { nextFrameHead } from './socket.ts';
 
@@ -66,7 +66,7 @@ class Pending {
     try {
       out = execute({ ...args, rootValue: item }) as ExecutionResult | Promise<ExecutionResult>;
     } catch (err) {
-      out = { errors: [asError(err)] };
+      out = { errors: [asGraphQLError(err)] };
     }
     if (!isPromise(out)) {
       this.result = hub.finish(out, args.contextValue);
@@ -74,7 +74,7 @@ class Pending {
     }
     out.then(
       (r) => this.settle(hub.finish(r, args.contextValue)),
-      (err: unknown) => this.settle(hub.finish({ errors: [asError(err)] }, args.contextValue)),
+      (err: unknown) => this.settle(hub.finish({ errors: [asGraphQLError(err)] }, args.contextValue)),
     );
   }
 
@@ -209,12 +209,6 @@ export class SocketStream implements FeedSink<unknown>, AsyncGenerator<never> {
 
 function isPromise<T>(x: T | Promise<T>): x is Promise<T> {
   return !!x && typeof (x as Promise<T>).then === 'function';
-}
-
-function asError(err: unknown): GraphQLError {
-  if (err instanceof GraphQLError) return err;
-  const original = err instanceof Error ? err : new Error(String(err));
-  return new GraphQLError(original.message, { originalError: original });
 }
 
 function stableJson(value: unknown): string {
