@@ -157,6 +157,11 @@ const configSchema = z.object({
       /** Failed logins allowed per email and per client address within the window. */
       loginMaxAttempts: positiveInt.default(10),
       loginWindowSec: positiveInt.default(15 * 60),
+      /**
+       * How long a checked access token or API key is believed without checking again (src/auth/credential-cache.ts);
+       * revocations end it at once. 0 checks every request.
+       */
+      credentialCacheSec: z.coerce.number().int().min(0).max(3600).default(30),
     })
     .prefault({}),
   limits: z

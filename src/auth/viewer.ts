@@ -2,6 +2,7 @@ import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { AppServices } from '../context.ts';
 import { db } from '../db.ts';
 import { appError, badInput, notFound } from '../errors.ts';
+import { credentialCache } from './credential-cache.ts';
 import { verifyAccessToken } from './tokens.ts';
 
 /** Who is making a request. An API key acts for its org, within its scopes. */
@@ -42,6 +43,12 @@ export interface CredentialResolver {
   apiKeyHeader?: boolean;
   resolve(app: AppServices, token: string): Promise<Viewer>;
   /**
+   * Viewers this resolver makes may be kept for a while (src/auth/credential-cache.ts): its credentials do not
+   * expire by themselves, and every revocation is announced (`access:changed` with `revoked`) under the
+   * viewer's credentialSubjects.
+   */
+  cacheable?: boolean;
+  /**
    * Whether a viewer this resolver made earlier still holds (the key not revoked, the session not gone):
    * long-lived connections ask before each operation. `undefined` for viewers that are not its own.
    */
@@ -74,21 +81,41 @@ async function resolveCredentials(app: AppServices, creds: Credentials, opts: Re
   if (apiKey) {
     const resolver = resolvers.find((r) => r.apiKeyHeader);
     if (!resolver) throw appError('UNAUTHENTICATED', 'API keys are not accepted', { reason: 'API_KEY_INVALID' });
-    return resolver.resolve(app, apiKey);
+    return cachedResolve(app, apiKey, resolver);
   }
   const resolver = bearer ? resolvers.find((r) => bearer.startsWith(r.prefix)) : undefined;
-  if (bearer && resolver) return resolver.resolve(app, bearer);
+  if (bearer && resolver) return cachedResolve(app, bearer, resolver);
   if (bearer) {
+    const cache = credentialCache(app);
+    const cached = cache.get(bearer);
+    if (cached && !opts.keepUserRow) return cached;
+    // A request's own viewer object: the row kept for its `me` (checkedRows) is its alone, never a cached viewer's.
+    if (cached) return { ...cached };
+    const epoch = cache.epoch();
     const { userId, version, expiresAt } = await verifyAccessToken(app.config, bearer);
     const user = await db.user.findUnique({ where: { id: userId } });
     if (!user) throw appError('UNAUTHENTICATED', 'Invalid access token', { reason: 'TOKEN_INVALID' });
     if (user.tokenVersion !== version) throw appError('UNAUTHENTICATED', 'Access token revoked', { reason: 'TOKEN_REVOKED' });
     const viewer: Viewer = { kind: 'user', userId };
-    accessTokens.set(viewer, { version, expiresAt });
+    const kept: Viewer = { kind: 'user', userId };
+    for (const v of [viewer, kept]) accessTokens.set(v, { version, expiresAt });
+    cache.keep(bearer, kept, epoch, expiresAt);
     if (opts.keepUserRow) checkedRows.set(viewer, { user, at: Date.now() });
     return viewer;
   }
   return ANONYMOUS;
+}
+
+/** A module's credential (an API key), through the credential cache when its resolver is `cacheable`. */
+async function cachedResolve(app: AppServices, credential: string, resolver: CredentialResolver): Promise<Viewer> {
+  if (!resolver.cacheable) return resolver.resolve(app, credential);
+  const cache = credentialCache(app);
+  const cached = cache.get(credential);
+  if (cached) return cached;
+  const epoch = cache.epoch();
+  const viewer = await resolver.resolve(app, credential);
+  cache.keep(credential, viewer, epoch);
+  return viewer;
 }
 
 /**
@@ -159,8 +186,14 @@ export async function credentialsStillValid(app: AppServices, viewer: Viewer): P
   const token = accessTokens.get(viewer);
   if (token) {
     if (Date.now() >= token.expiresAt) return false;
+    // As an HTTP request with the same token would be (the credential cache): believed for a while, unless revoked.
+    const cache = credentialCache(app);
+    if (cache.recentlyChecked(viewer)) return true;
+    const epoch = cache.epoch();
     const user = await db.user.findUnique({ where: { id: (viewer as { userId: string }).userId }, select: { tokenVersion: true } });
-    return !!user && user.tokenVersion === token.version;
+    const valid = !!user && user.tokenVersion === token.version;
+    if (valid) cache.checked(viewer, epoch);
+    return valid;
   }
   for (const resolver of app.auth.credentials) {
     const valid = await resolver.stillValid?.(app, viewer);

@@ -7,6 +7,9 @@ import { API_KEY_PREFIX, findActiveApiKey } from './apikeys.service.ts';
 export const apiKeyCredentials: CredentialResolver = {
   prefix: API_KEY_PREFIX,
   apiKeyHeader: true,
+  // Keys do not expire, and revokeApiKey announces the revocation (key:<id>). `lastUsedAt` is then written when a
+  // check misses the cache, which happens at least every auth.credential_cache_sec.
+  cacheable: true,
   async resolve(_app, secret) {
     const key = await findActiveApiKey(secret);
     if (!key) throw appError('UNAUTHENTICATED', 'Invalid or revoked API key', { reason: 'API_KEY_INVALID' });
