@@ -47,3 +47,27 @@ describe('nested reads', () => {
     expect(big.count - small.count).toBeLessThanOrEqual(5);
   });
 });
+
+const RoomName = graphql(`query QueriesRoomName($id: ID!) { room(id: $id) { name } }`);
+const CreateRoom = graphql(`mutation QueriesCreateRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }`);
+const Send = graphql(`mutation QueriesSend($input: SendMessageInput!) { sendMessage(input: $input) { seq } }`);
+
+describe('simple operations (issue 19: the request path)', () => {
+  /** Statements of one request with a credential already checked (the credential cache), BEGIN/COMMIT aside. */
+  const statementsOf = (run: () => Promise<unknown>) =>
+    fewestStatements(async () => {
+      await run(); // the credential is checked here, and believed for the next request
+      await server.countFrom();
+      await run();
+      return server.queries.filter((q) => !/^(?:BEGIN|COMMIT|PRAGMA)/i.test(q.trim())).length;
+    }, (n) => n);
+
+  it('`room(id) { name }` runs 2 statements (membership with the room’s org and type, then the room); `sendMessage` 4', async () => {
+    const owner = await registerUser(server);
+    const org = await createOrg(server, owner);
+    const { createRoom } = await server.ok(CreateRoom, { input: { orgId: org.id, type: 'GROUP', name: 'counted' } }, { token: owner.token });
+    expect(await statementsOf(() => server.ok(RoomName, { id: createRoom.id }, { token: owner.token }))).toBe(2);
+    // Membership, the seq allocation, the insert, and the sender's read marker.
+    expect(await statementsOf(() => server.ok(Send, { input: { roomId: createRoom.id, content: 'hi' } }, { token: owner.token }))).toBeLessThanOrEqual(4);
+  });
+});
