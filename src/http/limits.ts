@@ -113,9 +113,16 @@ const hasNul = (value: unknown): boolean =>
     ? value.includes('\u0000')
     : !!value && typeof value === 'object' && Object.values(value).some(hasNul);
 
+/** Per parsed document (yoga hands the same object to every request of the same text): one walk each. */
+const nulInDocument = new WeakMap<DocumentNode, boolean>();
+
 function documentHasNul(document: DocumentNode): boolean {
-  let found = false;
-  visit(document, { [Kind.STRING]: (node) => void (found ||= node.value.includes('\u0000')) });
+  let found = nulInDocument.get(document);
+  if (found === undefined) {
+    found = false;
+    visit(document, { [Kind.STRING]: (node) => void (found ||= node.value.includes('\u0000')) });
+    nulInDocument.set(document, found);
+  }
   return found;
 }
 
