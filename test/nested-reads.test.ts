@@ -27,6 +27,7 @@ const Share = graphql(`mutation NestedShare($input: ShareProjectInput!) { shareP
 const Richer = graphql(`
   query NestedRicher { me { threads(first: 2) { edges { node { id messages(last: 2) { edges { node { content metadata createdAt session { id } thread { id } author { name } } } } } } } } }
 `);
+const MessageTime = graphql(`query NestedMessageTime($id: ID!) { node(id: $id) { __typename ... on Message { createdAt } } }`);
 const Append = graphql(`
   mutation NestedAppend($input: AppendThreadMessageInput!) { appendThreadMessage(input: $input) { message { id } } }
 `);
@@ -92,6 +93,24 @@ describe('threads × latest messages × authors', () => {
     for (const { node } of first.me!.threads.edges) {
       expect(node.messages.edges.map((e) => e.node.content)).toEqual([0, 1].map((m) => `${node.title.replace('thread ', 't')} m${m}`));
       expect(node.messages.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+    }
+  });
+
+  it('reads times exactly as Prisma does, whatever the server’s time zone', async () => {
+    // readRows gets PostgreSQL's `timestamp` as text: read as local time it would be off by the zone's offset.
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York';
+    try {
+      const { data } = await statementsFor(owner.token, 2, 3);
+      const nested = data.me!.threads.edges.flatMap((e) => e.node.messages.edges.map((m) => m.node));
+      expect(nested.length).toBe(6);
+      for (const m of nested) {
+        const { node } = await server.ok(MessageTime, { id: m.id }, { token: owner.token });
+        expect(node?.__typename === 'Message' && node.createdAt).toBe(m.createdAt);
+      }
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
     }
   });
 

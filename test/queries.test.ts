@@ -59,7 +59,10 @@ describe('simple operations (issue 19: the request path)', () => {
       await run(); // the credential is checked here, and believed for the next request
       await server.countFrom();
       await run();
-      return server.queries.filter((q) => !/^(?:BEGIN|COMMIT|PRAGMA)/i.test(q.trim())).length;
+      // The webhook lookup of a published event runs after the response, batched across events: not the request's.
+      const counted = server.queries.filter((q) => !/^(?:BEGIN|COMMIT|PRAGMA)/i.test(q.trim()) && !/FROM \S*[`"]Webhook[`"]/.test(q));
+      if (process.env.SHOW_SQL) console.log(counted);
+      return counted.length;
     }, (n) => n);
 
   it('`room(id) { name }` runs 2 statements (membership with the room’s org and type, then the room); `sendMessage` 4', async () => {
