@@ -7,7 +7,8 @@
 // bench startup` compares). Left external, loaded from node_modules as usual: better-sqlite3 (a native addon), the
 // @prisma/* packages (the query compiler's and the schema engine's WASM are found relative to their own files),
 // pino (its transports run in worker threads from their own files), GraphiQL's 9 MB of assets (imported lazily on
-// first use), and pg's optional native binding. Paths to project files (prisma/ migrations, web/dist) go through
+// first use), and pg with its optional native binding (src/db.ts hands Prisma's PostgreSQL adapter a pool of its own, which
+// the adapter recognizes with `instanceof pg.Pool`: there must be one copy of pg). Paths to project files (prisma/ migrations, web/dist) go through
 // src/paths.ts, which finds the project root from either place.
 import { build } from 'esbuild';
 import { existsSync, rmSync } from 'node:fs';
@@ -45,7 +46,7 @@ await build({
   target: 'node20',
   external: [
     'better-sqlite3', '@prisma/*', 'prisma', 'pino', 'pino-*', 'thread-stream',
-    '@graphql-yoga/render-graphiql', '@graphql-yoga/render-graphiql/*', 'pg-native',
+    '@graphql-yoga/render-graphiql', '@graphql-yoga/render-graphiql/*', 'pg', 'pg-native',
   ],
   // Bundled CommonJS packages call require() for Node's built-ins: give the ESM bundle a real one.
   banner: { js: "import { createRequire as __confabCreateRequire } from 'node:module'; const require = __confabCreateRequire(import.meta.url);" },
