@@ -1,6 +1,6 @@
 import type { GraphQLError } from 'graphql';
 import type { Context } from '../../context.ts';
-import { db, Prisma } from '../../db.ts';
+import { db, Prisma, readRows } from '../../db.ts';
 import { forbidden, notFound, unauthenticated } from '../../errors.ts';
 
 export interface RoomAccess {
@@ -23,12 +23,13 @@ export function viewerRoomAccess(ctx: Context, roomId: string): Promise<RoomAcce
     .loader<string, RoomAccess | null>('viewerRoomAccess', async (roomIds) => {
       // An API key acting as the member (X-Acting-User) reaches the rooms of the key's org only.
       const keyOrg = viewer.via ? Prisma.sql` AND r."orgId" = ${viewer.via.orgId}` : Prisma.empty;
-      const rows = await db.$queryRaw<RoomAccess[]>`
-        SELECT m."roomId" AS "roomId", m."role" AS "role", r."orgId" AS "orgId", r."type" AS "type"
+      // On the driver (readRows): four text columns need none of Prisma's result typing.
+      const rows = (await readRows(Prisma.sql`
+        SELECT m."roomId", m."role", r."orgId", r."type"
         FROM "RoomMember" m JOIN "Room" r ON r."id" = m."roomId"
         WHERE m."userId" = ${viewer.userId} AND m."roomId" IN (${Prisma.join([...roomIds])})${keyOrg}
-          AND EXISTS (SELECT 1 FROM "Membership" o WHERE o."orgId" = r."orgId" AND o."userId" = ${viewer.userId})`;
-      const byRoom = new Map(rows.map((r) => [r.roomId, { roomId: r.roomId, role: r.role, orgId: r.orgId, type: r.type }]));
+          AND EXISTS (SELECT 1 FROM "Membership" o WHERE o."orgId" = r."orgId" AND o."userId" = ${viewer.userId})`)) as [string, RoomAccess['role'], string, RoomAccess['type']][];
+      const byRoom = new Map(rows.map(([id, role, orgId, type]) => [id, { roomId: id, role, orgId, type }]));
       return roomIds.map((id) => byRoom.get(id) ?? null);
     })
     .load(roomId);
