@@ -44,4 +44,8 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.ou
 }
 
 /** Prisma's unique-constraint violation, the same code on both databases. */
-export const isUniqueViolation = (err: unknown): boolean => (err as { code?: string })?.code === 'P2002';
+export const isUniqueViolation = (err: unknown): boolean => {
+  const e = err as { code?: string; meta?: { driverAdapterError?: { cause?: { kind?: string } } } } | null;
+  // P2002 from Prisma's own queries; a raw statement's (P2010) carries the driver adapter's error kind.
+  return e?.code === 'P2002' || (e?.code === 'P2010' && e.meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation');
+};
