@@ -1,4 +1,7 @@
 import { db } from '../../db.ts';
+import { rowById } from '../../db/rows.ts';
+import { notFound } from '../../errors.ts';
+import type { Room } from '../../generated/sqlite/client.ts';
 import { idOf } from '../../auth/rules.ts';
 import { builder } from '../../schema/builder.ts';
 import { viewerRoomAccess } from './rooms.access.ts';
@@ -77,7 +80,12 @@ builder.queryFields((t) => ({
   room: t.prismaField({
     type: 'Room',
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, args) => db.room.findUniqueOrThrow({ ...query, where: { id: idOf(args.id, 'Room') } }),
+    resolve: async (query, _root, args) => {
+      const id = idOf(args.id, 'Room');
+      // Nothing nested to load (the usual room header): its row on the driver, without Prisma's per-query cost.
+      if (Object.keys(query).length) return db.room.findUniqueOrThrow({ ...query, where: { id } });
+      return (await rowById<Room>('Room', id)) ?? Promise.reject(notFound('Room'));
+    },
   }),
 }));
 

@@ -1,5 +1,5 @@
 import { db, Prisma, readRows } from '../../db.ts';
-import { getDatamodel } from '../../generated/pothos-types.ts';
+import { columnsOf, q, rowTo, tableOf, type Columns } from '../../db/rows.ts';
 
 /**
  * Threads with a page of each thread's messages (and their authors) in two statements, whatever the page sizes.
@@ -14,13 +14,6 @@ import { getDatamodel } from '../../generated/pothos-types.ts';
  * Only the page shape Pothos makes without a cursor is taken over (take ±N, skip 0, the threads' message order,
  * nothing nested but `author`); anything else goes to Prisma unchanged.
  */
-
-type Field = { name: string; kind: string; type: string; dbName?: string | null; relationName?: string | null };
-const models = getDatamodel().datamodel.models as unknown as Record<string, { dbName?: string | null; fields: Field[] }>;
-const scalars = (model: string) => models[model].fields.filter((f) => f.kind === 'scalar' || f.kind === 'enum');
-const column = (f: Field) => f.dbName ?? f.name;
-const table = (model: string) => models[model].dbName ?? model;
-const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** The order Thread.messages pages in (see threads.schema.ts). */
 export const messageOrder = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
@@ -39,49 +32,8 @@ function pageOf(arg: unknown): { take: number; author: boolean } | null {
   return { take: m.take, author: m.include?.author === true };
 }
 
-const PG_TIMESTAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d/;
-function dateInput(v: unknown): string | number {
-  if (typeof v === 'bigint' || typeof v === 'number') return Number(v);
-  const text = String(v);
-  if (/^\d+$/.test(text)) return Number(text);
-  return PG_TIMESTAMP.test(text) ? `${text.replace(' ', 'T')}Z` : text;
-}
-
-/** A converter from a raw row's value to what Prisma's client returns for the field, chosen once per field. */
-function converter(f: Field): (v: unknown) => unknown {
-  switch (f.type) {
-    case 'DateTime':
-      // SQLite gives the stored text (ISO 8601 with its offset) or epoch milliseconds; PostgreSQL (readRows) the
-      // `timestamp` text without a zone, which Prisma writes in UTC.
-      return (v) => (v == null ? null : v instanceof Date ? v : new Date(dateInput(v)));
-    case 'Json':
-      return (v) => (v == null ? null : typeof v === 'string' ? JSON.parse(v) : v);
-    case 'Boolean':
-      return (v) => (v == null ? null : typeof v === 'boolean' ? v : Boolean(Number(v)));
-    case 'Int':
-    case 'Float':
-      return (v) => (v == null ? null : typeof v === 'number' ? v : Number(v));
-    case 'BigInt':
-      return (v) => (v == null ? null : typeof v === 'bigint' ? v : BigInt(v as string));
-    default:
-      return (v) => v ?? null;
-  }
-}
-
-/** The selected columns of a model under a prefix, with their converters (built once). */
-function columnsOf(model: string, alias: string, prefix: string, leaveOut: string[] = []) {
-  const fields = scalars(model).filter((f) => !leaveOut.includes(f.name)).map((f) => ({ name: f.name, convert: converter(f), sql: `${alias}.${q(column(f))} AS ${q(`${prefix}${f.name}`)}` }));
-  return { fields, sql: fields.map((f) => f.sql).join(', ') };
-}
-let messageColumns: ReturnType<typeof columnsOf> | undefined;
-let authorColumns: ReturnType<typeof columnsOf> | undefined;
-
-/** The object for `fields`, whose values start at column `from` of an array row (readRows). */
-function rowTo(fields: ReturnType<typeof columnsOf>['fields'], row: unknown[], from: number) {
-  const out: Record<string, unknown> = {};
-  for (let i = 0; i < fields.length; i++) out[fields[i].name] = fields[i].convert(row[from + i]);
-  return out;
-}
+let messageColumns: Columns | undefined;
+let authorColumns: Columns | undefined;
 
 /** Each thread's `take` first (take > 0) or last (take < 0) messages in messageOrder, oldest first, one statement. */
 export async function messagePages(threadIds: string[], take: number, withAuthor: boolean): Promise<Map<string, unknown[]>> {
@@ -92,10 +44,10 @@ export async function messagePages(threadIds: string[], take: number, withAuthor
   // Authors without their credentials: no field of User reads them, and a page of 400 messages copied the hash 400 times.
   const u = (authorColumns ??= columnsOf('User', 'u', 'u_', ['passwordHash', 'tokenVersion']));
   const cols = withAuthor ? `${m.sql}, ${u.sql}` : m.sql;
-  const authorJoin = withAuthor ? `LEFT JOIN ${q(table('User'))} u ON u.${q('id')} = m.${q('authorId')}` : '';
+  const authorJoin = withAuthor ? `LEFT JOIN ${tableOf('User')} u ON u.${q('id')} = m.${q('authorId')}` : '';
   const sql = Prisma.sql([
     `SELECT ${cols} FROM (SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.${q('threadId')} ORDER BY x.${q('createdAt')} ${dir}, x.${q('id')} ${dir}) AS ${q('rn')} ` +
-      `FROM ${q(table('Message'))} x WHERE x.${q('threadId')} IN (`,
+      `FROM ${tableOf('Message')} x WHERE x.${q('threadId')} IN (`,
     ...threadIds.slice(1).map(() => ', '),
     `)) m ${authorJoin} WHERE m.${q('rn')} <= `,
     ` ORDER BY m.${q('threadId')}, m.${q('rn')}`,

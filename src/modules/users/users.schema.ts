@@ -1,6 +1,8 @@
 import { builder } from '../../schema/builder.ts';
 import { takeCheckedUser } from '../../auth/viewer.ts';
 import { db } from '../../db.ts';
+import { rowById } from '../../db/rows.ts';
+import type { User } from '../../generated/sqlite/client.ts';
 import * as users from './users.service.ts';
 
 export const UserRef = builder.prismaNode('User', {
@@ -62,8 +64,9 @@ builder.queryFields((t) => ({
     resolve: (query, _root, _args, ctx) => {
       if (ctx.viewer.kind !== 'user') return null;
       // Nothing nested to load with the row: the row the token check read will do.
-      const checked = Object.keys(query).length === 0 ? takeCheckedUser(ctx.viewer) : undefined;
-      return checked ?? db.user.findUnique({ ...query, where: { id: ctx.viewer.userId } });
+      if (Object.keys(query).length) return db.user.findUnique({ ...query, where: { id: ctx.viewer.userId } });
+      // Else its row on the driver (without Prisma's per-query cost), unless the token check just read it.
+      return takeCheckedUser(ctx.viewer) ?? rowById<User>('User', ctx.viewer.userId);
     },
   }),
 }));

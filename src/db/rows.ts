@@ -1,0 +1,83 @@
+/**
+ * Rows read on the driver (readRows) and turned into what Prisma's client returns for the same columns: hot reads
+ * that skip Prisma's query compiler and result typing (src/modules/threads/threads.messages.ts, `room(id)`).
+ * Columns come from the generated datamodel, so a model's new field is read here too.
+ */
+import { Prisma, readRows } from '../db.ts';
+import { getDatamodel } from '../generated/pothos-types.ts';
+
+type Field = { name: string; kind: string; type: string; dbName?: string | null };
+const models = getDatamodel().datamodel.models as unknown as Record<string, { dbName?: string | null; fields: Field[] }>;
+const scalars = (model: string) => models[model].fields.filter((f) => f.kind === 'scalar' || f.kind === 'enum');
+const column = (f: Field) => f.dbName ?? f.name;
+
+/** A model's table name, quoted. */
+export const tableOf = (model: string) => q(models[model].dbName ?? model);
+/** An identifier, quoted (both databases take double quotes). */
+export const q = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+const PG_TIMESTAMP = /^\d{4}-\d\d-\d\d \d\d:\d\d/;
+function dateInput(v: unknown): string | number {
+  if (typeof v === 'bigint' || typeof v === 'number') return Number(v);
+  const text = String(v);
+  if (/^\d+$/.test(text)) return Number(text);
+  return PG_TIMESTAMP.test(text) ? `${text.replace(' ', 'T')}Z` : text;
+}
+
+/** A converter from a driver's value to what Prisma's client returns for the field, chosen once per field. */
+function converter(f: Field): (v: unknown) => unknown {
+  switch (f.type) {
+    case 'DateTime':
+      // SQLite gives the stored text (ISO 8601 with its offset) or epoch milliseconds; PostgreSQL (readRows) the
+      // `timestamp` text without a zone, which Prisma writes in UTC.
+      return (v) => (v == null ? null : v instanceof Date ? v : new Date(dateInput(v)));
+    case 'Json':
+      return (v) => (v == null ? null : typeof v === 'string' ? JSON.parse(v) : v);
+    case 'Boolean':
+      return (v) => (v == null ? null : typeof v === 'boolean' ? v : Boolean(Number(v)));
+    case 'Int':
+    case 'Float':
+      return (v) => (v == null ? null : typeof v === 'number' ? v : Number(v));
+    case 'BigInt':
+      return (v) => (v == null ? null : typeof v === 'bigint' ? v : BigInt(v as string));
+    default:
+      return (v) => v ?? null;
+  }
+}
+
+export interface Columns {
+  fields: { name: string; convert: (v: unknown) => unknown }[];
+  /** `alias."column" AS "prefix+name", …` */
+  sql: string;
+}
+
+/** A model's scalar columns under a table alias and a prefix, with their converters (build once, keep). */
+export function columnsOf(model: string, alias: string, prefix: string, leaveOut: string[] = []): Columns {
+  const fields = scalars(model)
+    .filter((f) => !leaveOut.includes(f.name))
+    .map((f) => ({ name: f.name, convert: converter(f), sql: `${alias}.${q(column(f))} AS ${q(`${prefix}${f.name}`)}` }));
+  return { fields, sql: fields.map((f) => f.sql).join(', ') };
+}
+
+/** The object for `fields`, whose values start at column `from` of an array row (readRows). */
+export function rowTo(fields: Columns['fields'], row: unknown[], from = 0): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (let i = 0; i < fields.length; i++) out[fields[i].name] = fields[i].convert(row[from + i]);
+  return out;
+}
+
+const byId = new Map<string, { columns: Columns; sql: string }>();
+
+/**
+ * A model's row by id, every scalar, as `findUnique({ where: { id } })` returns it (null when missing). For a
+ * prismaField whose selection loads nothing nested (Pothos passes an empty `query`).
+ */
+export async function rowById<T>(model: string, id: string): Promise<T | null> {
+  let read = byId.get(model);
+  if (!read) {
+    const columns = columnsOf(model, 't', '');
+    byId.set(model, (read = { columns, sql: `SELECT ${columns.sql} FROM ${tableOf(model)} t WHERE t.${q('id')} = ` }));
+  }
+  const [row] = await readRows(Prisma.sql([read.sql, ''], id));
+  return row ? (rowTo(read.columns.fields, row) as T) : null;
+}
