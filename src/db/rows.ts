@@ -66,18 +66,23 @@ export function rowTo(fields: Columns['fields'], row: unknown[], from = 0): Reco
   return out;
 }
 
-const byId = new Map<string, { columns: Columns; sql: string }>();
+const byIdSql = new Map<string, { columns: Columns; sql: string }>();
 
 /**
- * A model's row by id, every scalar, as `findUnique({ where: { id } })` returns it (null when missing). For a
- * prismaField whose selection loads nothing nested (Pothos passes an empty `query`).
+ * Rows of a model by id, every scalar, as `findMany({ where: { id: { in: ids } } })` returns them, in the order of
+ * `ids` (null where missing). For prismaFields whose selection loads nothing nested (Pothos passes an empty `query`).
  */
-export async function rowById<T>(model: string, id: string): Promise<T | null> {
-  let read = byId.get(model);
+export async function rowsById<T>(model: string, ids: readonly string[]): Promise<(T | null)[]> {
+  let read = byIdSql.get(model);
   if (!read) {
     const columns = columnsOf(model, 't', '');
-    byId.set(model, (read = { columns, sql: `SELECT ${columns.sql} FROM ${tableOf(model)} t WHERE t.${q('id')} = ` }));
+    byIdSql.set(model, (read = { columns, sql: `SELECT ${columns.sql} FROM ${tableOf(model)} t WHERE t.${q('id')} IN (` }));
   }
-  const [row] = await readRows(Prisma.sql([read.sql, ''], id));
-  return row ? (rowTo(read.columns.fields, row) as T) : null;
+  if (!ids.length) return [];
+  const rows = await readRows(Prisma.sql([read.sql, ...ids.slice(1).map(() => ', '), ')'], ...ids));
+  const found = new Map(rows.map((row) => { const r = rowTo(read.columns.fields, row); return [r.id as string, r as T]; }));
+  return ids.map((id) => found.get(id) ?? null);
 }
+
+/** One row by id (rowsById). */
+export const rowById = async <T>(model: string, id: string): Promise<T | null> => (await rowsById<T>(model, [id]))[0];

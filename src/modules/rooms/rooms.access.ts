@@ -1,6 +1,8 @@
 import type { GraphQLError } from 'graphql';
 import type { Context } from '../../context.ts';
 import { db, Prisma, readRows } from '../../db.ts';
+import { columnsOf, rowsById, rowTo, type Columns } from '../../db/rows.ts';
+import type { Room } from '../../generated/sqlite/client.ts';
 import { forbidden, notFound, unauthenticated } from '../../errors.ts';
 
 export interface RoomAccess {
@@ -23,17 +25,28 @@ export function viewerRoomAccess(ctx: Context, roomId: string): Promise<RoomAcce
     .loader<string, RoomAccess | null>('viewerRoomAccess', async (roomIds) => {
       // An API key acting as the member (X-Acting-User) reaches the rooms of the key's org only.
       const keyOrg = viewer.via ? Prisma.sql` AND r."orgId" = ${viewer.via.orgId}` : Prisma.empty;
-      // On the driver (readRows): four text columns need none of Prisma's result typing.
-      const rows = (await readRows(Prisma.sql`
-        SELECT m."roomId", m."role", r."orgId", r."type"
+      const room = (roomColumns ??= columnsOf('Room', 'r', 'r_'));
+      // On the driver (readRows); with the room's row, which `room(id)` then answers from (roomRow).
+      const rows = await readRows(Prisma.sql([`
+        SELECT m."role", ${room.sql}
         FROM "RoomMember" m JOIN "Room" r ON r."id" = m."roomId"
-        WHERE m."userId" = ${viewer.userId} AND m."roomId" IN (${Prisma.join([...roomIds])})${keyOrg}
-          AND EXISTS (SELECT 1 FROM "Membership" o WHERE o."orgId" = r."orgId" AND o."userId" = ${viewer.userId})`)) as [string, RoomAccess['role'], string, RoomAccess['type']][];
-      const byRoom = new Map(rows.map(([id, role, orgId, type]) => [id, { roomId: id, role, orgId, type }]));
+        WHERE m."userId" = `, ` AND m."roomId" IN (`, `)`, `
+          AND EXISTS (SELECT 1 FROM "Membership" o WHERE o."orgId" = r."orgId" AND o."userId" = `, `)`], viewer.userId, Prisma.join([...roomIds]), keyOrg, viewer.userId));
+      const byRoom = new Map<string, RoomAccess>();
+      const rowLoader = roomRows(ctx);
+      for (const row of rows) {
+        const r = rowTo(room.fields, row, 1) as unknown as Room;
+        byRoom.set(r.id, { roomId: r.id, role: row[0] as RoomAccess['role'], orgId: r.orgId, type: r.type });
+        rowLoader.prime(r.id, r);
+      }
       return roomIds.map((id) => byRoom.get(id) ?? null);
     })
     .load(roomId);
 }
+let roomColumns: Columns | undefined;
+
+/** Room rows by id for this operation (scalars only); the access check above fills it with the rooms it read. */
+export const roomRows = (ctx: Context) => ctx.loader<string, Room | null>('roomRow', (ids) => rowsById<Room>('Room', ids));
 
 /**
  * May the viewer see and act in this room? Only members may (NOT_FOUND otherwise, so room ids cannot

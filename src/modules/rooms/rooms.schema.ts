@@ -1,10 +1,8 @@
 import { db } from '../../db.ts';
-import { rowById } from '../../db/rows.ts';
 import { notFound } from '../../errors.ts';
-import type { Room } from '../../generated/sqlite/client.ts';
 import { idOf } from '../../auth/rules.ts';
 import { builder } from '../../schema/builder.ts';
-import { viewerRoomAccess } from './rooms.access.ts';
+import { roomRows, viewerRoomAccess } from './rooms.access.ts';
 import * as rooms from './rooms.service.ts';
 
 export const RoomType = builder.enumType('RoomType', { values: ['DM', 'GROUP', 'CHANNEL'] as const });
@@ -80,11 +78,11 @@ builder.queryFields((t) => ({
   room: t.prismaField({
     type: 'Room',
     args: { id: t.arg.id({ required: true }) },
-    resolve: async (query, _root, args) => {
+    resolve: async (query, _root, args, ctx) => {
       const id = idOf(args.id, 'Room');
-      // Nothing nested to load (the usual room header): its row on the driver, without Prisma's per-query cost.
+      // Nothing nested to load (the usual room header): the row the access check read with the membership.
       if (Object.keys(query).length) return db.room.findUniqueOrThrow({ ...query, where: { id } });
-      return (await rowById<Room>('Room', id)) ?? Promise.reject(notFound('Room'));
+      return (await roomRows(ctx).load(id)) ?? Promise.reject(notFound('Room'));
     },
   }),
 }));
