@@ -185,7 +185,7 @@ try {
     let answer: any;
     const pglStatements = (await pglServer.statementsDuring(async () => { answer = await ask(); })).filter(isStatement);
     const pglShape = shapeOf(answer.data.allThreads.edges, 'messagesByThreadId', 'userByAuthorId');
-    console.log(`Confab answers:       ${fmtShape(confabShape)}; ${counted.length} statements (bearer token check, threads, messages + authors: it authenticates and applies its permission rules on each request)`);
+    console.log(`Confab answers:       ${fmtShape(confabShape)}; ${counted.length} statements (the viewer's row for me, threads, messages + authors; the bearer token's check comes from the credential cache; permission rules applied on each request)`);
     console.log(`PostGraphile answers: ${fmtShape(pglShape)}; ${pglStatements.length} statement${pglStatements.length === 1 ? '' : 's'} (counted from its pool's queries; no authentication, no permission rules)`);
     if (process.env.BENCH_SHOW_SQL) for (const s of pglStatements) console.log(`  ${s.replace(/\s+/g, ' ').slice(0, 300)}`);
     console.log(pglShape.content === confabShape.content
