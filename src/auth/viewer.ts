@@ -87,10 +87,10 @@ async function resolveCredentials(app: AppServices, creds: Credentials, opts: Re
   if (bearer && resolver) return cachedResolve(app, bearer, resolver);
   if (bearer) {
     const cache = credentialCache(app);
+    // The cached viewer object is shared by the requests that hit it; it never holds a checked row (checkedRows
+    // is only ever set on a request's own, fresh viewer below), so `me` never answers from another request's read.
     const cached = cache.get(bearer);
-    if (cached && !opts.keepUserRow) return cached;
-    // A request's own viewer object: the row kept for its `me` (checkedRows) is its alone, never a cached viewer's.
-    if (cached) return { ...cached };
+    if (cached) return cached;
     const epoch = cache.epoch();
     const { userId, version, expiresAt } = await verifyAccessToken(app.config, bearer);
     const user = await db.user.findUnique({ where: { id: userId } });
