@@ -109,15 +109,15 @@ function boundFacade(stmt: SqliteStatement) {
 
 /**
  * Names for PostgreSQL statements, so each pooled connection prepares a statement once and then only binds and
- * executes it (node-postgres keeps a connection's named statements). Only the first STATEMENT_CACHE_SIZE × 4
- * distinct texts get a name, which bounds what every connection holds on the server (Prisma's `IN (…)` lists
- * make a new text per list length); later texts run unnamed, as before.
+ * executes it (node-postgres keeps a connection's named statements). Only the first STATEMENT_CACHE_SIZE distinct
+ * texts get a name, which bounds what every connection holds on the server (Prisma's `IN (…)` lists make a new
+ * text per list length; the app's own statements are a few hundred); later texts run unnamed, as before.
  */
 function statementNames(): (query: { sql: string }) => string {
   const names = new Map<string, string>();
   return ({ sql }) => {
     let name = names.get(sql);
-    if (name === undefined && names.size < STATEMENT_CACHE_SIZE * 4) names.set(sql, (name = `confab_${names.size}`));
+    if (name === undefined && names.size < STATEMENT_CACHE_SIZE) names.set(sql, (name = `confab_${names.size}`));
     // An empty name is no name to node-postgres (an unnamed statement).
     return name ?? '';
   };
