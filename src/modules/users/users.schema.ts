@@ -63,9 +63,9 @@ builder.queryFields((t) => ({
     description: 'The signed-in user; null for anonymous callers and API keys.',
     resolve: (query, _root, _args, ctx) => {
       if (ctx.viewer.kind !== 'user') return null;
-      // Nothing nested to load with the row: the row the token check read will do.
+      // Something nested to load with the row: Prisma, with the query Pothos planned.
       if (Object.keys(query).length) return db.user.findUnique({ ...query, where: { id: ctx.viewer.userId } });
-      // Else its row on the driver (without Prisma's per-query cost), unless the token check just read it.
+      // Nothing nested: the row the token check just read, else the row on the driver (without Prisma's per-query cost).
       return takeCheckedUser(ctx.viewer) ?? rowById<User>('User', ctx.viewer.userId);
     },
   }),
