@@ -102,7 +102,6 @@ function boundFacade(stmt: SqliteStatement) {
     columns: () => stmt.columns(),
     // `raw()` switches the statement to arrays for good; every caller of `raw` wants arrays, and `run` ignores it.
     raw: () => ({ all: () => stmt.raw(true).all(bound) }),
-    all: () => stmt.raw(false).all(bound),
   };
   return facade;
 }

@@ -47,16 +47,17 @@ function converter(f: Field): (v: unknown) => unknown {
 
 export interface Columns {
   fields: { name: string; convert: (v: unknown) => unknown }[];
-  /** `alias."column" AS "prefix+name", …` */
+  /** `alias."column", …` (rows come as arrays: rowTo reads them by position) */
   sql: string;
 }
 
-/** A model's scalar columns under a table alias and a prefix, with their converters (build once, keep). */
-export function columnsOf(model: string, alias: string, prefix: string, leaveOut: string[] = []): Columns {
-  const fields = scalars(model)
-    .filter((f) => !leaveOut.includes(f.name))
-    .map((f) => ({ name: f.name, convert: converter(f), sql: `${alias}.${q(column(f))} AS ${q(`${prefix}${f.name}`)}` }));
-  return { fields, sql: fields.map((f) => f.sql).join(', ') };
+/** A model's scalar columns under a table alias, with their converters (build once, keep). */
+export function columnsOf(model: string, alias: string, leaveOut: string[] = []): Columns {
+  const fields = scalars(model).filter((f) => !leaveOut.includes(f.name));
+  return {
+    fields: fields.map((f) => ({ name: f.name, convert: converter(f) })),
+    sql: fields.map((f) => `${alias}.${q(column(f))}`).join(', '),
+  };
 }
 
 /** The object for `fields`, whose values start at column `from` of an array row (readRows). */
@@ -75,11 +76,11 @@ const byIdSql = new Map<string, { columns: Columns; sql: string }>();
 export async function rowsById<T>(model: string, ids: readonly string[]): Promise<(T | null)[]> {
   let read = byIdSql.get(model);
   if (!read) {
-    const columns = columnsOf(model, 't', '');
-    byIdSql.set(model, (read = { columns, sql: `SELECT ${columns.sql} FROM ${tableOf(model)} t WHERE t.${q('id')} IN (` }));
+    const columns = columnsOf(model, 't');
+    byIdSql.set(model, (read = { columns, sql: `SELECT ${columns.sql} FROM ${tableOf(model)} t WHERE t.${q('id')} IN ` }));
   }
   if (!ids.length) return [];
-  const rows = await readRows(Prisma.sql([read.sql, ...ids.slice(1).map(() => ', '), ')'], ...ids));
+  const rows = await readRows(Prisma.sql`${Prisma.raw(read.sql)}(${Prisma.join(ids)})`);
   const found = new Map(rows.map((row) => { const r = rowTo(read.columns.fields, row); return [r.id as string, r as T]; }));
   return ids.map((id) => found.get(id) ?? null);
 }

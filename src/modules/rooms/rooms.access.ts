@@ -25,13 +25,13 @@ export function viewerRoomAccess(ctx: Context, roomId: string): Promise<RoomAcce
     .loader<string, RoomAccess | null>('viewerRoomAccess', async (roomIds) => {
       // An API key acting as the member (X-Acting-User) reaches the rooms of the key's org only.
       const keyOrg = viewer.via ? Prisma.sql` AND r."orgId" = ${viewer.via.orgId}` : Prisma.empty;
-      const room = (roomColumns ??= columnsOf('Room', 'r', 'r_'));
+      const room = (roomColumns ??= columnsOf('Room', 'r'));
       // On the driver (readRows); with the room's row, which `room(id)` then answers from (roomRow).
-      const rows = await readRows(Prisma.sql([`
-        SELECT m."role", ${room.sql}
+      const rows = await readRows(Prisma.sql`
+        SELECT m."role", ${Prisma.raw(room.sql)}
         FROM "RoomMember" m JOIN "Room" r ON r."id" = m."roomId"
-        WHERE m."userId" = `, ` AND m."roomId" IN (`, `)`, `
-          AND EXISTS (SELECT 1 FROM "Membership" o WHERE o."orgId" = r."orgId" AND o."userId" = `, `)`], viewer.userId, Prisma.join([...roomIds]), keyOrg, viewer.userId));
+        WHERE m."userId" = ${viewer.userId} AND m."roomId" IN (${Prisma.join([...roomIds])})${keyOrg}
+          AND EXISTS (SELECT 1 FROM "Membership" o WHERE o."orgId" = r."orgId" AND o."userId" = ${viewer.userId})`);
       const byRoom = new Map<string, RoomAccess>();
       const rowLoader = roomRows(ctx);
       for (const row of rows) {

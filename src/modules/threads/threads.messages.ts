@@ -40,9 +40,9 @@ export async function messagePages(threadIds: string[], take: number, withAuthor
   const pages = new Map<string, unknown[]>(threadIds.map((id) => [id, []]));
   if (!threadIds.length || take === 0) return pages;
   const dir = take < 0 ? 'DESC' : 'ASC';
-  const m = (messageColumns ??= columnsOf('Message', 'm', 'm_'));
+  const m = (messageColumns ??= columnsOf('Message', 'm'));
   // Authors without their credentials: no field of User reads them, and a page of 400 messages copied the hash 400 times.
-  const u = (authorColumns ??= columnsOf('User', 'u', 'u_', ['passwordHash', 'tokenVersion']));
+  const u = (authorColumns ??= columnsOf('User', 'u', ['passwordHash', 'tokenVersion']));
   const cols = withAuthor ? `${m.sql}, ${u.sql}` : m.sql;
   const authorJoin = withAuthor ? `LEFT JOIN ${tableOf('User')} u ON u.${q('id')} = m.${q('authorId')}` : '';
   const sql = Prisma.sql([
