@@ -19,6 +19,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { ENV_MAP } from '../src/config.ts';
 
 const root = join(import.meta.dirname, '..');
 
@@ -128,5 +129,12 @@ describe('the docs examples', () => {
   it.each(files)('%s: every graphql example is valid against schema.graphql', (file) => {
     const examples = extractExamples(file, readFileSync(join(root, file), 'utf8'));
     expect(examples.flatMap((example) => checkExample(schema, example))).toEqual([]);
+  });
+});
+
+describe('docs/configuration.md', () => {
+  it('names every environment variable src/config.ts reads', () => {
+    const page = readFileSync(join(root, 'docs/configuration.md'), 'utf8');
+    expect(Object.keys(ENV_MAP).filter((name) => !page.includes(`\`${name}\``))).toEqual([]);
   });
 });
