@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { buildSchema, Kind, parse, validate, type OperationDefinitionNode } from 'graphql';
+import { buildSchema, Kind, parse, print, validate, type OperationDefinitionNode } from 'graphql';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GRAPHIQL_EXAMPLE_VARIABLES, GRAPHIQL_EXAMPLES, GRAPHIQL_SEND_EXAMPLE } from '../src/modules/web/graphiql-examples.ts';
 import { browserSkipReason, launchBrowser, screenshotsOnFailure, webBuilt } from './helpers/browser.ts';
 import { createOrg, registerUser, type TestUser } from './helpers/fixtures.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
+import { subscribe } from './helpers/client.ts';
 import { graphql } from './gql/index.ts';
 
 const Notify = graphql(`
@@ -93,6 +94,22 @@ describe('GraphiQL at /graphql opens on the example walk', () => {
     const variables = Object.keys(JSON.parse(GRAPHIQL_EXAMPLE_VARIABLES));
     const needed = operations(GRAPHIQL_EXAMPLES).flatMap((op) => op.variableDefinitions?.map((v) => v.variable.name.value) ?? []);
     expect(variables.sort()).toEqual([...new Set(needed)].sort());
+  });
+
+  it('the walk runs as written: each step with the variables, the ids filled in as the comments say', async () => {
+    const step = (name: string) => print(operations(GRAPHIQL_EXAMPLES).find((op) => op.name?.value === name)!);
+    const vars = JSON.parse(GRAPHIQL_EXAMPLE_VARIABLES);
+    const { register } = await server.ok(step('SignUp'), vars);
+    const auth = { token: register.accessToken };
+    vars.orgId = (await server.ok(step('CreateOrg'), vars, auth)).createOrg.id;
+    vars.roomId = (await server.ok(step('CreateRoom'), vars, auth)).createRoom.id;
+    // From the room's start (afterSeq: 0), so the message arrives whether it is sent before the stream listens or after.
+    const events = subscribe<any, any>(server.ws(auth), step('RoomEvents'), vars);
+    const sent = (await server.ok(step('SendMessage'), vars, auth)).sendMessage;
+    expect(sent.content).toBe(vars.content);
+    const event = await events.next();
+    expect(event.data.roomEvents).toMatchObject({ __typename: 'RoomMessageAdded', message: { id: sent.id, content: vars.content } });
+    events.close();
   });
 });
 

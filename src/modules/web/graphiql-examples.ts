@@ -27,9 +27,9 @@ mutation CreateRoom($orgId: ID!, $roomName: String!) {
   createRoom(input: { orgId: $orgId, name: $roomName, type: CHANNEL }) { id name }
 }
 
-# 4. Subscribe to the room's events; leave it running and send from the SendMessage tab (same headers).
+# 4. Subscribe to the room's events from its start; leave it running, send from the SendMessage tab (same headers).
 subscription RoomEvents($roomId: ID!) {
-  roomEvents(roomId: $roomId) {
+  roomEvents(roomId: $roomId, afterSeq: 0) {
     __typename
     ... on RoomMessageAdded { seq message { id content createdAt } }
   }
