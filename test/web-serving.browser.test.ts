@@ -99,13 +99,13 @@ describe('GraphiQL at /graphql opens on the example walk', () => {
   it('the walk runs as written: each step with the variables, the ids filled in as the comments say', async () => {
     const step = (name: string) => print(operations(GRAPHIQL_EXAMPLES).find((op) => op.name?.value === name)!);
     const vars = JSON.parse(GRAPHIQL_EXAMPLE_VARIABLES);
-    const { register } = await server.ok(step('SignUp'), vars);
-    const auth = { token: register.accessToken };
-    vars.orgId = (await server.ok(step('CreateOrg'), vars, auth)).createOrg.id;
-    vars.roomId = (await server.ok(step('CreateRoom'), vars, auth)).createRoom.id;
+    const run = (name: string, auth?: { token: string }) => server.ok<any, unknown>(step(name), vars, auth);
+    const auth = { token: (await run('SignUp')).register.accessToken };
+    vars.orgId = (await run('CreateOrg', auth)).createOrg.id;
+    vars.roomId = (await run('CreateRoom', auth)).createRoom.id;
     // From the room's start (afterSeq: 0), so the message arrives whether it is sent before the stream listens or after.
     const events = subscribe<any, any>(server.ws(auth), step('RoomEvents'), vars);
-    const sent = (await server.ok(step('SendMessage'), vars, auth)).sendMessage;
+    const sent = (await run('SendMessage', auth)).sendMessage;
     expect(sent.content).toBe(vars.content);
     const event = await events.next();
     expect(event.data.roomEvents).toMatchObject({ __typename: 'RoomMessageAdded', message: { id: sent.id, content: vars.content } });
