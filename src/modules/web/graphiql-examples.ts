@@ -27,7 +27,7 @@ mutation CreateRoom($orgId: ID!, $roomName: String!) {
   createRoom(input: { orgId: $orgId, name: $roomName, type: CHANNEL }) { id name }
 }
 
-# 4. Subscribe to the room's events from its start; leave it running, send from the SendMessage tab (same headers).
+# 4. Subscribe to the room's events from its start; leave it running and send from the SendMessage tab.
 subscription RoomEvents($roomId: ID!) {
   roomEvents(roomId: $roomId, afterSeq: 0) {
     __typename
@@ -57,7 +57,7 @@ export const GRAPHIQL_EXAMPLE_VARIABLES = pretty({
 });
 
 /** The second tab: step 5 alone, to run while the first tab's subscription is listening. */
-export const GRAPHIQL_SEND_EXAMPLE = `# Send a message to the room while the RoomEvents subscription runs in the first tab.
+export const GRAPHIQL_SEND_EXAMPLE = `# Send a message while RoomEvents runs in the first tab (this tab needs the same Authorization header).
 mutation SendMessage($roomId: ID!, $content: String!) {
   sendMessage(input: { roomId: $roomId, content: $content }) { id seq content createdAt }
 }
