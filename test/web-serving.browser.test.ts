@@ -1,8 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { buildSchema, Kind, parse, print, validate, type OperationDefinitionNode } from 'graphql';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRAPHIQL_EXAMPLE_VARIABLES, GRAPHIQL_EXAMPLES, GRAPHIQL_SEND_EXAMPLE } from '../src/modules/web/graphiql-examples.ts';
 import { browserSkipReason, launchBrowser, screenshotsOnFailure, webBuilt } from './helpers/browser.ts';
 import { createOrg, registerUser, type TestUser } from './helpers/fixtures.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
+import { subscribe } from './helpers/client.ts';
 import { graphql } from './gql/index.ts';
 
 const Notify = graphql(`
@@ -53,6 +57,62 @@ describe.skipIf(!webBuilt)('the web client at /app', () => {
   });
 });
 
+describe('GraphiQL at /graphql opens on the example walk', () => {
+  const walk = ['mutation SignUp', 'mutation CreateOrg', 'mutation CreateRoom', 'subscription RoomEvents', 'mutation SendMessage'];
+  const operations = (doc: string) =>
+    parse(doc).definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
+
+  it('the page a browser gets carries the examples as its default tabs', async () => {
+    const res = await fetch(`${server.origin}/graphql`, { headers: { accept: 'text/html' } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toContain('text/html');
+    const html = await res.text();
+    const json = html.match(/<script type="application\/json" id="graphiql-options">([^<]*)<\/script>/)?.[1];
+    expect(json).toBeDefined();
+    const options = JSON.parse(json!);
+    expect(options).toMatchObject({ title: 'Confab GraphiQL', subscriptionsProtocol: 'WS', defaultQuery: GRAPHIQL_EXAMPLES });
+    expect(options.defaultTabs).toEqual([
+      { query: GRAPHIQL_EXAMPLES, variables: GRAPHIQL_EXAMPLE_VARIABLES },
+      { query: GRAPHIQL_SEND_EXAMPLE, variables: expect.any(String) },
+    ]);
+  });
+
+  it('the walk signs up, creates an org and a room, subscribes, then sends; each step has a one-line comment', () => {
+    expect(operations(GRAPHIQL_EXAMPLES).map((op) => `${op.operation} ${op.name?.value}`)).toEqual(walk);
+    expect(operations(GRAPHIQL_SEND_EXAMPLE).map((op) => `${op.operation} ${op.name?.value}`)).toEqual(['mutation SendMessage']);
+    const lines = GRAPHIQL_EXAMPLES.split('\n');
+    walk.forEach((head, i) => {
+      const at = lines.findIndex((l) => l.startsWith(`${head}(`));
+      expect(lines[at - 1], head).toMatch(new RegExp(`^# ${i + 1}\\. \\S`));
+    });
+  });
+
+  it('the examples are valid against schema.graphql, and the variables give every step what it needs', () => {
+    const schema = buildSchema(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
+    expect(validate(schema, parse(GRAPHIQL_EXAMPLES)).map((e) => e.message)).toEqual([]);
+    expect(validate(schema, parse(GRAPHIQL_SEND_EXAMPLE)).map((e) => e.message)).toEqual([]);
+    const variables = Object.keys(JSON.parse(GRAPHIQL_EXAMPLE_VARIABLES));
+    const needed = operations(GRAPHIQL_EXAMPLES).flatMap((op) => op.variableDefinitions?.map((v) => v.variable.name.value) ?? []);
+    expect(variables.sort()).toEqual([...new Set(needed)].sort());
+  });
+
+  it('the walk runs as written: each step with the variables, the ids filled in as the comments say', async () => {
+    const step = (name: string) => print(operations(GRAPHIQL_EXAMPLES).find((op) => op.name?.value === name)!);
+    const vars = JSON.parse(GRAPHIQL_EXAMPLE_VARIABLES);
+    const run = (name: string, auth?: { token: string }) => server.ok<any, unknown>(step(name), vars, auth);
+    const auth = { token: (await run('SignUp')).register.accessToken };
+    vars.orgId = (await run('CreateOrg', auth)).createOrg.id;
+    vars.roomId = (await run('CreateRoom', auth)).createRoom.id;
+    // From the room's start (afterSeq: 0), so the message arrives whether it is sent before the stream listens or after.
+    const events = subscribe<any, any>(server.ws(auth), step('RoomEvents'), vars);
+    const sent = (await run('SendMessage', auth)).sendMessage;
+    expect(sent.content).toBe(vars.content);
+    const event = await events.next();
+    expect(event.data.roomEvents).toMatchObject({ __typename: 'RoomMessageAdded', message: { id: sent.id, content: vars.content } });
+    events.close();
+  });
+});
+
 describe.skipIf(!!browserSkipReason)('GraphiQL at /graphql in a real browser', () => {
   let browser: Browser;
   let page: Page;
@@ -83,6 +143,8 @@ describe.skipIf(!!browserSkipReason)('GraphiQL at /graphql in a real browser', (
     page.on('request', (r) => !r.url().startsWith(server.origin) && !r.url().startsWith('blob:') && !r.url().startsWith('data:') && external.push(r.url()));
     await page.goto(`${server.origin}/graphql`);
     await page.locator('.graphiql-container').first().waitFor({ timeout: 30_000 });
+    // A first visit opens on the example walk (src/modules/web/graphiql-examples.ts).
+    await expect.poll(() => page.locator('.graphiql-query-editor').textContent(), { timeout: 15_000 }).toContain('SignUp');
     await page.getByText('Headers', { exact: true }).click();
     await typeInto('.graphiql-editor-tool .graphiql-editor:not(.hidden) .monaco-editor', JSON.stringify({ Authorization: `Bearer ${user.token}` }));
     await typeInto('.graphiql-query-editor .monaco-editor', '{ me { email } }');

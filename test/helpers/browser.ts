@@ -10,14 +10,14 @@ export const chromiumPath = [process.env.CONFAB_CHROMIUM, '/usr/bin/chromium', '
   .filter((p): p is string => !!p)
   .find((p) => existsSync(p));
 
-/** Where `npm run build:web` puts the client the server serves at /app. */
+/** The web client's bundle the server serves at /app: committed (web/dist), rebuilt by `npm run build:web`. */
 export const webBuilt = existsSync(fileURLToPath(new URL('../../web/dist/index.html', import.meta.url)));
 
 /** Why the browser suites cannot run here, or undefined when they can. Printed by the skipping suite. */
 export const browserSkipReason = !chromiumPath
   ? 'no Chromium found (install Debian\'s `chromium` package, or set CONFAB_CHROMIUM)'
   : !webBuilt
-    ? 'the web client is not built (`npm run build:web`)'
+    ? 'the web client\'s bundle web/dist is missing (`npm run build:web`)'
     : undefined;
 
 const SHOTS = fileURLToPath(new URL('../../test-results/screenshots/', import.meta.url));

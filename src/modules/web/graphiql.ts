@@ -1,4 +1,5 @@
 import type { Route } from '../index.ts';
+import { graphiqlExampleOptions } from './graphiql-examples.ts';
 
 const BASE = '/graphiql';
 /** The package's version, so a new one gets new URLs and the assets can be cached for good. */
@@ -38,11 +39,13 @@ const BOOT: Record<string, string> = {
 /**
  * GraphiQL's page with its assets served by Confab itself (from @graphql-yoga/render-graphiql),
  * instead of yoga's default page, which loads them from unpkg.com: GraphiQL then works offline and
- * behind firewalls, and the browser caches the 9 MB once instead of the page inlining it.
+ * behind firewalls, and the browser caches the 9 MB once instead of the page inlining it. A first
+ * visit opens on example operations (graphiql-examples.ts).
  */
 export function renderLocalGraphiQL(opts?: { title?: string }): string {
+  // It opens on the example walk (graphiql-examples.ts) unless yoga's options name their own defaults.
   // `<` escaped so that no option can close the script element.
-  const options = JSON.stringify(opts ?? {}).replace(/</g, '\\u003c');
+  const options = JSON.stringify({ ...graphiqlExampleOptions, ...opts }).replace(/</g, '\\u003c');
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8" /><title>${escapeHtml(opts?.title ?? 'GraphiQL')}</title>

@@ -8,7 +8,7 @@ import type { AppModule } from '../index.ts';
 import { graphiqlRoutes } from './graphiql.ts';
 import { serveSpa } from './web.static.ts';
 
-/** Where `npm run build:web` puts the reference client (web/dist). */
+/** The reference client's bundle (web/dist): committed, rebuilt by `npm run build:web`. */
 const ROOT = fromRoot('web', 'dist');
 const MOUNT = '/app';
 /** The client's operations by hash, as its build ships them (web/vite.config.ts). */
@@ -27,7 +27,7 @@ function withServerFeatures(config: Config): (html: string) => string {
 
 /**
  * The reference web client at /app, so `npm start` gives a working product at one URL (the app
- * calls /graphql on the same origin). Without a build, /app says how to make one. Also GraphiQL's
+ * calls /graphql on the same origin). The bundle is committed; without it, /app says how to build one. Also GraphiQL's
  * assets, served locally (see graphiql.ts). With trusted documents on, the client's own manifest is
  * accepted too and its page tells it to send hashes, so /app keeps working.
  */
