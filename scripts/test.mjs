@@ -32,7 +32,7 @@ const hasPg = await reachable(pgUrl.hostname, pgUrl.port || 5432);
 const hasRedis = await reachable(redisUrl.hostname, redisUrl.port || 6379, 'PING\r\n');
 const missing = [!hasPg && `PostgreSQL (${pgUrl.host})`, !hasRedis && `Redis (${redisUrl.host})`].filter(Boolean);
 if (missing.length && required) {
-  console.error(`\nRequired services unreachable: ${missing.join(', ')}. Start them (see README) and run again.\n`);
+  console.error(`\nRequired services unreachable: ${missing.join(', ')}. Start them (see docs/testing.md) and run again.\n`);
   process.exit(1);
 }
 

@@ -170,8 +170,6 @@ const configSchema = z.object({
       maxAliases: positiveInt.default(30),
       maxTokens: positiveInt.default(5000),
       maxCost: positiveInt.default(100_000),
-      /** Largest page any connection returns. */
-      maxPageSize: positiveInt.default(100),
     })
     .prefault({}),
   lightning: z

@@ -130,7 +130,7 @@ describe('API conventions (docs/api/conventions.md)', () => {
     const connection = getNamedType(search!.type);
     expect(connection.name.endsWith('Connection')).toBe(true);
     const union = schema.getType('SearchResult');
-    expect(union && 'getTypes' in union ? (union as { getTypes(): { name: string }[] }).getTypes().map((type) => type.name).sort() : []).toEqual(['RoomMessage', 'ThreadMessage']);
+    expect(union && 'getTypes' in union ? (union as unknown as { getTypes(): readonly { name: string }[] }).getTypes().map((type) => type.name).sort() : []).toEqual(['RoomMessage', 'ThreadMessage']);
   });
 
   it('resumable streams take an after-cursor named after their ordering key', () => {
