@@ -5,10 +5,10 @@ import { startFakeOpenAI, type FakeOpenAI } from './helpers/fake-openai.ts';
 import { createInstance, kvWorld, SetKey, type KvWorld } from './helpers/kv.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
-const Attach = graphql(`mutation KvAttach($input: AttachKvInstanceInput!) { attachKvInstance(input: $input) { editMode instance { id } thread { id } } }`);
-const Detach = graphql(`mutation KvDetach($input: DetachKvInstanceInput!) { detachKvInstance(input: $input) { id kvAttachments { instance { id } } } }`);
+const Attach = graphql(`mutation KvAttach($input: AttachKvInstanceInput!) { attachKvInstance(input: $input) { editMode kvInstance { id } thread { id } } }`);
+const Detach = graphql(`mutation KvDetach($input: DetachKvInstanceInput!) { detachKvInstance(input: $input) { deletedId thread { id kvAttachments { kvInstance { id } } } } }`);
 const AddContext = graphql(`mutation KvAttachContext($input: AddContextNodeInput!) { addContextNode(input: $input) { id } }`);
-const ThreadKv = graphql(`query KvAttachThread($id: ID!) { node(id: $id) { ... on Thread { kvAttachments { editMode instance { id name } } } } }`);
+const ThreadKv = graphql(`query KvAttachThread($id: ID!) { node(id: $id) { ... on Thread { kvAttachments { editMode kvInstance { id name } } } } }`);
 
 const codeOf = (res: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => res.errors?.[0]?.extensions?.code as string | undefined;
 
@@ -25,15 +25,15 @@ describe('KV instances attached to threads', () => {
   });
 
   it('puts SystemPrompt keys of attached instances into the system prompt, by name, after the context tree', async () => {
-    const set = (instanceId: string, name: string, value: unknown, tags: string[]) => server.ok(SetKey, { input: { instanceId, name, value, tags } }, w.actors.owner);
+    const set = (instanceId: string, name: string, value: unknown, tags: string[]) => server.ok(SetKey, { input: { kvInstanceId: instanceId, name, value, tags } }, w.actors.owner);
     await set(w.instanceId, 'zeta', 'Answer in French.', ['SystemPrompt']);
     await set(w.instanceId, 'alpha', { tone: 'dry' }, ['SystemPrompt', 'x']);
     await set(w.instanceId, 'other', 'not in the prompt', ['x']);
     const second = await createInstance(server, w.actors.owner, w.projectId, 'second');
     await set(second, 'beta', 'From the second instance.', ['SystemPrompt']);
     await server.ok(AddContext, { input: { threadId, kind: 'note', content: 'Context first.', tags: ['system-prompt'] } }, { token: w.owner.token });
-    await server.ok(Attach, { input: { threadId, instanceId: w.instanceId } }, w.actors.writer);
-    await server.ok(Attach, { input: { threadId, instanceId: second } }, w.actors.writer);
+    await server.ok(Attach, { input: { threadId, kvInstanceId: w.instanceId } }, w.actors.writer);
+    await server.ok(Attach, { input: { threadId, kvInstanceId: second } }, w.actors.writer);
 
     fake.requests.length = 0;
     await send(server, { token: w.owner.token }, threadId, 'Hello');
@@ -42,15 +42,15 @@ describe('KV instances attached to threads', () => {
       content: 'Context first.\n\nalpha: {"tone":"dry"}\nzeta: Answer in French.\nbeta: From the second instance.',
     });
 
-    const { detachKvInstance } = await server.ok(Detach, { input: { threadId, instanceId: second } }, w.actors.writer);
-    expect(detachKvInstance.kvAttachments.map((a) => a.instance.id)).toEqual([w.instanceId]);
+    const { detachKvInstance } = await server.ok(Detach, { input: { threadId, kvInstanceId: second } }, w.actors.writer);
+    expect(detachKvInstance.thread.kvAttachments.map((a) => a.kvInstance.id)).toEqual([w.instanceId]);
     fake.requests.length = 0;
     await send(server, { token: w.owner.token }, threadId, 'Again');
     expect(fake.requests[0].body.messages[0].content).toBe('Context first.\n\nalpha: {"tone":"dry"}\nzeta: Answer in French.');
   });
 
   it('needs WRITE on the thread, READ on the instance, ADMIN for edit mode, and one org', async () => {
-    const input = (extra: Record<string, unknown> = {}) => ({ input: { threadId, instanceId: w.instanceId, ...extra } });
+    const input = (extra: Record<string, unknown> = {}) => ({ input: { threadId, kvInstanceId: w.instanceId, ...extra } });
     expect(codeOf(await server.gql(Attach, input(), w.actors.reader))).toBe('FORBIDDEN');
     expect(codeOf(await server.gql(Attach, input(), w.actors.stranger))).toBe('NOT_FOUND');
     expect(codeOf(await server.gql(Attach, input(), w.actors.otherOrg))).toBe('NOT_FOUND');
@@ -60,7 +60,7 @@ describe('KV instances attached to threads', () => {
     expect(codeOf(await server.gql(Detach, input(), w.actors.reader))).toBe('FORBIDDEN');
     // An instance of another org cannot be attached even by someone who can see both.
     const other = await kvWorld(server);
-    expect(codeOf(await server.gql(Attach, { input: { threadId, instanceId: other.instanceId } }, w.actors.owner))).toBe('NOT_FOUND');
+    expect(codeOf(await server.gql(Attach, { input: { threadId, kvInstanceId: other.instanceId } }, w.actors.owner))).toBe('NOT_FOUND');
     // The attachment shows on the thread to those who may read the instance.
     const seen = await server.ok(ThreadKv, { id: threadId }, w.actors.reader);
     expect((seen.node as any).kvAttachments).toHaveLength(1);

@@ -9,16 +9,16 @@ const ProjectKv = graphql(`query KvProject($id: ID!) { project(id: $id) { kvInst
 const Key = graphql(`query KvKeyOne($id: ID!, $name: String!) { node(id: $id) { ... on KvInstance { key(name: $name) { name value version readonly type contentType } } } }`);
 const Update = graphql(`mutation KvUpdate($input: UpdateKvInstanceInput!) { updateKvInstance(input: $input) { id name } }`);
 const CreateInst = graphql(`mutation KvCreate($input: CreateKvInstanceInput!) { createKvInstance(input: $input) { id } }`);
-const DeleteInst = graphql(`mutation KvDeleteInstance($input: KvInstanceIdInput!) { deleteKvInstance(input: $input) { deletedId } }`);
+const DeleteInst = graphql(`mutation KvDeleteInstance($input: DeleteKvInstanceInput!) { deleteKvInstance(input: $input) { deletedId } }`);
 const DeleteKey = graphql(`mutation KvDeleteKey($input: DeleteKvKeyInput!) { deleteKvKey(input: $input) { version } }`);
-const Clear = graphql(`mutation KvClear($input: KvInstanceIdInput!) { clearKvInstance(input: $input) { version } }`);
+const Clear = graphql(`mutation KvClear($input: ClearKvInstanceInput!) { clearKvInstance(input: $input) { version } }`);
 const Events = graphql(`
-  subscription KvEvents($instanceId: ID!, $afterVersion: Int) {
-    kvEvents(instanceId: $instanceId, afterVersion: $afterVersion) {
+  subscription KvEvents($kvInstanceId: ID!, $afterVersion: Int) {
+    kvEvents(kvInstanceId: $kvInstanceId, afterVersion: $afterVersion) {
       __typename
-      ... on KeyUpdated { version key { name value } }
-      ... on KeyDeleted { version name }
-      ... on Cleared { version }
+      ... on KvKeyUpdated { version key { name value } }
+      ... on KvKeyDeleted { version name }
+      ... on KvInstanceCleared { version }
     }
   }
 `);
@@ -41,7 +41,7 @@ describe('KV permissions for every field and mutation', () => {
     it(`${actor}`, async () => {
       const auth = world.actors[actor];
       const id = world.instanceId;
-      await server.ok(SetKey, { input: { instanceId: id, name: `k-${actor}`, value: 'v' } }, owner());
+      await server.ok(SetKey, { input: { kvInstanceId: id, name: `k-${actor}`, value: 'v' } }, owner());
       const before = await version();
       const can = (need: 'READ' | 'WRITE' | 'ADMIN') => expectedCode(actor, need);
 
@@ -52,7 +52,7 @@ describe('KV permissions for every field and mutation', () => {
       expect(codeOf(project)).toBe(can('READ'));
       if (!can('READ')) expect(project.data!.project!.kvInstances.edges.map((e) => e.node.id)).toContain(id);
 
-      const sub = subscribe(server.ws(auth), Events, { instanceId: id, afterVersion: before - 1 });
+      const sub = subscribe(server.ws(auth), Events, { kvInstanceId: id, afterVersion: before - 1 });
       if (can('READ')) expect((await sub.rejection())?.extensions?.code).toBe(can('READ'));
       else expect(((await sub.next()).data!.kvEvents as { version: number }).version).toBe(before);
       sub.close();
@@ -62,15 +62,15 @@ describe('KV permissions for every field and mutation', () => {
         expect(codeOf(await res)).toBe(can(need));
         if (can(need)) refused++;
       };
-      await expectCode(server.gql(Update, { input: { instanceId: id, name: 'main' } }, auth), 'WRITE');
-      await expectCode(server.gql(SetKey, { input: { instanceId: id, name: `w-${actor}`, value: 1 } }, auth), 'WRITE');
-      await expectCode(server.gql(DeleteKey, { input: { instanceId: id, name: `k-${actor}` } }, auth), 'WRITE');
+      await expectCode(server.gql(Update, { input: { kvInstanceId: id, name: 'main' } }, auth), 'WRITE');
+      await expectCode(server.gql(SetKey, { input: { kvInstanceId: id, name: `w-${actor}`, value: 1 } }, auth), 'WRITE');
+      await expectCode(server.gql(DeleteKey, { input: { kvInstanceId: id, name: `k-${actor}` } }, auth), 'WRITE');
       const created = await server.gql(CreateInst, { input: { projectId: world.projectId, name: actor } }, auth);
       expect(codeOf(created)).toBe(can('WRITE'));
       const spare = await createInstance(server, owner(), world.projectId, `spare-${actor}`);
-      await server.ok(SetKey, { input: { instanceId: spare, name: 'x', value: 'y' } }, owner());
-      await expectCode(server.gql(Clear, { input: { instanceId: spare } }, auth), 'ADMIN');
-      await expectCode(server.gql(DeleteInst, { input: { instanceId: spare } }, auth), 'ADMIN');
+      await server.ok(SetKey, { input: { kvInstanceId: spare, name: 'x', value: 'y' } }, owner());
+      await expectCode(server.gql(Clear, { input: { kvInstanceId: spare } }, auth), 'ADMIN');
+      await expectCode(server.gql(DeleteInst, { input: { kvInstanceId: spare } }, auth), 'ADMIN');
       // Refused operations change nothing.
       if (can('WRITE')) expect(await version()).toBe(before);
       if (can('ADMIN')) expect((await server.ok(Version, { id: spare }, owner())).node).toMatchObject({ version: 1, keys: [{ name: 'x' }] });
@@ -79,13 +79,13 @@ describe('KV permissions for every field and mutation', () => {
   }
 
   it('refuses ids of the wrong type', async () => {
-    const res = await server.gql(SetKey, { input: { instanceId: world.projectId, name: 'a', value: 'b' } }, owner());
+    const res = await server.gql(SetKey, { input: { kvInstanceId: world.projectId, name: 'a', value: 'b' } }, owner());
     expect(codeOf(res)).toBe('BAD_USER_INPUT');
   });
 });
 
 describe('keys', () => {
-  const set = (input: Record<string, unknown>, auth = owner()) => server.gql(SetKey, { input: { instanceId: world.instanceId, ...input } as any }, auth);
+  const set = (input: Record<string, unknown>, auth = owner()) => server.gql(SetKey, { input: { kvInstanceId: world.instanceId, ...input } as any }, auth);
 
   it('stores values by type, with flags and tags, and a version per change', async () => {
     const a = (await set({ name: 'doc', value: '# Hi', type: 'MARKDOWN', tags: ['SystemPrompt', 'x', 'x'], template: true })).data!.setKvKey;
@@ -114,7 +114,7 @@ describe('keys', () => {
     expect(codeOf(await set({ name: 'ro', value: 'a', readonly: true }, writer))).toBe('FORBIDDEN');
     expect(codeOf(await set({ name: 'ro', value: 'a', readonly: true }, admin))).toBeUndefined();
     expect(codeOf(await set({ name: 'ro', value: 'b' }, writer))).toBe('FORBIDDEN');
-    expect(codeOf(await server.gql(DeleteKey, { input: { instanceId: world.instanceId, name: 'ro' } }, writer))).toBe('FORBIDDEN');
+    expect(codeOf(await server.gql(DeleteKey, { input: { kvInstanceId: world.instanceId, name: 'ro' } }, writer))).toBe('FORBIDDEN');
     expect(codeOf(await set({ name: 'ro', value: 'c' }, world.actors.keyWrite))).toBe('FORBIDDEN');
     expect(codeOf(await set({ name: 'ro', value: 'd' }, admin))).toBeUndefined();
     expect((await server.ok(Key, { id: world.instanceId, name: 'ro' }, owner())).node).toMatchObject({ key: { value: 'd', readonly: true } });
@@ -126,8 +126,8 @@ describe('keys', () => {
     expect(codeOf(await set({ name: 'cas', value: 2, ifVersion: 0 }))).toBe('CONFLICT');
     expect(codeOf(await set({ name: 'cas', value: 2, ifVersion: v }))).toBeUndefined();
     expect(codeOf(await set({ name: 'cas', value: 3, ifVersion: v }))).toBe('CONFLICT');
-    expect(codeOf(await server.gql(DeleteKey, { input: { instanceId: world.instanceId, name: 'cas', ifVersion: v } }, owner()))).toBe('CONFLICT');
-    expect(codeOf(await server.gql(DeleteKey, { input: { instanceId: world.instanceId, name: 'nope' } }, owner()))).toBe('NOT_FOUND');
+    expect(codeOf(await server.gql(DeleteKey, { input: { kvInstanceId: world.instanceId, name: 'cas', ifVersion: v } }, owner()))).toBe('CONFLICT');
+    expect(codeOf(await server.gql(DeleteKey, { input: { kvInstanceId: world.instanceId, name: 'nope' } }, owner()))).toBe('NOT_FOUND');
   });
 
   it('lets exactly one of concurrent writers with the same ifVersion win', async () => {
