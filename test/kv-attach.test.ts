@@ -5,9 +5,10 @@ import { startFakeOpenAI, type FakeOpenAI } from './helpers/fake-openai.ts';
 import { createInstance, kvWorld, SetKey, type KvWorld } from './helpers/kv.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
-const Attach = graphql(`mutation KvAttach($input: AttachKvInstanceInput!) { attachKvInstance(input: $input) { editMode kvInstance { id } thread { id } } }`);
+const Attach = graphql(`mutation KvAttach($input: AttachKvInstanceInput!) { attachKvInstance(input: $input) { id editMode kvInstance { id } thread { id } } }`);
 const Detach = graphql(`mutation KvDetach($input: DetachKvInstanceInput!) { detachKvInstance(input: $input) { deletedId thread { id kvAttachments { kvInstance { id } } } } }`);
 const AddContext = graphql(`mutation KvAttachContext($input: AddContextNodeInput!) { addContextNode(input: $input) { id } }`);
+const AttachmentNode = graphql(`query KvAttachmentNode($id: ID!) { node(id: $id) { id ... on KvAttachment { editMode thread { id } kvInstance { id } } } }`);
 const ThreadKv = graphql(`query KvAttachThread($id: ID!) { node(id: $id) { ... on Thread { kvAttachments { editMode kvInstance { id name } } } } }`);
 
 const codeOf = (res: { errors?: readonly { extensions?: Record<string, unknown> }[] }) => res.errors?.[0]?.extensions?.code as string | undefined;
@@ -64,5 +65,26 @@ describe('KV instances attached to threads', () => {
     // The attachment shows on the thread to those who may read the instance.
     const seen = await server.ok(ThreadKv, { id: threadId }, w.actors.reader);
     expect((seen.node as any).kvAttachments).toHaveLength(1);
+  });
+
+  it('gives an attachment one global id (attach, node, detach), readable by those who may read thread and instance', async () => {
+    const thread = (await createThread(server, w.owner.token, w.orgId, 'ids', w.projectId)).id;
+    const instance = await createInstance(server, w.actors.owner, w.projectId, 'attach-ids');
+    const first = (await server.ok(Attach, { input: { threadId: thread, kvInstanceId: instance } }, w.actors.writer)).attachKvInstance;
+    const again = (await server.ok(Attach, { input: { threadId: thread, kvInstanceId: instance, editMode: true } }, w.actors.admin)).attachKvInstance;
+    expect(again).toMatchObject({ id: first.id, editMode: true });
+    const seen = await server.ok(AttachmentNode, { id: first.id }, w.actors.reader);
+    expect(seen.node).toEqual({ id: first.id, editMode: true, thread: { id: thread }, kvInstance: { id: instance } });
+    for (const who of ['stranger', 'otherOrg', 'keyOtherOrg']) expect((await server.gql(AttachmentNode, { id: first.id }, w.actors[who])).data?.node ?? null).toBeNull();
+
+    const { detachKvInstance } = await server.ok(Detach, { input: { threadId: thread, kvInstanceId: instance } }, w.actors.writer);
+    expect(detachKvInstance).toEqual({ deletedId: first.id, thread: { id: thread, kvAttachments: [] } });
+    expect((await server.gql(AttachmentNode, { id: first.id }, w.actors.owner)).data?.node ?? null).toBeNull();
+    // Detaching what is not attached changes nothing and answers the same id.
+    expect((await server.ok(Detach, { input: { threadId: thread, kvInstanceId: instance } }, w.actors.writer)).detachKvInstance.deletedId).toBe(first.id);
+    // Ids of the wrong type are refused, naming the field.
+    const bad = await server.gql(Detach, { input: { threadId: thread, kvInstanceId: thread } }, w.actors.writer);
+    expect(codeOf(bad)).toBe('BAD_USER_INPUT');
+    expect(JSON.stringify(bad.errors)).toContain('kvInstanceId');
   });
 });

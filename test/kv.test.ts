@@ -142,3 +142,83 @@ describe('keys', () => {
     }
   });
 });
+
+const KeyIds = graphql(`
+  query KvKeyIds($id: ID!, $name: String!) { node(id: $id) { ... on KvInstance { key(name: $name) { id } keys { id name } } } }
+`);
+const KeyNode = graphql(`query KvKeyNode($id: ID!) { node(id: $id) { id ... on KvKey { name value version } } }`);
+const DeleteKeyFull = graphql(`
+  mutation KvDeleteKeyFull($input: DeleteKvKeyInput!) { deleteKvKey(input: $input) { deletedId version kvInstance { id version } } }
+`);
+const ClearFull = graphql(`
+  mutation KvClearFull($input: ClearKvInstanceInput!) { clearKvInstance(input: $input) { version kvInstance { id version keys { id } } } }
+`);
+const DeleteInstFull = graphql(`
+  mutation KvDeleteInstanceFull($input: DeleteKvInstanceInput!) { deleteKvInstance(input: $input) { deletedId project { id kvInstances(first: 100) { totalCount edges { node { id } } } } } }
+`);
+const EventIds = graphql(`
+  subscription KvEventIds($kvInstanceId: ID!, $afterVersion: Int) {
+    kvEvents(kvInstanceId: $kvInstanceId, afterVersion: $afterVersion) {
+      __typename
+      ... on KvKeyUpdated { version key { id name } }
+      ... on KvKeyDeleted { version deletedId name }
+      ... on KvInstanceCleared { version }
+    }
+  }
+`);
+
+describe('ids and results for client caches', () => {
+  it('gives a key one global id everywhere (mutation, lists, events, node), also after it is deleted and set again', async () => {
+    const id = await createInstance(server, owner(), world.projectId, 'ids');
+    const sub = subscribe(server.ws(world.actors.reader), EventIds, { kvInstanceId: id, afterVersion: 0 });
+    const set = (await server.ok(SetKey, { input: { kvInstanceId: id, name: 'a:b c', value: 'v' } }, world.actors.writer)).setKvKey;
+    const listed = (await server.ok(KeyIds, { id, name: 'a:b c' }, owner())).node as any;
+    expect(listed.key.id).toBe(set.id);
+    expect(listed.keys).toEqual([{ id: set.id, name: 'a:b c' }]);
+    expect((await sub.next()).data!.kvEvents).toEqual({ __typename: 'KvKeyUpdated', version: 1, key: { id: set.id, name: 'a:b c' } });
+    // Another instance's key of the same name has another id.
+    const other = (await server.ok(SetKey, { input: { kvInstanceId: world.instanceId, name: 'a:b c', value: 'v' } }, owner())).setKvKey;
+    expect(other.id).not.toBe(set.id);
+
+    // node(id) answers the key to whoever may read the instance, and nothing to anyone else.
+    expect((await server.ok(KeyNode, { id: set.id }, world.actors.reader)).node).toEqual({ id: set.id, name: 'a:b c', value: 'v', version: 1 });
+    expect((await server.ok(KeyNode, { id: set.id }, world.actors.keyRead)).node).toMatchObject({ id: set.id });
+    for (const who of ['stranger', 'otherOrg', 'keyOtherOrg']) expect((await server.gql(KeyNode, { id: set.id }, world.actors[who])).data?.node ?? null).toBeNull();
+
+    const deleted = (await server.ok(DeleteKeyFull, { input: { kvInstanceId: id, name: 'a:b c' } }, world.actors.writer)).deleteKvKey;
+    expect(deleted).toEqual({ deletedId: set.id, version: 2, kvInstance: { id, version: 2 } });
+    expect((await sub.next()).data!.kvEvents).toEqual({ __typename: 'KvKeyDeleted', version: 2, deletedId: set.id, name: 'a:b c' });
+    expect((await server.gql(KeyNode, { id: set.id }, owner())).data?.node ?? null).toBeNull();
+    const again = (await server.ok(SetKey, { input: { kvInstanceId: id, name: 'a:b c', value: 'w' } }, owner())).setKvKey;
+    expect(again.id).toBe(set.id);
+    sub.close();
+  });
+
+  it('answers clearKvInstance with the emptied instance, and deleteKvInstance with the deleted id and the project', async () => {
+    const id = await createInstance(server, owner(), world.projectId, 'to-clear');
+    await server.ok(SetKey, { input: { kvInstanceId: id, name: 'x', value: 1 } }, owner());
+    await server.ok(SetKey, { input: { kvInstanceId: id, name: 'y', value: 2 } }, owner());
+    expect((await server.ok(ClearFull, { input: { kvInstanceId: id } }, world.actors.admin)).clearKvInstance).toEqual({ version: 3, kvInstance: { id, version: 3, keys: [] } });
+
+    const { deleteKvInstance } = await server.ok(DeleteInstFull, { input: { kvInstanceId: id } }, world.actors.admin);
+    expect(deleteKvInstance.deletedId).toBe(id);
+    expect(deleteKvInstance.project.id).toBe(world.projectId);
+    const left = deleteKvInstance.project.kvInstances;
+    expect(left.edges.map((e) => e.node.id)).not.toContain(id);
+    expect(left.edges.map((e) => e.node.id)).toContain(world.instanceId);
+    expect(left.totalCount).toBe(left.edges.length);
+    // Gone: a second delete is NOT_FOUND, and node(id) answers nothing.
+    expect(codeOf(await server.gql(DeleteInstFull, { input: { kvInstanceId: id } }, world.actors.admin))).toBe('NOT_FOUND');
+    expect((await server.gql(Version, { id }, owner())).data?.node ?? null).toBeNull();
+  });
+
+  it('refuses a kvInstanceId that is not a KvInstance id, naming the field, and changes nothing', async () => {
+    const before = await version();
+    for (const bad of [world.projectId, 'nonsense', (await server.ok(SetKey, { input: { kvInstanceId: world.instanceId, name: 'probe', value: 1 } }, owner())).setKvKey.id]) {
+      const res = await server.gql(DeleteKeyFull, { input: { kvInstanceId: bad, name: 'probe' } }, owner());
+      expect(codeOf(res)).toBe('BAD_USER_INPUT');
+      expect(JSON.stringify(res.errors)).toContain('kvInstanceId');
+    }
+    expect(await version()).toBe(before + 1);
+  });
+});
