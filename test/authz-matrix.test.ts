@@ -209,7 +209,7 @@ const SNAPSHOT = [
     project(id: $project) { name description publicAccess shares { access user { id } }
       kvInstances(first: 5) { edges { node { id name version keys { name value } } } } } }`,
   `query AuthzSnapThreads($thread: ID!, $threadB: ID!) {
-    thread(id: $thread) { title status messageCount relations { kind to { id } } contexts { id title content } kvAttachments { instance { id } }
+    thread(id: $thread) { title status messageCount relations { kind to { id } } contexts { id title content } kvAttachments { kvInstance { id } }
       sessions(first: 20) { edges { node { id state } } } }
     threadB: thread(id: $threadB) { relations { kind } } }`,
 ];
