@@ -82,6 +82,12 @@ describe('KV instances attached to threads', () => {
     expect((await server.gql(AttachmentNode, { id: first.id }, w.actors.owner)).data?.node ?? null).toBeNull();
     // Detaching what is not attached changes nothing and answers the same id.
     expect((await server.ok(Detach, { input: { threadId: thread, kvInstanceId: instance } }, w.actors.writer)).detachKvInstance.deletedId).toBe(first.id);
+    // Malformed attachment ids answer nothing, like missing ones.
+    for (const raw of ['x', '[1]', '["a"]', '["a","b"]', '{}']) {
+      const res = await server.gql(AttachmentNode, { id: Buffer.from(`KvAttachment:${raw}`).toString('base64') }, w.actors.owner);
+      expect(res.data?.node ?? null).toBeNull();
+      expect(res.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR')).toBeFalsy();
+    }
     // Ids of the wrong type are refused, naming the field.
     const bad = await server.gql(Detach, { input: { threadId: thread, kvInstanceId: thread } }, w.actors.writer);
     expect(codeOf(bad)).toBe('BAD_USER_INPUT');

@@ -189,6 +189,12 @@ describe('ids and results for client caches', () => {
     expect(deleted).toEqual({ deletedId: set.id, version: 2, kvInstance: { id, version: 2 } });
     expect((await sub.next()).data!.kvEvents).toEqual({ __typename: 'KvKeyDeleted', version: 2, deletedId: set.id, name: 'a:b c' });
     expect((await server.gql(KeyNode, { id: set.id }, owner())).data?.node ?? null).toBeNull();
+    const instanceRaw = Buffer.from(id, 'base64').toString().split(':')[1];
+    for (const raw of ['x', `${instanceRaw}:`, `${instanceRaw}:nope`, 'nope:a:b c']) {
+      const res = await server.gql(KeyNode, { id: Buffer.from(`KvKey:${raw}`).toString('base64') }, owner());
+      expect(res.data?.node ?? null).toBeNull();
+      expect(res.errors?.some((e) => e.extensions?.code === 'INTERNAL_SERVER_ERROR')).toBeFalsy();
+    }
     const again = (await server.ok(SetKey, { input: { kvInstanceId: id, name: 'a:b c', value: 'w' } }, owner())).setKvKey;
     expect(again.id).toBe(set.id);
     sub.close();

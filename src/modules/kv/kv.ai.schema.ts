@@ -8,7 +8,23 @@ import { attach, detach } from './kv.attach.ts';
 import './kv.tools.ts';
 import { KvKeyRef } from './kv.schema.ts';
 
+/**
+ * The row an attachment's raw id (the JSON of its compound key, `["<threadId>","<instanceId>"]`) names. A
+ * malformed id names no row, so node(id) answers null as for any missing object (not an internal error).
+ */
+function attachmentWhere(raw: string) {
+  let parts: unknown = null;
+  try {
+    parts = JSON.parse(raw);
+  } catch {
+    // Not JSON: no attachment has this id.
+  }
+  const [threadId, instanceId] = Array.isArray(parts) && parts.length === 2 && parts.every((p) => typeof p === 'string' && p) ? (parts as string[]) : ['', ''];
+  return { threadId_instanceId: { threadId, instanceId } };
+}
+
 builder.prismaNode('KvAttachment', {
+  findUnique: attachmentWhere,
   description: 'A KV instance attached to a thread: its keys tagged `SystemPrompt` join the thread’s system prompt, and the assistant gets tools to read and write its keys.',
   // The compound primary key: one attachment per thread and instance, so the id is stable across re-attaching.
   id: { field: 'threadId_instanceId', description: 'The attachment’s global id, the same for the same thread and instance.' },
