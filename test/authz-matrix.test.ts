@@ -207,7 +207,7 @@ const SNAPSHOT = [
     channel: room(id: $channel) { members(first: 30) { edges { node { user { id } } } } } }`,
   `query AuthzSnapProject($project: ID!) {
     project(id: $project) { name description publicAccess shares { access user { id } }
-      kvInstances(first: 5) { edges { node { id name version keys { name value } } } } } }`,
+      kvInstances(first: 5) { edges { node { id name version keys(first: 10) { edges { node { name value } } } } } } } }`,
   `query AuthzSnapThreads($thread: ID!, $threadB: ID!) {
     thread(id: $thread) { title status messageCount relations { kind to { id } } contexts { id title content } kvAttachments { kvInstance { id } }
       sessions(first: 20) { edges { node { id state } } } }

@@ -4,7 +4,7 @@ import { subscribe } from './helpers/client.ts';
 import { createInstance, expectedCode, kvWorld, SetKey, type KvWorld } from './helpers/kv.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
-const Version = graphql(`query KvVersion($id: ID!) { node(id: $id) { ... on KvInstance { version keys { name } } } }`);
+const Version = graphql(`query KvVersion($id: ID!) { node(id: $id) { ... on KvInstance { version keys(first: 100) { edges { node { name } } } } } }`);
 const ProjectKv = graphql(`query KvProject($id: ID!) { project(id: $id) { kvInstances(first: 10) { edges { node { id name version } } } } }`);
 const Key = graphql(`query KvKeyOne($id: ID!, $name: String!) { node(id: $id) { ... on KvInstance { key(name: $name) { name value version readonly type contentType } } } }`);
 const Update = graphql(`mutation KvUpdate($input: UpdateKvInstanceInput!) { updateKvInstance(input: $input) { id name } }`);
@@ -73,7 +73,7 @@ describe('KV permissions for every field and mutation', () => {
       await expectCode(server.gql(DeleteInst, { input: { kvInstanceId: spare } }, auth), 'ADMIN');
       // Refused operations change nothing.
       if (can('WRITE')) expect(await version()).toBe(before);
-      if (can('ADMIN')) expect((await server.ok(Version, { id: spare }, owner())).node).toMatchObject({ version: 1, keys: [{ name: 'x' }] });
+      if (can('ADMIN')) expect((await server.ok(Version, { id: spare }, owner())).node).toMatchObject({ version: 1, keys: { edges: [{ node: { name: 'x' } }] } });
       expect(refused).toBe(['WRITE', 'WRITE', 'WRITE', 'ADMIN', 'ADMIN'].filter((n) => can(n as 'WRITE')).length);
     });
   }
@@ -144,17 +144,23 @@ describe('keys', () => {
 });
 
 const KeyIds = graphql(`
-  query KvKeyIds($id: ID!, $name: String!) { node(id: $id) { ... on KvInstance { key(name: $name) { id } keys { id name } } } }
+  query KvKeyIds($id: ID!, $name: String!) { node(id: $id) { ... on KvInstance { key(name: $name) { id } keys(first: 10) { totalCount edges { node { id name } } } } } }
 `);
 const KeyNode = graphql(`query KvKeyNode($id: ID!) { node(id: $id) { id ... on KvKey { name value version } } }`);
 const DeleteKeyFull = graphql(`
   mutation KvDeleteKeyFull($input: DeleteKvKeyInput!) { deleteKvKey(input: $input) { deletedId version kvInstance { id version } } }
 `);
 const ClearFull = graphql(`
-  mutation KvClearFull($input: ClearKvInstanceInput!) { clearKvInstance(input: $input) { version kvInstance { id version keys { id } } } }
+  mutation KvClearFull($input: ClearKvInstanceInput!) { clearKvInstance(input: $input) { version kvInstance { id version keys(first: 10) { totalCount edges { node { id } } } } } }
 `);
 const DeleteInstFull = graphql(`
   mutation KvDeleteInstanceFull($input: DeleteKvInstanceInput!) { deleteKvInstance(input: $input) { deletedId project { id kvInstances(first: 100) { totalCount edges { node { id } } } } } }
+`);
+const KeyPage = graphql(`
+  query KvKeyPage($id: ID!, $first: Int, $after: String, $last: Int, $before: String, $tag: String) {
+    node(id: $id) { ... on KvInstance { keys(first: $first, after: $after, last: $last, before: $before, tag: $tag) {
+      totalCount pageInfo { hasNextPage hasPreviousPage startCursor endCursor } edges { cursor node { name } } } } }
+  }
 `);
 const EventIds = graphql(`
   subscription KvEventIds($kvInstanceId: ID!, $afterVersion: Int) {
@@ -174,7 +180,7 @@ describe('ids and results for client caches', () => {
     const set = (await server.ok(SetKey, { input: { kvInstanceId: id, name: 'a:b c', value: 'v' } }, world.actors.writer)).setKvKey;
     const listed = (await server.ok(KeyIds, { id, name: 'a:b c' }, owner())).node as any;
     expect(listed.key.id).toBe(set.id);
-    expect(listed.keys).toEqual([{ id: set.id, name: 'a:b c' }]);
+    expect(listed.keys).toEqual({ totalCount: 1, edges: [{ node: { id: set.id, name: 'a:b c' } }] });
     expect((await sub.next()).data!.kvEvents).toEqual({ __typename: 'KvKeyUpdated', version: 1, key: { id: set.id, name: 'a:b c' } });
     // Another instance's key of the same name has another id.
     const other = (await server.ok(SetKey, { input: { kvInstanceId: world.instanceId, name: 'a:b c', value: 'v' } }, owner())).setKvKey;
@@ -204,7 +210,7 @@ describe('ids and results for client caches', () => {
     const id = await createInstance(server, owner(), world.projectId, 'to-clear');
     await server.ok(SetKey, { input: { kvInstanceId: id, name: 'x', value: 1 } }, owner());
     await server.ok(SetKey, { input: { kvInstanceId: id, name: 'y', value: 2 } }, owner());
-    expect((await server.ok(ClearFull, { input: { kvInstanceId: id } }, world.actors.admin)).clearKvInstance).toEqual({ version: 3, kvInstance: { id, version: 3, keys: [] } });
+    expect((await server.ok(ClearFull, { input: { kvInstanceId: id } }, world.actors.admin)).clearKvInstance).toEqual({ version: 3, kvInstance: { id, version: 3, keys: { totalCount: 0, edges: [] } } });
 
     const { deleteKvInstance } = await server.ok(DeleteInstFull, { input: { kvInstanceId: id } }, world.actors.admin);
     expect(deleteKvInstance.deletedId).toBe(id);
@@ -226,5 +232,36 @@ describe('ids and results for client caches', () => {
       expect(JSON.stringify(res.errors)).toContain('kvInstanceId');
     }
     expect(await version()).toBe(before + 1);
+  });
+
+  it('pages through an instance\'s keys by name, forwards and backwards, with a tag filter and totalCount', async () => {
+    const id = await createInstance(server, owner(), world.projectId, 'pages');
+    const names = ['e', 'a', 'd', 'b', 'c', 'f'];
+    for (const [i, name] of names.entries()) await server.ok(SetKey, { input: { kvInstanceId: id, name, value: i, tags: i % 2 ? ['odd'] : [] } }, owner());
+    const page = async (vars: Record<string, unknown>) => {
+      const res = await server.ok(KeyPage, { id, ...vars }, world.actors.reader);
+      return (res.node as any).keys as { totalCount: number; pageInfo: { hasNextPage: boolean; hasPreviousPage: boolean; endCursor: string; startCursor: string }; edges: { node: { name: string } }[] };
+    };
+    const seen: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const p = await page({ first: 4, after });
+      expect(p.totalCount).toBe(6);
+      seen.push(...p.edges.map((e) => e.node.name));
+      if (!p.pageInfo.hasNextPage) break;
+      after = p.pageInfo.endCursor;
+    }
+    expect(seen).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    const last = await page({ last: 2 });
+    expect(last.edges.map((e) => e.node.name)).toEqual(['e', 'f']);
+    expect((await page({ last: 2, before: last.pageInfo.startCursor })).edges.map((e) => e.node.name)).toEqual(['c', 'd']);
+    const odd = await page({ first: 2, tag: 'odd' });
+    expect(odd).toMatchObject({ totalCount: 3, pageInfo: { hasNextPage: true } });
+    expect(odd.edges.map((e) => e.node.name)).toEqual(['a', 'b']);
+    expect((await page({ first: 2, tag: 'odd', after: odd.pageInfo.endCursor })).edges.map((e) => e.node.name)).toEqual(['f']);
+    // A cursor the list did not issue is refused.
+    for (const bad of ['nope', Buffer.from('KvKeyCursor').toString('base64'), world.instanceId]) {
+      expect(codeOf(await server.gql(KeyPage, { id, first: 2, after: bad }, owner()))).toBe('BAD_USER_INPUT');
+    }
   });
 });

@@ -1,12 +1,13 @@
-import { encodeGlobalID } from '@pothos/plugin-relay';
+import { encodeGlobalID, resolveCursorConnection, type ResolveCursorConnectionArgs } from '@pothos/plugin-relay';
 import { idOf } from '../../auth/rules.ts';
 import { actingUserId } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
 import { db } from '../../db.ts';
-import { builder } from '../../schema/builder.ts';
+import { badInput } from '../../errors.ts';
+import { builder, MAX_PAGE_SIZE } from '../../schema/builder.ts';
 import { UserRef } from '../users/users.schema.ts';
 import { instanceAccess } from './kv.access.ts';
-import { clearInstance, deleteKey, getKey, listKeys, setKey } from './kv.keys.ts';
+import { clearInstance, deleteKey, getKey, keyCount, keyPage, setKey } from './kv.keys.ts';
 import * as kv from './kv.service.ts';
 import type { KvKeyJson } from './kv.topics.ts';
 
@@ -40,6 +41,15 @@ export const kvKeyGlobalId = (instanceId: string, name: string) => encodeGlobalI
 function parseKvKeyRawId(raw: string): { instanceId: string; name: string } | null {
   const at = raw.indexOf(':');
   return at > 0 && at < raw.length - 1 ? { instanceId: raw.slice(0, at), name: raw.slice(at + 1) } : null;
+}
+
+/** A cursor of KvInstance.keys: the key's name, opaque to clients. */
+const keyCursor = (name: string) => Buffer.from(`KvKeyCursor:${name}`).toString('base64');
+function nameOfCursor(cursor: string | undefined, field: 'after' | 'before'): string | undefined {
+  if (cursor == null) return undefined;
+  const decoded = Buffer.from(cursor, 'base64').toString();
+  if (!decoded.startsWith('KvKeyCursor:') || keyCursor(decoded.slice('KvKeyCursor:'.length)) !== cursor) throw badInput(`${field} is not a cursor of this list`, field);
+  return decoded.slice('KvKeyCursor:'.length);
 }
 
 /** A key, from a row or from an event (the same JSON shape either way). */
@@ -80,12 +90,32 @@ builder.prismaNode('KvInstance', {
     project: t.relation('project', { description: 'The project the instance belongs to; its shares decide who may read and change the instance.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the instance was created.' }),
     updatedAt: t.expose('updatedAt', { type: 'DateTime', description: 'When the instance was last renamed or had a key changed.' }),
-    keys: t.field({
-      type: [KvKeyRef],
-      description: 'Every key, by name; with `tag`, only keys carrying it.',
-      args: { tag: t.arg.string({ description: 'Only keys carrying this tag (exact match).' }) },
-      resolve: (i, args) => listKeys(i.id, { tag: args.tag }),
-    }),
+    keys: t.connection(
+      {
+        type: KvKeyRef,
+        description: 'The instance\'s keys by name; with `tag`, only keys carrying it. BAD_USER_INPUT for a cursor this field did not issue.',
+        args: { tag: t.arg.string({ description: 'Only keys carrying this tag (exact match).' }) },
+        resolve: async (i, args) => {
+          const connection = await resolveCursorConnection(
+            { args, defaultSize: 20, maxSize: MAX_PAGE_SIZE, toCursor: (k: KvKeyJson) => keyCursor(k.name) },
+            (page: ResolveCursorConnectionArgs) =>
+              keyPage(i.id, { after: nameOfCursor(page.after, 'after'), before: nameOfCursor(page.before, 'before'), limit: page.limit, inverted: page.inverted, tag: args.tag }),
+          );
+          return { ...connection, totalCount: () => keyCount(i.id, args.tag) };
+        },
+      },
+      {
+        name: 'KvKeyConnection',
+        description: 'A page of KV keys.',
+        fields: (c) => ({
+          totalCount: c.int({
+            description: 'How many keys there are across all pages (with `tag`, carrying it).',
+            resolve: (conn) => (conn as unknown as { totalCount: () => Promise<number> }).totalCount(),
+          }),
+        }),
+      },
+      { name: 'KvKeyEdge', description: 'A KV key and its cursor.' },
+    ),
     key: t.field({
       type: KvKeyRef,
       nullable: true,
