@@ -10,7 +10,7 @@ const GenImage = graphql(`mutation KvAiGenImage($input: GenerateKvImageInput!) {
 const Analyze = graphql(`mutation KvAiAnalyze($input: AnalyzeKvImageInput!) { analyzeKvImage(input: $input) { name value type } }`);
 const Version = graphql(`query KvAiVersion($id: ID!) { node(id: $id) { ... on KvInstance { version } } }`);
 const Usage = graphql(`query KvAiUsage($id: ID!, $from: DateTime!, $to: DateTime!) { node(id: $id) { ... on Org { usage(from: $from, to: $to) { messages promptTokens } } } }`);
-const Events = graphql(`subscription KvAiEvents($instanceId: ID!, $afterVersion: Int) { kvEvents(instanceId: $instanceId, afterVersion: $afterVersion) { __typename ... on KeyUpdated { version key { name value } } } }`);
+const Events = graphql(`subscription KvAiEvents($kvInstanceId: ID!, $afterVersion: Int) { kvEvents(kvInstanceId: $kvInstanceId, afterVersion: $afterVersion) { __typename ... on KvKeyUpdated { version key { name value } } } }`);
 
 const codeOf = (res: { errors?: readonly { extensions?: Record<string, unknown>; message: string }[] }) => res.errors?.[0]?.extensions?.code as string | undefined;
 
@@ -21,24 +21,24 @@ describe('AI over keys, offline (echo)', () => {
     server = await startServer();
     w = await kvWorld(server);
     for (const [name, value] of [['a', 'Alice'], ['b', '{{a}}'], ['n', 42], ['tpl', 'Hi {{a}} and {{b}} ({{n}})'], ['instr', 'Be brief about {{a}}']] as const) {
-      await server.ok(SetKey, { input: { instanceId: w.instanceId, name, value } }, w.actors.owner);
+      await server.ok(SetKey, { input: { kvInstanceId: w.instanceId, name, value } }, w.actors.owner);
     }
   });
   const version = async () => ((await server.ok(Version, { id: w.instanceId }, w.actors.owner)).node as { version: number }).version;
 
   it('resolves {{keys}} in one pass, writes the echo into outputKey and announces it live', async () => {
     const before = await version();
-    const sub = subscribe(server.ws(w.actors.reader), Events, { instanceId: w.instanceId, afterVersion: before });
-    const { transformKv } = await server.ok(Transform, { input: { instanceId: w.instanceId, template: 'Hi {{a}} and {{ b }} ({{n}})', prompt: 'Shout', outputKey: 'out' } }, w.actors.writer);
+    const sub = subscribe(server.ws(w.actors.reader), Events, { kvInstanceId: w.instanceId, afterVersion: before });
+    const { transformKv } = await server.ok(Transform, { input: { kvInstanceId: w.instanceId, template: 'Hi {{a}} and {{ b }} ({{n}})', prompt: 'Shout', outputKey: 'out' } }, w.actors.writer);
     expect(transformKv).toMatchObject({ name: 'out', value: 'Hi Alice and {{a}} (42)', type: 'TEXT', version: before + 1 });
-    expect((await sub.next()).data!.kvEvents).toEqual({ __typename: 'KeyUpdated', version: before + 1, key: { name: 'out', value: 'Hi Alice and {{a}} (42)' } });
-    const byKey = await server.ok(Transform, { input: { instanceId: w.instanceId, templateKey: 'tpl', promptKey: 'instr', outputKey: 'out2' } }, w.actors.keyWrite);
+    expect((await sub.next()).data!.kvEvents).toEqual({ __typename: 'KvKeyUpdated', version: before + 1, key: { name: 'out', value: 'Hi Alice and {{a}} (42)' } });
+    const byKey = await server.ok(Transform, { input: { kvInstanceId: w.instanceId, templateKey: 'tpl', promptKey: 'instr', outputKey: 'out2' } }, w.actors.keyWrite);
     expect(byKey.transformKv.value).toBe('Hi Alice and {{a}} (42)');
   });
 
   it('refuses unknown keys, naming them, and bad sources, writing nothing', async () => {
     const before = await version();
-    const res = await server.gql(Transform, { input: { instanceId: w.instanceId, template: '{{a}} {{zz}} {{yy}} {{zz}}', outputKey: 'out' } }, w.actors.writer);
+    const res = await server.gql(Transform, { input: { kvInstanceId: w.instanceId, template: '{{a}} {{zz}} {{yy}} {{zz}}', outputKey: 'out' } }, w.actors.writer);
     expect(codeOf(res)).toBe('BAD_USER_INPUT');
     expect(res.errors![0].message).toContain('zz, yy');
     const missing = [
@@ -50,30 +50,30 @@ describe('AI over keys, offline (echo)', () => {
       { template: 'x', model: 'not-allowed' },
       { template: 'x', outputKey: '' },
     ];
-    for (const m of missing) expect(codeOf(await server.gql(Transform, { input: { instanceId: w.instanceId, outputKey: 'out', ...m } }, w.actors.writer))).toBe('BAD_USER_INPUT');
-    expect(codeOf(await server.gql(Transform, { input: { instanceId: w.instanceId, template: 'x', outputKey: 'o' } }, w.actors.reader))).toBe('FORBIDDEN');
-    expect(codeOf(await server.gql(Transform, { input: { instanceId: w.instanceId, template: 'x', outputKey: 'o' } }, w.actors.stranger))).toBe('NOT_FOUND');
-    await server.ok(SetKey, { input: { instanceId: w.instanceId, name: 'locked', value: 'x', readonly: true } }, w.actors.owner);
-    expect(codeOf(await server.gql(Transform, { input: { instanceId: w.instanceId, template: 'x', outputKey: 'locked' } }, w.actors.writer))).toBe('FORBIDDEN');
+    for (const m of missing) expect(codeOf(await server.gql(Transform, { input: { kvInstanceId: w.instanceId, outputKey: 'out', ...m } }, w.actors.writer))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await server.gql(Transform, { input: { kvInstanceId: w.instanceId, template: 'x', outputKey: 'o' } }, w.actors.reader))).toBe('FORBIDDEN');
+    expect(codeOf(await server.gql(Transform, { input: { kvInstanceId: w.instanceId, template: 'x', outputKey: 'o' } }, w.actors.stranger))).toBe('NOT_FOUND');
+    await server.ok(SetKey, { input: { kvInstanceId: w.instanceId, name: 'locked', value: 'x', readonly: true } }, w.actors.owner);
+    expect(codeOf(await server.gql(Transform, { input: { kvInstanceId: w.instanceId, template: 'x', outputKey: 'locked' } }, w.actors.writer))).toBe('FORBIDDEN');
     expect(await version()).toBe(before + 1);
   });
 
   it('generates a small valid PNG and a fixed description offline', async () => {
-    const { generateKvImage } = await server.ok(GenImage, { input: { instanceId: w.instanceId, prompt: 'a cat named {{a}}', outputKey: 'pic' } }, w.actors.writer);
+    const { generateKvImage } = await server.ok(GenImage, { input: { kvInstanceId: w.instanceId, prompt: 'a cat named {{a}}', outputKey: 'pic' } }, w.actors.writer);
     expect(generateKvImage).toMatchObject({ name: 'pic', type: 'IMAGE', contentType: 'image/png' });
     const png = Buffer.from(generateKvImage.value as string, 'base64');
     expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-    const { analyzeKvImage } = await server.ok(Analyze, { input: { instanceId: w.instanceId, imageKey: 'pic', outputKey: 'desc' } }, w.actors.writer);
+    const { analyzeKvImage } = await server.ok(Analyze, { input: { kvInstanceId: w.instanceId, imageKey: 'pic', outputKey: 'desc' } }, w.actors.writer);
     expect(analyzeKvImage).toEqual({ name: 'desc', type: 'TEXT', value: 'An image (described by the offline echo provider).' });
-    expect(codeOf(await server.gql(Analyze, { input: { instanceId: w.instanceId, imageKey: 'a', outputKey: 'desc' } }, w.actors.writer))).toBe('BAD_USER_INPUT');
-    expect(codeOf(await server.gql(GenImage, { input: { instanceId: w.instanceId, prompt: 'x', outputKey: 'p', model: 'dall-e-3' } }, w.actors.writer))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await server.gql(Analyze, { input: { kvInstanceId: w.instanceId, imageKey: 'a', outputKey: 'desc' } }, w.actors.writer))).toBe('BAD_USER_INPUT');
+    expect(codeOf(await server.gql(GenImage, { input: { kvInstanceId: w.instanceId, prompt: 'x', outputKey: 'p', model: 'dall-e-3' } }, w.actors.writer))).toBe('BAD_USER_INPUT');
   });
 
   it('counts each operation against the org like a chat message', async () => {
     const day = new Date().toISOString().slice(0, 10);
     const usage = async () => ((await server.ok(Usage, { id: w.orgId, from: day, to: day }, w.actors.owner)).node as any).usage;
     const before = await usage();
-    await server.ok(Transform, { input: { instanceId: w.instanceId, template: 'one two three', outputKey: 'out' } }, w.actors.writer);
+    await server.ok(Transform, { input: { kvInstanceId: w.instanceId, template: 'one two three', outputKey: 'out' } }, w.actors.writer);
     const after = await usage();
     expect(after.messages).toBe(before.messages + 1);
     expect(after.promptTokens).toBeGreaterThan(before.promptTokens);
@@ -94,13 +94,13 @@ describe('AI over keys through an OpenAI-compatible server', () => {
       },
     });
     w = await kvWorld(server);
-    await server.ok(SetKey, { input: { instanceId: w.instanceId, name: 'a', value: 'Alice' } }, w.actors.owner);
+    await server.ok(SetKey, { input: { kvInstanceId: w.instanceId, name: 'a', value: 'Alice' } }, w.actors.owner);
   });
 
   it('sends the resolved template and prompt, and stores the reply', async () => {
     fake.behavior = { reply: ['Hello', ' Alice'] };
     fake.requests.length = 0;
-    const { transformKv } = await server.ok(Transform, { input: { instanceId: w.instanceId, template: 'Greet {{a}}', prompt: 'You greet {{a}}.', outputKey: 'greeting' } }, w.actors.writer);
+    const { transformKv } = await server.ok(Transform, { input: { kvInstanceId: w.instanceId, template: 'Greet {{a}}', prompt: 'You greet {{a}}.', outputKey: 'greeting' } }, w.actors.writer);
     expect(transformKv.value).toBe('Hello Alice');
     expect(fake.requests[0].body.messages).toEqual([
       { role: 'system', content: 'You greet Alice.' },
@@ -112,10 +112,10 @@ describe('AI over keys through an OpenAI-compatible server', () => {
   it('generates and analyzes images, sending the image as a data URL', async () => {
     fake.behavior = { reply: ['A', ' small', ' dot'] };
     fake.requests.length = 0;
-    const { generateKvImage } = await server.ok(GenImage, { input: { instanceId: w.instanceId, prompt: 'a dot for {{a}}', outputKey: 'img' } }, w.actors.writer);
+    const { generateKvImage } = await server.ok(GenImage, { input: { kvInstanceId: w.instanceId, prompt: 'a dot for {{a}}', outputKey: 'img' } }, w.actors.writer);
     expect(generateKvImage).toMatchObject({ value: FAKE_PNG, type: 'IMAGE', contentType: 'image/png' });
     expect(fake.requests[0]).toMatchObject({ path: '/v1/images/generations', body: { model: 'gpt-image-1', prompt: 'a dot for Alice' } });
-    const { analyzeKvImage } = await server.ok(Analyze, { input: { instanceId: w.instanceId, imageKey: 'img', prompt: 'What is it?', outputKey: 'what' } }, w.actors.writer);
+    const { analyzeKvImage } = await server.ok(Analyze, { input: { kvInstanceId: w.instanceId, imageKey: 'img', prompt: 'What is it?', outputKey: 'what' } }, w.actors.writer);
     expect(analyzeKvImage.value).toBe('A small dot');
     expect(fake.requests[1].body.messages[0].content).toEqual([
       { type: 'text', text: 'What is it?' },
@@ -127,9 +127,9 @@ describe('AI over keys through an OpenAI-compatible server', () => {
     const before = ((await server.ok(Version, { id: w.instanceId }, w.actors.owner)).node as { version: number }).version;
     fake.behavior = { status: 500 };
     for (const res of [
-      await server.gql(Transform, { input: { instanceId: w.instanceId, template: 'x', outputKey: 'fail1' } }, w.actors.writer),
-      await server.gql(GenImage, { input: { instanceId: w.instanceId, prompt: 'x', outputKey: 'fail2' } }, w.actors.writer),
-      await server.gql(Analyze, { input: { instanceId: w.instanceId, imageUrl: 'https://example.com/x.png', outputKey: 'fail3' } }, w.actors.writer),
+      await server.gql(Transform, { input: { kvInstanceId: w.instanceId, template: 'x', outputKey: 'fail1' } }, w.actors.writer),
+      await server.gql(GenImage, { input: { kvInstanceId: w.instanceId, prompt: 'x', outputKey: 'fail2' } }, w.actors.writer),
+      await server.gql(Analyze, { input: { kvInstanceId: w.instanceId, imageUrl: 'https://example.com/x.png', outputKey: 'fail3' } }, w.actors.writer),
     ]) {
       expect(codeOf(res)).toBe('PROVIDER_ERROR');
       expect(res.errors![0].message).toMatch(/Provider error 500/);

@@ -5,14 +5,14 @@ import { kvWorld, SetKey, type KvWorld } from './helpers/kv.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const DeleteKey = graphql(`mutation KvEvDelete($input: DeleteKvKeyInput!) { deleteKvKey(input: $input) { version } }`);
-const Clear = graphql(`mutation KvEvClear($input: KvInstanceIdInput!) { clearKvInstance(input: $input) { version } }`);
+const Clear = graphql(`mutation KvEvClear($input: ClearKvInstanceInput!) { clearKvInstance(input: $input) { version } }`);
 export const KvEventsDoc = graphql(`
-  subscription KvEvStream($instanceId: ID!, $afterVersion: Int) {
-    kvEvents(instanceId: $instanceId, afterVersion: $afterVersion) {
+  subscription KvEvStream($kvInstanceId: ID!, $afterVersion: Int) {
+    kvEvents(kvInstanceId: $kvInstanceId, afterVersion: $afterVersion) {
       __typename
-      ... on KeyUpdated { version key { name value version } }
-      ... on KeyDeleted { version name }
-      ... on Cleared { version }
+      ... on KvKeyUpdated { version key { name value version } }
+      ... on KvKeyDeleted { version name }
+      ... on KvInstanceCleared { version }
     }
   }
 `);
@@ -36,20 +36,20 @@ describe('kvEvents', () => {
     for (const w of [0, 1]) {
       writes.push(
         (async () => {
-          for (let i = 0; !stop && i < 60; i++) await server.ok(SetKey, { input: { instanceId, name: `k${i % 5}`, value: `${w}:${i}` } }, auth);
+          for (let i = 0; !stop && i < 60; i++) await server.ok(SetKey, { input: { kvInstanceId: instanceId, name: `k${i % 5}`, value: `${w}:${i}` } }, auth);
         })(),
       );
     }
     writes.push(
       (async () => {
-        for (let i = 0; !stop && i < 20; i++) await server.gql(DeleteKey, { input: { instanceId, name: `k${i % 5}` } }, auth);
+        for (let i = 0; !stop && i < 20; i++) await server.gql(DeleteKey, { input: { kvInstanceId: instanceId, name: `k${i % 5}` } }, auth);
       })(),
     );
     writes.push(
       (async () => {
         for (let i = 0; i < 2; i++) {
           await new Promise((r) => setTimeout(r, 300));
-          await server.ok(Clear, { input: { instanceId } }, world.actors.owner);
+          await server.ok(Clear, { input: { kvInstanceId: instanceId } }, world.actors.owner);
         }
       })(),
     );
@@ -61,7 +61,7 @@ describe('kvEvents', () => {
     // Reconnect every 15 events, resuming after the last version received, until the writers are done and all is seen.
     while (final !== after) {
       if (done) final = await finalVersion();
-      const sub = subscribe(server.ws(auth), KvEventsDoc, { instanceId, afterVersion: after });
+      const sub = subscribe(server.ws(auth), KvEventsDoc, { kvInstanceId: instanceId, afterVersion: after });
       for (let n = 0; n < 15 && after !== final; n++) {
         const e = await sub.next(done ? 5000 : 1000).catch(() => undefined);
         if (!e) break;
@@ -75,17 +75,17 @@ describe('kvEvents', () => {
     stop = true;
     await allWritten;
     expect(seen.map((s) => s.version)).toEqual(range(1, final));
-    expect(seen.filter((s) => s.kind === 'Cleared')).toHaveLength(2);
-    expect(seen.some((s) => s.kind === 'KeyDeleted')).toBe(true);
+    expect(seen.filter((s) => s.kind === 'KvInstanceCleared')).toHaveLength(2);
+    expect(seen.some((s) => s.kind === 'KvKeyDeleted')).toBe(true);
   });
 
   it('starts after the current version without afterVersion, and stays silent without changes', async () => {
     const instanceId = world.instanceId;
-    const sub = subscribe(server.ws(world.actors.reader), KvEventsDoc, { instanceId });
+    const sub = subscribe(server.ws(world.actors.reader), KvEventsDoc, { kvInstanceId: instanceId });
     await sub.expectSilence(300);
-    const { setKvKey } = await server.ok(SetKey, { input: { instanceId, name: 'live', value: 'x' } }, world.actors.writer);
-    expect((await sub.next()).data!.kvEvents).toEqual({ __typename: 'KeyUpdated', version: setKvKey.version, key: { name: 'live', value: 'x', version: setKvKey.version } });
-    const bad = subscribe(server.ws(world.actors.reader), KvEventsDoc, { instanceId, afterVersion: -1 });
+    const { setKvKey } = await server.ok(SetKey, { input: { kvInstanceId: instanceId, name: 'live', value: 'x' } }, world.actors.writer);
+    expect((await sub.next()).data!.kvEvents).toEqual({ __typename: 'KvKeyUpdated', version: setKvKey.version, key: { name: 'live', value: 'x', version: setKvKey.version } });
+    const bad = subscribe(server.ws(world.actors.reader), KvEventsDoc, { kvInstanceId: instanceId, afterVersion: -1 });
     expect((await bad.rejection())?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });

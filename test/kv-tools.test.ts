@@ -9,7 +9,7 @@ import { startServer, type TestServer } from './helpers/server.ts';
 const Attach = graphql(`mutation KvToolsAttach($input: AttachKvInstanceInput!) { attachKvInstance(input: $input) { editMode } }`);
 const Key = graphql(`query KvToolsKey($id: ID!, $name: String!) { node(id: $id) { ... on KvInstance { key(name: $name) { name value version } } } }`);
 const Meta = graphql(`query KvToolsMeta($id: ID!) { node(id: $id) { ... on Message { metadata } } }`);
-const Events = graphql(`subscription KvToolsEvents($instanceId: ID!, $afterVersion: Int) { kvEvents(instanceId: $instanceId, afterVersion: $afterVersion) { __typename ... on KeyUpdated { version key { name value } } } }`);
+const Events = graphql(`subscription KvToolsEvents($kvInstanceId: ID!, $afterVersion: Int) { kvEvents(kvInstanceId: $kvInstanceId, afterVersion: $afterVersion) { __typename ... on KvKeyUpdated { version key { name value } } } }`);
 
 /** The tool results the model was sent in the request after the first, parsed. */
 const toolResults = (fake: FakeOpenAI, request = 1) => fake.requests[request].body.messages.filter((m: any) => m.role === 'tool').map((m: any) => JSON.parse(m.content));
@@ -20,7 +20,7 @@ describe('KV tools for the assistant', () => {
   let w: KvWorld;
   let threadId: string;
   const keyValue = async (name: string) => ((await server.ok(Key, { id: w.instanceId, name }, w.actors.owner)).node as any).key;
-  const setKey = (name: string, value: unknown, extra: Record<string, unknown> = {}) => server.ok(SetKey, { input: { instanceId: w.instanceId, name, value, ...extra } }, w.actors.owner);
+  const setKey = (name: string, value: unknown, extra: Record<string, unknown> = {}) => server.ok(SetKey, { input: { kvInstanceId: w.instanceId, name, value, ...extra } }, w.actors.owner);
 
   beforeAll(async () => {
     fake = await startFakeOpenAI();
@@ -37,7 +37,7 @@ describe('KV tools for the assistant', () => {
     await send(server, w.actors.writer, threadId, 'Hi');
     expect(fake.requests[0].body.tools).toBeUndefined();
 
-    await server.ok(Attach, { input: { threadId, instanceId: w.instanceId } }, w.actors.writer);
+    await server.ok(Attach, { input: { threadId, kvInstanceId: w.instanceId } }, w.actors.writer);
     await setKey('color', 'blue');
     fake.requests.length = 0;
     fake.behavior.script = [{ toolCalls: [{ name: 'read_key', arguments: { name: 'color' } }] }, { reply: ['It is ', 'blue'] }];
@@ -53,13 +53,13 @@ describe('KV tools for the assistant', () => {
 
   it('writes a key, seen through the API and kvEvents', async () => {
     const before = ((await setKey('seed', 'x')) as any).setKvKey.version as number;
-    const sub = subscribe(server.ws(w.actors.reader), Events, { instanceId: w.instanceId, afterVersion: before });
+    const sub = subscribe(server.ws(w.actors.reader), Events, { kvInstanceId: w.instanceId, afterVersion: before });
     fake.behavior.script = [{ toolCalls: [{ name: 'write_key', arguments: { name: 'note', value: 'from the assistant' } }] }, { reply: ['Saved'] }];
     const reply = await send(server, w.actors.writer, threadId, 'Remember this');
     expect(reply.assistantMessage.content).toBe('Saved');
     expect(toolResults(fake)).toEqual([{ name: 'note', version: before + 1 }]);
     expect(await keyValue('note')).toEqual({ name: 'note', value: 'from the assistant', version: before + 1 });
-    expect((await sub.next()).data!.kvEvents).toEqual({ __typename: 'KeyUpdated', version: before + 1, key: { name: 'note', value: 'from the assistant' } });
+    expect((await sub.next()).data!.kvEvents).toEqual({ __typename: 'KvKeyUpdated', version: before + 1, key: { name: 'note', value: 'from the assistant' } });
   });
 
   it('refuses readonly keys unless the thread is in edit mode, even for an ADMIN', async () => {
@@ -78,17 +78,17 @@ describe('KV tools for the assistant', () => {
     }
     expect((await keyValue('fixed')).value).toBe('original');
 
-    await server.ok(Attach, { input: { threadId, instanceId: w.instanceId, editMode: true } }, w.actors.admin);
+    await server.ok(Attach, { input: { threadId, kvInstanceId: w.instanceId, editMode: true } }, w.actors.admin);
     const [written, deleted] = await attempt(w.actors.writer);
     expect(written).toEqual({ name: 'fixed', version: expect.any(Number) });
     expect(deleted).toEqual({ deleted: 'fixed', version: written.version + 1 });
     expect(await keyValue('fixed')).toBeNull();
-    await server.ok(Attach, { input: { threadId, instanceId: w.instanceId, editMode: false } }, w.actors.admin);
+    await server.ok(Attach, { input: { threadId, kvInstanceId: w.instanceId, editMode: false } }, w.actors.admin);
   });
 
   it('acts with the user’s rights: a READ share reads but cannot write through the assistant', async () => {
     const own = (await createThread(server, w.actors.reader.token!, w.orgId, 'reader thread')).id;
-    await server.ok(Attach, { input: { threadId: own, instanceId: w.instanceId } }, w.actors.reader);
+    await server.ok(Attach, { input: { threadId: own, kvInstanceId: w.instanceId } }, w.actors.reader);
     fake.behavior.script = [
       { toolCalls: [{ name: 'write_key', arguments: { name: 'color', value: 'red' } }, { name: 'delete_key', arguments: { name: 'color' } }, { name: 'read_key', arguments: { name: 'color' } }] },
       { reply: ['No'] },

@@ -5,8 +5,8 @@ import { kvWorld, SetKey } from './helpers/kv.ts';
 import { twoInstances, type TestServer } from './helpers/server.ts';
 
 const Events = graphql(`
-  subscription KvRedisEvents($instanceId: ID!, $afterVersion: Int) {
-    kvEvents(instanceId: $instanceId, afterVersion: $afterVersion) { __typename ... on KeyUpdated { version } ... on KeyDeleted { version } ... on Cleared { version } }
+  subscription KvRedisEvents($kvInstanceId: ID!, $afterVersion: Int) {
+    kvEvents(kvInstanceId: $kvInstanceId, afterVersion: $afterVersion) { __typename ... on KvKeyUpdated { version } ... on KvKeyDeleted { version } ... on KvInstanceCleared { version } }
   }
 `);
 
@@ -21,11 +21,11 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('kvEvents across two instances (Red
     const world = await kvWorld(a);
     const instanceId = world.instanceId;
     const auth = world.actors.writer;
-    const liveA = subscribe(a.ws(auth), Events, { instanceId, afterVersion: 0 });
-    const liveB = subscribe(b.ws(auth), Events, { instanceId, afterVersion: 0 });
+    const liveA = subscribe(a.ws(auth), Events, { kvInstanceId: instanceId, afterVersion: 0 });
+    const liveB = subscribe(b.ws(auth), Events, { kvInstanceId: instanceId, afterVersion: 0 });
     await Promise.all([liveA.expectSilence(300), liveB.expectSilence(300)]);
     const write = (s: TestServer, tag: string) => async () => {
-      for (let i = 0; i < 25; i++) await s.ok(SetKey, { input: { instanceId, name: `${tag}${i % 3}`, value: i } }, auth);
+      for (let i = 0; i < 25; i++) await s.ok(SetKey, { input: { kvInstanceId: instanceId, name: `${tag}${i % 3}`, value: i } }, auth);
     };
     await Promise.all([write(a, 'a')(), write(b, 'b')(), write(a, 'c')(), write(b, 'd')()]);
     const total = 100;
@@ -37,7 +37,7 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('kvEvents across two instances (Red
     };
     expect(await collect(liveA)).toEqual(range(1, total));
     expect(await collect(liveB)).toEqual(range(1, total));
-    const resumed = subscribe(b.ws(auth), Events, { instanceId, afterVersion: 40 });
+    const resumed = subscribe(b.ws(auth), Events, { kvInstanceId: instanceId, afterVersion: 40 });
     const got: number[] = [];
     while (got.length < 60) got.push((await resumed.next()).data!.kvEvents.version);
     expect(got).toEqual(range(41, 100));

@@ -162,7 +162,7 @@ describe('shared live execution', () => {
     expect(fields).toEqual(['invoiceUpdated', 'kvEvents', 'membershipChanged', 'notifications', 'presence', 'roomEvents', 'sessionEvents', 'threadEvents']);
     const verdicts = {
       invoiceUpdated: plan('subscription { invoiceUpdated(id: "x") { __typename } }').shareable,
-      kvEvents: plan('subscription { kvEvents(instanceId: "x") { __typename } }').shareable,
+      kvEvents: plan('subscription { kvEvents(kvInstanceId: "x") { __typename } }').shareable,
       membershipChanged: plan('subscription { membershipChanged(orgId: "x") { __typename } }').shareable,
       notifications: plan('subscription { notifications { __typename } }').shareable,
       presence: plan('subscription { presence(orgId: "x") { __typename } }').shareable,
@@ -353,17 +353,17 @@ const RemoveOrgMember = graphql(`
   mutation LiveRemoveOrgMember($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }
 `);
 const KvEvents = graphql(`
-  subscription LiveKvEvents($instanceId: ID!, $afterVersion: Int) {
-    kvEvents(instanceId: $instanceId, afterVersion: $afterVersion) {
+  subscription LiveKvEvents($kvInstanceId: ID!, $afterVersion: Int) {
+    kvEvents(kvInstanceId: $kvInstanceId, afterVersion: $afterVersion) {
       __typename
-      ... on KeyUpdated { version key { name value version updatedBy { name } } }
-      ... on KeyDeleted { version name }
-      ... on Cleared { version }
+      ... on KvKeyUpdated { version key { name value version updatedBy { name } } }
+      ... on KvKeyDeleted { version name }
+      ... on KvInstanceCleared { version }
     }
   }
 `);
 const KvDelete = graphql(`mutation LiveKvDelete($input: DeleteKvKeyInput!) { deleteKvKey(input: $input) { version } }`);
-const KvClear = graphql(`mutation LiveKvClear($input: KvInstanceIdInput!) { clearKvInstance(input: $input) { version } }`);
+const KvClear = graphql(`mutation LiveKvClear($input: ClearKvInstanceInput!) { clearKvInstance(input: $input) { version } }`);
 const ThreadEvents = graphql(`
   subscription LiveThreadEvents($threadId: ID!) {
     threadEvents(threadId: $threadId) {
@@ -446,14 +446,14 @@ describe('shared execution, the other live event types and permission changes', 
     const { reused } = await same(async (server) => {
       const world = await kvWorld(server);
       const { instanceId } = world;
-      const subs = ['owner', 'admin', 'writer', 'reader'].map((who) => subscribe(server.ws(world.actors[who]), KvEvents, { instanceId, afterVersion: 0 }));
-      await server.ok(SetKey, { input: { instanceId, name: 'a', value: 'one' } }, world.actors.writer);
+      const subs = ['owner', 'admin', 'writer', 'reader'].map((who) => subscribe(server.ws(world.actors[who]), KvEvents, { kvInstanceId: instanceId, afterVersion: 0 }));
+      await server.ok(SetKey, { input: { kvInstanceId: instanceId, name: 'a', value: 'one' } }, world.actors.writer);
       for (const s of subs) await s.next(15_000);
-      await server.ok(SetKey, { input: { instanceId, name: 'b', value: 'two' } }, world.actors.writer);
-      await server.ok(SetKey, { input: { instanceId, name: 'a', value: 'three' } }, world.actors.admin);
-      await server.ok(KvDelete, { input: { instanceId, name: 'b' } }, world.actors.writer);
-      await server.ok(KvClear, { input: { instanceId } }, world.actors.owner);
-      return Promise.all(subs.map((s) => until(s, (d) => d.kvEvents.__typename === 'Cleared')));
+      await server.ok(SetKey, { input: { kvInstanceId: instanceId, name: 'b', value: 'two' } }, world.actors.writer);
+      await server.ok(SetKey, { input: { kvInstanceId: instanceId, name: 'a', value: 'three' } }, world.actors.admin);
+      await server.ok(KvDelete, { input: { kvInstanceId: instanceId, name: 'b' } }, world.actors.writer);
+      await server.ok(KvClear, { input: { kvInstanceId: instanceId } }, world.actors.owner);
+      return Promise.all(subs.map((s) => until(s, (d) => d.kvEvents.__typename === 'KvInstanceCleared')));
     });
     expect(reused).toBeGreaterThanOrEqual(3 * 4);
   });

@@ -23,7 +23,7 @@ const ThreadReach = graphql(`
       id
       project { id threads(first: 50) { edges { node { id title } } } kvInstances(first: 50) { edges { node { id name } } } }
       relations { from { id } to { id } }
-      kvAttachments { instance { id } }
+      kvAttachments { kvInstance { id } }
       messages(first: 1) { edges { node { thread { project { id threads(first: 10) { edges { node { id } } } } } } } }
     }
   }
@@ -67,7 +67,7 @@ beforeAll(async () => {
   kvId = (await server.ok(CreateKv, { input: { projectId, name: 'notes' } }, auth)).createKvInstance.id;
   await send(server, { token: creator.token }, mine.id, 'hello');
   await server.ok(Link, { input: { fromId: mine.id, toId: theirs.id, kind: 'RELATES_TO' } }, { token: creator.token });
-  await server.ok(Attach, { input: { threadId: mine.id, instanceId: kvId } }, { token: creator.token });
+  await server.ok(Attach, { input: { threadId: mine.id, kvInstanceId: kvId } }, { token: creator.token });
 });
 
 const ids = (conn: { edges: { node: { id: string } }[] } | undefined | null) => conn?.edges.map((e) => e.node.id).sort();
@@ -116,7 +116,7 @@ describe('a thread creator unshared from its project', () => {
     const other = await server.ok(ThreadReach, { id: mine.id }, auth);
     expect(other.thread.project?.id).toBe(projectId);
     expect(other.thread.relations).toEqual([{ from: { id: mine.id }, to: { id: theirs.id } }]);
-    expect(other.thread.kvAttachments).toEqual([{ instance: { id: kvId } }]);
+    expect(other.thread.kvAttachments).toEqual([{ kvInstance: { id: kvId } }]);
     const node = await server.ok(NodeReach, { id: projectId }, auth);
     expect(ids(node.node && 'threads' in node.node ? node.node.threads : null)).toEqual([mine.id, theirs.id].sort());
     expect(ids(node.node && 'kvInstances' in node.node ? node.node.kvInstances : null)).toEqual([kvId]);

@@ -46,7 +46,7 @@ describe('kv templates ({{key}} expansion) through a server process', () => {
     proc = await spawnServer({ DATABASE_URL: database.url });
     client = createGqlClient(`${proc.origin}/graphql`, `ws://127.0.0.1:${proc.port}/graphql`);
     w = await kvWorld(client as unknown as TestServer);
-    await client.ok(SetKey, { input: { instanceId: w.instanceId, name: 'a', value: 'Alice' } }, w.actors.owner);
+    await client.ok(SetKey, { input: { kvInstanceId: w.instanceId, name: 'a', value: 'Alice' } }, w.actors.owner);
   }, 120_000);
 
   afterAll(async () => {
@@ -59,7 +59,7 @@ describe('kv templates ({{key}} expansion) through a server process', () => {
   it('answers transformKv with `{{` and 100,000 spaces (a WRITE key) at once, and /health answers meanwhile', async () => {
     const template = `{{${' '.repeat(100_000)}`;
     let settled = false;
-    const transform = client.gql(Transform, { input: { instanceId: w.instanceId, template, outputKey: 'out' } }, w.actors.keyWrite);
+    const transform = client.gql(Transform, { input: { kvInstanceId: w.instanceId, template, outputKey: 'out' } }, w.actors.keyWrite);
     transform.then(
       () => (settled = true),
       () => (settled = true),
@@ -88,25 +88,25 @@ describe('kv templates ({{key}} expansion) through a server process', () => {
     ];
     for (const template of cases) {
       const res = await within(
-        client.gql(Transform, { input: { instanceId: w.instanceId, template, outputKey: 'shapes' } }, w.actors.keyWrite),
+        client.gql(Transform, { input: { kvInstanceId: w.instanceId, template, outputKey: 'shapes' } }, w.actors.keyWrite),
         BOUND_MS,
         `transformKv of ${JSON.stringify(template.slice(0, 12))}…`,
       );
       expect(res.errors, JSON.stringify(template.slice(0, 12))).toBeUndefined();
     }
     const unknown = `{{${' '.repeat(99_998)}zz${' '.repeat(99_996)}}}`;
-    const res = await within(client.gql(Transform, { input: { instanceId: w.instanceId, template: unknown, outputKey: 'shapes' } }, w.actors.keyWrite), BOUND_MS, 'transformKv');
+    const res = await within(client.gql(Transform, { input: { kvInstanceId: w.instanceId, template: unknown, outputKey: 'shapes' } }, w.actors.keyWrite), BOUND_MS, 'transformKv');
     expect(codeOf(res)).toBe('BAD_USER_INPUT');
     expect((res.errors![0] as { message: string }).message).toContain('zz');
   });
 
   it('keeps the meaning: one pass, names trimmed of any whitespace, no braces in a name, unknown keys all named', async () => {
     const expand = async (template: string) =>
-      (await client.ok(Transform, { input: { instanceId: w.instanceId, template, outputKey: 'meaning' } }, w.actors.keyWrite)).transformKv.value;
+      (await client.ok(Transform, { input: { kvInstanceId: w.instanceId, template, outputKey: 'meaning' } }, w.actors.keyWrite)).transformKv.value;
     expect(await expand('[{{a}}] [{{ a }}] [{{\t\n a \u00a0}}] [{{{a}}}] [{{a}b}}] [{{}}] [{{a}]')).toBe('[Alice] [Alice] [Alice] [{Alice}] [{{a}b}}] [{{}}] [{{a}]');
-    await client.ok(SetKey, { input: { instanceId: w.instanceId, name: 'loop', value: '{{a}} {{loop}}' } }, w.actors.owner);
+    await client.ok(SetKey, { input: { kvInstanceId: w.instanceId, name: 'loop', value: '{{a}} {{loop}}' } }, w.actors.owner);
     expect(await expand('{{loop}}')).toBe('{{a}} {{loop}}');
-    const res = await client.gql(Transform, { input: { instanceId: w.instanceId, template: '{{ zz }} {{a}} {{yy}} {{zz}}', outputKey: 'meaning' } }, w.actors.keyWrite);
+    const res = await client.gql(Transform, { input: { kvInstanceId: w.instanceId, template: '{{ zz }} {{a}} {{yy}} {{zz}}', outputKey: 'meaning' } }, w.actors.keyWrite);
     expect(codeOf(res)).toBe('BAD_USER_INPUT');
     expect((res.errors![0] as { message: string }).message).toContain('zz, yy');
   });
@@ -215,11 +215,11 @@ describe('regular expressions on user input, at the API', () => {
     const w = await kvWorld(server);
     const Set = 'mutation($input: SetKvKeyInput!) { setKvKey(input: $input) { name } }';
     for (const value of [`data:image/png;base64,${'A'.repeat(N)}!`, `data:${'a'.repeat(N)}`, `data:image/${'a'.repeat(N)};`, `${'A'.repeat(N)} !`]) {
-      const res = await quickly('setKvKey IMAGE', () => server.gql(Set, { input: { instanceId: w.instanceId, name: 'img', type: 'IMAGE', contentType: 'image/png', value } }, w.actors.writer));
+      const res = await quickly('setKvKey IMAGE', () => server.gql(Set, { input: { kvInstanceId: w.instanceId, name: 'img', type: 'IMAGE', contentType: 'image/png', value } }, w.actors.writer));
       expect(codeOf(res)).toBe('BAD_USER_INPUT');
     }
     const Analyze = 'mutation($input: AnalyzeKvImageInput!) { analyzeKvImage(input: $input) { name } }';
-    const res = await quickly('analyzeKvImage', () => server.gql(Analyze, { input: { instanceId: w.instanceId, imageUrl: `http://${'a'.repeat(N)}`, outputKey: 'o' } }, w.actors.writer));
+    const res = await quickly('analyzeKvImage', () => server.gql(Analyze, { input: { kvInstanceId: w.instanceId, imageUrl: `http://${'a'.repeat(N)}`, outputKey: 'o' } }, w.actors.writer));
     expect(codeOf(res)).toBe('BAD_USER_INPUT');
   });
 

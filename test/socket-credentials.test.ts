@@ -24,7 +24,7 @@ const RemoveMember = graphql(`mutation SockCredRemoveMember($input: RemoveMember
 const CreateRoom = graphql(`mutation SockCredCreateRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }`);
 const Room = graphql(`query SockCredRoom($id: ID!) { room(id: $id) { id } }`);
 const UserPresence = graphql(`query SockCredUserPresence($id: ID!) { node(id: $id) { ... on User { presence } } }`);
-const KvEvents = graphql(`subscription SockCredKvEvents($instanceId: ID!) { kvEvents(instanceId: $instanceId) { __typename } }`);
+const KvEvents = graphql(`subscription SockCredKvEvents($kvInstanceId: ID!) { kvEvents(kvInstanceId: $kvInstanceId) { __typename } }`);
 const Presence = graphql(`subscription SockCredPresence($orgId: ID!) { presence(orgId: $orgId) { userId status } }`);
 
 interface Closed {
@@ -76,9 +76,9 @@ const refused = (r: Awaited<ReturnType<typeof query>>) => r.closed === 4403 || r
 
 /** Subscribes to kvEvents and returns once an event proves the subscription live. */
 async function liveKvEvents(server: TestServer, client: Client, instanceId: string, writer: Auth) {
-  const sub = subscribe(client, KvEvents, { instanceId });
+  const sub = subscribe(client, KvEvents, { kvInstanceId: instanceId });
   for (let i = 0; ; i++) {
-    await server.ok(SetKey, { input: { instanceId, name: `probe${i}`, value: 'x' } }, writer);
+    await server.ok(SetKey, { input: { kvInstanceId: instanceId, name: `probe${i}`, value: 'x' } }, writer);
     const event = await sub.next(1000).catch((err) => (i < 10 ? undefined : Promise.reject(err)));
     if (event) break;
   }

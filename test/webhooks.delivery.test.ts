@@ -85,7 +85,7 @@ describe('webhook deliveries', () => {
 
     const { createProject } = await server.ok(CreateProject, { input: { orgId: org.id, name: 'hooks' } }, auth);
     const instanceId = await createInstance(server, auth, createProject.id);
-    const { setKvKey } = await server.ok(SetKey, { input: { instanceId, name: 'greeting', value: 'hi' } }, auth);
+    const { setKvKey } = await server.ok(SetKey, { input: { kvInstanceId: instanceId, name: 'greeting', value: 'hi' } }, auth);
     const [kv] = await hook.hits(1, 'KV_KEY_CHANGED');
     expect(kv.body.data).toMatchObject({ orgId: org.id, projectId: createProject.id, instanceId, version: setKvKey.version, kind: 'KeyUpdated', name: 'greeting', type: 'TEXT', value: 'hi' });
 

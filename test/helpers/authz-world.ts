@@ -100,8 +100,8 @@ export async function buildAuthzWorld(server: TestServer): Promise<AuthzWorld> {
   const kvId = (await q(server, kv, { input: { projectId: p1, name: 'main' } }, o)).createKvInstance.id;
   const spareKvId = (await q(server, kv, { input: { projectId: p1, name: 'spare' } }, o)).createKvInstance.id;
   const setKey = `mutation($input: SetKvKeyInput!) { setKvKey(input: $input) { name } }`;
-  for (const name of ['k1', 'k2']) await q(server, setKey, { input: { instanceId: kvId, name, value: `value ${mark}` } }, o);
-  await q(server, setKey, { input: { instanceId: spareKvId, name: 'k', value: `value ${mark}` } }, o);
+  for (const name of ['k1', 'k2']) await q(server, setKey, { input: { kvInstanceId: kvId, name, value: `value ${mark}` } }, o);
+  await q(server, setKey, { input: { kvInstanceId: spareKvId, name: 'k', value: `value ${mark}` } }, o);
 
   const hook = `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }`;
   const hookInput = (n: string) => ({ input: { orgId, url: 'http://127.0.0.1:9/hook', events: ['MEMBER_JOINED'], description: `${n} ${mark}` } });

@@ -7,7 +7,7 @@ const CreateProject = graphql(`mutation KvHelperProject($input: CreateProjectInp
 const Share = graphql(`mutation KvHelperShare($input: ShareProjectInput!) { shareProject(input: $input) { id } }`);
 const CreateInstance = graphql(`mutation KvHelperInstance($input: CreateKvInstanceInput!) { createKvInstance(input: $input) { id version } }`);
 export const SetKey = graphql(`
-  mutation KvHelperSet($input: SetKvKeyInput!) { setKvKey(input: $input) { name value type contentType readonly tags version updatedBy { id } } }
+  mutation KvHelperSet($input: SetKvKeyInput!) { setKvKey(input: $input) { id name value type contentType readonly tags version updatedBy { id } } }
 `);
 
 /** Everyone a KV permission test needs, by the access they should end up with. */

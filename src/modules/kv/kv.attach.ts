@@ -14,7 +14,7 @@ export async function attach(threadId: string, instanceId: string, editMode: boo
     db.thread.findUniqueOrThrow({ where: { id: threadId }, select: { orgId: true } }),
     db.kvInstance.findUniqueOrThrow({ where: { id: instanceId }, select: { project: { select: { orgId: true } } } }),
   ]);
-  if (thread.orgId !== instance.project.orgId) throw badInput('The thread and the KV instance belong to different orgs', 'instanceId');
+  if (thread.orgId !== instance.project.orgId) throw badInput('The thread and the KV instance belong to different orgs', 'kvInstanceId');
   return db.kvAttachment.upsert({
     where: { threadId_instanceId: { threadId, instanceId } },
     create: { threadId, instanceId, editMode },

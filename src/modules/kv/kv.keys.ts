@@ -119,3 +119,28 @@ export async function getKey(instanceId: string, name: string): Promise<KvKeyJso
   const row = await db.kvKey.findUnique({ where: { instanceId_name: { instanceId, name } } });
   return row ? keyToJson(row) : null;
 }
+
+/**
+ * One page of an instance's keys by name (`after`/`before` are key names, exclusive; `inverted` reads
+ * backwards from `before`), optionally only keys carrying `tag`. Tags are stored as JSON, which the two
+ * databases filter differently, so a tag is matched here, over names and tags only, before the page is read.
+ */
+export async function keyPage(
+  instanceId: string,
+  page: { after?: string; before?: string; limit: number; inverted: boolean; tag?: string | null },
+): Promise<KvKeyJson[]> {
+  const tagged = page.tag ? await namesTagged(instanceId, page.tag) : null;
+  const name = { ...(page.after != null ? { gt: page.after } : {}), ...(page.before != null ? { lt: page.before } : {}), ...(tagged ? { in: tagged } : {}) };
+  const rows = await db.kvKey.findMany({ where: { instanceId, name }, orderBy: { name: page.inverted ? 'desc' : 'asc' }, take: page.limit });
+  return rows.map(keyToJson);
+}
+
+/** How many keys the instance has (with `tag`, carrying it). */
+export async function keyCount(instanceId: string, tag?: string | null): Promise<number> {
+  return tag ? (await namesTagged(instanceId, tag)).length : db.kvKey.count({ where: { instanceId } });
+}
+
+async function namesTagged(instanceId: string, tag: string): Promise<string[]> {
+  const rows = await db.kvKey.findMany({ where: { instanceId }, select: { name: true, tags: true } });
+  return rows.filter((r) => ((r.tags as string[]) ?? []).includes(tag)).map((r) => r.name);
+}

@@ -8,11 +8,11 @@ import { checkInstance, type Access } from './kv.access.ts';
 const canAttach = ruleOf('canAttachKvInstance', async (ctx, args) => {
   const thread = await checkThread(ctx, idOf(args.input.threadId, 'Thread', 'threadId'), 'WRITE');
   if (thread !== true) return thread;
-  return checkInstance(ctx, idOf(args.input.instanceId, 'KvInstance', 'instanceId'), args.input.editMode ? 'ADMIN' : 'READ');
+  return checkInstance(ctx, idOf(args.input.kvInstanceId, 'KvInstance', 'kvInstanceId'), args.input.editMode ? 'ADMIN' : 'READ');
 });
 
 const instanceRule = (name: string, need: Access) =>
-  ruleOf(name, (ctx, args) => checkInstance(ctx, idOf(args.input.instanceId, 'KvInstance', 'instanceId'), need));
+  ruleOf(name, (ctx, args) => checkInstance(ctx, idOf(args.input.kvInstanceId, 'KvInstance', 'kvInstanceId'), need));
 
 /**
  * A KV instance is its project's: READ shares (and READ API keys) read it, WRITE shares and keys set and
@@ -43,14 +43,19 @@ export const kvPermissions: DomainPermissions = {
     DeleteKvInstancePayload: { '*': allow },
     DeleteKvKeyPayload: { '*': allow },
     ClearKvInstancePayload: { '*': allow },
-    KeyUpdated: { '*': allow },
-    KeyDeleted: { '*': allow },
-    Cleared: { '*': allow },
+    DetachKvInstancePayload: { '*': allow },
+    KvKeyUpdated: { '*': allow },
+    KvKeyDeleted: { '*': allow },
+    KvInstanceCleared: { '*': allow },
   },
   nodes: {
     KvInstance: (ctx, i: { id: string }) => passes(checkInstance(ctx, i.id, 'READ')),
+    KvKey: (ctx, k: { instanceId: string }) => passes(checkInstance(ctx, k.instanceId, 'READ')),
+    // An attachment shows on its thread only to those who may read the instance too (Thread.kvAttachments).
+    KvAttachment: async (ctx, a: { threadId: string; instanceId: string }) =>
+      (await passes(checkThread(ctx, a.threadId, 'READ'))) && passes(checkInstance(ctx, a.instanceId, 'READ')),
   },
   // Live events executed once for a group of subscribers may select these (src/live/sharing.ts): each value is
   // the same for every viewer who receives the event (nothing read from ctx.viewer).
-  liveShared: { Subscription: ['kvEvents'], KeyUpdated: '*', KeyDeleted: '*', Cleared: '*', KvKey: '*' },
+  liveShared: { Subscription: ['kvEvents'], KvKeyUpdated: '*', KvKeyDeleted: '*', KvInstanceCleared: '*', KvKey: '*' },
 };

@@ -25,8 +25,9 @@ export function renameInstance(instanceId: string, input: unknown) {
   return db.kvInstance.update({ where: { id: instanceId }, data: { name } });
 }
 
-export async function deleteInstance(instanceId: string) {
-  await db.kvInstance.delete({ where: { id: instanceId } });
+/** Deletes an instance (its keys, events and attachments cascade); returns the deleted row. */
+export function deleteInstance(instanceId: string) {
+  return db.kvInstance.delete({ where: { id: instanceId } });
 }
 
 type Change = { kind: KvEventKind; name: string | null; key: KvKeyJson | null };
