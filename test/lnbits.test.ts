@@ -8,7 +8,7 @@ import { openSession } from './helpers/paid.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const MutationFields = graphql(`query LnbitsMutationFields { __type(name: "Mutation") { fields { name } } }`);
-const InvoiceUpdated = graphql(`subscription LnbitsInvoiceUpdated($id: ID!) { invoiceUpdated(id: $id) { id state } }`);
+const InvoiceUpdated = graphql(`subscription LnbitsInvoiceUpdated($id: ID!) { invoiceUpdated(invoiceId: $id) { id state } }`);
 
 const SECRET = 'webhook-secret-for-tests';
 let lnbits: FakeLnbits;

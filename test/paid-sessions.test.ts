@@ -21,15 +21,15 @@ const InvoiceNode = graphql(`
 const OrgQuery = graphql(`query PaidOrg($id: ID!) { org(id: $id) { id } }`);
 const SessionEvents = graphql(`
   subscription PaidSessionEvents($id: ID!) {
-    sessionEvents(id: $id) {
+    sessionEvents(sessionId: $id) {
       __typename
       ... on SessionStateChanged { state balanceSats expiresAt session { id state balanceSats } }
-      ... on CostDebited { sats balanceAfter }
+      ... on CostDebited { chargedSats balanceAfterSats }
     }
   }
 `);
 const InvoiceUpdated = graphql(`
-  subscription PaidInvoiceUpdated($id: ID!) { invoiceUpdated(id: $id) { id state paidAt } }
+  subscription PaidInvoiceUpdated($id: ID!) { invoiceUpdated(invoiceId: $id) { id state paidAt } }
 `);
 const Clear = graphql(`
   mutation PaidClearHistory($input: ClearSessionHistoryInput!) { clearSessionHistory(input: $input) { deletedMessages session { id } } }

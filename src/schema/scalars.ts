@@ -23,7 +23,7 @@ const isCalendarDay = (value: unknown): value is string =>
 
 builder.scalarType('Date', {
   description: 'A calendar day, `YYYY-MM-DD` (ISO 8601), without a time or a zone; Confab counts days in UTC.',
-  serialize: (value) => (value instanceof Date ? value.toISOString().slice(0, 10) : String(value)),
+  serialize: (value: unknown) => (value instanceof Date ? value.toISOString().slice(0, 10) : String(value)),
   parseValue: (value) => {
     if (!isCalendarDay(value)) throw badInput('Invalid Date: expected a calendar day, YYYY-MM-DD');
     return value;
