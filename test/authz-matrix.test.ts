@@ -354,7 +354,7 @@ function literal(type: GraphQLInputType): string {
     const required = Object.values(type.getFields()).filter((f) => isNonNullType(f.type) && f.defaultValue === undefined);
     return `{ ${required.map((f) => `${f.name}: ${literal(f.type)}`).join(', ')} }`;
   }
-  return { Int: '1', Float: '1', Boolean: 'true', DateTime: '"2026-01-01T00:00:00Z"', JSON: '{}', ID: JSON.stringify(w.roomId) }[type.name] ?? '"x"';
+  return { Int: '1', Float: '1', Boolean: 'true', DateTime: '"2026-01-01T00:00:00Z"', Date: '"2026-01-01"', JSON: '{}', ID: JSON.stringify(w.roomId) }[type.name] ?? '"x"';
 }
 /** A field's call: its required arguments, and `first: 2` on connections (within the cost limit). */
 const call = (field: GraphQLField<unknown, unknown>) => {
