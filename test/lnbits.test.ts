@@ -56,6 +56,9 @@ describe('lnbits backend', () => {
     expect(names).not.toContain('settleDevInvoice');
     const res = await server.gql(`mutation { settleDevInvoice(input: { paymentHash: "x" }) { id } }`);
     expect(res.errors?.[0].message).toMatch(/settleDevInvoice/);
+    // Its input type goes with it.
+    const input = await server.gql(`{ __type(name: "SettleDevInvoiceInput") { name } }`);
+    expect(input.data).toEqual({ __type: null });
   });
 
   it('settles a paid invoice found by polling, and leaves unpaid ones pending', async () => {

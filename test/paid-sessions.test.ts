@@ -19,6 +19,9 @@ const InvoiceNode = graphql(`
   query PaidInvoiceNode($id: ID!) { node(id: $id) { ... on Invoice { id state kind session { id } } } }
 `);
 const OrgQuery = graphql(`query PaidOrg($id: ID!) { org(id: $id) { id } }`);
+const SessionLookup = graphql(`
+  query PaidSessionLookup($id: ID!) { session(id: $id) { id state balanceSats invoices { totalCount } requests { totalCount } } models { name } }
+`);
 const SessionEvents = graphql(`
   subscription PaidSessionEvents($id: ID!) {
     sessionEvents(sessionId: $id) {
@@ -97,6 +100,33 @@ describe('visibility', () => {
       expect((await server.ok(InvoiceNode, { id: mine.invoice.id }, auth)).node).toBeNull();
     }
     expect((await server.ok(InvoiceNode, { id: anon.invoice.id }, { token: anon.token })).node).toMatchObject({ state: 'PENDING' });
+  });
+
+  it('answers session(id) for its holder, and null with NOT_FOUND for a hidden or missing one while the rest of the request still answers', async () => {
+    const owner = await registerUser(server);
+    const stranger = await registerUser(server);
+    const mine = await openSession(server, 300, { token: owner.token });
+    expect((await server.ok(SessionLookup, { id: mine.session.id }, { token: owner.token })).session).toMatchObject({
+      id: mine.session.id,
+      state: 'AWAITING_PAYMENT',
+      invoices: { totalCount: 1 },
+      requests: { totalCount: 0 },
+    });
+    const missing = Buffer.from('Session:no-such-session').toString('base64');
+    for (const id of [mine.session.id, missing]) {
+      const res = await server.gql(SessionLookup, { id }, { token: stranger.token });
+      expect(res.data?.session).toBeNull();
+      expect(res.data?.models.length).toBeGreaterThan(0);
+      expect(res.errors?.map((e) => [e.path?.join('.'), e.extensions?.code])).toEqual([['session', 'NOT_FOUND']]);
+    }
+  });
+
+  it('refuses malformed ids in subscription arguments as BAD_USER_INPUT naming the argument', async () => {
+    const s = await openSession(server, 200);
+    const events = subscribe(server.ws({ token: s.token }), SessionEvents, { id: s.invoice.id });
+    expect((await events.rejection())?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'sessionId' });
+    const inv = subscribe(server.ws({ token: s.token }), InvoiceUpdated, { id: s.session.id });
+    expect((await inv.rejection())?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'invoiceId' });
   });
 
   it('gives a session token no access to orgs, and rejects unknown session tokens', async () => {
