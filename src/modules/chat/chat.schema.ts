@@ -60,7 +60,11 @@ builder.prismaNode('Session', {
     closedAt: t.expose('closedAt', { type: 'DateTime', nullable: true, description: 'When the session was CLOSED; null while it is not.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the session was opened.' }),
     thread: t.relation('thread', { nullable: true, description: 'The thread it belongs to; null for a standalone session (and to a session token).' }),
-    messages: t.relatedConnection('messages', { cursor: 'id', query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } }),
+    messages: t.relatedConnection('messages', {
+      cursor: 'id',
+      description: "The messages of this session only, oldest first (a thread's readers and the session's holder).",
+      query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
+    }),
   }),
 });
 
