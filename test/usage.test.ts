@@ -66,6 +66,8 @@ describe('plans and quotas', () => {
     expect((await server.ok(UsageNode, { id: record.id }, { token: owner.token })).node).toMatchObject({ __typename: 'UsageRecord', id: record.id, messages: 2 });
     // To a plain member (and to anyone outside the org) the record is as missing as an unknown id.
     expect((await server.ok(UsageNode, { id: record.id }, { token: members[0].token })).node).toBeNull();
+    const { owner: outsider } = await orgWithMembers(server);
+    expect((await server.ok(UsageNode, { id: record.id }, { token: outsider.token })).node).toBeNull();
     expect(o.usage!.completionTokens).toBe(1 + 1 + 2); // echo: one, two, three
     expect(o.usage!.promptTokens).toBeGreaterThan(0);
   });
