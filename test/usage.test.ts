@@ -129,6 +129,7 @@ describe('plans and quotas', () => {
     await server.ok(Usage, { id: org.id, from: '2025-01-01', to: '2026-01-01' }, { token: owner.token });
     expect(await server.errorCode(Usage, { id: org.id, from: '2025-01-01', to: '2026-01-02' }, { token: owner.token })).toBe('BAD_USER_INPUT');
     expect(await server.errorCode(Usage, { id: org.id, from: '2025-02-30', to: '2025-03-01' }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Usage, { id: org.id, from: '2025-01-01', to: '2025-13-01' }, { token: owner.token })).toBe('BAD_USER_INPUT');
     expect(await server.errorCode(Usage, { id: org.id, from: '2025-01-01T00:00:00Z', to: '2025-01-02' }, { token: owner.token })).toBe('BAD_USER_INPUT');
   });
 });
