@@ -3,7 +3,8 @@ import { sha256 } from '../src/auth/tokens.ts';
 import { db } from '../src/db.ts';
 import { graphql } from './gql/index.ts';
 import { subscribe } from './helpers/client.ts';
-import { createOrg, registerUser } from './helpers/fixtures.ts';
+import { createThread } from './helpers/chat.ts';
+import { createApiKey, createOrg, registerUser } from './helpers/fixtures.ts';
 import { OpenPaidSessionDoc, openSession, paidSession, settle, SettleDevInvoiceDoc, topUp, TopUpSessionDoc } from './helpers/paid.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
@@ -39,6 +40,12 @@ const Clear = graphql(`
 `);
 
 let server: TestServer;
+/** A paid session attached to a thread, opened by a signed-in member. */
+const paidSessionOf = async (token: string, threadId: string) => {
+  const opened = await openSession(server, 300, { token }, threadId);
+  await settle(server, opened.invoice.paymentHash);
+  return opened;
+};
 beforeAll(async () => {
   server = await startServer({ overrides: { paidSessions: { ttl: 3600 } } });
 });
@@ -119,6 +126,21 @@ describe('visibility', () => {
       expect(res.data?.models.length).toBeGreaterThan(0);
       expect(res.errors?.map((e) => [e.path?.join('.'), e.extensions?.code])).toEqual([['session', 'NOT_FOUND']]);
     }
+  });
+
+  it("shows a thread's paid session to the thread's readers without its money: invoices and requests are null with FORBIDDEN", async () => {
+    const owner = await registerUser(server);
+    const org = await createOrg(server, owner);
+    const thread = await createThread(server, owner.token, org.id);
+    const s = await paidSessionOf(owner.token, thread.id);
+    const key = await createApiKey(server, owner, org.id, ['READ']);
+    const res = await server.gql(SessionLookup, { id: s.session.id }, { apiKey: key.key });
+    expect(res.data?.session).toMatchObject({ id: s.session.id, state: 'ACTIVE', invoices: null, requests: null });
+    expect(res.errors?.map((e) => [e.path?.join('.'), e.extensions?.code]).sort()).toEqual([
+      ['session.invoices', 'FORBIDDEN'],
+      ['session.requests', 'FORBIDDEN'],
+    ]);
+    expect((await server.ok(SessionLookup, { id: s.session.id }, { token: owner.token })).session?.invoices).toEqual({ totalCount: 1 });
   });
 
   it('refuses malformed ids in subscription arguments as BAD_USER_INPUT naming the argument', async () => {

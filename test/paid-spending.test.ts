@@ -73,7 +73,7 @@ describe('sendSessionMessage', () => {
     expect(retry.sendSessionMessage).toMatchObject({ deduplicated: true, request: { id: r.request?.id } });
     const { session } = await server.ok(SessionQ, { id: s.session.id }, { token: s.token });
     expect(session).toMatchObject({ balanceSats: 990 });
-    expect(session!.requests.edges).toHaveLength(1);
+    expect(session!.requests!.edges).toHaveLength(1);
     expect(session!.messages.edges.map((e) => e.node.role)).toEqual(['USER', 'ASSISTANT']);
     events.close();
   });
@@ -149,7 +149,7 @@ describe('sendSessionMessage', () => {
     expect((await server.ok(Clear, { input: { sessionId: s.session.id } }, { token: s.token })).clearSessionHistory.deletedMessages).toBe(2);
     const { session } = await server.ok(SessionQ, { id: s.session.id }, { token: s.token });
     expect(session).toMatchObject({ balanceSats: before, messages: { edges: [] } });
-    expect(session!.requests.edges).toHaveLength(1);
+    expect(session!.requests!.edges).toHaveLength(1);
   });
 });
 

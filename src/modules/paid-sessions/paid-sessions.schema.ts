@@ -21,7 +21,8 @@ builder.prismaObjectFields('Session', (t) => ({
     {
       cursor: 'id',
       totalCount: true,
-      description: "The session's invoices, newest first (its owner and token holder only; FORBIDDEN to the thread's other readers).",
+      nullable: true,
+      description: "The session's invoices, newest first; its owner and token holder only (null with FORBIDDEN to the thread's other readers).",
       query: { orderBy: { createdAt: 'desc' } },
     },
     { name: 'InvoiceConnection', description: 'A page of invoices.' },
@@ -30,7 +31,7 @@ builder.prismaObjectFields('Session', (t) => ({
   pendingTopUp: t.prismaField({
     type: 'Invoice',
     nullable: true,
-    description: 'The top-up invoice waiting for payment, if any (one at a time; owner and token holder only).',
+    description: 'The top-up invoice waiting for payment, if any (one at a time); owner and token holder only (null with FORBIDDEN to others).',
     resolve: (query, s) => db.invoice.findFirst({ ...query, where: { sessionId: s.id, kind: 'TOPUP', state: 'PENDING' } }),
   }),
   requests: t.relatedConnection(
@@ -38,7 +39,8 @@ builder.prismaObjectFields('Session', (t) => ({
     {
       cursor: 'id',
       totalCount: true,
-      description: 'The priced requests made on the session, newest first (owner and token holder only).',
+      nullable: true,
+      description: 'The priced requests made on the session, newest first; owner and token holder only (null with FORBIDDEN to others).',
       query: { orderBy: { createdAt: 'desc' } },
     },
     { name: 'SessionRequestConnection', description: 'A page of session requests.' },

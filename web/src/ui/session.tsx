@@ -89,7 +89,7 @@ function Live({ data, refetch }: { data: Data; refetch(): void }) {
     [s.id],
   );
 
-  const deposit = s.invoices.edges[0]?.node;
+  const deposit = s.invoices?.edges[0]?.node;
   const invoice = live.state === 'AWAITING_PAYMENT' ? deposit : (toppedUp.data?.topUpSession.invoice ?? s.pendingTopUp);
   const showInvoice = invoice && (live.state === 'AWAITING_PAYMENT' || s.pendingTopUp || toppedUp.data);
 
