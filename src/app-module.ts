@@ -44,6 +44,11 @@ export interface AppModule {
   stop?(app: AppServices, opts: { deadline: number }): Promise<void> | void;
   /** Root fields (`"Mutation.x"`) that must not exist in the schema under this configuration. */
   hiddenFields?(config: Config): string[];
+  /**
+   * Root fields that exist only outside production: left out of the committed schema.graphql and
+   * printed into schema.dev.graphql as `extend type …` (src/print-schema.ts).
+   */
+  devOnlyFields?: string[];
   onSocketOpen?(viewer: Viewer, app: AppServices, socket: SocketInfo): Promise<void> | void;
   onSocketClose?(viewer: Viewer, app: AppServices, socket: SocketInfo): Promise<void> | void;
   /**

@@ -142,14 +142,14 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     updateWebhook: { args: input((w) => ({ id: w.webhookId, enabled: false })) },
   },
   Subscription: {
-    invoiceUpdated: { args: (w) => ({ id: w.invoiceId }), as: 'holder' },
+    invoiceUpdated: { args: (w) => ({ invoiceId: w.invoiceId }), as: 'holder' },
     kvEvents: { args: (w) => ({ kvInstanceId: w.kvId, afterVersion: 0 }), trigger: (w) => gql(`mutation($input: SetKvKeyInput!) { setKvKey(input: $input) { name } }`, { input: { kvInstanceId: w.kvId, name: 'k1', value: 'x' } }, w.auth.owner) },
     membershipChanged: { args: (w) => ({ orgId: w.orgId }), trigger: (w) => gql(`mutation($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { role } }`, { input: { orgId: w.orgId, userId: w.member.id, role: 'ADMIN' } }, w.auth.owner) },
     // A user's own notifications, optionally of one org: outsiders may subscribe but hear nothing of the victim's.
     notifications: { args: (w) => ({ orgId: w.orgId }), kind: 'self', trigger: (w) => gql(`mutation($input: NotifyInput!) { notify(input: $input) { __typename } }`, { input: { orgId: w.orgId, topic: 'news', payload: { x: 2 }, targets: { userIds: [w.owner.id, w.member.id] } } }, w.auth.owner) },
     presence: { args: (w) => ({ orgId: w.orgId }), trigger: (w) => memberOnlineThenAway(w) },
     roomEvents: { args: (w) => ({ roomId: w.roomId, afterSeq: 0 }), trigger: (w) => gql(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { roomId: w.roomId, content: 'live' } }, w.auth.owner) },
-    sessionEvents: { args: (w) => ({ id: w.sessionId }), as: 'holder' },
+    sessionEvents: { args: (w) => ({ sessionId: w.sessionId }), as: 'holder' },
     threadEvents: { args: (w) => ({ threadId: w.threadId }), trigger: (w) => gql(`mutation($input: AppendThreadMessageInput!) { appendThreadMessage(input: $input) { __typename } }`, { input: { threadId: w.threadId, role: 'USER', content: 'live' } }, w.auth.owner) },
   },
 };
@@ -354,7 +354,7 @@ function literal(type: GraphQLInputType): string {
     const required = Object.values(type.getFields()).filter((f) => isNonNullType(f.type) && f.defaultValue === undefined);
     return `{ ${required.map((f) => `${f.name}: ${literal(f.type)}`).join(', ')} }`;
   }
-  return { Int: '1', Float: '1', Boolean: 'true', DateTime: '"2026-01-01T00:00:00Z"', JSON: '{}', ID: JSON.stringify(w.roomId) }[type.name] ?? '"x"';
+  return { Int: '1', Float: '1', Boolean: 'true', DateTime: '"2026-01-01T00:00:00Z"', Date: '"2026-01-01"', JSON: '{}', ID: JSON.stringify(w.roomId) }[type.name] ?? '"x"';
 }
 /** A field's call: its required arguments, and `first: 2` on connections (within the cost limit). */
 const call = (field: GraphQLField<unknown, unknown>) => {

@@ -34,7 +34,7 @@ const Cancel = graphql(`
   }
 `);
 const DeleteThread = graphql(`mutation ChatDeleteThread($input: DeleteThreadInput!) { deleteThread(input: $input) { deletedId } }`);
-const Models = graphql(`query ChatModels { models { id provider isDefault } }`);
+const Models = graphql(`query ChatModels { models { id name provider isDefault } }`);
 const NodeMessage = graphql(`query ChatNodeMessage($id: ID!) { node(id: $id) { id ... on Message { content } } }`);
 const Archive = graphql(`
   mutation ChatArchive($input: UpdateThreadInput!) { updateThread(input: $input) { id status } }
@@ -120,9 +120,12 @@ describe('sendThreadMessage with the echo provider', () => {
     expect(r.assistantMessage.model).toBe('echo-2');
     const { models } = await server.ok(Models, {}, { token: owner.token });
     expect(models).toEqual([
-      { id: 'echo', provider: 'echo', isDefault: true },
-      { id: 'echo-2', provider: 'echo', isDefault: false },
+      { id: expect.any(String), name: 'echo', provider: 'echo', isDefault: true },
+      { id: expect.any(String), name: 'echo-2', provider: 'echo', isDefault: false },
     ]);
+    // Global ids, one per model: a client cache keeps each model once.
+    expect(new Set(models.map((m) => m.id)).size).toBe(2);
+    expect(Buffer.from(models[0].id, 'base64').toString()).toBe('Model:echo');
     expect(await server.errorCode(Models, {})).toBe('UNAUTHENTICATED');
   });
 });

@@ -48,7 +48,7 @@ const OpenPaid = graphql(`
   mutation ClientsOpenPaid($input: OpenPaidSessionInput!) { openPaidSession(input: $input) { session { id state } invoice { id paymentHash } } }
 `);
 const SessionEvents = graphql(`
-  subscription ClientsSessionEvents($id: ID!) { sessionEvents(id: $id) { __typename ... on SessionStateChanged { state balanceSats } } }
+  subscription ClientsSessionEvents($id: ID!) { sessionEvents(sessionId: $id) { __typename ... on SessionStateChanged { state balanceSats } } }
 `);
 
 /** test/gql emits documents as strings; Apollo wants parsed ones (types kept). */

@@ -161,13 +161,13 @@ describe('shared live execution', () => {
     const fields = Object.keys(schema.getSubscriptionType()!.getFields()).sort();
     expect(fields).toEqual(['invoiceUpdated', 'kvEvents', 'membershipChanged', 'notifications', 'presence', 'roomEvents', 'sessionEvents', 'threadEvents']);
     const verdicts = {
-      invoiceUpdated: plan('subscription { invoiceUpdated(id: "x") { __typename } }').shareable,
+      invoiceUpdated: plan('subscription { invoiceUpdated(invoiceId: "x") { __typename } }').shareable,
       kvEvents: plan('subscription { kvEvents(kvInstanceId: "x") { __typename } }').shareable,
       membershipChanged: plan('subscription { membershipChanged(orgId: "x") { __typename } }').shareable,
       notifications: plan('subscription { notifications { __typename } }').shareable,
       presence: plan('subscription { presence(orgId: "x") { __typename } }').shareable,
       roomEvents: plan('subscription { roomEvents(roomId: "x") { __typename } }').shareable,
-      sessionEvents: plan('subscription { sessionEvents(id: "x") { __typename } }').shareable,
+      sessionEvents: plan('subscription { sessionEvents(sessionId: "x") { __typename } }').shareable,
       threadEvents: plan('subscription { threadEvents(threadId: "x") { __typename } }').shareable,
     };
     // membershipChanged's own rule depends on the viewer's org role, re-checked per event: never shared.
@@ -386,10 +386,10 @@ const Notifications = graphql(`
 `);
 const Notify = graphql(`mutation LiveNotify($input: NotifyInput!) { notify(input: $input) { recipientCount } }`);
 const InvoiceUpdated = graphql(`
-  subscription LiveInvoiceUpdated($id: ID!) { invoiceUpdated(id: $id) { kind state amountSats } }
+  subscription LiveInvoiceUpdated($id: ID!) { invoiceUpdated(invoiceId: $id) { kind state amountSats } }
 `);
 const SessionEvents = graphql(`
-  subscription LiveSessionEvents($id: ID!) { sessionEvents(id: $id) { __typename ... on SessionStateChanged { state balanceSats } } }
+  subscription LiveSessionEvents($id: ID!) { sessionEvents(sessionId: $id) { __typename ... on SessionStateChanged { state balanceSats } } }
 `);
 
 /** Pulls events until `last` says the story is over (or `n` events). */

@@ -8,7 +8,7 @@ import { openSession } from './helpers/paid.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const MutationFields = graphql(`query LnbitsMutationFields { __type(name: "Mutation") { fields { name } } }`);
-const InvoiceUpdated = graphql(`subscription LnbitsInvoiceUpdated($id: ID!) { invoiceUpdated(id: $id) { id state } }`);
+const InvoiceUpdated = graphql(`subscription LnbitsInvoiceUpdated($id: ID!) { invoiceUpdated(invoiceId: $id) { id state } }`);
 
 const SECRET = 'webhook-secret-for-tests';
 let lnbits: FakeLnbits;
@@ -56,6 +56,9 @@ describe('lnbits backend', () => {
     expect(names).not.toContain('settleDevInvoice');
     const res = await server.gql(`mutation { settleDevInvoice(input: { paymentHash: "x" }) { id } }`);
     expect(res.errors?.[0].message).toMatch(/settleDevInvoice/);
+    // Its input type goes with it.
+    const input = await server.gql(`{ __type(name: "SettleDevInvoiceInput") { name } }`);
+    expect(input.data).toEqual({ __type: null });
   });
 
   it('settles a paid invoice found by polling, and leaves unpaid ones pending', async () => {

@@ -7,8 +7,8 @@ import { startFakeOpenAI, type FakeOpenAI } from './helpers/fake-openai.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const Usage = graphql(`
-  query OpenaiApiUsage($id: ID!, $from: DateTime!, $to: DateTime!) {
-    org(id: $id) { usage(from: $from, to: $to) { usedToday promptTokens completionTokens records { model messages } } }
+  query OpenaiApiUsage($id: ID!, $from: Date!, $to: Date!) {
+    org(id: $id) { usage(from: $from, to: $to) { usedToday promptTokens completionTokens records { edges { node { model messages } } } } }
   }
 `);
 
@@ -36,7 +36,7 @@ async function chatOrg() {
   return { ...o, key: key.key, client };
 }
 
-const range = () => ({ from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date().toISOString() });
+const range = () => ({ from: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), to: new Date().toISOString().slice(0, 10) });
 
 describe('OpenAI-compatible API with the official openai client', () => {
   it('lists the allowed models', async () => {
@@ -144,8 +144,8 @@ describe('OpenAI-compatible API with the official openai client', () => {
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.message).toMatch(/FREE plan allows 4 messages a day/);
     const { org } = await server.ok(Usage, { id: o.org.id, ...range() }, { token: (o.owner as TestUser).token });
-    expect(org.usage.usedToday).toBe(4);
-    expect(org.usage.records).toEqual([{ model: 'echo', messages: 4 }]);
-    expect(org.usage.completionTokens).toBe(4 * estimateTokens('message 0'));
+    expect(org.usage!.usedToday).toBe(4);
+    expect(org.usage!.records.edges.map((e) => e.node)).toEqual([{ model: 'echo', messages: 4 }]);
+    expect(org.usage!.completionTokens).toBe(4 * estimateTokens('message 0'));
   });
 });

@@ -7,7 +7,7 @@ import { registerUser } from './helpers/fixtures.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const Send = graphql(`
-  mutation PriceSend($input: SendSessionMessageInput!) { sendSessionMessage(input: $input) { request { costSats btcUsd breakdown } } }
+  mutation PriceSend($input: SendSessionMessageInput!) { sendSessionMessage(input: $input) { request { costSats btcUsd breakdown { btcUsd } } } }
 `);
 
 let rate: number | null = 50_000;

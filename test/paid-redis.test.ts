@@ -6,10 +6,10 @@ import { createTestDatabase } from './helpers/db.ts';
 import { openSession, SettleDevInvoiceDoc } from './helpers/paid.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
-const InvoiceLive = graphql(`subscription PaidRedisInvoice($id: ID!) { invoiceUpdated(id: $id) { state } }`);
+const InvoiceLive = graphql(`subscription PaidRedisInvoice($id: ID!) { invoiceUpdated(invoiceId: $id) { state } }`);
 const SessionLive = graphql(`
   subscription PaidRedisSession($id: ID!) {
-    sessionEvents(id: $id) { __typename ... on SessionStateChanged { state balanceSats } ... on CostDebited { sats balanceAfter } }
+    sessionEvents(sessionId: $id) { __typename ... on SessionStateChanged { state balanceSats } ... on CostDebited { chargedSats balanceAfterSats } }
   }
 `);
 const Send = graphql(`
@@ -54,7 +54,7 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('prepaid sessions across two instan
     }
     expect(seen).toContain('AssistantDelta');
     // Default prices: 7 + 3 tokens of echo cost a fraction of a sat, rounded up to one.
-    expect(debit).toMatchObject({ sats: 1, balanceAfter: 799 });
+    expect(debit).toMatchObject({ chargedSats: 1, balanceAfterSats: 799 });
     session.close();
   });
 });

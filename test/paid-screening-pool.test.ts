@@ -8,7 +8,7 @@ import { startServer, type TestServer } from './helpers/server.ts';
 const Send = graphql(`
   mutation PoolSend($input: SendSessionMessageInput!) {
     sendSessionMessage(input: $input) {
-      request { status screeningModel screeningPromptTokens screeningCompletionTokens workPromptTokens workCompletionTokens costSats absorbedSats chargedSats balanceAfterSats breakdown }
+      request { status screeningModel screeningPromptTokens screeningCompletionTokens workPromptTokens workCompletionTokens costSats absorbedSats chargedSats balanceAfterSats breakdown { btcUsd markup costSats absorbedSats chargedSats heldSats screening { model promptTokens completionTokens costUsd costSats } work { model promptTokens completionTokens costUsd costSats } } }
     }
   }
 `);
@@ -56,8 +56,9 @@ describe('screening', () => {
     const r = sendSessionMessage.request!;
     expect(r).toMatchObject({ status: 'COMPLETED', screeningModel: 'echo', workPromptTokens: 7, workCompletionTokens: 3 });
     expect(r.screeningPromptTokens + r.screeningCompletionTokens).toBeGreaterThan(0);
-    const b = r.breakdown as { screening: { sats: number }; work: { sats: number } };
-    expect(r.costSats).toBe(b.screening.sats + b.work.sats);
+    const b = r.breakdown!;
+    expect(b.screening).toMatchObject({ model: 'echo', promptTokens: r.screeningPromptTokens, completionTokens: r.screeningCompletionTokens });
+    expect(r.costSats).toBe(b.screening!.costSats + b.work.costSats);
     expect(r.balanceAfterSats).toBe(500 - r.chargedSats);
   });
 });

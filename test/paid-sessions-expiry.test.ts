@@ -8,14 +8,14 @@ import { startServer, type TestServer } from './helpers/server.ts';
 const Node = graphql(`query ExpirySessionNode($id: ID!) { node(id: $id) { ... on Session { id state } } }`);
 const Lifecycle = graphql(`
   subscription ExpiryLifecycle($id: ID!) {
-    sessionEvents(id: $id) { __typename ... on SessionStateChanged { state balanceSats } ... on CostDebited { sats balanceAfter } }
+    sessionEvents(sessionId: $id) { __typename ... on SessionStateChanged { state balanceSats } ... on CostDebited { chargedSats balanceAfterSats } }
   }
 `);
 const Send = graphql(`
   mutation ExpirySend($input: SendSessionMessageInput!) { sendSessionMessage(input: $input) { request { chargedSats balanceAfterSats } } }
 `);
 const Events = graphql(`
-  subscription ExpirySessionEvents($id: ID!) { sessionEvents(id: $id) { ... on SessionStateChanged { state balanceSats } } }
+  subscription ExpirySessionEvents($id: ID!) { sessionEvents(sessionId: $id) { ... on SessionStateChanged { state balanceSats } } }
 `);
 
 let server: TestServer;
@@ -70,6 +70,6 @@ describe('expiry', () => {
     const states = live.received.map((e) => e.data?.sessionEvents).filter((e) => e?.__typename === 'SessionStateChanged');
     expect(states.map((e) => (e as { state: string }).state)).toEqual(['AWAITING_PAYMENT', 'ACTIVE', 'PAUSED', 'ACTIVE', 'EXPIRED']);
     expect(states.map((e) => (e as { balanceSats: number }).balanceSats)).toEqual([0, 100, 0, 150, 150]);
-    expect(live.received.map((e) => e.data?.sessionEvents).find((e) => e?.__typename === 'CostDebited')).toMatchObject({ sats: 100, balanceAfter: 0 });
+    expect(live.received.map((e) => e.data?.sessionEvents).find((e) => e?.__typename === 'CostDebited')).toMatchObject({ chargedSats: 100, balanceAfterSats: 0 });
   });
 });

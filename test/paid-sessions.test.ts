@@ -3,7 +3,8 @@ import { sha256 } from '../src/auth/tokens.ts';
 import { db } from '../src/db.ts';
 import { graphql } from './gql/index.ts';
 import { subscribe } from './helpers/client.ts';
-import { createOrg, registerUser } from './helpers/fixtures.ts';
+import { createThread } from './helpers/chat.ts';
+import { createApiKey, createOrg, registerUser } from './helpers/fixtures.ts';
 import { OpenPaidSessionDoc, openSession, paidSession, settle, SettleDevInvoiceDoc, topUp, TopUpSessionDoc } from './helpers/paid.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
@@ -19,23 +20,32 @@ const InvoiceNode = graphql(`
   query PaidInvoiceNode($id: ID!) { node(id: $id) { ... on Invoice { id state kind session { id } } } }
 `);
 const OrgQuery = graphql(`query PaidOrg($id: ID!) { org(id: $id) { id } }`);
+const SessionLookup = graphql(`
+  query PaidSessionLookup($id: ID!) { session(id: $id) { id state balanceSats invoices { totalCount } requests { totalCount } } models { name } }
+`);
 const SessionEvents = graphql(`
   subscription PaidSessionEvents($id: ID!) {
-    sessionEvents(id: $id) {
+    sessionEvents(sessionId: $id) {
       __typename
       ... on SessionStateChanged { state balanceSats expiresAt session { id state balanceSats } }
-      ... on CostDebited { sats balanceAfter }
+      ... on CostDebited { chargedSats balanceAfterSats }
     }
   }
 `);
 const InvoiceUpdated = graphql(`
-  subscription PaidInvoiceUpdated($id: ID!) { invoiceUpdated(id: $id) { id state paidAt } }
+  subscription PaidInvoiceUpdated($id: ID!) { invoiceUpdated(invoiceId: $id) { id state paidAt } }
 `);
 const Clear = graphql(`
   mutation PaidClearHistory($input: ClearSessionHistoryInput!) { clearSessionHistory(input: $input) { deletedMessages session { id } } }
 `);
 
 let server: TestServer;
+/** A paid session attached to a thread, opened by a signed-in member. */
+const paidSessionOf = async (token: string, threadId: string) => {
+  const opened = await openSession(server, 300, { token }, threadId);
+  await settle(server, opened.invoice.paymentHash);
+  return opened;
+};
 beforeAll(async () => {
   server = await startServer({ overrides: { paidSessions: { ttl: 3600 } } });
 });
@@ -97,6 +107,48 @@ describe('visibility', () => {
       expect((await server.ok(InvoiceNode, { id: mine.invoice.id }, auth)).node).toBeNull();
     }
     expect((await server.ok(InvoiceNode, { id: anon.invoice.id }, { token: anon.token })).node).toMatchObject({ state: 'PENDING' });
+  });
+
+  it('answers session(id) for its holder, and null with NOT_FOUND for a hidden or missing one while the rest of the request still answers', async () => {
+    const owner = await registerUser(server);
+    const stranger = await registerUser(server);
+    const mine = await openSession(server, 300, { token: owner.token });
+    expect((await server.ok(SessionLookup, { id: mine.session.id }, { token: owner.token })).session).toMatchObject({
+      id: mine.session.id,
+      state: 'AWAITING_PAYMENT',
+      invoices: { totalCount: 1 },
+      requests: { totalCount: 0 },
+    });
+    const missing = Buffer.from('Session:no-such-session').toString('base64');
+    for (const id of [mine.session.id, missing]) {
+      const res = await server.gql(SessionLookup, { id }, { token: stranger.token });
+      expect(res.data?.session).toBeNull();
+      expect(res.data?.models.length).toBeGreaterThan(0);
+      expect(res.errors?.map((e) => [e.path?.join('.'), e.extensions?.code])).toEqual([['session', 'NOT_FOUND']]);
+    }
+  });
+
+  it("shows a thread's paid session to the thread's readers without its money: invoices and requests are null with FORBIDDEN", async () => {
+    const owner = await registerUser(server);
+    const org = await createOrg(server, owner);
+    const thread = await createThread(server, owner.token, org.id);
+    const s = await paidSessionOf(owner.token, thread.id);
+    const key = await createApiKey(server, owner, org.id, ['READ']);
+    const res = await server.gql(SessionLookup, { id: s.session.id }, { apiKey: key.key });
+    expect(res.data?.session).toMatchObject({ id: s.session.id, state: 'ACTIVE', invoices: null, requests: null });
+    expect(res.errors?.map((e) => [e.path?.join('.'), e.extensions?.code]).sort()).toEqual([
+      ['session.invoices', 'FORBIDDEN'],
+      ['session.requests', 'FORBIDDEN'],
+    ]);
+    expect((await server.ok(SessionLookup, { id: s.session.id }, { token: owner.token })).session?.invoices).toEqual({ totalCount: 1 });
+  });
+
+  it('refuses malformed ids in subscription arguments as BAD_USER_INPUT naming the argument', async () => {
+    const s = await openSession(server, 200);
+    const events = subscribe(server.ws({ token: s.token }), SessionEvents, { id: s.invoice.id });
+    expect((await events.rejection())?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'sessionId' });
+    const inv = subscribe(server.ws({ token: s.token }), InvoiceUpdated, { id: s.session.id });
+    expect((await inv.rejection())?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'invoiceId' });
   });
 
   it('gives a session token no access to orgs, and rejects unknown session tokens', async () => {

@@ -13,16 +13,16 @@ const Send = graphql(`
       deduplicated
       userMessage { id content }
       assistantMessage { id status content }
-      request { id status workPromptTokens workCompletionTokens costSats chargedSats absorbedSats balanceAfterSats breakdown }
+      request { id status workPromptTokens workCompletionTokens costSats chargedSats absorbedSats balanceAfterSats breakdown { btcUsd markup costSats absorbedSats chargedSats heldSats screening { model promptTokens completionTokens costUsd costSats } work { model promptTokens completionTokens costUsd costSats } } }
     }
   }
 `);
 const Events = graphql(`
   subscription SpendEvents($id: ID!) {
-    sessionEvents(id: $id) {
+    sessionEvents(sessionId: $id) {
       __typename
       ... on SessionStateChanged { state balanceSats }
-      ... on CostDebited { sats balanceAfter breakdown request { status } }
+      ... on CostDebited { chargedSats balanceAfterSats breakdown { costSats chargedSats } request { status } }
       ... on AssistantDelta { delta index }
       ... on AssistantDone { message { content } }
       ... on MessageAdded { message { role } }
@@ -57,7 +57,7 @@ describe('sendSessionMessage', () => {
     expect(r.assistantMessage).toMatchObject({ status: 'COMPLETE', content: 'hello world' });
     // echo: prompt = 3 tokens + 4 overhead, completion = 3 tokens → 10 sats.
     expect(r.request).toMatchObject({ status: 'COMPLETED', workPromptTokens: 7, workCompletionTokens: 3, costSats: 10, chargedSats: 10, absorbedSats: 0, balanceAfterSats: 990 });
-    expect(r.request?.breakdown).toMatchObject({ btcUsd: 100_000, work: { model: 'echo', sats: 10 }, screening: null, costSats: 10, chargedSats: 10 });
+    expect(r.request?.breakdown).toMatchObject({ btcUsd: 100_000, work: { model: 'echo', costSats: 10 }, screening: null, costSats: 10, chargedSats: 10 });
     const seen: string[] = [];
     let debit: unknown;
     while (!seen.includes('AssistantDone') || !seen.includes('CostDebited')) {
@@ -67,14 +67,14 @@ describe('sendSessionMessage', () => {
     }
     expect(seen.filter((t) => t === 'MessageAdded')).toHaveLength(2);
     expect(seen.filter((t) => t === 'AssistantDelta')).toHaveLength(2);
-    expect(debit).toMatchObject({ sats: 10, balanceAfter: 990, request: { status: 'COMPLETED' } });
+    expect(debit).toMatchObject({ chargedSats: 10, balanceAfterSats: 990, breakdown: { costSats: 10, chargedSats: 10 }, request: { status: 'COMPLETED' } });
 
     const retry = await server.ok(Send, { input: { sessionId: s.session.id, content: 'hello world', clientMsgId: 'm1' } }, { token: s.token });
     expect(retry.sendSessionMessage).toMatchObject({ deduplicated: true, request: { id: r.request?.id } });
     const { session } = await server.ok(SessionQ, { id: s.session.id }, { token: s.token });
     expect(session).toMatchObject({ balanceSats: 990 });
-    expect(session.requests.edges).toHaveLength(1);
-    expect(session.messages.edges.map((e) => e.node.role)).toEqual(['USER', 'ASSISTANT']);
+    expect(session!.requests!.edges).toHaveLength(1);
+    expect(session!.messages.edges.map((e) => e.node.role)).toEqual(['USER', 'ASSISTANT']);
     events.close();
   });
 
@@ -149,7 +149,7 @@ describe('sendSessionMessage', () => {
     expect((await server.ok(Clear, { input: { sessionId: s.session.id } }, { token: s.token })).clearSessionHistory.deletedMessages).toBe(2);
     const { session } = await server.ok(SessionQ, { id: s.session.id }, { token: s.token });
     expect(session).toMatchObject({ balanceSats: before, messages: { edges: [] } });
-    expect(session.requests.edges).toHaveLength(1);
+    expect(session!.requests!.edges).toHaveLength(1);
   });
 });
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.ts';
-import { printedSchema } from '../src/print-schema.ts';
+import { printedDevSchema, printedSchema } from '../src/print-schema.ts';
 import { graphql } from './gql/index.ts';
 import { createGqlClient, subscribe } from './helpers/client.ts';
 import { createTestDatabase, testDbKind } from './helpers/db.ts';
@@ -22,6 +22,14 @@ describe('schema', () => {
   it('schema.graphql matches the Pothos schema (run `npm run schema:print` after changing it)', () => {
     const committed = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
     expect(committed).toBe(printedSchema());
+  });
+
+  it('schema.dev.graphql holds the dev-only operations, and schema.graphql none of them (`npm run schema:print`)', () => {
+    const committed = readFileSync(new URL('../schema.dev.graphql', import.meta.url), 'utf8');
+    expect(committed).toBe(printedDevSchema());
+    expect(committed).toContain('extend type Mutation');
+    expect(committed).toContain('settleDevInvoice(');
+    expect(printedSchema()).not.toMatch(/settleDevInvoice|SettleDevInvoiceInput/);
   });
 });
 

@@ -6,11 +6,15 @@ import { createApiKey, orgWithMembers } from './helpers/fixtures.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const Usage = graphql(`
-  query UsageOrg($id: ID!, $from: DateTime!, $to: DateTime!) {
+  query UsageOrg($id: ID!, $from: Date!, $to: Date!, $first: Int, $after: String) {
     org(id: $id) {
       usage(from: $from, to: $to) {
         from to plan dailyLimit usedToday messages promptTokens completionTokens
-        records { day model messages promptTokens completionTokens user { id } }
+        records(first: $first, after: $after) {
+          totalCount
+          pageInfo { hasNextPage endCursor }
+          edges { cursor node { id day model messages promptTokens completionTokens user { id } } }
+        }
       }
     }
   }
@@ -25,7 +29,8 @@ beforeAll(async () => {
 });
 
 const today = () => new Date().toISOString().slice(0, 10);
-const range = () => ({ from: new Date(Date.now() - 86_400_000).toISOString(), to: new Date().toISOString() });
+const range = () => ({ from: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), to: today() });
+const UsageNode = graphql(`query UsageRecordNode($id: ID!) { node(id: $id) { __typename id ... on UsageRecord { model messages } } }`);
 const rawId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1];
 
 describe('plans and quotas', () => {
@@ -47,12 +52,24 @@ describe('plans and quotas', () => {
 
     const { org: o } = await server.ok(Usage, { id: org.id, ...range() }, { token: owner.token });
     expect(o.usage).toMatchObject({ plan: 'FREE', dailyLimit: 3, usedToday: 3, messages: 3, to: today() });
-    expect(o.usage.records.map((r) => [r.model, r.messages, r.user?.id])).toEqual([
-      ['echo', 2, owner.id],
-      ['echo-b', 1, owner.id],
+    expect(o.usage!.records.edges.map(({ node: r }) => [r.day, r.model, r.messages, r.user?.id])).toEqual([
+      [today(), 'echo', 2, owner.id],
+      [today(), 'echo-b', 1, owner.id],
     ]);
-    expect(o.usage.completionTokens).toBe(1 + 1 + 2); // echo: one, two, three
-    expect(o.usage.promptTokens).toBeGreaterThan(0);
+    expect(o.usage!.records.totalCount).toBe(2);
+    // A page at a time, in the same order, and each record a node its org's admins can fetch again.
+    const first = (await server.ok(Usage, { id: org.id, ...range(), first: 1 }, { token: owner.token })).org!.usage!.records;
+    expect(first).toMatchObject({ totalCount: 2, pageInfo: { hasNextPage: true }, edges: [{ node: { model: 'echo' } }] });
+    const second = (await server.ok(Usage, { id: org.id, ...range(), first: 1, after: first.pageInfo.endCursor }, { token: owner.token })).org!.usage!.records;
+    expect(second).toMatchObject({ pageInfo: { hasNextPage: false }, edges: [{ node: { model: 'echo-b' } }] });
+    const record = first.edges[0].node;
+    expect((await server.ok(UsageNode, { id: record.id }, { token: owner.token })).node).toMatchObject({ __typename: 'UsageRecord', id: record.id, messages: 2 });
+    // To a plain member (and to anyone outside the org) the record is as missing as an unknown id.
+    expect((await server.ok(UsageNode, { id: record.id }, { token: members[0].token })).node).toBeNull();
+    const { owner: outsider } = await orgWithMembers(server);
+    expect((await server.ok(UsageNode, { id: record.id }, { token: outsider.token })).node).toBeNull();
+    expect(o.usage!.completionTokens).toBe(1 + 1 + 2); // echo: one, two, three
+    expect(o.usage!.promptTokens).toBeGreaterThan(0);
   });
 
   it('concurrent sends in one org: exactly the limit succeeds, the rest are RATE_LIMITED, none fails (conflicts are retried)', async () => {
@@ -98,7 +115,7 @@ describe('plans and quotas', () => {
     const t = await createThread(server, owner.token, org.id);
     for (let i = 0; i < 4; i++) await send(server, { token: owner.token }, t.id, 'same', { clientMsgId: 'retry-1' });
     const { org: o } = await server.ok(Usage, { id: org.id, ...range() }, { token: owner.token });
-    expect(o.usage.usedToday).toBe(1);
+    expect(o.usage!.usedToday).toBe(1);
   });
 
   it('usage is for admins and READ API keys; bad ranges are refused', async () => {
@@ -108,5 +125,11 @@ describe('plans and quotas', () => {
     await server.ok(Usage, { id: org.id, ...range() }, { apiKey: key.key });
     const r = range();
     expect(await server.errorCode(Usage, { id: org.id, from: r.to, to: r.from }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    // 366 days (both ends included) is the most; a day that does not exist, or an instant, is not a Date.
+    await server.ok(Usage, { id: org.id, from: '2025-01-01', to: '2026-01-01' }, { token: owner.token });
+    expect(await server.errorCode(Usage, { id: org.id, from: '2025-01-01', to: '2026-01-02' }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Usage, { id: org.id, from: '2025-02-30', to: '2025-03-01' }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Usage, { id: org.id, from: '2025-01-01', to: '2025-13-01' }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Usage, { id: org.id, from: '2025-01-01T00:00:00Z', to: '2025-01-02' }, { token: owner.token })).toBe('BAD_USER_INPUT');
   });
 });

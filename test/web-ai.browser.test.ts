@@ -96,7 +96,7 @@ describe.skipIf(!!browserSkipReason)('web client: threads and paid sessions in a
     // Paid from elsewhere (a wallet): the page hears it live.
     const sessionId = page.url().split('/').pop()!;
     const data = await server.ok(SessionInvoice, { id: sessionId }, { token: (await stored()).accessToken });
-    await settle(server, data.session.invoices.edges[0]!.node.paymentHash);
+    await settle(server, data.session!.invoices!.edges[0]!.node.paymentHash);
     await expect.poll(() => state.getAttribute('data-state'), { timeout: 15_000 }).toBe('ACTIVE');
     await page.getByTestId('session-balance').filter({ hasText: '100 sats' }).waitFor();
 

@@ -6,13 +6,14 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
  * ships that manifest, so a Confab running trusted documents accepts this client's operations by hash.
  */
 const config: CodegenConfig = {
-  schema: '../schema.graphql',
+  // schema.dev.graphql: settleDevInvoice, which the client offers only when the server runs the dev Lightning backend.
+  schema: ['../schema.graphql', '../schema.dev.graphql'],
   documents: ['src/**/*.{ts,tsx}', '!src/gql/**'],
   generates: {
     'src/gql/': {
       preset: 'client',
       presetConfig: { fragmentMasking: false, persistedDocuments: { hashAlgorithm: 'sha256' } },
-      config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string', JSON: 'unknown' } },
+      config: { useTypeImports: true, enumsAsTypes: true, scalars: { DateTime: 'string', Date: 'string', JSON: 'unknown' } },
     },
   },
 };

@@ -45,6 +45,8 @@ export const builder = new SchemaBuilder<{
   DefaultNodeNullability: false;
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
+    /** A calendar day, `YYYY-MM-DD`. */
+    Date: { Input: string; Output: string };
     JSON: { Input: unknown; Output: unknown };
   };
 }>({
@@ -63,8 +65,20 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    edgesFieldOptions: { nullable: false },
-    nodeFieldOptions: { nullable: false },
+    // What every connection's arguments and parts mean (Relay's cursor connections), said once for all.
+    firstArgOptions: { description: `Up to this many items after \`after\` (at most ${MAX_PAGE_SIZE}).` },
+    afterArgOptions: { description: 'A cursor (`endCursor` of the previous page): the items after it.' },
+    lastArgOptions: { description: `Up to this many items before \`before\` (at most ${MAX_PAGE_SIZE}).` },
+    beforeArgOptions: { description: 'A cursor (`startCursor` of the next page): the items before it.' },
+    edgesFieldOptions: { nullable: false, description: 'The items of this page, each with its cursor.' },
+    pageInfoFieldOptions: { description: 'Where this page is: its end cursors and whether more items follow or precede.' },
+    cursorFieldOptions: { description: 'Where this item is, for `after` or `before`.' },
+    nodeFieldOptions: { nullable: false, description: 'The item.' },
+    pageInfoTypeOptions: { description: "A connection page's position (Relay's PageInfo)." },
+    hasNextPageFieldOptions: { description: 'More items follow this page (ask with `after: endCursor`).' },
+    hasPreviousPageFieldOptions: { description: 'More items precede this page (ask with `before: startCursor`).' },
+    startCursorFieldOptions: { description: "The first item's cursor; null on an empty page." },
+    endCursorFieldOptions: { description: "The last item's cursor; null on an empty page." },
     // node(id)/nodes(ids) are authorized like the types they return: what the viewer may not see, or
     // what does not exist, is null. Each id of nodes(ids) resolves on its own, so one missing record
     // (Prisma's findUniqueOrThrow rejects) cannot null the whole list.

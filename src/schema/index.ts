@@ -1,4 +1,4 @@
-import { lexicographicSortSchema } from 'graphql';
+import { isObjectType, lexicographicSortSchema } from 'graphql';
 import './scalars.ts';
 import { builder } from './builder.ts';
 
@@ -7,5 +7,11 @@ import { builder } from './builder.ts';
  * them all, then calls this. Sorted, so that the printed SDL is stable.
  */
 export function buildSchema() {
-  return lexicographicSortSchema(builder.toSchema());
+  const schema = builder.toSchema();
+  // plugin-prisma adds `totalCount` to counted connections without a description.
+  for (const type of Object.values(schema.getTypeMap())) {
+    const field = isObjectType(type) ? type.getFields().totalCount : undefined;
+    if (field?.extensions?.pothosPrismaTotalCount && !field.description) field.description = 'How many items the whole connection has, on every page.';
+  }
+  return lexicographicSortSchema(schema);
 }

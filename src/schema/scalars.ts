@@ -17,6 +17,28 @@ builder.scalarType('DateTime', {
   },
 });
 
+/** `YYYY-MM-DD` naming a real calendar day (no time, no zone). */
+const isCalendarDay = (value: unknown): value is string => {
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value)) return false;
+  const day = new Date(`${value}T00:00:00Z`);
+  // 2025-13-01 is no date at all; 2025-02-30 would roll over into March.
+  return !Number.isNaN(day.getTime()) && day.toISOString().startsWith(value);
+};
+
+builder.scalarType('Date', {
+  description: 'A calendar day, `YYYY-MM-DD` (ISO 8601), without a time or a zone; Confab counts days in UTC.',
+  serialize: (value: unknown) => (value instanceof Date ? value.toISOString().slice(0, 10) : String(value)),
+  parseValue: (value) => {
+    if (!isCalendarDay(value)) throw badInput('Invalid Date: expected a calendar day, YYYY-MM-DD');
+    return value;
+  },
+  parseLiteral: (ast) => {
+    const value = ast.kind === Kind.STRING ? ast.value : undefined;
+    if (!isCalendarDay(value)) throw badInput('Invalid Date: expected a calendar day, YYYY-MM-DD');
+    return value;
+  },
+});
+
 builder.scalarType('JSON', {
   description: 'Any JSON value.',
   serialize: (value) => value,

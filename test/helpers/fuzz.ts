@@ -35,6 +35,7 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 const STRINGS = ['', ' ', 'a', 'héllo wörld', '🙂🙃'.repeat(50), '\u0000\u0001\uFFFF', '\uD800', "'; DROP TABLE users; --", '%s%n', '<script>x</script>', 'a'.repeat(5000), 'x@example.com', 'null', '-1', '1e309', '../../etc/passwd', 'ACTIVE'];
 const INTS: unknown[] = [0, 1, -1, 2, 20, 100, 101, 1000, 2147483647, -2147483648, 2147483648, -2147483649, 9007199254740992, 1e308, -1e308, 1.5, '1', 'NaN', true, [1]];
 const FLOATS: unknown[] = [0, -0.5, 1e-320, 1e308, -1e308, 3.14, '3.14', false];
+const DAYS: unknown[] = ['2026-01-01', '2025-12-31', '2024-02-29', '2026-02-30', '0000-00-00', '2026-01-01T00:00:00Z', 'today', '', -1];
 const DATES: unknown[] = ['2026-01-01T00:00:00.000Z', '1970-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '0000-00-00', 'yesterday', '', -1, 1e20, '2026-13-45T99:99:99Z'];
 
 /** Global IDs: real ones from the fixtures, and well-formed and malformed ones of every kind. */
@@ -89,6 +90,8 @@ export function createGenerator(schema: GraphQLSchema, rng: Rng, ids: string[]) 
         return rng.chance(0.9) ? rng.chance(0.5) : rng.pick(['true', 0]);
       case 'DateTime':
         return rng.pick(DATES);
+      case 'Date':
+        return rng.pick(DAYS);
       case 'JSON':
         return json();
       default:

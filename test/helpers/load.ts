@@ -150,10 +150,10 @@ export async function storedSession(server: TestServer, token: string, id: strin
     if (!node || !('balanceSats' in node)) throw new Error('session not visible');
     const s = node as Extract<typeof node, { balanceSats: number }>;
     balance = s.balanceSats;
-    deposits = s.invoices.edges.filter((e) => e.node.state === 'PAID').reduce((sum, e) => sum + e.node.amountSats, 0);
-    requests.push(...s.requests.edges.map((e) => e.node));
-    if (!s.requests.pageInfo.hasNextPage) break;
-    after = s.requests.pageInfo.endCursor;
+    deposits = s.invoices!.edges.filter((e) => e.node.state === 'PAID').reduce((sum, e) => sum + e.node.amountSats, 0);
+    requests.push(...s.requests!.edges.map((e) => e.node));
+    if (!s.requests!.pageInfo.hasNextPage) break;
+    after = s.requests!.pageInfo.endCursor;
   }
   return { balance, deposits, requests };
 }

@@ -1,6 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
+import { notFound } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { checkThread } from '../threads/threads.access.ts';
 import type { ChatTurnResult } from './chat.service.ts';
@@ -15,7 +16,16 @@ export const MessageStatus = builder.enumType('MessageStatus', {
   values: ['PENDING', 'STREAMING', 'COMPLETE', 'FAILED', 'CANCELLED'] as const,
 });
 /** Shared with prepaid sessions (issue 5), which add their fields to `Session` with prismaObjectField. */
-export const SessionState = builder.enumType('SessionState', { values: ['AWAITING_PAYMENT', 'ACTIVE', 'PAUSED', 'EXPIRED', 'CLOSED'] as const });
+export const SessionState = builder.enumType('SessionState', {
+  description: 'Where a session stands; EXPIRED and CLOSED are final.',
+  values: {
+    AWAITING_PAYMENT: { description: 'A prepaid session whose deposit has not been paid yet.' },
+    ACTIVE: { description: 'Open for messages.' },
+    PAUSED: { description: 'A prepaid session whose balance fell below the minimum; a top-up resumes it.' },
+    EXPIRED: { description: 'A prepaid session unused (or unpaid) until its expiry.' },
+    CLOSED: { description: "Ended: replaced by the thread's next session." },
+  } as const,
+});
 
 export const MessageRef = builder.prismaNode('Message', {
   id: { field: 'id' },
@@ -37,17 +47,24 @@ export const MessageRef = builder.prismaNode('Message', {
 });
 
 builder.prismaNode('Session', {
-  id: { field: 'id' },
+  id: { field: 'id', description: 'Global ID of the session (`session(id)`, `sessionEvents(sessionId)`).' },
+  description:
+    "A conversation's context window: a thread's current or earlier session, or a standalone prepaid session paid with " +
+    'Lightning. Prepaid sessions are for their owner and the holder of their token.',
   fields: (t) => ({
     index: t.exposeInt('index', { description: "1 for a thread's first session, then 2, 3… as it rotates." }),
-    state: t.expose('state', { type: SessionState }),
+    state: t.expose('state', { type: SessionState, description: 'Where the session stands.' }),
     summary: t.exposeString('summary', { nullable: true, description: 'Carried over from the previous session.' }),
-    historyTokens: t.exposeInt('historyTokens'),
-    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true }),
-    closedAt: t.expose('closedAt', { type: 'DateTime', nullable: true }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    thread: t.relation('thread', { nullable: true }),
-    messages: t.relatedConnection('messages', { cursor: 'id', query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } }),
+    historyTokens: t.exposeInt('historyTokens', { description: 'Tokens of the history the model is sent with each message.' }),
+    expiresAt: t.expose('expiresAt', { type: 'DateTime', nullable: true, description: 'When a prepaid session expires unless used; null for others.' }),
+    closedAt: t.expose('closedAt', { type: 'DateTime', nullable: true, description: 'When the session was CLOSED; null while it is not.' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the session was opened.' }),
+    thread: t.relation('thread', { nullable: true, description: 'The thread it belongs to; null for a standalone session (and to a session token).' }),
+    messages: t.relatedConnection('messages', {
+      cursor: 'id',
+      description: "The messages of this session only, oldest first (a thread's readers and the session's holder).",
+      query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] },
+    }),
   }),
 });
 
@@ -85,8 +102,14 @@ const ThreadEvent = builder.unionType('ThreadEvent', {
   resolveType: (e) => e.type,
 });
 
-const ModelRef = builder.simpleObject('Model', {
-  fields: (t) => ({ id: t.string(), provider: t.string(), isDefault: t.boolean() }),
+const ModelRef = builder.objectRef<{ name: string; provider: string; isDefault: boolean }>('Model').implement({
+  description: 'An AI model this server allows.',
+  fields: (t) => ({
+    id: t.id({ description: 'Global ID of the model, derived from its name.', resolve: (m) => encodeGlobalID('Model', m.name) }),
+    name: t.exposeString('name', { description: 'What `model` arguments take (`gpt-4o-mini`, `echo`).' }),
+    provider: t.exposeString('provider', { description: 'The provider that serves it (`openai`, `anthropic`, `echo`, …).' }),
+    isDefault: t.exposeBoolean('isDefault', { description: 'Used when a message names no model.' }),
+  }),
 });
 
 const SendThreadMessagePayload = builder.objectRef<ChatTurnResult>('SendThreadMessagePayload').implement({
@@ -114,12 +137,17 @@ builder.queryFields((t) => ({
     type: [ModelRef],
     description: 'The models this server allows (config `[models]`), the default first.',
     resolve: (_root, _args, ctx) =>
-      allowedModels(ctx.app.config).map((id) => ({ id, provider: providerNameFor(ctx.app.config, id), isDefault: id === ctx.app.config.models.default })),
+      allowedModels(ctx.app.config).map((name) => ({ name, provider: providerNameFor(ctx.app.config, name), isDefault: name === ctx.app.config.models.default })),
   }),
   session: t.prismaField({
     type: 'Session',
-    args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, args) => db.session.findUniqueOrThrow({ ...query, where: { id: idOf(args.id, 'Session') } }),
+    nullable: true,
+    description:
+      "A session by ID: a thread's session for those who may read the thread, a prepaid one for its owner and token " +
+      'holder. Missing or hidden, it is null with a NOT_FOUND error (the two look the same).',
+    args: { id: t.arg.id({ required: true, description: 'The session to read.' }) },
+    resolve: async (query, _root, args) =>
+      (await db.session.findUnique({ ...query, where: { id: idOf(args.id, 'Session') } })) ?? Promise.reject(notFound('Session')),
   }),
 }));
 

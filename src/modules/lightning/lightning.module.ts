@@ -6,6 +6,8 @@ import { db } from '../../db.ts';
 import { lightningRoutes } from './lightning.routes.ts';
 import { startPaymentWorker } from './lightning.worker.ts';
 
+const DEV_ONLY_FIELDS = ['Mutation.settleDevInvoice'];
+
 const workers = new Map<AppServices, ReturnType<typeof startPaymentWorker>>();
 
 /** Payments: the LNbits webhook, and the worker that polls pending invoices and expires stale ones. */
@@ -13,7 +15,8 @@ export const lightningModule: AppModule = {
   name: 'lightning',
   routes: lightningRoutes,
   // settleDevInvoice stands in for a payer: with a real wallet, or in production, it must not exist at all.
-  hiddenFields: (config) => (devSettleAllowed(config) ? [] : ['Mutation.settleDevInvoice']),
+  devOnlyFields: DEV_ONLY_FIELDS,
+  hiddenFields: (config) => (devSettleAllowed(config) ? [] : DEV_ONLY_FIELDS),
   gauges: () => paymentGauges,
   start(app) {
     workers.set(app, startPaymentWorker(app));

@@ -38,6 +38,9 @@ export const paidSessionsPermissions: DomainPermissions = {
     SendSessionMessagePayload: { '*': allow },
     SessionStateChanged: { '*': allow },
     CostDebited: { '*': allow },
+    // Read inside a CostDebited event or a SessionRequest, which are authorized themselves.
+    CostBreakdown: { '*': allow },
+    CostBreakdownPart: { '*': allow },
   },
   nodes: {
     Session: (ctx, session) => canAccessSession(ctx, session),
@@ -49,6 +52,8 @@ export const paidSessionsPermissions: DomainPermissions = {
     Subscription: ['sessionEvents'],
     SessionStateChanged: '*',
     CostDebited: '*',
+    CostBreakdown: '*',
+    CostBreakdownPart: '*',
     SessionRequest: '*',
     Session: ['id', 'index', 'state', 'prepaid', 'balanceSats', 'minimumBalanceSats', 'historyTokens', 'createdAt', 'expiresAt', 'closedAt'],
   },

@@ -1,3 +1,5 @@
+import type { CostBreakdown } from './pricing.ts';
+
 export type SessionStateName = 'AWAITING_PAYMENT' | 'ACTIVE' | 'PAUSED' | 'EXPIRED' | 'CLOSED';
 
 /** A session's state, balance and expiry as of one change (ISO date, so it crosses Redis intact). */
@@ -11,9 +13,9 @@ export interface SessionStatePayload {
 export interface CostDebitedPayload {
   type: 'CostDebited';
   requestId: string;
-  sats: number;
-  balanceAfter: number;
-  breakdown: unknown;
+  chargedSats: number;
+  balanceAfterSats: number;
+  breakdown: CostBreakdown;
 }
 
 /**

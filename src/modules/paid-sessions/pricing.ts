@@ -11,6 +11,22 @@ export interface PricedPart extends TokenCounts {
   sats: number;
 }
 
+/**
+ * How a request's cost was reached, stored with the request (JSON) and sent with its CostDebited event.
+ * Parts keep their stored names (`usd`, `sats`); the GraphQL type `CostBreakdown` names their units.
+ */
+export interface CostBreakdown {
+  /** US dollars per bitcoin used to convert. */
+  btcUsd: number;
+  markup: number;
+  screening: PricedPart | null;
+  work: PricedPart;
+  costSats: number;
+  absorbedSats: number;
+  chargedSats: number;
+  heldSats: number;
+}
+
 const SATS_PER_BTC = 100_000_000;
 
 /** USD for the tokens at the model's price (`[pricing.models.<name>]`, else `[pricing.default]`), with the markup. */

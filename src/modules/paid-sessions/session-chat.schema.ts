@@ -7,9 +7,10 @@ import { sendSessionMessage } from './session-chat.service.ts';
 type SendResult = { userMessage: Message; assistantMessage: Message; deduplicated: boolean; request: SessionRequest | null };
 
 const SendSessionMessagePayload = builder.objectRef<SendResult>('SendSessionMessagePayload').implement({
+  description: 'Your message, the reply, and what the turn cost.',
   fields: (t) => ({
-    userMessage: t.field({ type: MessageRef, resolve: (r) => r.userMessage }),
-    assistantMessage: t.field({ type: MessageRef, resolve: (r) => r.assistantMessage }),
+    userMessage: t.field({ type: MessageRef, description: 'Your message as stored.', resolve: (r) => r.userMessage }),
+    assistantMessage: t.field({ type: MessageRef, description: 'The reply, COMPLETE (or FAILED).', resolve: (r) => r.assistantMessage }),
     deduplicated: t.exposeBoolean('deduplicated', { description: 'True when clientMsgId matched an earlier send: nothing new was generated or charged.' }),
     request: t.prismaField({
       type: 'SessionRequest',
@@ -21,9 +22,10 @@ const SendSessionMessagePayload = builder.objectRef<SendResult>('SendSessionMess
 });
 
 const SendSessionMessageInput = builder.inputType('SendSessionMessageInput', {
+  description: 'A message to a standalone prepaid session.',
   fields: (t) => ({
-    sessionId: t.id({ required: true }),
-    content: t.string({ required: true }),
+    sessionId: t.id({ required: true, description: 'The standalone prepaid session to talk to.' }),
+    content: t.string({ required: true, description: 'What you say to the assistant.' }),
     model: t.string({ description: 'One of `models`; the default model when omitted.' }),
     clientMsgId: t.string({ description: 'Your id for this message: a retry with the same id does not send (or charge) twice.' }),
   }),
@@ -32,8 +34,11 @@ const SendSessionMessageInput = builder.inputType('SendSessionMessageInput', {
 builder.mutationFields((t) => ({
   sendSessionMessage: t.field({
     type: SendSessionMessagePayload,
-    description: 'A chat turn in a standalone prepaid session: streamed on sessionEvents, paid from the balance.',
-    args: { input: t.arg({ type: SendSessionMessageInput, required: true }) },
+    description:
+      'A chat turn in a standalone prepaid session: streamed on sessionEvents, paid from the balance. A balance below ' +
+      'the minimum or an unpaid deposit is PAYMENT_REQUIRED; an ended session is GONE; a screened-out request is ' +
+      'answered with a refusal and charged the screening only; to anyone but the owner or token holder the session is NOT_FOUND.',
+    args: { input: t.arg({ type: SendSessionMessageInput, required: true, description: 'The session and the message.' }) },
     resolve: (_root, { input }, ctx) => sendSessionMessage(ctx, idOf(input.sessionId, 'Session', 'sessionId'), input),
   }),
 }));

@@ -5,7 +5,7 @@ import type { Session } from '../../generated/sqlite/client.ts';
 import { expireIfDue, expiryFrom, publishSession, settleState } from './paid-sessions.ledger.ts';
 import { poolShare, releasePool, reservePool } from './pool.ts';
 import { recordPaidRequest, trustOf, UNTRUSTED } from './trust.ts';
-import { btcUsd, pricePart, type PricedPart, type TokenCounts } from './pricing.ts';
+import { btcUsd, pricePart, type CostBreakdown, type PricedPart, type TokenCounts } from './pricing.ts';
 
 export interface Hold {
   requestId: string;
@@ -106,7 +106,7 @@ export async function reconcile(app: AppServices, hold: Hold, outcome: Outcome) 
     }
     await settleState(tx, app.config, hold.sessionId);
     const session = await tx.session.findUniqueOrThrow({ where: { id: hold.sessionId } });
-    const breakdown = { btcUsd: rate, markup: app.config.pricing.markup, screening, work, costSats, absorbedSats, chargedSats, heldSats: hold.heldSats };
+    const breakdown: CostBreakdown = { btcUsd: rate, markup: app.config.pricing.markup, screening, work, costSats, absorbedSats, chargedSats, heldSats: hold.heldSats };
     await tx.sessionRequest.update({
       where: { id: hold.requestId },
       data: {
@@ -138,8 +138,8 @@ export async function reconcile(app: AppServices, hold: Hold, outcome: Outcome) 
   return result;
 }
 
-function publishDebit(app: AppServices, requestId: string, session: Session, sats: number, breakdown: unknown) {
-  app.pubsub.publish('session:event', session.id, { type: 'CostDebited', requestId, sats, balanceAfter: session.balanceSats, breakdown });
+function publishDebit(app: AppServices, requestId: string, session: Session, chargedSats: number, breakdown: CostBreakdown) {
+  app.pubsub.publish('session:event', session.id, { type: 'CostDebited', requestId, chargedSats, balanceAfterSats: session.balanceSats, breakdown });
   publishSession(app, session);
 }
 

@@ -1,5 +1,5 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, checkOrg, ruleOf } from '../../auth/rules.ts';
+import { allow, checkOrg, passes, ruleOf } from '../../auth/rules.ts';
 
 /** Usage is for org ADMINs and OWNERs, and API keys of the org with READ. */
 export const usagePermissions: DomainPermissions = {
@@ -8,5 +8,7 @@ export const usagePermissions: DomainPermissions = {
     OrgUsage: { '*': allow },
     UsageRecord: { '*': allow },
   },
-  nodes: {},
+  nodes: {
+    UsageRecord: (ctx, r: { orgId: string }) => passes(checkOrg(ctx, r.orgId, { role: 'ADMIN', scope: 'READ' })),
+  },
 };

@@ -1,65 +1,87 @@
 import { db } from '../../db.ts';
 import { badInput } from '../../errors.ts';
-import type { UsageRecord } from '../../generated/sqlite/client.ts';
 import { builder } from '../../schema/builder.ts';
 import { PlanEnum } from '../orgs/orgs.schema.ts';
 import { dailyLimit, dayOf, usedToday, type PlanName } from './usage.service.ts';
 
 const MAX_DAYS = 366;
+const DAY_MS = 86_400_000;
 
-const UsageRecordRef = builder.objectRef<UsageRecord>('UsageRecord').implement({
-  description: 'Usage of one user with one model on one UTC day.',
+builder.prismaNode('UsageRecord', {
+  id: { field: 'id', description: "Global ID of the record (`node(id)` finds it for the org's ADMINs and OWNERs)." },
+  description: "Chat usage of one user with one model on one UTC day, in an org: one row of the org's usage report.",
   fields: (t) => ({
-    day: t.exposeString('day', { description: 'UTC day, YYYY-MM-DD.' }),
-    model: t.exposeString('model'),
+    day: t.expose('day', { type: 'Date', description: 'The UTC calendar day counted.' }),
+    model: t.exposeString('model', { description: 'The model used (a name from `models`, or one the server allowed at the time).' }),
     user: t.prismaField({
       type: 'User',
       nullable: true,
+      description: 'Who sent the messages; null once that user no longer exists.',
       resolve: (query, r) => db.user.findUnique({ ...query, where: { id: r.userId } }),
     }),
-    messages: t.exposeInt('messages'),
-    promptTokens: t.exposeInt('promptTokens'),
-    completionTokens: t.exposeInt('completionTokens'),
+    messages: t.exposeInt('messages', { description: "Messages sent that day, each counted against the org's daily quota." }),
+    promptTokens: t.exposeInt('promptTokens', { description: 'Tokens sent to the model (prompts, history and context) that day.' }),
+    completionTokens: t.exposeInt('completionTokens', { description: 'Tokens the model generated that day.' }),
   }),
 });
 
 interface OrgUsage {
+  orgId: string;
   from: string;
   to: string;
   plan: PlanName;
   dailyLimit: number | null;
   usedToday: number;
-  records: UsageRecord[];
 }
 
+const inRange = (u: OrgUsage) => ({ orgId: u.orgId, day: { gte: u.from, lte: u.to } });
+
+/** The period's totals, summed by the database (the records themselves are paged). */
+const totals = (u: OrgUsage) =>
+  db.usageRecord.aggregate({ where: inRange(u), _sum: { messages: true, promptTokens: true, completionTokens: true } }).then((a) => a._sum);
+
 const OrgUsageRef = builder.objectRef<OrgUsage>('OrgUsage').implement({
+  description: "An org's chat usage between two UTC days (both included): its plan, today's quota and the period's totals and records.",
   fields: (t) => ({
-    from: t.exposeString('from', { description: 'First UTC day counted (YYYY-MM-DD).' }),
-    to: t.exposeString('to', { description: 'Last UTC day counted (YYYY-MM-DD).' }),
-    plan: t.field({ type: PlanEnum, resolve: (u) => u.plan }),
-    dailyLimit: t.exposeInt('dailyLimit', { nullable: true, description: "Messages a day the plan allows; null when unlimited." }),
-    usedToday: t.exposeInt('usedToday'),
-    messages: t.int({ resolve: (u) => u.records.reduce((n, r) => n + r.messages, 0) }),
-    promptTokens: t.int({ resolve: (u) => u.records.reduce((n, r) => n + r.promptTokens, 0) }),
-    completionTokens: t.int({ resolve: (u) => u.records.reduce((n, r) => n + r.completionTokens, 0) }),
-    records: t.field({ type: [UsageRecordRef], resolve: (u) => u.records }),
+    from: t.field({ type: 'Date', description: 'First UTC day counted.', resolve: (u) => u.from }),
+    to: t.field({ type: 'Date', description: 'Last UTC day counted.', resolve: (u) => u.to }),
+    plan: t.field({ type: PlanEnum, description: "The org's plan now (it sets the daily quota).", resolve: (u) => u.plan }),
+    dailyLimit: t.exposeInt('dailyLimit', { nullable: true, description: 'Messages a day the plan allows; null when unlimited.' }),
+    usedToday: t.exposeInt('usedToday', { description: 'Messages counted today (UTC) against the daily quota.' }),
+    messages: t.int({ description: 'Messages sent in the period.', resolve: async (u) => (await totals(u)).messages ?? 0 }),
+    promptTokens: t.int({ description: 'Prompt tokens used in the period.', resolve: async (u) => (await totals(u)).promptTokens ?? 0 }),
+    completionTokens: t.int({ description: 'Completion tokens generated in the period.', resolve: async (u) => (await totals(u)).completionTokens ?? 0 }),
+    records: t.prismaConnection(
+      {
+        type: 'UsageRecord',
+        cursor: 'id',
+        description: 'One record per day, model and user in the period, by day, then model, then user.',
+        totalCount: (u) => db.usageRecord.count({ where: inRange(u) }),
+        resolve: (query, u) =>
+          db.usageRecord.findMany({ ...query, where: inRange(u), orderBy: [{ day: 'asc' }, { model: 'asc' }, { userId: 'asc' }, { id: 'asc' }] }),
+      },
+      { name: 'UsageRecordConnection', description: 'A page of usage records.' },
+      { name: 'UsageRecordEdge', description: 'A usage record and its cursor.' },
+    ),
   }),
 });
 
 builder.prismaObjectField('Org', 'usage', (t) =>
   t.field({
     type: OrgUsageRef,
-    description: 'Chat usage per day, user and model between two dates (whole UTC days, both included).',
-    args: { from: t.arg({ type: 'DateTime', required: true }), to: t.arg({ type: 'DateTime', required: true }) },
+    nullable: true,
+    description:
+      "The org's chat usage between two UTC days, both included, at most 366 days (ADMINs and OWNERs, API keys with READ; " +
+      'FORBIDDEN to other members). `from` after `to` or a longer period is BAD_USER_INPUT.',
+    args: {
+      from: t.arg({ type: 'Date', required: true, description: 'First UTC day to count.' }),
+      to: t.arg({ type: 'Date', required: true, description: 'Last UTC day to count (not before `from`).' }),
+    },
     resolve: async (org, { from, to }, ctx) => {
-      const [first, last] = [dayOf(from), dayOf(to)];
-      if (first > last) throw badInput('from must not be after to', 'from');
-      if ((to.getTime() - from.getTime()) / 86_400_000 > MAX_DAYS) throw badInput(`At most ${MAX_DAYS} days at a time`, 'to');
-      const records = await db.usageRecord.findMany({
-        where: { orgId: org.id, day: { gte: first, lte: last } },
-        orderBy: [{ day: 'asc' }, { model: 'asc' }, { userId: 'asc' }],
-      });
-      return { from: first, to: last, plan: org.plan as PlanName, dailyLimit: dailyLimit(ctx.app, org.plan as PlanName), usedToday: await usedToday(org.id), records };
+      if (from > to) throw badInput('from must not be after to', 'from');
+      if ((Date.parse(to) - Date.parse(from)) / DAY_MS + 1 > MAX_DAYS) throw badInput(`At most ${MAX_DAYS} days at a time`, 'to');
+      const plan = org.plan as PlanName;
+      return { orgId: org.id, from, to, plan, dailyLimit: dailyLimit(ctx.app, plan), usedToday: await usedToday(org.id, dayOf()) };
     },
   }),
 );

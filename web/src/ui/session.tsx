@@ -16,15 +16,15 @@ const SessionQuery = graphql(`
       invoices(first: 1) { edges { node { id kind state paymentRequest paymentHash amountSats } } }
       messages(last: 100) { edges { node { ...WebChatMessage } } }
     }
-    models { id }
+    models { id name }
   }
 `);
 const SessionEvents = graphql(`
   subscription WebSessionEvents($id: ID!) {
-    sessionEvents(id: $id) {
+    sessionEvents(sessionId: $id) {
       __typename
       ... on SessionStateChanged { state balanceSats expiresAt }
-      ... on CostDebited { sats balanceAfter }
+      ... on CostDebited { chargedSats balanceAfterSats }
       ... on MessageAdded { message { ...WebChatMessage } }
       ... on AssistantDelta { messageId delta index }
       ... on AssistantDone { message { ...WebChatMessage } }
@@ -56,6 +56,7 @@ export function SessionView({ sessionId }: { sessionId: string }) {
   const [{ data, error }, refetch] = useQuery({ query: SessionQuery, variables: { id: sessionId }, requestPolicy: 'network-only' });
   if (error) return <main class="page"><p role="alert">{errorText(error)}</p></main>;
   if (!data) return <main class="page"><p role="status">Loading…</p></main>;
+  if (!data.session) return <main class="page"><p role="alert">This session does not exist, or it is not yours.</p></main>;
   return <Live data={data} refetch={() => refetch({ requestPolicy: 'network-only' })} />;
 }
 
@@ -64,7 +65,7 @@ type Data = NonNullable<ReturnType<typeof useQuery<import('../gql/graphql').WebS
 function Live({ data, refetch }: { data: Data; refetch(): void }) {
   const app = useApp();
   const client = useClient();
-  const s = data.session;
+  const s = data.session!;
   const [live, setLive] = useState({ state: s.state, balance: s.balanceSats });
   const chat = useChat(s.messages.edges.map((e) => e.node));
   const [sent, send] = useMutation(Send);
@@ -82,13 +83,13 @@ function Live({ data, refetch }: { data: Data; refetch(): void }) {
           // A new state may bring a new invoice (top-up) or drop one (paid): read the session again.
           if (e.state !== lastState.current) refetch();
           lastState.current = e.state;
-        } else if (e.__typename === 'CostDebited') setLive((l) => ({ ...l, balance: e.balanceAfter }));
+        } else if (e.__typename === 'CostDebited') setLive((l) => ({ ...l, balance: e.balanceAfterSats }));
         else chat.apply(e);
       }).unsubscribe,
     [s.id],
   );
 
-  const deposit = s.invoices.edges[0]?.node;
+  const deposit = s.invoices?.edges[0]?.node;
   const invoice = live.state === 'AWAITING_PAYMENT' ? deposit : (toppedUp.data?.topUpSession.invoice ?? s.pendingTopUp);
   const showInvoice = invoice && (live.state === 'AWAITING_PAYMENT' || s.pendingTopUp || toppedUp.data);
 
@@ -137,7 +138,7 @@ function Live({ data, refetch }: { data: Data; refetch(): void }) {
       )}
       <ChatLog messages={chat.messages} />
       <ChatComposer
-        models={data.models.map((m) => m.id)}
+        models={data.models.map((m) => m.name)}
         streaming={chat.streaming}
         error={sent.error}
         disabled={live.state !== 'ACTIVE'}

@@ -8,7 +8,7 @@ import { ChatComposer } from './composer';
 const ThreadQuery = graphql(`
   query WebThread($id: ID!) {
     thread(id: $id) { id title status messages(last: 100) { edges { node { ...WebChatMessage } } } }
-    models { id isDefault }
+    models { id name isDefault }
   }
 `);
 const ThreadEvents = graphql(`
@@ -32,7 +32,7 @@ const SendThreadMessage = graphql(`
 export function ThreadView({ threadId }: { threadId: string }) {
   const [{ data }] = useQuery({ query: ThreadQuery, variables: { id: threadId }, requestPolicy: 'network-only' });
   if (!data) return <main class="page"><p role="status">Loading…</p></main>;
-  return <ThreadChat threadId={threadId} title={data.thread.title} initial={data.thread.messages.edges.map((e) => e.node)} models={data.models.map((m) => m.id)} />;
+  return <ThreadChat threadId={threadId} title={data.thread.title} initial={data.thread.messages.edges.map((e) => e.node)} models={data.models.map((m) => m.name)} />;
 }
 
 function ThreadChat(props: { threadId: string; title: string; initial: WebChatMessageFragment[]; models: string[] }) {
