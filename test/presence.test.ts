@@ -18,7 +18,7 @@ const UserPresence = graphql(`
 `);
 const Events = graphql(`
   subscription PresenceRoomEvents($roomId: ID!) {
-    roomEvents(roomId: $roomId) { __typename ... on Typing { typing userId user { name } } }
+    roomEvents(roomId: $roomId) { __typename ... on TypingChanged { typing userId user { name } } }
   }
 `);
 const Changes = graphql(`
@@ -51,7 +51,7 @@ describe('typing', () => {
     await sleep(150);
     await server.ok(SetTyping, { input: { roomId: createRoom.id, typing: true } }, { token: alice.token });
     await server.ok(SetTyping, { input: { roomId: createRoom.id, typing: true } }, { token: alice.token });
-    expect((await sub.next()).data!.roomEvents).toEqual({ __typename: 'Typing', typing: true, userId: alice.id, user: { name: alice.name } });
+    expect((await sub.next()).data!.roomEvents).toEqual({ __typename: 'TypingChanged', typing: true, userId: alice.id, user: { name: alice.name } });
     // The renewal was throttled; the indicator then expires without another call.
     expect((await sub.next()).data!.roomEvents).toMatchObject({ typing: false, userId: alice.id });
     await server.ok(SetTyping, { input: { roomId: createRoom.id, typing: true } }, { token: alice.token });
