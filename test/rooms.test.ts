@@ -319,6 +319,10 @@ describe('roomEvents', () => {
     expect(sub.received).toHaveLength(8);
     expect(await server.errorCode(RoomQuery, { id: room.id }, { token: alice.token })).toBe('NOT_FOUND');
     // The owner still hears everything, including bob leaving on his own.
+    // Removing yourself is leaving: the payload does not show the room you can no longer read.
+    const carolRoom = await groupWith(owner, [bob]);
+    const selfRemoved = (await server.ok(RemoveMember, { input: { roomId: carolRoom.id, userId: bob.id } }, { token: bob.token })).removeRoomMember;
+    expect(selfRemoved).toEqual({ deletedId: expect.any(String), room: null });
     const { leaveRoom } = await server.ok(Leave, { input: { roomId: room.id } }, { token: bob.token });
     expect(leaveRoom).toEqual({ deletedId: expect.any(String), roomId: room.id });
     const rest: string[] = [];

@@ -70,14 +70,15 @@ const MarkReadInput = builder.inputType('MarkReadInput', {
   }),
 });
 
-const RemoveRoomMemberPayload = builder.objectRef<{ deletedId: string; roomId: string }>('RemoveRoomMemberPayload').implement({
+const RemoveRoomMemberPayload = builder.objectRef<{ deletedId: string; roomId: string; stillMember: boolean }>('RemoveRoomMemberPayload').implement({
   description: 'The result of `removeRoomMember`.',
   fields: (t) => ({
     deletedId: t.exposeID('deletedId', { description: 'The global ID of the removed RoomMember: evict it from the cache.' }),
     room: t.prismaField({
       type: 'Room',
-      description: 'The room, without the removed member.',
-      resolve: (query, payload) => reloadRoom(query, payload.roomId),
+      nullable: true,
+      description: 'The room, without the removed member; null when you removed yourself (you can no longer read it).',
+      resolve: (query, payload) => (payload.stillMember ? reloadRoom(query, payload.roomId) : null),
     }),
   }),
 });
@@ -108,8 +109,10 @@ builder.mutationFields((t) => ({
     args: { input: t.arg({ type: RemoveRoomMemberInput, required: true, description: 'The room and the person to remove.' }) },
     resolve: async (_root, { input }, ctx) => {
       const roomId = roomIdOf(input);
-      const memberId = await rooms.removeRoomMember(ctx, roomId, idOf(input.userId, 'User', 'userId'));
-      return { deletedId: encodeGlobalID('RoomMember', memberId), roomId };
+      const userId = idOf(input.userId, 'User', 'userId');
+      const memberId = await rooms.removeRoomMember(ctx, roomId, userId);
+      const stillMember = ctx.viewer.kind === 'user' && ctx.viewer.userId !== userId;
+      return { deletedId: encodeGlobalID('RoomMember', memberId), roomId, stillMember };
     },
   }),
   leaveRoom: t.field({
