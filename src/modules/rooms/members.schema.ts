@@ -18,8 +18,7 @@ builder.prismaNode('RoomMember', {
 });
 
 builder.prismaObjectField('User', 'rooms', (t) =>
-  t.prismaConnection(
-    {
+  t.prismaConnection({
     type: 'Room',
     cursor: 'id',
     description: "The user's rooms, most recently active first, optionally in one org (only readable on yourself).",
@@ -34,10 +33,9 @@ builder.prismaObjectField('User', 'rooms', (t) =>
         },
         orderBy: [{ lastActivityAt: 'desc' }, { id: 'desc' }],
       }),
-    },
-    { name: 'RoomConnection', description: 'A page of rooms.', edgesField: { description: 'The rooms of this page.' } },
-    { name: 'RoomEdge', description: 'A room and its cursor.', nodeField: { description: 'The room.' } },
-  ),
+  },
+  { name: 'RoomConnection', description: 'A page of rooms.', edgesField: { description: 'The rooms of this page.' } },
+  { name: 'RoomEdge', description: 'A room and its cursor.', nodeField: { description: 'The room.' } }),
 );
 
 const JoinRoomInput = builder.inputType('JoinRoomInput', {
