@@ -17,6 +17,14 @@ const Search = graphql(`
     }
   }
 `);
+const SearchBack = graphql(`
+  query SearchMessagesBack($query: String!, $orgId: ID!, $last: Int, $before: String) {
+    searchMessages(query: $query, orgId: $orgId, last: $last, before: $before) {
+      edges { node { ... on RoomMessage { id } } }
+      pageInfo { hasNextPage hasPreviousPage }
+    }
+  }
+`);
 const CreateRoom = graphql(`mutation SearchCreateRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }`);
 const SendRoom = graphql(`mutation SearchSendRoom($input: SendMessageInput!) { sendMessage(input: $input) { id } }`);
 const EditRoom = graphql(`mutation SearchEditRoom($input: EditMessageInput!) { editMessage(input: $input) { id } }`);
@@ -158,6 +166,11 @@ describe('searchMessages pages', () => {
     }
     expect(walked).toEqual(all.map((e) => e.node.id));
     expect((await page('ibis', { token: owner.token }, 7, after)).edges.map((e) => e.node.id)).toEqual(walked.slice(49));
+
+    // Backwards: the hits before a cursor.
+    const back = (await server.ok(SearchBack, { query: 'ibis', orgId, last: 5, before: rest.edges[0].cursor }, { token: owner.token })).searchMessages;
+    expect(back.edges.map((e) => (e.node as { id: string }).id)).toEqual(all.slice(45, 50).map((e) => e.node.id));
+    expect(back.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: true });
 
     expect(await server.errorCode(Search, { query: 'ibis', orgId, after: 'not-a-cursor' }, { token: owner.token })).toBe('BAD_USER_INPUT');
     expect(await server.errorCode(Search, { query: 'ibis', orgId, first: -1 }, { token: owner.token })).toBe('BAD_USER_INPUT');
