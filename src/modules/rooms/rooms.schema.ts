@@ -52,7 +52,19 @@ builder.prismaNode('Room', {
     members: t.relatedConnection(
       'members',
       { cursor: 'id', totalCount: true, description: 'The members of the room, in the order they joined.', query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } },
-      { name: 'RoomMemberConnection', description: 'A page of room members.', edgesField: { description: 'The members of this page, in the order they joined.' } },
+      {
+        name: 'RoomMemberConnection',
+        description: 'A page of room members.',
+        edgesField: { description: 'The members of this page, in the order they joined.' },
+        // The plugin's own totalCount field (same extension and value), restated to carry a description.
+        fields: (c) => ({
+          totalCount: c.int({
+            description: 'How many members the room has (all pages).',
+            extensions: { pothosPrismaTotalCount: true },
+            resolve: (connection) => (connection as unknown as { totalCount: number }).totalCount,
+          }),
+        }),
+      },
       { name: 'RoomMemberEdge', description: 'A room member and its cursor.', nodeField: { description: 'The member.' } },
     ),
   }),
