@@ -5,7 +5,7 @@ import { db } from '../../db.ts';
 import { builder } from '../../schema/builder.ts';
 import { MessageRef } from '../chat/chat.schema.ts';
 import { RoomMessageRef } from '../rooms/messages.schema.ts';
-import { MAX_PAGE, searchMessages, type SearchHit } from './search.service.ts';
+import { MAX_PAGE, POOL, searchMessages, type SearchHit } from './search.service.ts';
 
 /** A hit's message row: a room message has a seq, a thread message has none. */
 type Found = Message | RoomMessage;
@@ -32,7 +32,7 @@ builder.queryFields((t) => ({
     {
       type: SearchResult,
       description:
-        `Full-text search over the thread and room messages you may read in an org, best matches first: messages holding every word of the query. Pages hold at most ${MAX_PAGE} hits (20 by default); paging reaches the best few hundred. Cursors are stable for the same query.`,
+        `Full-text search over the thread and room messages you may read in an org, best matches first: messages holding every word of the query (deleted room messages and unfinished replies left out). A page holds at most ${MAX_PAGE} hits (20 by default); paging with after/before reaches the best ${POOL} of each kind. A cursor keeps its place for the same query. NOT_FOUND outside the org; BAD_USER_INPUT for a query without words, a negative first/last or a cursor that is not this search's.`,
       args: {
         query: t.arg.string({ required: true, description: 'Words to find (letters and digits; everything else separates words). BAD_USER_INPUT when it holds none.' }),
         orgId: t.arg.id({ required: true, description: 'The org to search in: you must be a member, or an API key of the org with READ.' }),
