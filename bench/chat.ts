@@ -110,7 +110,7 @@ try {
   const search: number[] = [];
   for (let i = 0; i < 100; i++) {
     const t = now();
-    await gql(`query BenchChatSearch($q: String!, $orgId: ID!) { searchMessages(query: $q, orgId: $orgId, first: 20) { score } }`, { q: `${topics[i % 8]} ${topics[(i + 3) % 8]}`, orgId: createOrg.id }, token);
+    await gql(`query BenchChatSearch($q: String!, $orgId: ID!) { searchMessages(query: $q, orgId: $orgId, first: 20) { edges { score } } }`, { q: `${topics[i % 8]} ${topics[(i + 3) % 8]}`, orgId: createOrg.id }, token);
     search.push(now() - t);
   }
   report(`searchMessages over ${SEARCH_MESSAGES} messages (2 words, first 20)`, search);

@@ -303,11 +303,12 @@ async function checkSeqs(gql: BenchServer['gql'], roomId: string, token: string)
   let seqs = 0;
   let expected = 1;
   for (let after = 0; ;) {
-    const { room: page } = await gql(`query RequestsPage($id: ID!, $after: Int!) { room(id: $id) { messages(afterSeq: $after, limit: 100) { seq } } }`, { id: roomId, after }, token);
-    if (!page.messages.length) break;
-    for (const m of page.messages) if (m.seq === expected) expected++;
-    seqs += page.messages.length;
-    after = page.messages.at(-1).seq;
+    const { room: page } = await gql(`query RequestsPage($id: ID!, $after: Int!) { room(id: $id) { messages(afterSeq: $after, first: 100) { edges { node { seq } } } } }`, { id: roomId, after }, token);
+    const messages: { seq: number }[] = page.messages.edges.map((e: { node: { seq: number } }) => e.node);
+    if (!messages.length) break;
+    for (const m of messages) if (m.seq === expected) expected++;
+    seqs += messages.length;
+    after = messages.at(-1)!.seq;
   }
   return { lastSeq: room.lastSeq as number, gapFree: seqs === room.lastSeq && expected === room.lastSeq + 1 };
 }

@@ -64,11 +64,12 @@ async function run(kind: 'sqlite' | 'postgresql') {
     let seqs = 0;
     let expected = 1;
     for (let after = 0; ; ) {
-      const { room: page } = await gql(`query SendBenchPage($id: ID!, $after: Int!) { room(id: $id) { messages(afterSeq: $after, limit: 100) { seq } } }`, { id: roomId, after }, users[0].token);
-      if (!page.messages.length) break;
-      for (const m of page.messages) if (m.seq === expected) expected++;
-      seqs += page.messages.length;
-      after = page.messages.at(-1).seq;
+      const { room: page } = await gql(`query SendBenchPage($id: ID!, $after: Int!) { room(id: $id) { messages(afterSeq: $after, first: 100) { edges { node { seq } } } } }`, { id: roomId, after }, users[0].token);
+      const messages: { seq: number }[] = page.messages.edges.map((e: { node: { seq: number } }) => e.node);
+      if (!messages.length) break;
+      for (const m of messages) if (m.seq === expected) expected++;
+      seqs += messages.length;
+      after = messages.at(-1)!.seq;
     }
     const gapFree = seqs === room.lastSeq && expected === room.lastSeq + 1;
     console.log(`${kind}: ${Math.round(sent / elapsed)} messages/s (${sent} in ${elapsed.toFixed(1)} s, ${SENDERS} concurrent senders, one room); ` +

@@ -10,13 +10,13 @@ const CreateRoom = graphql(`
   mutation ActAsCreateRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }
 `);
 const Send = graphql(`
-  mutation ActAsSend($input: SendMessageInput!) { sendMessage(input: $input) { id seq content viaApiKeyId sender { id } } }
+  mutation ActAsSend($input: SendMessageInput!) { sendMessage(input: $input) { id seq content viaApiKeyId author { id } } }
 `);
 const RoomQuery = graphql(`
-  query ActAsRoom($id: ID!) { room(id: $id) { id lastSeq viewerRole messages { seq content viaApiKeyId sender { id } reactions { emoji reactedByViewer } } } }
+  query ActAsRoom($id: ID!) { room(id: $id) { id lastSeq viewerRole messages(last: 50) { edges { node { seq content viaApiKeyId author { id } reactions { emoji reactedByViewer } } } } } }
 `);
 const React = graphql(`
-  mutation ActAsReact($input: ReactionInput!) { addReaction(input: $input) { reactions { emoji count reactedByViewer } } }
+  mutation ActAsReact($input: AddReactionInput!) { addReaction(input: $input) { reactions { emoji count reactedByViewer } } }
 `);
 const MarkRead = graphql(`
   mutation ActAsMarkRead($input: MarkReadInput!) { markRead(input: $input) { lastReadSeq } }
@@ -40,8 +40,8 @@ const Events = graphql(`
   subscription ActAsEvents($roomId: ID!) {
     roomEvents(roomId: $roomId) {
       __typename
-      ... on RoomMessageAdded { seq message { content viaApiKeyId sender { id } } }
-      ... on Typing { userId typing }
+      ... on RoomMessageAdded { seq message { content viaApiKeyId author { id } } }
+      ... on TypingChanged { userId typing }
     }
   }
 `);
@@ -73,11 +73,11 @@ const as = (user: TestUser | string, key = actKey.key) => ({ apiKey: key, header
 describe('ACT_AS over HTTP', () => {
   it('sends, reads, reacts, marks read and types as the member; the message is theirs, via the key', async () => {
     const { sendMessage } = await server.ok(Send, { input: { roomId, content: 'hello from the backend' } }, as(alice));
-    expect(sendMessage).toMatchObject({ content: 'hello from the backend', sender: { id: alice.id }, viaApiKeyId: actKey.apiKey.id });
+    expect(sendMessage).toMatchObject({ content: 'hello from the backend', author: { id: alice.id }, viaApiKeyId: actKey.apiKey.id });
     await server.ok(React, { input: { messageId: sendMessage.id, emoji: '👍' } }, as(alice));
     const { room } = await server.ok(RoomQuery, { id: roomId }, as(alice));
-    expect(room.viewerRole).toBe('MEMBER');
-    expect(room.messages.at(-1)).toMatchObject({ seq: sendMessage.seq, sender: { id: alice.id }, reactions: [{ emoji: '👍', reactedByViewer: true }] });
+    expect(room!.viewerRole).toBe('MEMBER');
+    expect(room!.messages.edges.at(-1)?.node).toMatchObject({ seq: sendMessage.seq, author: { id: alice.id }, reactions: [{ emoji: '👍', reactedByViewer: true }] });
     expect((await server.ok(MarkRead, { input: { roomId, seq: sendMessage.seq } }, as(alice))).markRead.lastReadSeq).toBe(sendMessage.seq);
     expect((await server.ok(Typing, { input: { roomId, typing: true } }, as(alice))).setTyping.typing).toBe(true);
     // Sent by the member themselves: no key recorded.
@@ -98,10 +98,10 @@ describe('ACT_AS over HTTP', () => {
     expect(me.errors?.[0].message).toContain('Query.me');
     const project = await server.gql(CreateProject, { input: { orgId, name: 'nope' } }, as(alice));
     expect(project.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'ACT_AS_NOT_ALLOWED' });
-    const before = (await server.ok(RoomQuery, { id: roomId }, as(alice))).room.lastSeq;
+    const before = (await server.ok(RoomQuery, { id: roomId }, as(alice))).room!.lastSeq;
     const mixed = await server.gql(SendAndPresence, { input: { roomId, content: 'should not land' } }, as(alice));
     expect(mixed.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'ACT_AS_NOT_ALLOWED' });
-    expect((await server.ok(RoomQuery, { id: roomId }, as(alice))).room.lastSeq).toBe(before);
+    expect((await server.ok(RoomQuery, { id: roomId }, as(alice))).room!.lastSeq).toBe(before);
     // The OpenAI-compatible API refuses the header too.
     const rest = await fetch(`${server.origin}/v1/models`, { headers: { 'x-api-key': actKey.key, 'x-acting-user': alice.id } });
     expect(rest.status).toBe(403);
@@ -135,7 +135,7 @@ describe('ACT_AS over HTTP', () => {
     await addMember(server, other.org.id, other.owner, alice);
     const elsewhere = (await server.ok(CreateRoom, { input: { orgId: other.org.id, type: 'GROUP', name: 'x', memberIds: [alice.id] } }, { token: other.owner.token }))
       .createRoom.id;
-    expect((await server.ok(RoomQuery, { id: elsewhere }, { token: alice.token })).room.id).toBe(elsewhere);
+    expect((await server.ok(RoomQuery, { id: elsewhere }, { token: alice.token })).room!.id).toBe(elsewhere);
     expect(await server.errorCode(RoomQuery, { id: elsewhere }, as(alice))).toBe('NOT_FOUND');
     expect(await server.errorCode(Send, { input: { roomId: elsewhere, content: 'x' } }, as(alice))).toBe('NOT_FOUND');
     expect(await server.errorCode(CreateRoom, { input: { orgId: other.org.id, type: 'GROUP', name: 'y' } }, as(alice))).toBe('NOT_FOUND');
@@ -154,16 +154,16 @@ describe('ACT_AS over WebSocket', () => {
     for (let i = 0; !first && i < 20; i++) {
       await server.ok(Typing, { input: { roomId, typing: i % 2 === 0 } }, { token: owner.token });
       const e = (await sub.next(1000).catch(() => undefined))?.data?.roomEvents;
-      if (e?.__typename === 'Typing' && e.userId === owner.id) first = e;
+      if (e?.__typename === 'TypingChanged' && e.userId === owner.id) first = e;
     }
-    expect(first).toMatchObject({ __typename: 'Typing', userId: owner.id });
+    expect(first).toMatchObject({ __typename: 'TypingChanged', userId: owner.id });
     await server.ok(Send, { input: { roomId, content: 'over the socket' } }, as(alice));
     let added;
     while (!added) {
       const e = (await sub.next()).data!.roomEvents;
       if (e.__typename === 'RoomMessageAdded') added = e;
     }
-    expect(added.message).toMatchObject({ content: 'over the socket', sender: { id: alice.id }, viaApiKeyId: actKey.apiKey.id });
+    expect(added.message).toMatchObject({ content: 'over the socket', author: { id: alice.id }, viaApiKeyId: actKey.apiKey.id });
     sub.close();
   });
 
@@ -193,8 +193,8 @@ async function overWs(user: TestUser, doc: string, variables: Record<string, unk
   return { data: sub.received.find((r) => r.data)?.data, error: await sub.rejection() };
 }
 
-const RoomById = `query($id: ID!) { room(id: $id) { id name messages { content } } }`;
-const JoinRoom = `mutation($input: RoomIdInput!) { joinRoom(input: $input) { id name } }`;
+const RoomById = `query($id: ID!) { room(id: $id) { id name messages(last: 50) { edges { node { content } } } } }`;
+const JoinRoom = `mutation($input: JoinRoomInput!) { joinRoom(input: $input) { id name } }`;
 const SendRaw = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { seq } }`;
 const Members = `query($id: ID!) { room(id: $id) { lastSeq members(first: 50) { edges { node { user { id } } } } } }`;
 
@@ -243,18 +243,18 @@ describe("ACT_AS stays inside the key's org", () => {
       [SendRaw, { input: { roomId: bRoom, content: 'x' } }],
       [`mutation($input: MarkReadInput!) { markRead(input: $input) { lastReadSeq } }`, { input: { roomId: bRoom, seq: 1 } }],
       [`mutation($input: SetTypingInput!) { setTyping(input: $input) { typing } }`, { input: { roomId: bRoom, typing: true } }],
-      [`mutation($input: ReactionInput!) { addReaction(input: $input) { id } }`, { input: { messageId: bMessage, emoji: '👍' } }],
+      [`mutation($input: AddReactionInput!) { addReaction(input: $input) { id } }`, { input: { messageId: bMessage, emoji: '👍' } }],
       [`mutation($input: EditMessageInput!) { editMessage(input: $input) { id } }`, { input: { messageId: bMessage, content: 'edited' } }],
       [`mutation($input: UpdateRoomInput!) { updateRoom(input: $input) { id } }`, { input: { roomId: bRoom, topic: 'x' } }],
-      [`mutation($input: RoomIdInput!) { leaveRoom(input: $input) { roomId } }`, { input: { roomId: bRoom } }],
+      [`mutation($input: LeaveRoomInput!) { leaveRoom(input: $input) { roomId } }`, { input: { roomId: bRoom } }],
       [`mutation($input: CreateRoomInput!) { createRoom(input: $input) { id } }`, { input: { orgId: b.org.id, type: 'GROUP', name: 'x' } }],
     ] as const) {
       expect(await server.errorCode(doc, vars, as(alice)), doc).toBe('NOT_FOUND');
       expect((await overWs(alice, doc, vars)).error?.extensions?.code, doc).toBe('NOT_FOUND');
     }
     expect((await overWs(alice, RoomById, { id: bRoom })).error?.extensions?.code).toBe('NOT_FOUND');
-    const after = await server.ok<any, any>(`query($id: ID!) { room(id: $id) { lastSeq topic members(first: 50) { edges { node { user { id } } } } messages { content reactions { emoji } } } }`, { id: bRoom }, { token: b.owner.token });
-    expect(after.room).toMatchObject({ lastSeq: before, topic: null, messages: [{ content: 'org B secret', reactions: [] }] });
+    const after = await server.ok<any, any>(`query($id: ID!) { room(id: $id) { lastSeq topic members(first: 50) { edges { node { user { id } } } } messages(last: 50) { edges { node { content reactions { emoji } } } } } }`, { id: bRoom }, { token: b.owner.token });
+    expect(after.room).toMatchObject({ lastSeq: before, topic: null, messages: { edges: [{ node: { content: 'org B secret', reactions: [] } }] } });
     expect(after.room.members.edges.map((e: any) => e.node.user.id)).toContain(alice.id);
   });
 
@@ -291,7 +291,7 @@ describe("ACT_AS stays inside the key's org", () => {
     const lists = [
       `query { me { rooms(first: 5) { edges { node { id name } } } } }`,
       `query($id: ID!) { room(id: $id) { members(first: 5) { edges { node { user { id rooms(first: 5) { edges { node { id name } } } } } } } } }`,
-      `query($id: ID!) { room(id: $id) { messages { sender { rooms(first: 5, orgId: "${b.org.id}") { edges { node { id } } } } } } }`,
+      `query($id: ID!) { room(id: $id) { messages(last: 5) { edges { node { author { rooms(first: 5, orgId: "${b.org.id}") { edges { node { id } } } } } } } } }`,
     ];
     for (const doc of lists) {
       const res = await server.gql<any, any>(doc, { id: roomId }, as(alice));
@@ -339,11 +339,11 @@ describe('ACT_AS reaches rooms only, all the way down', () => {
       [`query($id: ID!) { node(id: $id) { ...O } } fragment O on Org { webhooks(first: 5) { edges { node { url } } } }`, { id: orgId }, 'Org.webhooks'],
       [`query($ids: [ID!]!) { nodes(ids: $ids) { id ... on Room { name } ... on Org { slug } } }`, { ids: [roomId, orgId] }, 'Org.slug'],
       [`query($id: ID!) { node(id: $id) { ... on Room { lastMessage { room { org { id } } } } } }`, { id: roomId }, 'Room.org'],
-      [`query($id: ID!) { room(id: $id) { messages { sender { id name email } } } }`, { id: roomId }, 'User.email'],
+      [`query($id: ID!) { room(id: $id) { messages(last: 5) { edges { node { author { id name email } } } } } }`, { id: roomId }, 'User.email'],
       [`query($id: ID!) { room(id: $id) { members(first: 5) { edges { node { user { orgs(first: 5) { edges { node { id } } } } } } } } }`, { id: roomId }, 'User.orgs'],
-      [`query($id: ID!) { room(id: $id) { messages { sender { notifications(first: 5) { edges { node { id } } } } } } }`, { id: roomId }, 'User.notifications'],
-      [`query($id: ID!) { room(id: $id) { messages { sender { ...T } } } } fragment T on User { trust { score } }`, { id: roomId }, 'User.trust'],
-      [`query($id: ID!) { room(id: $id) { messages { sender { threads(first: 5) { edges { node { title } } } } } } }`, { id: roomId }, 'User.threads'],
+      [`query($id: ID!) { room(id: $id) { messages(last: 5) { edges { node { author { notifications(first: 5) { edges { node { id } } } } } } } } }`, { id: roomId }, 'User.notifications'],
+      [`query($id: ID!) { room(id: $id) { messages(last: 5) { edges { node { author { ...T } } } } } } fragment T on User { trust { score } }`, { id: roomId }, 'User.trust'],
+      [`query($id: ID!) { room(id: $id) { messages(last: 5) { edges { node { author { threads(first: 5) { edges { node { title } } } } } } } } }`, { id: roomId }, 'User.threads'],
       [`query($id: ID!) { room(id: $id) { id } me { id } }`, { id: roomId }, 'Query.me'],
       [`query { __schema { types { name } } }`, {}, 'Query.__schema'],
     ];
@@ -351,41 +351,41 @@ describe('ACT_AS reaches rooms only, all the way down', () => {
   });
 
   it('refuses a mutation with a nested selection out of reach before it runs: nothing is sent', async () => {
-    const before = (await server.ok(RoomQuery, { id: roomId }, as(alice))).room.lastSeq;
+    const before = (await server.ok(RoomQuery, { id: roomId }, as(alice))).room!.lastSeq;
     const doc = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { seq room { org { apiKeys(first: 5) { edges { node { name } } } } } } }`;
     await refused(doc, { input: { roomId, content: 'must not land' } }, 'Room.org');
-    const viaFragment = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { seq ...S } } fragment S on RoomMessage { sender { email } }`;
+    const viaFragment = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { seq ...S } } fragment S on RoomMessage { author { email } }`;
     await refused(viaFragment, { input: { roomId, content: 'must not land either' } }, 'User.email');
     const after = await server.ok(RoomQuery, { id: roomId }, { token: owner.token });
-    expect(after.room.lastSeq).toBe(before);
-    expect(after.room.messages.map((m) => m.content)).not.toContain('must not land');
+    expect(after.room!.lastSeq).toBe(before);
+    expect(after.room!.messages.edges.map((e) => e.node.content)).not.toContain('must not land');
   });
 
   it('refuses a room subscription whose events would carry fields out of reach', async () => {
-    const doc = `subscription($roomId: ID!) { roomEvents(roomId: $roomId) { __typename ... on RoomMessageAdded { message { sender { email } } } ... on Typing { user { id } } } }`;
+    const doc = `subscription($roomId: ID!) { roomEvents(roomId: $roomId) { __typename ... on RoomMessageAdded { message { author { email } } } ... on TypingChanged { user { id } } } }`;
     const sub = subscribe<any, any>(server.ws({ apiKey: actKey.key, connectionParams: { actingUser: alice.id } }), doc, { roomId });
     expect(await sub.rejection()).toMatchObject({ extensions: { code: 'FORBIDDEN', reason: 'ACT_AS_NOT_ALLOWED' }, message: expect.stringContaining('User.email') });
-    const viaUser = `subscription($roomId: ID!) { roomEvents(roomId: $roomId) { ... on MemberJoined { user { orgs(first: 1) { edges { node { id } } } } } } }`;
+    const viaUser = `subscription($roomId: ID!) { roomEvents(roomId: $roomId) { ... on RoomMemberJoined { user { orgs(first: 1) { edges { node { id } } } } } } }`;
     const sub2 = subscribe<any, any>(server.ws({ apiKey: actKey.key, connectionParams: { actingUser: alice.id } }), viaUser, { roomId });
     expect(await sub2.rejection()).toMatchObject({ extensions: { code: 'FORBIDDEN', reason: 'ACT_AS_NOT_ALLOWED' }, message: expect.stringContaining('User.orgs') });
   });
 
   it('still answers room operations with the people’s id and name, and node(id) of its rooms', async () => {
-    const sent = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { __typename seq sender { __typename id name } room { id name } } }`;
+    const sent = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { __typename seq author { __typename id name } room { id name } } }`;
     const { sendMessage } = await server.ok<any, any>(sent, { input: { roomId, content: 'within reach' } }, as(alice));
-    expect(sendMessage).toMatchObject({ __typename: 'RoomMessage', sender: { __typename: 'User', id: alice.id, name: alice.name }, room: { id: roomId, name: 'support' } });
+    expect(sendMessage).toMatchObject({ __typename: 'RoomMessage', author: { __typename: 'User', id: alice.id, name: alice.name }, room: { id: roomId, name: 'support' } });
     const read = `query($id: ID!) {
-      room(id: $id) { ...Room messages(limit: 5) { content sender { id name } reactions { emoji } edits { content } }
-        messagesConnection(first: 5) { pageInfo { hasNextPage } edges { cursor node { seq } } } }
+      room(id: $id) { ...Room latest: messages(last: 5) { edges { node { content author { id name } reactions { emoji } edits { content } } } }
+        messages(first: 5) { pageInfo { hasNextPage } edges { cursor node { seq } } } }
       node(id: $id) { __typename id ... on Room { name members(first: 5) { edges { node { role user { id name } } } } } } }
-      fragment Room on Room { id type name topic lastSeq viewerRole unreadCount lastMessage { content sender { name } } }`;
+      fragment Room on Room { id type name topic lastSeq viewerRole unreadCount lastMessage { content author { name } } }`;
     const http = await server.gql<any, any>(read, { id: roomId }, as(alice));
     const ws = await overWs(alice, read, { id: roomId });
     expect(http.errors).toBeUndefined();
     expect(ws.error).toBeUndefined();
     for (const res of [http, ws]) {
-      expect(res.data.room).toMatchObject({ id: roomId, name: 'support', viewerRole: 'MEMBER', lastMessage: { content: 'within reach', sender: { name: alice.name } } });
-      expect(res.data.room.messages.at(-1)).toMatchObject({ content: 'within reach', sender: { id: alice.id, name: alice.name } });
+      expect(res.data.room).toMatchObject({ id: roomId, name: 'support', viewerRole: 'MEMBER', lastMessage: { content: 'within reach', author: { name: alice.name } } });
+      expect(res.data.room.latest.edges.at(-1).node).toMatchObject({ content: 'within reach', author: { id: alice.id, name: alice.name } });
       expect(res.data.node.members.edges.map((e: any) => e.node.user.id)).toEqual(expect.arrayContaining([owner.id, alice.id]));
     }
   });

@@ -16,7 +16,7 @@ const CreateRoom = graphql(`
   mutation ClientsCreateRoom($input: CreateRoomInput!) { createRoom(input: $input) { id name } }
 `);
 const RoomMessages = graphql(`
-  query ClientsRoom($id: ID!) { room(id: $id) { id name lastSeq messages(limit: 20) { id seq content } } }
+  query ClientsRoom($id: ID!) { room(id: $id) { id name lastSeq messages(last: 20) { edges { node { id seq content } } } } }
 `);
 const Send = graphql(`
   mutation ClientsSend($input: SendMessageInput!) { sendMessage(input: $input) { id seq content } }
@@ -105,7 +105,7 @@ describe('Apollo Client (HttpLink + GraphQLWsLink split, InMemoryCache)', () => 
     const roomId = created!.createRoom.id;
     const sent = await client.mutate({ mutation: doc(Send), variables: { input: { roomId, content: 'first' } } });
     const { data } = await client.query({ query: doc(RoomMessages), variables: { id: roomId } });
-    expect(data!.room.messages.map((m) => m.content)).toEqual(['first']);
+    expect(data!.room!.messages.edges.map((e) => e.node.content)).toEqual(['first']);
     expect((client.cache.extract() as Record<string, unknown>)[`RoomMessage:${(sent.data as { sendMessage: { id: string } }).sendMessage.id}`]).toMatchObject({ content: 'first', seq: 1 });
 
     const got: { data?: unknown }[] = [];
@@ -118,7 +118,7 @@ describe('Apollo Client (HttpLink + GraphQLWsLink split, InMemoryCache)', () => 
     expect(got.map((e) => (e.data as { roomEvents: { __typename: string } }).roomEvents.__typename)).toEqual(['RoomMessageAdded', 'RoomMessageAdded', 'RoomMessageEdited']);
     // The edit event carried the message's id and new content: the cached query sees it without a refetch.
     const cached = client.readQuery({ query: doc(RoomMessages), variables: { id: roomId } });
-    expect(cached!.room.messages[0].content).toBe('first, edited');
+    expect(cached!.room!.messages.edges[0].node.content).toBe('first, edited');
   });
 
   it('streams a thread reply and reports a paid session turning ACTIVE', async () => {

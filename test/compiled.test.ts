@@ -10,7 +10,7 @@ const CreateRoom = graphql(`
   mutation CompiledCreateRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }
 `);
 const Send = graphql(`
-  mutation CompiledSend($input: SendMessageInput!) { sendMessage(input: $input) { seq content sender { id } } }
+  mutation CompiledSend($input: SendMessageInput!) { sendMessage(input: $input) { seq content author { id } } }
 `);
 const Events = graphql(`
   subscription CompiledEvents($roomId: ID!) {
@@ -51,7 +51,7 @@ describe('the compiled server (npm start)', () => {
     const live = subscribe(client.ws({ token: members[0].token }), Events, { roomId: createRoom.id });
     await live.expectSilence(300);
     const { sendMessage } = await client.ok(Send, { input: { roomId: createRoom.id, content: 'from the bundle' } }, { token: owner.token });
-    expect(sendMessage).toEqual({ seq: 1, content: 'from the bundle', sender: { id: owner.id } });
+    expect(sendMessage).toEqual({ seq: 1, content: 'from the bundle', author: { id: owner.id } });
     expect((await live.next(10_000)).data!.roomEvents).toEqual({ __typename: 'RoomMessageAdded', seq: 1, message: { content: 'from the bundle' } });
     live.close();
 

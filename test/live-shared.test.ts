@@ -33,10 +33,10 @@ const Edit = graphql(`
   mutation LiveEdit($input: EditMessageInput!) { editMessage(input: $input) { seq } }
 `);
 const Delete = graphql(`
-  mutation LiveDelete($input: MessageIdInput!) { deleteMessage(input: $input) { seq } }
+  mutation LiveDelete($input: DeleteMessageInput!) { deleteMessage(input: $input) { deletedId } }
 `);
 const React = graphql(`
-  mutation LiveReact($input: ReactionInput!) { addReaction(input: $input) { seq } }
+  mutation LiveReact($input: AddReactionInput!) { addReaction(input: $input) { seq } }
 `);
 const MarkRead = graphql(`
   mutation LiveMarkRead($input: MarkReadInput!) { markRead(input: $input) { lastReadSeq } }
@@ -48,7 +48,7 @@ const AddMembers = graphql(`
   mutation LiveAddMembers($input: AddRoomMembersInput!) { addRoomMembers(input: $input) { id } }
 `);
 const RemoveMember = graphql(`
-  mutation LiveRemoveMember($input: RemoveRoomMemberInput!) { removeRoomMember(input: $input) { id } }
+  mutation LiveRemoveMember($input: RemoveRoomMemberInput!) { removeRoomMember(input: $input) { deletedId } }
 `);
 
 /** Every kind of room event, no ids (they differ between databases): shareable. */
@@ -56,14 +56,14 @@ const Shared = graphql(`
   subscription LiveShared($roomId: ID!, $afterSeq: Int) {
     roomEvents(roomId: $roomId, afterSeq: $afterSeq) {
       __typename
-      ... on RoomMessageAdded { seq message { seq content deleted sender { name } } }
+      ... on RoomMessageAdded { seq message { seq content deleted author { name } } }
       ... on RoomMessageEdited { seq message { content edits { content } } }
       ... on RoomMessageDeleted { seq message { content deleted } }
       ... on ReactionChanged { emoji added count user { name } message { seq reactions { emoji count } } }
-      ... on ReadReceipt { seq user { name } }
-      ... on Typing { typing user { name } }
-      ... on MemberJoined { role user { name } }
-      ... on MemberLeft { user { name } }
+      ... on ReadReceiptUpdated { seq user { name } }
+      ... on TypingChanged { typing user { name } }
+      ... on RoomMemberJoined { role user { name } }
+      ... on RoomMemberLeft { user { name } }
     }
   }
 `);
@@ -125,9 +125,9 @@ async function scenario(server: TestServer) {
   await server.ok(Send, { input: { roomId, content: 'after removal' } }, { token: owner.token });
 
   const received: Record<string, unknown[]> = {};
-  // MemberJoined, "late here", second, edited, reaction, read receipt, typing (not to b), deleted, MemberLeft, after removal.
+  // RoomMemberJoined, "late here", second, edited, reaction, read receipt, typing (not to b), deleted, RoomMemberLeft, after removal.
   for (const [name, s] of subs) received[name] = await collect(s, name === 'b' ? 9 : 10);
-  // late: hello (replayed), then second, edited, reaction, read receipt, typing, deleted, its own MemberLeft; then the stream ends.
+  // late: hello (replayed), then second, edited, reaction, read receipt, typing, deleted, its own RoomMemberLeft; then the stream ends.
   received.late = await collect(lateSub, 8);
   const lateEnd = await Promise.race([lateSub.ended.then(() => 'ended'), new Promise((r) => setTimeout(() => r('still open'), 10_000))]);
   received.lateExtra = lateSub.received.slice(9).map((e) => e.data);
@@ -195,7 +195,7 @@ describe('shared live execution', () => {
       if (field !== '*') expect(t!.getFields!()[field], `${entry}: no such field`).toBeDefined();
     }
     // A field with a rule of its own (a user's rooms are for that user) is not shared either.
-    expect(plan('subscription { roomEvents(roomId: "x") { ... on MemberJoined { user { rooms(first: 1) { edges { node { id } } } } } } }').shareable).toBe(false);
+    expect(plan('subscription { roomEvents(roomId: "x") { ... on RoomMemberJoined { user { rooms(first: 1) { edges { node { id } } } } } } }').shareable).toBe(false);
   });
 
   it('delivers exactly what per-subscriber execution delivers, for every room event, with one execution per event', async () => {
@@ -210,7 +210,7 @@ describe('shared live execution', () => {
     expect(on.received.lateExtra).toEqual([]);
     // Every kind arrived.
     const kinds = new Set((on.received.owner as Event[]).map((e) => e.roomEvents.__typename));
-    expect([...kinds].sort()).toEqual(['MemberJoined', 'MemberLeft', 'ReactionChanged', 'ReadReceipt', 'RoomMessageAdded', 'RoomMessageDeleted', 'RoomMessageEdited', 'Typing']);
+    expect([...kinds].sort()).toEqual(['ReactionChanged', 'ReadReceiptUpdated', 'RoomMemberJoined', 'RoomMemberLeft', 'RoomMessageAdded', 'RoomMessageDeleted', 'RoomMessageEdited', 'TypingChanged']);
     // Viewer-dependent fields differ per viewer, and match the per-subscriber server.
     expect(on.perViewerReceived).toEqual(off.perViewerReceived);
     const reaction = (r: Event[]) => r.find((e) => e.roomEvents.__typename === 'ReactionChanged')!.roomEvents.message.reactions[0].reactedByViewer;

@@ -17,9 +17,12 @@ const UserPresence = graphql(`
   query PresenceOfUser($id: ID!) { node(id: $id) { ... on User { presence lastSeenAt } } }
 `);
 const Events = graphql(`
-  subscription PresenceRoomEvents($roomId: ID!) {
-    roomEvents(roomId: $roomId) { __typename ... on Typing { typing userId user { name } } }
+  subscription PresenceRoomEvents($roomId: ID!, $afterSeq: Int) {
+    roomEvents(roomId: $roomId, afterSeq: $afterSeq) { __typename ... on TypingChanged { typing userId user { name } } }
   }
+`);
+const Send = graphql(`
+  mutation PresenceSend($input: SendMessageInput!) { sendMessage(input: $input) { seq } }
 `);
 const Changes = graphql(`
   subscription PresenceChanges($orgId: ID!) { presence(orgId: $orgId) { userId status lastSeenAt user { id } } }
@@ -47,11 +50,13 @@ const presenceOf = async (user: TestUser, viewer: TestUser, s = server) =>
 describe('typing', () => {
   it('announces typing once per throttle window and ends it by itself when not renewed', async () => {
     const { createRoom } = await server.ok(CreateRoom, { input: { orgId, type: 'GROUP', name: 't', memberIds: [alice.id] } }, { token: owner.token });
-    const sub = subscribe(server.ws({ token: owner.token }), Events, { roomId: createRoom.id });
-    await sleep(150);
+    const sub = subscribe(server.ws({ token: owner.token }), Events, { roomId: createRoom.id, afterSeq: 0 });
+    // Live once a first message arrives (replayed if it came before the stream listened).
+    await server.ok(Send, { input: { roomId: createRoom.id, content: 'hi' } }, { token: alice.token });
+    expect((await sub.next()).data!.roomEvents).toEqual({ __typename: 'RoomMessageAdded' });
     await server.ok(SetTyping, { input: { roomId: createRoom.id, typing: true } }, { token: alice.token });
     await server.ok(SetTyping, { input: { roomId: createRoom.id, typing: true } }, { token: alice.token });
-    expect((await sub.next()).data!.roomEvents).toEqual({ __typename: 'Typing', typing: true, userId: alice.id, user: { name: alice.name } });
+    expect((await sub.next()).data!.roomEvents).toEqual({ __typename: 'TypingChanged', typing: true, userId: alice.id, user: { name: alice.name } });
     // The renewal was throttled; the indicator then expires without another call.
     expect((await sub.next()).data!.roomEvents).toMatchObject({ typing: false, userId: alice.id });
     await server.ok(SetTyping, { input: { roomId: createRoom.id, typing: true } }, { token: alice.token });

@@ -20,7 +20,7 @@ const Revoke = graphql(`mutation PkRevoke($input: RevokeApiKeyInput!) { revokeAp
 const CreateThreadDoc = graphql(`mutation PkCreateThread($input: CreateThreadInput!) { createThread(input: $input) { id project { id } } }`);
 const Append = graphql(`mutation PkAppend($input: AppendThreadMessageInput!) { appendThreadMessage(input: $input) { message { id } } }`);
 const OrgQ = graphql(`query PkOrg($id: ID!) { org(id: $id) { id } }`);
-const Search = graphql(`query PkSearch($orgId: ID!) { searchMessages(orgId: $orgId, query: "hello") { score } }`);
+const Search = graphql(`query PkSearch($orgId: ID!) { searchMessages(orgId: $orgId, query: "hello") { edges { score } } }`);
 const CreateRoom = graphql(`mutation PkRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }`);
 const Events = graphql(`subscription PkEvents($threadId: ID!) { threadEvents(threadId: $threadId) { __typename } }`);
 

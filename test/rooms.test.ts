@@ -11,20 +11,26 @@ const OpenDm = graphql(`
   mutation RoomsOpenDm($input: OpenDirectRoomInput!) { openDirectRoom(input: $input) { id type } }
 `);
 const Send = graphql(`
-  mutation RoomsSend($input: SendMessageInput!) { sendMessage(input: $input) { id seq content meta clientMsgId sender { id } } }
+  mutation RoomsSend($input: SendMessageInput!) { sendMessage(input: $input) { id seq content metadata clientMsgId author { id } } }
 `);
 const RoomQuery = graphql(`
-  query RoomsRoom($id: ID!, $after: Int, $before: Int, $limit: Int) {
+  query RoomsRoom($id: ID!, $after: Int, $before: Int, $first: Int, $last: Int, $beforeCursor: String) {
     room(id: $id) {
       id name lastSeq unreadCount
       lastMessage { seq content }
-      members { edges { node { role lastReadSeq user { id } } } }
-      messages(afterSeq: $after, beforeSeq: $before, limit: $limit) { seq content deleted editedAt edits { content } reactions { emoji count reactedByViewer } }
+      members { totalCount edges { node { role lastReadSeq user { id } } } }
+      messages(afterSeq: $after, beforeSeq: $before, first: $first, last: $last, before: $beforeCursor) {
+        edges { node { seq content deleted editedAt edits { content } reactions { emoji count reactedByViewer } } }
+        pageInfo { startCursor hasPreviousPage }
+      }
     }
   }
 `);
 const MyRooms = graphql(`
   query RoomsMine($orgId: ID) { me { rooms(first: 10, orgId: $orgId) { edges { node { id name unreadCount lastMessage { seq } } } } } }
+`);
+const RoomAndMe = graphql(`
+  query RoomsRoomAndMe($id: ID!) { room(id: $id) { id } me { id } }
 `);
 const NodeQuery = graphql(`
   query RoomsNode($id: ID!) { node(id: $id) { id } }
@@ -36,25 +42,25 @@ const Edit = graphql(`
   mutation RoomsEdit($input: EditMessageInput!) { editMessage(input: $input) { seq content editedAt edits { content } } }
 `);
 const Delete = graphql(`
-  mutation RoomsDelete($input: MessageIdInput!) { deleteMessage(input: $input) { seq content deleted } }
+  mutation RoomsDelete($input: DeleteMessageInput!) { deleteMessage(input: $input) { deletedId message { seq content deleted } } }
 `);
 const React = graphql(`
-  mutation RoomsReact($input: ReactionInput!) { addReaction(input: $input) { reactions { emoji count reactedByViewer } } }
+  mutation RoomsReact($input: AddReactionInput!) { addReaction(input: $input) { reactions { emoji count reactedByViewer } } }
 `);
 const Unreact = graphql(`
-  mutation RoomsUnreact($input: ReactionInput!) { removeReaction(input: $input) { reactions { emoji count } } }
+  mutation RoomsUnreact($input: RemoveReactionInput!) { removeReaction(input: $input) { reactions { emoji count } } }
 `);
 const AddMembers = graphql(`
   mutation RoomsAddMembers($input: AddRoomMembersInput!) { addRoomMembers(input: $input) { id } }
 `);
 const RemoveMember = graphql(`
-  mutation RoomsRemoveMember($input: RemoveRoomMemberInput!) { removeRoomMember(input: $input) { id } }
+  mutation RoomsRemoveMember($input: RemoveRoomMemberInput!) { removeRoomMember(input: $input) { deletedId room { id members { totalCount } } } }
 `);
 const Leave = graphql(`
-  mutation RoomsLeave($input: RoomIdInput!) { leaveRoom(input: $input) { roomId } }
+  mutation RoomsLeave($input: LeaveRoomInput!) { leaveRoom(input: $input) { deletedId roomId } }
 `);
 const Join = graphql(`
-  mutation RoomsJoin($input: RoomIdInput!) { joinRoom(input: $input) { id } }
+  mutation RoomsJoin($input: JoinRoomInput!) { joinRoom(input: $input) { id } }
 `);
 const Update = graphql(`
   mutation RoomsUpdate($input: UpdateRoomInput!) { updateRoom(input: $input) { name topic } }
@@ -67,9 +73,9 @@ const Events = graphql(`
       ... on RoomMessageEdited { seq message { content } }
       ... on RoomMessageDeleted { seq message { content deleted } }
       ... on ReactionChanged { emoji count added userId }
-      ... on ReadReceipt { seq userId }
-      ... on MemberJoined { userId role }
-      ... on MemberLeft { userId }
+      ... on ReadReceiptUpdated { seq userId }
+      ... on RoomMemberJoined { userId role }
+      ... on RoomMemberLeft { userId }
     }
   }
 `);
@@ -90,6 +96,7 @@ beforeAll(async () => {
 
 const groupWith = async (creator: TestUser, members: TestUser[], type: 'GROUP' | 'CHANNEL' = 'GROUP') =>
   (await server.ok(CreateRoom, { input: { orgId, type, name: 'Room', memberIds: members.map((m) => m.id) } }, { token: creator.token })).createRoom;
+const messagesOf = (room: { messages: { edges: { node: { seq: number } }[] } } | null | undefined) => room!.messages.edges.map((e) => e.node);
 const send = async (user: TestUser, roomId: string, content: string, clientMsgId?: string) =>
   (await server.ok(Send, { input: { roomId, content, clientMsgId } }, { token: user.token })).sendMessage;
 
@@ -99,8 +106,8 @@ describe('rooms and messages', () => {
     const senders = [owner, alice, bob];
     const sent = await Promise.all(Array.from({ length: 50 }, (_, i) => send(senders[i % 3], room.id, `m${i}`)));
     expect(sent.map((m) => m.seq).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    const { room: r } = await server.ok(RoomQuery, { id: room.id, after: 0, limit: 1000 }, { token: alice.token });
-    expect(r!.messages.map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    const { room: r } = await server.ok(RoomQuery, { id: room.id, after: 0, first: 100 }, { token: alice.token });
+    expect(messagesOf(r).map((m) => m.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
     expect(r!.lastSeq).toBe(50);
   });
 
@@ -113,7 +120,7 @@ describe('rooms and messages', () => {
     const other = await send(owner, room.id, 'mine', 'c-1');
     expect(other.seq).toBe(2);
     const { room: r } = await server.ok(RoomQuery, { id: room.id }, { token: alice.token });
-    expect(r!.messages.map((m) => m.seq)).toEqual([1, 2]);
+    expect(messagesOf(r).map((m) => m.seq)).toEqual([1, 2]);
   });
 
   it('opens one DM between two people, however many times and from either side at once', async () => {
@@ -127,27 +134,38 @@ describe('rooms and messages', () => {
     expect(await server.errorCode(AddMembers, { input: { roomId: dm, userIds: [owner.id] } }, { token: alice.token })).toBe('FORBIDDEN');
   });
 
-  it('validates content, meta and limits, and writes nothing on bad input', async () => {
+  it('validates content, metadata and limits, and writes nothing on bad input', async () => {
     const room = await groupWith(owner, []);
     expect(await server.errorCode(Send, { input: { roomId: room.id, content: '   ' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
     expect(await server.errorCode(Send, { input: { roomId: room.id, content: 'x'.repeat(4001) } }, { token: owner.token })).toBe('BAD_USER_INPUT');
     const big = { blob: 'y'.repeat(9000) };
-    expect(await server.errorCode(Send, { input: { roomId: room.id, content: 'ok', meta: big } }, { token: owner.token })).toBe('BAD_USER_INPUT');
-    const m = (await server.ok(Send, { input: { roomId: room.id, content: 'ok', meta: { a: 1 } } }, { token: owner.token })).sendMessage;
-    expect(m).toMatchObject({ seq: 1, meta: { a: 1 } });
-    const { room: r } = await server.ok(RoomQuery, { id: room.id, limit: 100000 }, { token: owner.token });
-    expect(r!.messages).toHaveLength(1);
-    expect(await server.errorCode(RoomQuery, { id: room.id, limit: 0 }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Send, { input: { roomId: room.id, content: 'ok', metadata: big } }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    const m = (await server.ok(Send, { input: { roomId: room.id, content: 'ok', metadata: { a: 1 } } }, { token: owner.token })).sendMessage;
+    expect(m).toMatchObject({ seq: 1, metadata: { a: 1 } });
+    const { room: r } = await server.ok(RoomQuery, { id: room.id, first: 100000 }, { token: owner.token });
+    expect(messagesOf(r)).toHaveLength(1);
+    expect(await server.errorCode(RoomQuery, { id: room.id, first: -1 }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    expect(messagesOf((await server.ok(RoomQuery, { id: room.id, first: 0 }, { token: owner.token })).room)).toEqual([]);
   });
 
   it('pages by seq in both directions', async () => {
     const room = await groupWith(owner, []);
     for (let i = 0; i < 7; i++) await send(owner, room.id, `p${i}`);
-    const page = async (v: { after?: number; before?: number; limit?: number }) =>
-      (await server.ok(RoomQuery, { id: room.id, ...v }, { token: owner.token })).room!.messages.map((m) => m.seq);
-    expect(await page({ after: 2, limit: 3 })).toEqual([3, 4, 5]);
-    expect(await page({ before: 5, limit: 2 })).toEqual([3, 4]);
-    expect(await page({ limit: 2 })).toEqual([6, 7]);
+    const page = async (v: { after?: number; before?: number; first?: number; last?: number; beforeCursor?: string }) =>
+      (await server.ok(RoomQuery, { id: room.id, ...v }, { token: owner.token })).room!.messages;
+    const seqs = async (v: Parameters<typeof page>[0]) => (await page(v)).edges.map((e) => e.node.seq);
+    expect(await seqs({ after: 2, first: 3 })).toEqual([3, 4, 5]);
+    expect(await seqs({ before: 5, last: 2 })).toEqual([3, 4]);
+    expect(await seqs({ first: 2 })).toEqual([1, 2]);
+    // The latest page, then older ones by cursor (the room view's scrollback).
+    const latest = await page({ last: 3 });
+    expect(latest.edges.map((e) => e.node.seq)).toEqual([5, 6, 7]);
+    expect(latest.pageInfo.hasPreviousPage).toBe(true);
+    const older = await page({ last: 3, beforeCursor: latest.pageInfo.startCursor! });
+    expect(older.edges.map((e) => e.node.seq)).toEqual([2, 3, 4]);
+    const oldest = await page({ last: 3, beforeCursor: older.pageInfo.startCursor! });
+    expect(oldest.edges.map((e) => e.node.seq)).toEqual([1]);
+    expect(oldest.pageInfo.hasPreviousPage).toBe(false);
   });
 
   it('counts unread messages and moves read markers forward only', async () => {
@@ -183,12 +201,17 @@ describe('rooms and messages', () => {
       { emoji: '👍', count: 1 },
     ]);
     // The room ADMIN (its creator) may delete others' messages.
-    expect((await server.ok(Delete, { input: { messageId: m.id } }, { token: owner.token })).deleteMessage).toEqual({ seq: 1, content: null, deleted: true });
+    expect((await server.ok(Delete, { input: { messageId: m.id } }, { token: owner.token })).deleteMessage).toEqual({
+      deletedId: m.id,
+      message: { seq: 1, content: null, deleted: true },
+    });
+    // Deleting twice changes nothing.
+    expect((await server.ok(Delete, { input: { messageId: m.id } }, { token: owner.token })).deleteMessage.deletedId).toBe(m.id);
     expect(await server.errorCode(Edit, { input: { messageId: m.id, content: 'again' } }, { token: alice.token })).toBe('GONE');
     const next = await send(alice, room.id, 'after');
     expect(next.seq).toBe(2);
     const { room: r } = await server.ok(RoomQuery, { id: room.id }, { token: alice.token });
-    expect(r!.messages.map((x) => [x.seq, x.content, x.edits.length])).toEqual([[1, null, 0], [2, 'after', 0]]);
+    expect(r!.messages.edges.map(({ node: x }) => [x.seq, x.content, x.edits.length])).toEqual([[1, null, 0], [2, 'after', 0]]);
   });
 
   it('lets org members join CHANNELs but not GROUPs, and only ADMINs rename', async () => {
@@ -207,8 +230,15 @@ describe('who may see a room', () => {
     const m = await send(alice, room.id, 'secret');
     const outsider = await registerUser(server);
     const key = await createApiKey(server, owner, orgId, ['READ', 'WRITE']);
+    const missing = await server.gql(RoomAndMe, { id: Buffer.from('Room:no-such-room').toString('base64') }, { token: owner.token });
+    expect(missing.data).toEqual({ room: null, me: { id: owner.id } });
+    expect(missing.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['room'], 'NOT_FOUND']]);
     for (const auth of [{ token: bob.token }, { token: outsider.token }]) {
       expect(await server.errorCode(RoomQuery, { id: room.id }, auth)).toBe('NOT_FOUND');
+      // Hidden answers like missing: null at room, NOT_FOUND, and the other root fields still answer.
+      const hidden = await server.gql(RoomAndMe, { id: room.id }, auth);
+      expect(hidden.data).toEqual({ room: null, me: { id: expect.any(String) } });
+      expect(hidden.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['room'], 'NOT_FOUND']]);
       expect((await server.ok(NodeQuery, { id: room.id }, auth)).node).toBeNull();
       expect((await server.ok(NodeQuery, { id: m.id }, auth)).node).toBeNull();
       expect(await server.errorCode(Send, { input: { roomId: room.id, content: 'hi' } }, auth)).toBe('NOT_FOUND');
@@ -272,22 +302,32 @@ describe('roomEvents', () => {
       { __typename: 'RoomMessageAdded', seq: 2, message: { content: 'hi' } },
       { __typename: 'RoomMessageEdited', seq: 2, message: { content: 'hey' } },
       { __typename: 'ReactionChanged', emoji: '🎉', count: 1, added: true, userId: owner.id },
-      { __typename: 'ReadReceipt', seq: 2, userId: alice.id },
+      { __typename: 'ReadReceiptUpdated', seq: 2, userId: alice.id },
       { __typename: 'RoomMessageDeleted', seq: 2, message: { content: null, deleted: true } },
-      { __typename: 'MemberJoined', userId: bob.id, role: 'MEMBER' },
+      { __typename: 'RoomMemberJoined', userId: bob.id, role: 'MEMBER' },
     ]);
     expect(await server.errorCode(RemoveMember, { input: { roomId: room.id, userId: owner.id } }, { token: alice.token })).toBe('FORBIDDEN');
-    await server.ok(RemoveMember, { input: { roomId: room.id, userId: alice.id } }, { token: owner.token });
-    expect((await sub.next()).data!.roomEvents).toEqual({ __typename: 'MemberLeft', userId: alice.id });
+    const aliceMember = (await server.ok(RoomQuery, { id: room.id }, { token: owner.token })).room!.members.edges.find((e) => e.node.user.id === alice.id);
+    expect(aliceMember).toBeDefined();
+    const { removeRoomMember } = await server.ok(RemoveMember, { input: { roomId: room.id, userId: alice.id } }, { token: owner.token });
+    expect(removeRoomMember).toEqual({ deletedId: expect.any(String), room: { id: room.id, members: { totalCount: 2 } } });
+    expect((await server.ok(NodeQuery, { id: removeRoomMember.deletedId }, { token: owner.token })).node).toBeNull();
+    expect(await server.errorCode(RemoveMember, { input: { roomId: room.id, userId: alice.id } }, { token: owner.token })).toBe('NOT_FOUND');
+    expect((await sub.next()).data!.roomEvents).toEqual({ __typename: 'RoomMemberLeft', userId: alice.id });
     await sub.ended;
     await send(owner, room.id, 'after removal');
     expect(sub.received).toHaveLength(8);
     expect(await server.errorCode(RoomQuery, { id: room.id }, { token: alice.token })).toBe('NOT_FOUND');
     // The owner still hears everything, including bob leaving on his own.
-    await server.ok(Leave, { input: { roomId: room.id } }, { token: bob.token });
+    // Removing yourself is leaving: the payload does not show the room you can no longer read.
+    const carolRoom = await groupWith(owner, [bob]);
+    const selfRemoved = (await server.ok(RemoveMember, { input: { roomId: carolRoom.id, userId: bob.id } }, { token: bob.token })).removeRoomMember;
+    expect(selfRemoved).toEqual({ deletedId: expect.any(String), room: null });
+    const { leaveRoom } = await server.ok(Leave, { input: { roomId: room.id } }, { token: bob.token });
+    expect(leaveRoom).toEqual({ deletedId: expect.any(String), roomId: room.id });
     const rest: string[] = [];
     for (let i = 0; i < 9; i++) rest.push((await watcher.next()).data!.roomEvents.__typename);
-    expect(rest.slice(-3)).toEqual(['MemberLeft', 'RoomMessageAdded', 'MemberLeft']);
+    expect(rest.slice(-3)).toEqual(['RoomMemberLeft', 'RoomMessageAdded', 'RoomMemberLeft']);
   });
 
   it('refuses a negative afterSeq', async () => {
@@ -322,7 +362,7 @@ const RoomList = graphql(`
         edges {
           node {
             id name unreadCount viewerRole
-            lastMessage { seq content sender { name } reactions { emoji count } }
+            lastMessage { seq content author { name } reactions { emoji count } }
             members(first: 10) { edges { node { lastReadSeq user { name presence } } } }
           }
         }
@@ -352,7 +392,7 @@ describe('room list reads', () => {
     for (let i = 0; i < 5; i++) await make();
     const six = await statements();
     expect(six.data.me!.rooms.edges).toHaveLength(6);
-    expect(six.data.me!.rooms.edges[0].node).toMatchObject({ unreadCount: 1, lastMessage: { seq: 1, content: 'hi', sender: { name: 'Owner' } } });
+    expect(six.data.me!.rooms.edges[0].node).toMatchObject({ unreadCount: 1, lastMessage: { seq: 1, content: 'hi', author: { name: 'Owner' } } });
     expect(six.n).toBe(one.n);
     await counted.stop();
   });

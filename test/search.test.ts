@@ -7,22 +7,28 @@ import { createTestDatabase, testDbKind } from './helpers/db.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const Search = graphql(`
-  query SearchMessages($query: String!, $orgId: ID!, $first: Int) {
-    searchMessages(query: $query, orgId: $orgId, first: $first) {
-      kind score highlight
-      message { id role content thread { id } }
+  query SearchMessages($query: String!, $orgId: ID!, $first: Int, $after: String) {
+    searchMessages(query: $query, orgId: $orgId, first: $first, after: $after) {
+      edges {
+        cursor score highlight
+        node { __typename ... on Message { id role content thread { id } } ... on RoomMessage { id text: content room { id } } }
+      }
+      pageInfo { hasNextPage hasPreviousPage endCursor }
+    }
+  }
+`);
+const SearchBack = graphql(`
+  query SearchMessagesBack($query: String!, $orgId: ID!, $last: Int, $before: String) {
+    searchMessages(query: $query, orgId: $orgId, last: $last, before: $before) {
+      edges { node { ... on RoomMessage { id } } }
+      pageInfo { hasNextPage hasPreviousPage }
     }
   }
 `);
 const CreateRoom = graphql(`mutation SearchCreateRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }`);
 const SendRoom = graphql(`mutation SearchSendRoom($input: SendMessageInput!) { sendMessage(input: $input) { id } }`);
 const EditRoom = graphql(`mutation SearchEditRoom($input: EditMessageInput!) { editMessage(input: $input) { id } }`);
-const DeleteRoom = graphql(`mutation SearchDeleteRoom($input: MessageIdInput!) { deleteMessage(input: $input) { id } }`);
-const RoomHits = graphql(`
-  query SearchRoomHits($query: String!, $orgId: ID!) {
-    searchMessages(query: $query, orgId: $orgId) { kind highlight message { id } roomMessage { id content room { id } } }
-  }
-`);
+const DeleteRoom = graphql(`mutation SearchDeleteRoom($input: DeleteMessageInput!) { deleteMessage(input: $input) { deletedId } }`);
 const CreateProject = graphql(`mutation SearchCreateProject($input: CreateProjectInput!) { createProject(input: $input) { id } }`);
 const Share = graphql(`mutation SearchShare($input: ShareProjectInput!) { shareProject(input: $input) { id } }`);
 
@@ -46,7 +52,20 @@ beforeAll(async () => {
   await send(server, { token: owner.token }, sharedThread, 'a shared note about a Fox');
 });
 
-const search = (query: string, token = owner.token, first?: number) => server.ok(Search, { query, orgId, first }, { token }).then((r) => r.searchMessages);
+type Page = Awaited<ReturnType<typeof page>>;
+const page = (query: string, auth: { token?: string; apiKey?: string } = { token: owner.token }, first?: number, after?: string) =>
+  server.ok(Search, { query, orgId, first, after }, auth).then((r) => r.searchMessages);
+/** The hits of a page as the tests read them: the kind of message, and the thread or room message. */
+const hitsOf = (p: Page) =>
+  p.edges.map(({ node, score, highlight }) => ({
+    kind: node.__typename === 'RoomMessage' ? ('ROOM_MESSAGE' as const) : ('THREAD_MESSAGE' as const),
+    score,
+    highlight,
+    message: node.__typename === 'RoomMessage' ? null : node,
+    roomMessage: node.__typename === 'RoomMessage' ? node : null,
+  }));
+const search = async (query: string, token = owner.token, first?: number) => hitsOf(await page(query, { token }, first));
+const hits = search;
 
 describe('searchMessages', () => {
   it('ranks better matches first and highlights the words', async () => {
@@ -80,7 +99,7 @@ describe('searchMessages', () => {
     const outsider = await registerUser(server);
     expect(await server.errorCode(Search, { query: 'fox', orgId }, { token: outsider.token })).toBe('NOT_FOUND');
     const key = await createApiKey(server, owner, orgId, ['READ']);
-    expect((await server.ok(Search, { query: 'fox', orgId }, { apiKey: key.key })).searchMessages).toHaveLength(6);
+    expect((await page('fox', { apiKey: key.key })).edges).toHaveLength(6);
     expect(privateThread).toBeTruthy();
   });
 });
@@ -91,13 +110,12 @@ describe('searchMessages over rooms', () => {
     const alone = (await server.ok(CreateRoom, { input: { orgId, type: 'GROUP', name: 'alone' } }, { token: owner.token })).createRoom;
     const inShared = (await server.ok(SendRoom, { input: { roomId: shared.id, content: 'a badger crossed the road' } }, { token: owner.token })).sendMessage;
     await server.ok(SendRoom, { input: { roomId: alone.id, content: 'my secret badger den' } }, { token: owner.token });
-    const hits = (q: string, token: string) => server.ok(RoomHits, { query: q, orgId }, { token }).then((r) => r.searchMessages);
 
     const mine = await hits('badger', owner.token);
     expect(mine.map((h) => h.kind)).toEqual(['ROOM_MESSAGE', 'ROOM_MESSAGE']);
     expect(mine.every((h) => h.message === null && h.highlight.includes('<mark>badger</mark>'))).toBe(true);
     const theirs = await hits('badger', member.token);
-    expect(theirs.map((h) => h.roomMessage)).toEqual([{ id: inShared.id, content: 'a badger crossed the road', room: { id: shared.id } }]);
+    expect(theirs.map((h) => h.roomMessage)).toEqual([{ __typename: 'RoomMessage', id: inShared.id, text: 'a badger crossed the road', room: { id: shared.id } }]);
 
     await server.ok(EditRoom, { input: { messageId: inShared.id, content: 'an otter crossed the road' } }, { token: owner.token });
     expect(await hits('badger', member.token)).toEqual([]);
@@ -106,15 +124,56 @@ describe('searchMessages over rooms', () => {
     expect(await hits('otter', member.token)).toEqual([]);
 
     const key = await createApiKey(server, owner, orgId, ['READ']);
-    expect((await server.ok(RoomHits, { query: 'badger', orgId }, { apiKey: key.key })).searchMessages).toEqual([]);
+    expect((await page('badger', { apiKey: key.key })).edges).toEqual([]);
   });
 
   it('ranks thread and room hits together', async () => {
     const room = (await server.ok(CreateRoom, { input: { orgId, type: 'GROUP', name: 'mixed' } }, { token: owner.token })).createRoom;
     await server.ok(SendRoom, { input: { roomId: room.id, content: 'walrus walrus walrus' } }, { token: owner.token });
     await send(server, { token: owner.token }, privateThread, 'one walrus among many other words in a long sentence about nothing much');
-    const kinds = (await server.ok(RoomHits, { query: 'walrus', orgId }, { token: owner.token })).searchMessages.map((h) => h.kind);
+    const kinds = (await hits('walrus', owner.token)).map((h) => h.kind);
     expect(kinds).toEqual(['ROOM_MESSAGE', 'THREAD_MESSAGE', 'THREAD_MESSAGE']);
+  });
+});
+
+describe('searchMessages pages', () => {
+  it('caps a page at 50 and pages on with stable cursors, without overlap or gap', async () => {
+    const room = (await server.ok(CreateRoom, { input: { orgId, type: 'GROUP', name: 'ibis' } }, { token: owner.token })).createRoom;
+    // Equal scores (ties are ordered by id) and better ones, so that order is more than one key.
+    for (let i = 0; i < 52; i++) {
+      await server.ok(SendRoom, { input: { roomId: room.id, content: i % 10 ? `ibis number ${i}` : `ibis ibis ${i}` } }, { token: owner.token });
+    }
+    const capped = await page('ibis', { token: owner.token }, 100);
+    expect(capped.edges).toHaveLength(50);
+    expect(capped.pageInfo).toMatchObject({ hasNextPage: true, hasPreviousPage: false });
+    const rest = await page('ibis', { token: owner.token }, 100, capped.pageInfo.endCursor!);
+    expect(rest.edges).toHaveLength(2);
+    expect(rest.pageInfo).toMatchObject({ hasNextPage: false, hasPreviousPage: true });
+    const all = [...capped.edges, ...rest.edges];
+    expect(new Set(all.map((e) => e.node.id)).size).toBe(52);
+    const scores = all.map((e) => e.score);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+
+    // Small pages walk the same list; asking again gives the same pages.
+    const walked: string[] = [];
+    let after: string | undefined;
+    for (;;) {
+      const p = await page('ibis', { token: owner.token }, 7, after);
+      walked.push(...p.edges.map((e) => e.node.id));
+      expect(p.edges.at(-1)?.cursor).toBe(p.pageInfo.endCursor);
+      if (!p.pageInfo.hasNextPage) break;
+      after = p.pageInfo.endCursor!;
+    }
+    expect(walked).toEqual(all.map((e) => e.node.id));
+    expect((await page('ibis', { token: owner.token }, 7, after)).edges.map((e) => e.node.id)).toEqual(walked.slice(49));
+
+    // Backwards: the hits before a cursor.
+    const back = (await server.ok(SearchBack, { query: 'ibis', orgId, last: 5, before: rest.edges[0].cursor }, { token: owner.token })).searchMessages;
+    expect(back.edges.map((e) => (e.node as { id: string }).id)).toEqual(all.slice(45, 50).map((e) => e.node.id));
+    expect(back.pageInfo).toEqual({ hasNextPage: true, hasPreviousPage: true });
+
+    expect(await server.errorCode(Search, { query: 'ibis', orgId, after: 'not-a-cursor' }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Search, { query: 'ibis', orgId, first: -1 }, { token: owner.token })).toBe('BAD_USER_INPUT');
   });
 });
 
@@ -131,8 +190,8 @@ describe.skipIf(testDbKind() !== 'sqlite')('the SQLite index file', () => {
     rmSync(`${database.url.slice('file:'.length)}.fts`);
     const second = await startServer({ database });
     const { searchMessages } = await second.ok(Search, { query: 'pelican', orgId: o.org.id }, { token: o.owner.token });
-    expect(searchMessages.map((h) => h.message?.role)).toEqual(expect.arrayContaining(['USER', 'ASSISTANT']));
-    expect(searchMessages).toHaveLength(2);
+    expect(searchMessages.edges.map(({ node }) => (node.__typename === 'Message' ? node.role : null))).toEqual(expect.arrayContaining(['USER', 'ASSISTANT']));
+    expect(searchMessages.edges).toHaveLength(2);
     await second.stop();
     await database.drop();
   });

@@ -4,9 +4,9 @@ import { addMember, orgWithMembers, registerUser, type TestUser } from './helper
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const CreateRoom = graphql(`mutation SendConcCreateRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }`);
-const Send = graphql(`mutation SendConcSend($input: SendMessageInput!) { sendMessage(input: $input) { id seq content clientMsgId meta createdAt } }`);
+const Send = graphql(`mutation SendConcSend($input: SendMessageInput!) { sendMessage(input: $input) { id seq content clientMsgId metadata createdAt } }`);
 const Page = graphql(`
-  query SendConcPage($id: ID!, $after: Int!) { room(id: $id) { lastSeq messages(afterSeq: $after, limit: 100) { id seq content meta createdAt } } }
+  query SendConcPage($id: ID!, $after: Int!) { room(id: $id) { lastSeq messages(afterSeq: $after, first: 100) { edges { node { id seq content metadata createdAt } } } } }
 `);
 
 let server: TestServer;
@@ -38,12 +38,12 @@ describe('sendMessage under 100 concurrent senders into one room', () => {
           const mine = [];
           for (let i = 0; i < EACH; i++) {
             // Every other sender attaches JSON: what a batched commit answers must be what is stored.
-            const meta = s % 2 ? { s, i, tags: ['a', 'b'], nested: { ok: true, none: null } } : undefined;
-            const input = { roomId, content: `s${s} m${i}`, clientMsgId: `s${s}-${i}`, ...(meta ? { meta } : {}) };
+            const metadata = s % 2 ? { s, i, tags: ['a', 'b'], nested: { ok: true, none: null } } : undefined;
+            const input = { roomId, content: `s${s} m${i}`, clientMsgId: `s${s}-${i}`, ...(metadata ? { metadata } : {}) };
             mine.push((await server.ok(Send, { input }, { token: user.token })).sendMessage);
           }
           // A retry with the same clientMsgId is the same message, not a new seq.
-          const retry = (await server.ok(Send, { input: { roomId, content: `s${s} m0`, clientMsgId: `s${s}-0`, ...(s % 2 ? { meta: { s, i: 0, tags: ['a', 'b'], nested: { ok: true, none: null } } } : {}) } }, { token: user.token })).sendMessage;
+          const retry = (await server.ok(Send, { input: { roomId, content: `s${s} m0`, clientMsgId: `s${s}-0`, ...(s % 2 ? { metadata: { s, i: 0, tags: ['a', 'b'], nested: { ok: true, none: null } } } : {}) } }, { token: user.token })).sendMessage;
           expect(retry).toEqual(mine[0]);
           return mine;
         }),
@@ -57,19 +57,20 @@ describe('sendMessage under 100 concurrent senders into one room', () => {
     expect(stored.map((m) => m.seq)).toEqual(Array.from({ length: n }, (_, i) => i + 1));
     const byId = new Map(stored.map((m) => [m.id, m]));
     // The answer of each send, batched or not, is the row as stored: same id, seq, content, JSON and time.
-    for (const a of acks) expect(byId.get(a.id)).toEqual({ id: a.id, seq: a.seq, content: a.content, meta: a.meta, createdAt: a.createdAt });
-    expect(acks.filter((a) => a.meta).length).toBe(n / 2);
+    for (const a of acks) expect(byId.get(a.id)).toEqual({ id: a.id, seq: a.seq, content: a.content, metadata: a.metadata, createdAt: a.createdAt });
+    expect(acks.filter((a) => a.metadata).length).toBe(n / 2);
   });
 });
 
 /** Every stored message of a room, page by page through the API; the room's lastSeq must be `lastSeq`. */
 async function storedMessages(roomId: string, token: string, lastSeq: number) {
-  const stored: { id: string; seq: number; content: string | null; meta?: unknown; createdAt?: unknown }[] = [];
+  const stored: { id: string; seq: number; content: string | null; metadata?: unknown; createdAt?: unknown }[] = [];
   for (let after = 0, more = true; more; ) {
     const { room } = await server.ok(Page, { id: roomId, after }, { token });
-    stored.push(...room!.messages);
-    more = room!.messages.length > 0;
-    after = room!.messages.at(-1)?.seq ?? after;
+    const page = room!.messages.edges.map((e) => e.node);
+    stored.push(...page);
+    more = page.length > 0;
+    after = page.at(-1)?.seq ?? after;
     if (!more) expect(room!.lastSeq).toBe(lastSeq);
   }
   return stored;
@@ -108,7 +109,7 @@ describe('sendMessage group commit: 100 concurrent senders, some duplicates, som
             const answers = await Promise.all([
               send({ content: '   ' }),
               send({ content: 'x'.repeat(4001) }),
-              send({ content: 'big meta', meta: { blob: 'y'.repeat(9000) } }),
+              send({ content: 'big metadata', metadata: { blob: 'y'.repeat(9000) } }),
               send({ content: 'valid between invalid ones' }),
             ]);
             for (const bad of answers.slice(0, 3)) expect(bad.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');

@@ -11,7 +11,7 @@ const Send = graphql(`
   mutation LoadersSend($input: SendMessageInput!) { sendMessage(input: $input) { id seq } }
 `);
 const React = graphql(`
-  mutation LoadersReact($input: ReactionInput!) { addReaction(input: $input) { id } }
+  mutation LoadersReact($input: AddReactionInput!) { addReaction(input: $input) { id } }
 `);
 const Events = graphql(`
   subscription LoadersEvents($roomId: ID!, $afterSeq: Int) {

@@ -112,7 +112,7 @@ export async function until(check: () => boolean, ms: number) {
 }
 
 const RoomPage = graphql(`
-  query CrashRoomPage($id: ID!, $after: Int!) { room(id: $id) { lastSeq messages(afterSeq: $after, limit: 100) { id seq clientMsgId } } }
+  query CrashRoomPage($id: ID!, $after: Int!) { room(id: $id) { lastSeq messages(afterSeq: $after, first: 100) { edges { node { id seq clientMsgId } } } } }
 `);
 const SessionPage = graphql(`
   query CrashSessionPage($id: ID!, $after: String) {
@@ -132,10 +132,11 @@ export async function storedMessages(server: TestServer, token: string, roomId: 
   let lastSeq: number;
   for (let after = 0; ; ) {
     const { room } = await server.ok(RoomPage, { id: roomId, after }, { token });
-    lastSeq = room.lastSeq;
-    all.push(...room.messages);
-    if (room.messages.length < 100) break;
-    after = room.messages[room.messages.length - 1].seq;
+    lastSeq = room!.lastSeq;
+    const page = room!.messages.edges.map((e) => e.node);
+    all.push(...page);
+    if (page.length < 100) break;
+    after = page[page.length - 1].seq;
   }
   return { lastSeq, all };
 }

@@ -24,64 +24,66 @@ function userById(ctx: Context, id: string) {
     .load(id);
 }
 
-/**
- * GraphQL names of the events. The message events carry a `Room` prefix because the threads domain
- * already names its own `MessageAdded` (a thread message); the rest keep the issue's names.
- */
+/** GraphQL names of the events (docs/api/conventions.md: the object it is about, then what happened to it). */
 const TYPE_NAMES: Record<RoomEvent['kind'], string> = {
   MessageAdded: 'RoomMessageAdded',
   MessageEdited: 'RoomMessageEdited',
   MessageDeleted: 'RoomMessageDeleted',
   ReactionChanged: 'ReactionChanged',
-  ReadReceipt: 'ReadReceipt',
-  Typing: 'Typing',
-  MemberJoined: 'MemberJoined',
-  MemberLeft: 'MemberLeft',
+  ReadReceipt: 'ReadReceiptUpdated',
+  Typing: 'TypingChanged',
+  MemberJoined: 'RoomMemberJoined',
+  MemberLeft: 'RoomMemberLeft',
 };
 
-const withMessage = (kind: 'MessageAdded' | 'MessageEdited' | 'MessageDeleted', description: string) =>
+const withMessage = (kind: 'MessageAdded' | 'MessageEdited' | 'MessageDeleted', description: string, messageDescription: string) =>
   builder.objectRef<{ message: MessageJson }>(TYPE_NAMES[kind]).implement({
     description,
     fields: (t) => ({
-      seq: t.int({ resolve: (e) => e.message.seq }),
-      message: t.field({ type: RoomMessageRef, resolve: (e) => messageFromJson(e.message) }),
+      seq: t.int({ description: "The message's seq.", resolve: (e) => e.message.seq }),
+      message: t.field({ type: RoomMessageRef, description: messageDescription, resolve: (e) => messageFromJson(e.message) }),
     }),
   });
 
 /** The fields of events about one person (typed loosely: Pothos cannot type a shared field set). */
-const withUser = (t: any): Record<string, any> => ({
-  userId: t.id({ resolve: (e: { userId: string }) => encodeGlobalID('User', e.userId) }),
-  user: t.field({ type: UserRef, resolve: (e: { userId: string }, _args: unknown, ctx: Context) => userById(ctx, e.userId) }),
+const withUser = (t: any, who: string): Record<string, any> => ({
+  userId: t.id({ description: `The global ID of ${who}.`, resolve: (e: { userId: string }) => encodeGlobalID('User', e.userId) }),
+  user: t.field({ type: UserRef, description: `${who[0].toUpperCase()}${who.slice(1)}.`, resolve: (e: { userId: string }, _args: unknown, ctx: Context) => userById(ctx, e.userId) }),
 });
 
-const MessageAdded = withMessage('MessageAdded', 'A new message (also every stored message replayed after `afterSeq`).');
-const MessageEdited = withMessage('MessageEdited', 'A message was edited; `message` holds the new content.');
-const MessageDeleted = withMessage('MessageDeleted', 'A message was deleted; its seq stays, its content is gone.');
+const MessageAdded = withMessage('MessageAdded', 'A new message (also every stored message replayed after `afterSeq`).', 'The message.');
+const MessageEdited = withMessage('MessageEdited', 'A message was edited.', 'The message with its new content.');
+const MessageDeleted = withMessage('MessageDeleted', 'A message was deleted; its seq stays, its content is gone.', 'The tombstone: no content, `deleted: true`.');
 const ReactionChanged = builder.objectRef<Of<'ReactionChanged'>>('ReactionChanged').implement({
+  description: 'Someone added or took back a reaction to a message.',
   fields: (t) => ({
-    ...withUser(t),
-    message: t.field({ type: RoomMessageRef, resolve: (e) => messageFromJson(e.message) }),
-    emoji: t.exposeString('emoji'),
-    added: t.exposeBoolean('added', { description: 'False when the reaction was removed.' }),
-    count: t.exposeInt('count', { description: 'How many people now react with this emoji.' }),
+    ...withUser(t, 'the person who reacted'),
+    message: t.field({ type: RoomMessageRef, description: 'The message reacted to (its `reactions` are the new counts).', resolve: (e) => messageFromJson(e.message) }),
+    emoji: t.exposeString('emoji', { description: 'The emoji added or taken back.' }),
+    added: t.exposeBoolean('added', { description: 'True when the reaction was added, false when it was removed.' }),
+    count: t.exposeInt('count', { description: 'How many people now react with this emoji (0 when none is left).' }),
   }),
 });
-const ReadReceipt = builder.objectRef<Of<'ReadReceipt'>>('ReadReceipt').implement({
-  fields: (t) => ({ ...withUser(t), seq: t.exposeInt('seq') }),
+const ReadReceiptUpdated = builder.objectRef<Of<'ReadReceipt'>>('ReadReceiptUpdated').implement({
+  description: "A member's read marker moved forward (`markRead`, or sending a message).",
+  fields: (t) => ({ ...withUser(t, 'the member'), seq: t.exposeInt('seq', { description: 'They have read everything up to this seq.' }) }),
 });
-const Typing = builder.objectRef<Of<'Typing'>>('Typing').implement({
-  fields: (t) => ({ ...withUser(t), typing: t.exposeBoolean('typing') }),
+const TypingChanged = builder.objectRef<Of<'Typing'>>('TypingChanged').implement({
+  description: 'A member started or stopped typing (never your own). Typing stops by itself when not renewed within a few seconds.',
+  fields: (t) => ({ ...withUser(t, 'the member'), typing: t.exposeBoolean('typing', { description: 'True while they type, false when they stopped.' }) }),
 });
-const MemberJoined = builder.objectRef<Of<'MemberJoined'>>('MemberJoined').implement({
-  fields: (t) => ({ ...withUser(t), role: t.field({ type: RoomRole, resolve: (e) => e.role }) }),
+const MemberJoined = builder.objectRef<Of<'MemberJoined'>>('RoomMemberJoined').implement({
+  description: 'Someone joined the room or was added to it.',
+  fields: (t) => ({ ...withUser(t, 'the new member'), role: t.field({ type: RoomRole, description: 'Their role in the room.', resolve: (e) => e.role }) }),
 });
-const MemberLeft = builder.objectRef<Of<'MemberLeft'>>('MemberLeft').implement({
+const MemberLeft = builder.objectRef<Of<'MemberLeft'>>('RoomMemberLeft').implement({
   description: 'Someone left or was removed. When it is the viewer, this is the last event of the subscription.',
-  fields: (t) => ({ ...withUser(t) }),
+  fields: (t) => ({ ...withUser(t, 'the person who left') }),
 });
 
 const RoomEventUnion = builder.unionType('RoomEvent', {
-  types: [MessageAdded, MessageEdited, MessageDeleted, ReactionChanged, ReadReceipt, Typing, MemberJoined, MemberLeft],
+  description: 'Something that happened in a room, as `roomEvents` delivers it.',
+  types: [MessageAdded, MessageEdited, MessageDeleted, ReactionChanged, ReadReceiptUpdated, TypingChanged, MemberJoined, MemberLeft],
   resolveType: (e) => TYPE_NAMES[(e as RoomEvent).kind],
 });
 
@@ -89,8 +91,11 @@ builder.subscriptionFields((t) => ({
   roomEvents: t.field({
     type: RoomEventUnion,
     description:
-      'Everything that happens in a room. With `afterSeq`, every stored message after it comes first, then live events, with no gap and no duplicate.',
-    args: { roomId: t.arg.id({ required: true }), afterSeq: t.arg.int() },
+      'Everything that happens in a room you are a member of (NOT_FOUND otherwise). With `afterSeq`, every stored message after it comes first (as RoomMessageAdded), then live events, with no gap and no duplicate. It ends after your own RoomMemberLeft, or when you leave the org.',
+    args: {
+      roomId: t.arg.id({ required: true, description: 'The room to follow.' }),
+      afterSeq: t.arg.int({ description: 'Resume after this seq (the highest the client has; 0 for the whole history). Left out: only what happens from now on. Negative: BAD_USER_INPUT.' }),
+    },
     subscribe: authorizedSubscribe<{ roomId: unknown; afterSeq?: number | null }, RoomEvent>(
       (ctx, args) =>
         args.afterSeq != null && args.afterSeq < 0 ? badInput('afterSeq: must be 0 or more', 'afterSeq') : checkRoom(ctx, idOf(args.roomId, 'Room', 'roomId')),

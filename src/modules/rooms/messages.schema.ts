@@ -5,6 +5,7 @@ import type { Context } from '../../context.ts';
 import { builder } from '../../schema/builder.ts';
 import * as messages from './messages.service.ts';
 import { setReaction } from './reactions.service.ts';
+import type { RoomMessage } from '../../generated/sqlite/client.ts';
 
 interface ReactionSummary {
   emoji: string;
@@ -13,8 +14,13 @@ interface ReactionSummary {
 }
 
 const Reaction = builder.simpleObject('ReactionSummary', {
+  description: 'One emoji on a message: how many people reacted with it, and whether you did.',
   // reactedByViewer is computed for the viewer (reactionsOf): it is not in rooms' liveShared list.
-  fields: (t) => ({ emoji: t.string(), count: t.int(), reactedByViewer: t.boolean() }),
+  fields: (t) => ({
+    emoji: t.string({ description: 'The emoji, as sent to `addReaction`.' }),
+    count: t.int({ description: 'How many people react with it (at least 1).' }),
+    reactedByViewer: t.boolean({ description: 'Whether you are one of them (`removeReaction` takes yours back).' }),
+  }),
 });
 
 /** Reactions of many messages in one query, counted per emoji in first-used order. */
@@ -40,63 +46,102 @@ function reactionsOf(ctx: Context, messageId: string): Promise<ReactionSummary[]
 builder.prismaObject('RoomMessageEdit', {
   description: 'What a message said before one of its edits.',
   fields: (t) => ({
-    content: t.exposeString('content'),
-    meta: t.expose('meta', { type: 'JSON', nullable: true }),
-    replacedAt: t.expose('createdAt', { type: 'DateTime' }),
+    content: t.exposeString('content', { description: 'The content before the edit.' }),
+    metadata: t.expose('meta', { type: 'JSON', nullable: true, description: "The sender's metadata before the edit; null when there was none." }),
+    replacedAt: t.expose('createdAt', { type: 'DateTime', description: 'When this version was replaced by the edit.' }),
   }),
 });
 
 export const RoomMessageRef = builder.prismaNode('RoomMessage', {
-  id: { field: 'id' },
+  description: 'A message in a room, sent by one of its members. Deleting it keeps its seq (a tombstone without content).',
+  id: { field: 'id', description: 'The global ID of the message.' },
   fields: (t) => ({
-    seq: t.exposeInt('seq', { description: 'Gap-free and strictly increasing within the room, from 1.' }),
-    room: t.relation('room'),
-    sender: t.relation('sender'),
-    content: t.string({ nullable: true, description: 'Null once deleted.', resolve: (m) => (m.deletedAt ? null : m.content) }),
-    meta: t.expose('meta', { type: 'JSON', nullable: true }),
-    clientMsgId: t.exposeString('clientMsgId', { nullable: true }),
+    seq: t.exposeInt('seq', { description: 'Gap-free and strictly increasing within the room, from 1: a client resumes `roomEvents` after the highest it has.' }),
+    room: t.relation('room', { description: 'The room it was sent in.' }),
+    author: t.relation('sender', { description: 'The member who sent it (also when an ACT_AS API key sent it on their behalf).' }),
+    content: t.string({ nullable: true, description: 'The text; null once deleted.', resolve: (m) => (m.deletedAt ? null : m.content) }),
+    metadata: t.expose('meta', { type: 'JSON', nullable: true, description: "The sender's own data sent with the message (Confab does not read it); null when none or once deleted." }),
+    clientMsgId: t.exposeString('clientMsgId', { nullable: true, description: "The sender's idempotency key given to `sendMessage`, if any." }),
     viaApiKeyId: t.id({
       nullable: true,
-      description: "The ACT_AS API key that sent it on the sender's behalf (X-Acting-User); null when the sender sent it.",
+      description: "The ACT_AS API key that sent it on the author's behalf (X-Acting-User); null when the author sent it.",
       resolve: (m) => (m.viaApiKeyId ? encodeGlobalID('ApiKey', m.viaApiKeyId) : null),
     }),
-    createdAt: t.expose('createdAt', { type: 'DateTime' }),
-    editedAt: t.expose('editedAt', { type: 'DateTime', nullable: true }),
-    deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true }),
-    deleted: t.boolean({ resolve: (m) => m.deletedAt !== null }),
-    edits: t.relation('edits', { description: 'Earlier versions, oldest first.', query: { orderBy: { createdAt: 'asc' } } }),
-    reactions: t.field({ type: [Reaction], resolve: (m, _args, ctx) => reactionsOf(ctx, m.id) }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was sent.' }),
+    editedAt: t.expose('editedAt', { type: 'DateTime', nullable: true, description: 'When it was last edited; null when never.' }),
+    deletedAt: t.expose('deletedAt', { type: 'DateTime', nullable: true, description: 'When it was deleted; null while it is not.' }),
+    deleted: t.boolean({ description: 'Whether it was deleted (its content, metadata, edits and reactions are gone).', resolve: (m) => m.deletedAt !== null }),
+    edits: t.relation('edits', { description: 'Earlier versions, oldest first (empty once deleted).', query: { orderBy: { createdAt: 'asc' } } }),
+    reactions: t.field({ type: [Reaction], description: 'The reactions, one entry per emoji in the order first used.', resolve: (m, _args, ctx) => reactionsOf(ctx, m.id) }),
   }),
 });
 
 builder.prismaObjectFields('Room', (t) => ({
-  messages: t.field({
-    type: [RoomMessageRef],
-    description: 'Messages in seq order: after `afterSeq` (oldest first), else before `beforeSeq`, else the latest. `limit` defaults to 50 and is capped.',
-    args: { afterSeq: t.arg.int(), beforeSeq: t.arg.int(), limit: t.arg.int() },
-    resolve: (room, args, ctx) => messages.listMessages(ctx, room.id, args),
-  }),
-  messagesConnection: t.relatedConnection('messages', {
-    cursor: 'id',
-    description: 'The same messages as a Relay connection, oldest first.',
-    query: { orderBy: { seq: 'asc' } },
-  }),
+  messages: t.relatedConnection(
+    'messages',
+    {
+      cursor: 'id',
+      description:
+        "The room's messages in seq order, oldest first: `last: 50` is the latest page, then `before` its startCursor for older ones. `afterSeq`/`beforeSeq` narrow it to seqs after/before a seq (e.g. what a client missed: `afterSeq: <highest seq it has>, first: 100`). A page holds at most rooms.maxMessagesPerPage messages (100 by default).",
+      args: {
+        afterSeq: t.arg.int({ description: 'Only messages with a seq above this one.' }),
+        beforeSeq: t.arg.int({ description: 'Only messages with a seq below this one.' }),
+      },
+      maxSize: (_args, ctx) => ctx.app.config.rooms.maxMessagesPerPage,
+      query: (args) => ({
+        where: { seq: { ...(args.afterSeq != null ? { gt: args.afterSeq } : {}), ...(args.beforeSeq != null ? { lt: args.beforeSeq } : {}) } },
+        orderBy: { seq: 'asc' },
+      }),
+    },
+    { name: 'RoomMessageConnection', description: 'A page of room messages, oldest first.', edgesField: { description: 'The messages of this page, oldest first.' } },
+    { name: 'RoomMessageEdge', description: 'A room message and its cursor.', nodeField: { description: 'The message.' } },
+  ),
 }));
 
 const SendMessageInput = builder.inputType('SendMessageInput', {
+  description: 'A message to send to a room.',
   fields: (t) => ({
-    roomId: t.id({ required: true }),
-    content: t.string({ required: true }),
-    meta: t.field({ type: 'JSON' }),
-    clientMsgId: t.string({ description: 'Retrying with the same value returns the original message instead of a new one.' }),
+    roomId: t.id({ required: true, description: 'A room you are a member of (NOT_FOUND otherwise).' }),
+    content: t.string({ required: true, description: 'The text: not blank, at most rooms.maxMessageLength characters (BAD_USER_INPUT otherwise).' }),
+    metadata: t.field({ type: 'JSON', description: 'Your own data to keep with the message: any JSON up to rooms.maxMetaBytes once serialized (BAD_USER_INPUT otherwise).' }),
+    clientMsgId: t.string({ description: 'Idempotency key (1 to 100 characters): retrying with the same value returns the original message instead of a new one.' }),
   }),
 });
 const EditMessageInput = builder.inputType('EditMessageInput', {
-  fields: (t) => ({ messageId: t.id({ required: true }), content: t.string({ required: true }), meta: t.field({ type: 'JSON' }) }),
+  description: 'New content for one of your messages.',
+  fields: (t) => ({
+    messageId: t.id({ required: true, description: 'A message you sent (FORBIDDEN for anyone else\'s; GONE once deleted).' }),
+    content: t.string({ required: true, description: 'The new text, with the same limits as when sending.' }),
+    metadata: t.field({ type: 'JSON', description: 'New metadata: left out keeps the current one, null clears it.' }),
+  }),
 });
-const MessageIdInput = builder.inputType('MessageIdInput', { fields: (t) => ({ messageId: t.id({ required: true }) }) });
-const ReactionInput = builder.inputType('ReactionInput', {
-  fields: (t) => ({ messageId: t.id({ required: true }), emoji: t.string({ required: true }) }),
+const DeleteMessageInput = builder.inputType('DeleteMessageInput', {
+  description: 'The message to delete.',
+  fields: (t) => ({
+    messageId: t.id({ required: true, description: "A message you sent, or any message of a room you are an ADMIN of (FORBIDDEN otherwise)." }),
+  }),
+});
+const reactionInput = (name: string, description: string, messageDescription: string) =>
+  builder.inputType(name, {
+    description,
+    fields: (t) => ({
+      messageId: t.id({ required: true, description: messageDescription }),
+      emoji: t.string({ required: true, description: 'The emoji: 1 to 32 characters without spaces (BAD_USER_INPUT otherwise).' }),
+    }),
+  });
+const AddReactionInput = reactionInput('AddReactionInput', 'Your reaction to a message.', 'A message of a room you are a member of (GONE once deleted).');
+const RemoveReactionInput = reactionInput('RemoveReactionInput', 'The reaction of yours to take back.', 'A message of a room you are a member of (GONE once deleted).');
+
+const DeleteMessagePayload = builder.objectRef<{ message: RoomMessage }>('DeleteMessagePayload').implement({
+  description: 'The result of `deleteMessage`.',
+  fields: (t) => ({
+    deletedId: t.id({ description: 'The global ID of the deleted message.', resolve: (p) => encodeGlobalID('RoomMessage', p.message.id) }),
+    message: t.prismaField({
+      type: 'RoomMessage',
+      description: 'The tombstone left in its place: same seq, no content, `deleted: true`.',
+      resolve: (query, p) => (Object.keys(query).length === 0 ? p.message : reload(query, p.message.id)),
+    }),
+  }),
 });
 
 const messageIdOf = (input: { messageId: unknown }) => idOf(input.messageId, 'RoomMessage', 'messageId');
@@ -105,7 +150,8 @@ const reload = (query: object, id: string) => db.roomMessage.findUniqueOrThrow({
 builder.mutationFields((t) => ({
   sendMessage: t.prismaField({
     type: 'RoomMessage',
-    args: { input: t.arg({ type: SendMessageInput, required: true }) },
+    description: 'Sends a message to a room: stored with the next seq, then delivered to the room as a RoomMessageAdded event. Marks the room read up to it for you.',
+    args: { input: t.arg({ type: SendMessageInput, required: true, description: 'The room and the message.' }) },
     resolve: async (query, _root, { input }, ctx) => {
       const sent = await messages.sendMessage(ctx, idOf(input.roomId, 'Room', 'roomId'), input);
       // The stored row is the answer when nothing nested is asked (e.g. `{ id seq }`): no second read per send.
@@ -114,22 +160,28 @@ builder.mutationFields((t) => ({
   }),
   editMessage: t.prismaField({
     type: 'RoomMessage',
-    args: { input: t.arg({ type: EditMessageInput, required: true }) },
+    description: 'Changes the content (and metadata) of one of your messages; the previous version goes to its `edits`. A RoomMessageEdited event tells the room.',
+    args: { input: t.arg({ type: EditMessageInput, required: true, description: 'The message and its new content.' }) },
     resolve: async (query, _root, { input }, ctx) => reload(query, (await messages.editMessage(ctx, messageIdOf(input), input)).id),
   }),
-  deleteMessage: t.prismaField({
-    type: 'RoomMessage',
-    args: { input: t.arg({ type: MessageIdInput, required: true }) },
-    resolve: async (query, _root, { input }, ctx) => reload(query, (await messages.deleteMessage(ctx, messageIdOf(input))).id),
+  deleteMessage: t.field({
+    type: DeleteMessagePayload,
+    description:
+      "Deletes a message: its content, metadata, edits and reactions are gone, its seq stays as a tombstone. The sender or a room ADMIN may; deleting twice changes nothing. A RoomMessageDeleted event tells the room.",
+    args: { input: t.arg({ type: DeleteMessageInput, required: true, description: 'The message to delete.' }) },
+    resolve: async (_root, { input }, ctx) => ({ message: await messages.deleteMessage(ctx, messageIdOf(input)) }),
   }),
   addReaction: t.prismaField({
     type: 'RoomMessage',
-    args: { input: t.arg({ type: ReactionInput, required: true }) },
+    description: 'Adds your reaction with an emoji to a message (adding it twice changes nothing) and returns the message. A ReactionChanged event tells the room.',
+    args: { input: t.arg({ type: AddReactionInput, required: true, description: 'The message and the emoji.' }) },
     resolve: async (query, _root, { input }, ctx) => reload(query, (await setReaction(ctx, messageIdOf(input), input.emoji, true)).id),
   }),
   removeReaction: t.prismaField({
     type: 'RoomMessage',
-    args: { input: t.arg({ type: ReactionInput, required: true }) },
+    description:
+      'Takes back your reaction with an emoji (nothing changes when you had none) and returns the message: a reaction is part of its message, not an object of its own, so there is no id to evict. A ReactionChanged event tells the room.',
+    args: { input: t.arg({ type: RemoveReactionInput, required: true, description: 'The message and the emoji.' }) },
     resolve: async (query, _root, { input }, ctx) => reload(query, (await setReaction(ctx, messageIdOf(input), input.emoji, false)).id),
   }),
 }));

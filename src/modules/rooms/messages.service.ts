@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
 import { db, Prisma } from '../../db.ts';
-import { badInput, forbidden, gone, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
+import { forbidden, gone, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { requireUserId, viewerRoomAccess } from './rooms.access.ts';
 import type { RoomMessage } from '../../generated/sqlite/client.ts';
 import { commitMessage, jsonValue } from './messages.commit.ts';
@@ -32,10 +32,10 @@ function buildMessageSchemas({ maxMessageLength, maxMetaBytes }: { maxMessageLen
   return {
     send: z.object({
       content,
-      meta: jsonWithin(maxMetaBytes).optional(),
+      metadata: jsonWithin(maxMetaBytes).optional(),
       clientMsgId: z.string().min(1).max(100, 'must be at most 100 characters').nullish(),
     }),
-    edit: z.object({ content, meta: jsonWithin(maxMetaBytes).optional() }),
+    edit: z.object({ content, metadata: jsonWithin(maxMetaBytes).optional() }),
   };
 }
 
@@ -68,7 +68,7 @@ export async function sendMessage(ctx: Context, roomId: string, input: unknown):
     }
   };
   const commit = () =>
-    commitMessage({ roomId, senderId, content: data.content, meta: data.meta, clientMsgId, viaApiKeyId: viaKeyOf(ctx) }, publish);
+    commitMessage({ roomId, senderId, content: data.content, meta: data.metadata, clientMsgId, viaApiKeyId: viaKeyOf(ctx) }, publish);
   if (!clientMsgId) return commit();
 
   const found = await original();
@@ -113,7 +113,7 @@ export async function editMessage(ctx: Context, messageId: string, input: unknow
     await tx.roomMessageEdit.create({ data: { messageId, content: before.content, meta: jsonValue(before.meta) } });
     return tx.roomMessage.update({
       where: { id: messageId },
-      data: { content: data.content, ...(data.meta !== undefined ? { meta: jsonValue(data.meta) } : {}), editedAt: new Date() },
+      data: { content: data.content, ...(data.metadata !== undefined ? { meta: jsonValue(data.metadata) } : {}), editedAt: new Date() },
     });
   });
   ctx.app.pubsub.publish('room:event', message.roomId, { kind: 'MessageEdited', message: messageToJson(message) });
@@ -131,24 +131,4 @@ export async function deleteMessage(ctx: Context, messageId: string) {
   });
   ctx.app.pubsub.publish('room:event', message.roomId, { kind: 'MessageDeleted', message: messageToJson(message) });
   return message;
-}
-
-export interface MessageWindow {
-  afterSeq?: number | null;
-  beforeSeq?: number | null;
-  limit?: number | null;
-}
-
-/**
- * Messages in seq order: after `afterSeq` (oldest first), else before `beforeSeq`, else the latest.
- * `limit` is capped by config (rooms.maxMessagesPerPage).
- */
-export async function listMessages(ctx: Context, roomId: string, w: MessageWindow) {
-  const max = ctx.app.config.rooms.maxMessagesPerPage;
-  const limit = Math.min(w.limit ?? 50, max);
-  if (limit < 1) throw badInput('limit: must be at least 1', 'limit');
-  const seq = { ...(w.afterSeq != null ? { gt: w.afterSeq } : {}), ...(w.beforeSeq != null ? { lt: w.beforeSeq } : {}) };
-  const fromStart = w.afterSeq != null;
-  const rows = await db.roomMessage.findMany({ where: { roomId, seq }, orderBy: { seq: fromStart ? 'asc' : 'desc' }, take: limit });
-  return fromStart ? rows : rows.reverse();
 }

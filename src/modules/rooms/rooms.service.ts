@@ -92,16 +92,19 @@ export async function joinRoom(ctx: Context, roomId: string) {
   return room;
 }
 
-/** Room ADMINs remove others; anyone may remove themselves (that is leaving). */
-export async function removeRoomMember(ctx: Context, roomId: string, targetId: string) {
+/** Room ADMINs remove others; anyone may remove themselves (that is leaving). Returns the removed membership's id. */
+export async function removeRoomMember(ctx: Context, roomId: string, targetId: string): Promise<string> {
   const userId = requireUserId(ctx);
   const access = await viewerRoomAccess(ctx, roomId);
   if (!access) throw notFound('Room');
   if (access.type === 'DM') throw forbidden('Nobody can be removed from a direct room');
   if (targetId !== userId && access.role !== 'ADMIN') throw forbidden('Requires the ADMIN role in this room');
-  const { count } = await db.roomMember.deleteMany({ where: { roomId, userId: targetId } });
-  if (!count) throw notFound('Member');
+  const member = await db.roomMember.findUnique({ where: { roomId_userId: { roomId, userId: targetId } }, select: { id: true } });
+  // deleteMany by id: a concurrent removal of the same member finds nothing to delete (NOT_FOUND), never throws P2025.
+  const { count } = member ? await db.roomMember.deleteMany({ where: { id: member.id } }) : { count: 0 };
+  if (!member || !count) throw notFound('Member');
   ctx.app.pubsub.publish('room:event', roomId, { kind: 'MemberLeft', userId: targetId });
+  return member.id;
 }
 
 export async function updateRoom(ctx: Context, roomId: string, input: unknown) {

@@ -5,13 +5,53 @@ import { readableThreadsWhere } from '../threads/threads.access.ts';
 import { highlightOf, words } from './search.highlight.ts';
 import { ensureSearchConsistent } from './search.index.ts';
 
-const MAX_RESULTS = 50;
+/** Most hits on one page, whatever `first`/`last` asks for. */
+export const MAX_PAGE = 50;
+const DEFAULT_PAGE = 20;
+/**
+ * Candidates read from each index (thread messages, room messages) per search, by the index's own rank.
+ * The same pool for every page of a query, so pages sort one fixed list and never overlap or skip; paging
+ * reaches the best POOL of each kind.
+ */
+export const POOL = 200;
 
 export interface SearchHit {
   kind: 'THREAD_MESSAGE' | 'ROOM_MESSAGE';
   id: string;
   score: number;
   highlight: string;
+  /** Stable position in the ranking: the score and the id (ties broken by id). */
+  cursor: string;
+}
+
+export interface SearchPage {
+  hits: SearchHit[];
+  hasNextPage: boolean;
+  hasPreviousPage: boolean;
+}
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+  last?: number | null;
+  before?: string | null;
+}
+
+const encodeCursor = (score: number, id: string) => Buffer.from(`search:${score}:${id}`).toString('base64url');
+
+function decodeCursor(cursor: string, arg: string): { score: number; id: string } {
+  const [tag, score, id] = Buffer.from(cursor, 'base64url').toString().split(':');
+  if (tag !== 'search' || !id || score === '' || !Number.isFinite(Number(score))) throw badInput(`${arg}: not a cursor of this search`, arg);
+  return { score: Number(score), id };
+}
+
+/** Best first; equal scores by id, so the order (and every cursor's place in it) is total and repeatable. */
+const byRank = (a: { score: number; id: string }, b: { score: number; id: string }) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+function pageSize(n: number | null | undefined, arg: string): number | undefined {
+  if (n == null) return undefined;
+  if (!Number.isInteger(n) || n < 0) throw badInput(`${arg}: must be 0 or more`, arg);
+  return Math.min(n, MAX_PAGE);
 }
 
 /**
@@ -43,25 +83,50 @@ async function readableRoomIds(ctx: Context, orgId: string): Promise<string[]> {
 
 /**
  * Thread and room messages the viewer may read in the org that hold every word of the query, best
- * first (bm25 on SQLite FTS5, ts_rank on PostgreSQL), each with its matching passage highlighted.
- * Failed or unfinished replies and deleted room messages are left out.
+ * first, each with its matching passage highlighted; a page of them (Relay's first/after, last/before).
+ * Each index picks its best POOL candidates by its own rank (bm25 on SQLite FTS5, ts_rank on PostgreSQL);
+ * they are then ranked on one score (matchScore), since bm25/ts_rank values of different tables (and
+ * databases) are not on one scale. Failed or unfinished replies and deleted room messages are left out.
  */
-export async function searchMessages(ctx: Context, orgId: string, query: string, first = 20): Promise<SearchHit[]> {
+export async function searchMessages(ctx: Context, orgId: string, query: string, args: PageArgs = {}): Promise<SearchPage> {
   const terms = queryTerms(query);
   if (!terms.length) throw badInput('The query must contain at least one word', 'query');
-  const limit = Math.min(Math.max(first, 1), MAX_RESULTS);
+  const first = pageSize(args.first, 'first');
+  const last = pageSize(args.last, 'last');
+  if (first !== undefined && last !== undefined) throw badInput('first and last cannot be used together', 'last');
+  const after = args.after ? decodeCursor(args.after, 'after') : null;
+  const before = args.before ? decodeCursor(args.before, 'before') : null;
   const [threadIds, roomIds] = await Promise.all([readableThreadIds(ctx, orgId), readableRoomIds(ctx, orgId)]);
   const search = dbKind === 'postgresql' ? searchPostgres : searchSqlite;
-  const [threadHits, roomHits] = await Promise.all([
-    threadIds.length ? search(THREAD, terms, threadIds, limit) : [],
-    roomIds.length ? search(ROOM, terms, roomIds, limit) : [],
+  const [threadRows, roomRows] = await Promise.all([
+    threadIds.length ? search(THREAD, terms, threadIds, POOL) : [],
+    roomIds.length ? search(ROOM, terms, roomIds, POOL) : [],
   ]);
-  // Each index picks its best candidates by its own rank; the two lists are merged on one score, since
-  // bm25/ts_rank values of different tables (and databases) are not on one scale.
-  const hit = (kind: SearchHit['kind']) => (r: Row) => ({ kind, id: r.id, score: matchScore(r.content, terms), highlight: highlightOf(r.content, terms) });
-  return [...threadHits.map(hit('THREAD_MESSAGE')), ...roomHits.map(hit('ROOM_MESSAGE'))]
-    .sort((a, b) => b.score - a.score)
-    .slice(0, limit);
+  const ranked = [
+    ...threadRows.map((r) => ({ kind: 'THREAD_MESSAGE' as const, ...r, score: matchScore(r.content, terms) })),
+    ...roomRows.map((r) => ({ kind: 'ROOM_MESSAGE' as const, ...r, score: matchScore(r.content, terms) })),
+  ].sort(byRank);
+  // The window between the cursors (positions, so a cursor whose message is gone meanwhile still pages on).
+  let from = after ? ranked.findIndex((h) => byRank(h, after) > 0) : 0;
+  if (from < 0) from = ranked.length;
+  let to = before ? ranked.findIndex((h) => byRank(h, before) >= 0) : ranked.length;
+  if (to < 0) to = ranked.length;
+  to = Math.max(from, to);
+  let start = from;
+  let end = to;
+  if (last !== undefined) start = Math.max(from, to - last);
+  else end = Math.min(to, from + (first ?? DEFAULT_PAGE));
+  return {
+    hits: ranked.slice(start, end).map((h) => ({
+      kind: h.kind,
+      id: h.id,
+      score: h.score,
+      highlight: highlightOf(h.content, terms),
+      cursor: encodeCursor(h.score, h.id),
+    })),
+    hasNextPage: end < ranked.length,
+    hasPreviousPage: start > 0,
+  };
 }
 
 /**
@@ -99,7 +164,7 @@ async function searchSqlite(s: Source, terms: string[], scopeIds: string[], limi
     `SELECT m.id AS id, m.content AS content
        FROM search.${s.fts} JOIN main."${s.table}" m ON m.rowid = ${s.fts}.rowid
       WHERE ${s.fts} MATCH ? AND ${s.where} AND m."${s.scope}" IN (SELECT value FROM json_each(?))
-      ORDER BY bm25(${s.fts}), m."createdAt" DESC LIMIT ?`,
+      ORDER BY bm25(${s.fts}), m."createdAt" DESC, m.id LIMIT ?`,
     match,
     JSON.stringify(scopeIds),
     limit,
@@ -112,7 +177,7 @@ async function searchPostgres(s: Source, terms: string[], scopeIds: string[], li
     `SELECT m.id AS id, m.content AS content
        FROM "${s.table}" m, to_tsquery('simple', $1) q
       WHERE to_tsvector('simple', m.content) @@ q AND ${s.where} AND m."${s.scope}" = ANY($2::text[])
-      ORDER BY ts_rank(to_tsvector('simple', m.content), q) DESC, m."createdAt" DESC LIMIT $3`,
+      ORDER BY ts_rank(to_tsvector('simple', m.content), q) DESC, m."createdAt" DESC, m.id LIMIT $3`,
     tsquery,
     scopeIds,
     limit,

@@ -8,13 +8,13 @@ const Edit = graphql(`
   mutation WebEditMessage($input: EditMessageInput!) { editMessage(input: $input) { ...WebRoomMessage } }
 `);
 const Delete = graphql(`
-  mutation WebDeleteMessage($input: MessageIdInput!) { deleteMessage(input: $input) { ...WebRoomMessage } }
+  mutation WebDeleteMessage($input: DeleteMessageInput!) { deleteMessage(input: $input) { deletedId message { ...WebRoomMessage } } }
 `);
 const React = graphql(`
-  mutation WebAddReaction($input: ReactionInput!) { addReaction(input: $input) { ...WebRoomMessage } }
+  mutation WebAddReaction($input: AddReactionInput!) { addReaction(input: $input) { ...WebRoomMessage } }
 `);
 const Unreact = graphql(`
-  mutation WebRemoveReaction($input: ReactionInput!) { removeReaction(input: $input) { ...WebRoomMessage } }
+  mutation WebRemoveReaction($input: RemoveReactionInput!) { removeReaction(input: $input) { ...WebRoomMessage } }
 `);
 
 const QUICK = ['👍', '🎉', '❤️'];
@@ -34,7 +34,7 @@ export function RoomMessageItem({ message: m, mine, seenBy }: { message: WebRoom
   return (
     <li data-seq={m.seq} class={mine ? 'mine' : ''}>
       <div class="meta">
-        <strong>{m.sender.name}</strong> <time dateTime={m.createdAt}>{time(m.createdAt)}</time>
+        <strong>{m.author.name}</strong> <time dateTime={m.createdAt}>{time(m.createdAt)}</time>
         {m.editedAt && !m.deleted && <small> (edited)</small>}
       </div>
       {editing ? (

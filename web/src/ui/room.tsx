@@ -9,7 +9,7 @@ import { clientId, errorText } from './util';
 
 graphql(`
   fragment WebRoomMessage on RoomMessage {
-    id seq content deleted editedAt createdAt sender { id name } reactions { emoji count reactedByViewer }
+    id seq content deleted editedAt createdAt author { id name } reactions { emoji count reactedByViewer }
   }
 `);
 const RoomQuery = graphql(`
@@ -17,7 +17,7 @@ const RoomQuery = graphql(`
     room(id: $id) {
       id name topic type lastSeq
       members(first: 100) { edges { node { id lastReadSeq user { id name presence } } } }
-      messages(limit: 50) { ...WebRoomMessage }
+      messages(last: 50) { edges { node { ...WebRoomMessage } } }
     }
   }
 `);
@@ -29,10 +29,10 @@ const RoomEvents = graphql(`
       ... on RoomMessageEdited { seq message { ...WebRoomMessage } }
       ... on RoomMessageDeleted { seq message { ...WebRoomMessage } }
       ... on ReactionChanged { message { ...WebRoomMessage } }
-      ... on ReadReceipt { userId seq }
-      ... on Typing { userId typing user { name } }
-      ... on MemberJoined { userId }
-      ... on MemberLeft { userId }
+      ... on ReadReceiptUpdated { userId seq }
+      ... on TypingChanged { userId typing user { name } }
+      ... on RoomMemberJoined { userId }
+      ... on RoomMemberLeft { userId }
     }
   }
 `);
@@ -69,7 +69,7 @@ export function RoomView({ roomId }: { roomId: string }) {
 
   useEffect(() => {
     if (!room) return;
-    for (const m of room.messages) log.put(m);
+    for (const { node } of room.messages.edges) log.put(node);
     setMessages(log.list());
     setReadBy(Object.fromEntries(room.members.edges.map((e) => [e.node.user.id, e.node.lastReadSeq])));
   }, [room?.id]);
@@ -89,13 +89,13 @@ export function RoomView({ roomId }: { roomId: string }) {
         if (!e) return;
         if (e.__typename === 'RoomMessageAdded') log.put(e.message);
         else if (e.__typename === 'RoomMessageEdited' || e.__typename === 'RoomMessageDeleted' || e.__typename === 'ReactionChanged') log.update(e.message);
-        else if (e.__typename === 'ReadReceipt') setReadBy((m) => ({ ...m, [e.userId]: Math.max(m[e.userId] ?? 0, e.seq) }));
-        else if (e.__typename === 'Typing')
+        else if (e.__typename === 'ReadReceiptUpdated') setReadBy((m) => ({ ...m, [e.userId]: Math.max(m[e.userId] ?? 0, e.seq) }));
+        else if (e.__typename === 'TypingChanged')
           setTyping((t) => {
             const { [e.userId]: _, ...rest } = t;
             return e.typing && e.userId !== app.me.id ? { ...rest, [e.userId]: e.user.name } : rest;
           });
-        else if (e.__typename === 'MemberJoined' || e.__typename === 'MemberLeft') refetch({ requestPolicy: 'network-only' });
+        else if (e.__typename === 'RoomMemberJoined' || e.__typename === 'RoomMemberLeft') refetch({ requestPolicy: 'network-only' });
         setMessages(log.list());
       });
     return unsubscribe;
@@ -154,9 +154,9 @@ export function RoomView({ roomId }: { roomId: string }) {
           <RoomMessageItem
             key={m.seq}
             message={m}
-            mine={m.sender.id === app.me.id}
+            mine={m.author.id === app.me.id}
             seenBy={Object.entries(readBy)
-              .filter(([uid, seq]) => uid !== app.me.id && uid !== m.sender.id && seq === m.seq)
+              .filter(([uid, seq]) => uid !== app.me.id && uid !== m.author.id && seq === m.seq)
               .map(([uid]) => names[uid])
               .filter(Boolean)}
           />

@@ -8,7 +8,7 @@ import { errorText } from './util';
 
 const Rooms = graphql(`
   query WebRooms($orgId: ID!) {
-    me { id rooms(first: 50, orgId: $orgId) { edges { node { id name type unreadCount lastActivityAt lastMessage { seq content deleted sender { name } } } } } }
+    me { id rooms(first: 50, orgId: $orgId) { edges { node { id name type unreadCount lastActivityAt lastMessage { seq content deleted author { name } } } } } }
     org(id: $orgId) { id members(first: 100) { edges { node { id user { id name } } } } }
   }
 `);
@@ -42,7 +42,7 @@ export function RoomsPage({ path }: { path: string }) {
                 {r.unreadCount > 0 && r.id !== roomId && (
                   <span class="badge" aria-label={`${r.unreadCount} unread`}>{r.unreadCount}</span>
                 )}
-                <small>{r.lastMessage ? `${r.lastMessage.sender.name}: ${r.lastMessage.deleted ? '(deleted)' : r.lastMessage.content}` : 'No messages yet'}</small>
+                <small>{r.lastMessage ? `${r.lastMessage.author.name}: ${r.lastMessage.deleted ? '(deleted)' : r.lastMessage.content}` : 'No messages yet'}</small>
               </Link>
             </li>
           ))}
