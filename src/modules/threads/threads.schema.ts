@@ -3,6 +3,7 @@ import type { Context } from '../../context.ts';
 import type { Message } from '../../generated/sqlite/client.ts';
 import { db } from '../../db.ts';
 import { builder } from '../../schema/builder.ts';
+import { ViewerRef } from '../users/users.schema.ts';
 import { ProjectRef } from '../projects/projects.schema.ts';
 import { FirstMessageInput } from './messages.inputs.ts';
 import { findThreadsWithMessages, messageOrder } from './threads.messages.ts';
@@ -98,7 +99,7 @@ export const ThreadOrder = builder.inputType('ThreadOrder', {
   }),
 });
 
-builder.prismaObjectField('User', 'threads', (t) =>
+builder.prismaObjectField(ViewerRef, 'threads', (t) =>
   t.prismaConnection({
     type: 'Thread',
     cursor: 'id',
