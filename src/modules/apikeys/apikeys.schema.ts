@@ -41,7 +41,7 @@ builder.prismaObjectField('Org', 'apiKeys', (t) =>
     cursor: 'id',
     description: 'API keys of the org, newest first (ADMIN and OWNER only).',
     query: { orderBy: { createdAt: 'desc' } },
-  }),
+  }, { name: 'ApiKeyConnection', description: 'A page of API keys.' }, { name: 'ApiKeyEdge', description: 'An API key and its cursor.' }),
 );
 
 const CreateApiKeyPayload = builder.objectRef<{ apiKey: ApiKey; key: string }>('CreateApiKeyPayload').implement({

@@ -42,7 +42,7 @@ builder.prismaObjectField(ViewerRef, 'notifications', (t) =>
         where: { userId: user.id, ...(args.unackedOnly ? { ackedAt: null } : {}) },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
       }),
-  }),
+  }, { name: 'NotificationConnection', description: 'A page of notifications.' }, { name: 'NotificationEdge', description: 'A notification and its cursor.' }),
 );
 
 const NotifyTargets = builder.inputType('NotifyTargetsInput', {

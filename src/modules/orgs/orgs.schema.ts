@@ -53,12 +53,23 @@ export const OrgRef = builder.prismaNode('Org', {
       totalCount: true,
       description: "The org's members, earliest first (members and API keys with READ; NOT_FOUND to anyone else).",
       query: { orderBy: { createdAt: 'asc' } },
-    }),
+    }, {
+      name: 'OrgMemberConnection',
+      description: 'A page of org members.',
+      // Prisma's own totalCount field (the same extension), with a description.
+      fields: (t) => ({
+        totalCount: t.int({
+          description: 'How many members the org has.',
+          extensions: { pothosPrismaTotalCount: true },
+          resolve: (c) => (c as unknown as { totalCount: number }).totalCount,
+        }),
+      }),
+    }, { name: 'OrgMemberEdge', description: 'An org member and its cursor.' }),
     invites: t.relatedConnection('invites', {
       cursor: 'id',
       description: 'Invites sent, newest first (ADMIN and OWNER only).',
       query: { orderBy: { createdAt: 'desc' } },
-    }),
+    }, { name: 'InviteConnection', description: 'A page of invites.' }, { name: 'InviteEdge', description: 'An invite and its cursor.' }),
   }),
 });
 
@@ -84,7 +95,7 @@ const InviteRef = builder.prismaNode('Invite', {
     expiresAt: t.expose('expiresAt', { type: 'DateTime', description: 'After this it can no longer be accepted.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When it was sent.' }),
     org: t.relation('org', { description: 'The org to join.' }),
-    inviter: t.relation('invitedBy', { description: 'The admin who sent it.' }),
+    createdBy: t.relation('invitedBy', { description: 'The admin who sent it.' }),
   }),
 });
 

@@ -45,7 +45,7 @@ export const ViewerRef = builder.prismaObject('User', {
       description: 'The orgs you belong to, oldest membership first.',
       resolve: (query, user) =>
         db.org.findMany({ ...query, where: { members: { some: { userId: user.id } } }, orderBy: { createdAt: 'asc' } }),
-    }),
+    }, { name: 'OrgConnection', description: 'A page of orgs.' }, { name: 'OrgEdge', description: 'An org and its cursor.' }),
   }),
 });
 

@@ -46,7 +46,7 @@ builder.prismaObjectField('Webhook', 'deliveries', (t) =>
     description: 'Deliveries, newest first.',
     args: { status: t.arg({ type: WebhookDeliveryStatus, description: 'Only the deliveries in this state.' }) },
     query: (args) => ({ where: args.status ? { status: args.status } : {}, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
-  }),
+  }, { name: 'WebhookDeliveryConnection', description: 'A page of webhook deliveries.' }, { name: 'WebhookDeliveryEdge', description: 'A delivery and its cursor.' }),
 );
 
 const RedeliverInput = builder.inputType('RedeliverWebhookDeliveryInput', {

@@ -37,7 +37,12 @@ export const WebhookRef = builder.prismaNode('Webhook', {
 });
 
 builder.prismaObjectField('Org', 'webhooks', (t) =>
-  t.relatedConnection('webhooks', { cursor: 'id', description: 'Outbound webhooks, newest first (ADMIN and OWNER only).', query: { orderBy: { createdAt: 'desc' } } }),
+  t.relatedConnection(
+    'webhooks',
+    { cursor: 'id', description: 'Outbound webhooks, newest first (ADMIN and OWNER only).', query: { orderBy: { createdAt: 'desc' } } },
+    { name: 'WebhookConnection', description: 'A page of webhooks.' },
+    { name: 'WebhookEdge', description: 'A webhook and its cursor.' },
+  ),
 );
 
 /** createWebhook's and rotateWebhookSecret's payloads: one each, so each can grow on its own. */
