@@ -14,7 +14,7 @@ const Login = graphql(`
   }
 `);
 const Me = graphql(`
-  query AuthMe { me { id email name } }
+  query AuthMe { me { id email user { id name } } }
 `);
 
 let server: TestServer;
@@ -27,7 +27,7 @@ describe('register', () => {
     const { register } = await server.ok(Register, { input: { email: 'Ada@Example.COM', password: PASSWORD, name: 'Ada' } });
     expect(register.user.email).toBe('ada@example.com');
     const { me } = await server.ok(Me, {}, { token: register.accessToken });
-    expect(me).toEqual({ id: register.user.id, email: 'ada@example.com', name: 'Ada' });
+    expect(me).toEqual({ id: register.user.id, email: 'ada@example.com', user: { id: register.user.id, name: 'Ada' } });
   });
 
   it('refuses a duplicate email whatever its case', async () => {

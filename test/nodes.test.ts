@@ -38,8 +38,8 @@ async function world() {
     ids: {
       Org: org.id,
       User: owner.id,
-      OrgMember: o.members.edges[0].node.id,
-      Invite: o.invites.edges.find((e) => e)!.node.id,
+      OrgMember: o!.members.edges[0].node.id,
+      Invite: o!.invites.edges.find((e) => e)!.node.id,
       ApiKey: apiKey.id,
     },
   };

@@ -24,7 +24,7 @@ const UpdateRole = graphql(`
   mutation OrgsUpdateRole($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { role } }
 `);
 const Remove = graphql(`
-  mutation OrgsRemove($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }
+  mutation OrgsRemove($input: RemoveMemberInput!) { removeMember(input: $input) { deletedId } }
 `);
 const Invites = graphql(`
   query OrgsInvites($id: ID!) { org(id: $id) { invites(first: 10) { edges { node { email status } } } } }
@@ -66,7 +66,7 @@ describe('invites', () => {
     expect(acceptInvite).toMatchObject({ role: 'ADMIN', org: { id: org.id }, user: { id: invitee.id } });
     expect(await server.errorCode(Accept, { input: { token: inviteMember.token } }, as(invitee))).toBe('GONE');
     const { org: seen } = await server.ok(OrgQuery, { id: org.id }, as(invitee));
-    expect(seen.members.totalCount).toBe(2);
+    expect(seen!.members.totalCount).toBe(2);
   });
 
   it('refuses acceptance by another user and leaves the invite pending', async () => {
@@ -77,7 +77,7 @@ describe('invites', () => {
     expect(await server.errorCode(Accept, { input: { token: inviteMember.token } }, as(intruder))).toBe('FORBIDDEN');
     expect(await server.errorCode(OrgQuery, { id: org.id }, as(intruder))).toBe('NOT_FOUND');
     const { org: o } = await server.ok(Invites, { id: org.id }, as(owner));
-    expect(o.invites.edges[0].node.status).toBe('PENDING');
+    expect(o!.invites.edges[0].node.status).toBe('PENDING');
     await server.ok(Accept, { input: { token: inviteMember.token } }, as(invitee));
   });
 
@@ -92,7 +92,7 @@ describe('invites', () => {
     expect(await server.errorCode(Invite, { input: { orgId: org.id, email: member.email, role: 'MEMBER' } }, as(admin))).toBe('CONFLICT');
     expect(await server.errorCode(Accept, { input: { token: 'cfi_unknown' } }, as(member))).toBe('NOT_FOUND');
     const { org: o } = await server.ok(Invites, { id: org.id }, as(owner));
-    expect(o.invites.edges.filter((e) => e.node.status === 'PENDING')).toHaveLength(0);
+    expect(o!.invites.edges.filter((e) => e.node.status === 'PENDING')).toHaveLength(0);
     expect(await server.errorCode(Invites, { id: org.id }, as(member))).toBe('FORBIDDEN');
   });
 });
@@ -117,7 +117,7 @@ describe('roles and removal', () => {
       server.gql(UpdateRole, { input: { orgId: org.id, userId: owner.id, role: 'MEMBER' } }, as(other)),
     ]);
     const { org: o } = await server.ok(OrgQuery, { id: org.id }, as(owner)).catch(() => server.ok(OrgQuery, { id: org.id }, as(other)));
-    const owners = o.members.edges.filter((e) => e.node.role === 'OWNER');
+    const owners = o!.members.edges.filter((e) => e.node.role === 'OWNER');
     expect(owners).toHaveLength(1);
     // One wins; the other finds either no other owner left (CONFLICT) or itself no longer an owner (FORBIDDEN).
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
@@ -135,7 +135,7 @@ describe('roles and removal', () => {
     await server.ok(Remove, { input: { orgId: org.id, userId: a.id } }, as(a));
     expect(await server.errorCode(OrgQuery, { id: org.id }, as(a))).toBe('NOT_FOUND');
     const { org: o } = await server.ok(OrgQuery, { id: org.id }, as(owner));
-    expect(o.members.totalCount).toBe(2);
+    expect(o!.members.totalCount).toBe(2);
   });
 
   it('refuses ids of the wrong type and outsiders', async () => {
@@ -148,6 +148,6 @@ describe('roles and removal', () => {
     expect(await server.errorCode(Invite, { input: { orgId: otherOrg.id, email: 'x@example.com', role: 'MEMBER' } }, as(owner))).toBe('NOT_FOUND');
     await addMember(server, otherOrg.id, outsider, owner);
     const { org: seen } = await server.ok(OrgQuery, { id: otherOrg.id }, as(owner));
-    expect(seen.viewerRole).toBe('MEMBER');
+    expect(seen!.viewerRole).toBe('MEMBER');
   });
 });

@@ -109,8 +109,8 @@ describe('API keys scoped to a project', () => {
     expect(await server.errorCode(CreateKey, { input: { ...input, projectId: foreign } }, { token: owner.token })).toBe('NOT_FOUND');
     await addMember(server, elsewhere.org.id, elsewhere.owner, owner, 'ADMIN');
     expect(await server.errorCode(CreateKey, { input: { ...input, projectId: foreign } }, { token: owner.token })).toBe('BAD_USER_INPUT');
-    expect(await server.errorCode(Revoke, { input: { id: made.apiKey.id } }, { token: member.token })).toBe('FORBIDDEN');
-    expect((await server.ok(Revoke, { input: { id: made.apiKey.id } }, { token: creator.token })).revokeApiKey.revokedAt).toBeTruthy();
+    expect(await server.errorCode(Revoke, { input: { apiKeyId: made.apiKey.id } }, { token: member.token })).toBe('FORBIDDEN');
+    expect((await server.ok(Revoke, { input: { apiKeyId: made.apiKey.id } }, { token: creator.token })).revokeApiKey.revokedAt).toBeTruthy();
   });
 
   it("reach their project's data only, and are refused everywhere else", async () => {
@@ -174,6 +174,6 @@ describe('API keys scoped to a project', () => {
     const orgKey = (await key(owner, null, ['READ'])).key;
     expect((await server.ok(ThreadQ, { id: t.id }, { apiKey: orgKey })).thread.id).toBe(t.id);
     expect((await server.ok(ThreadOrg, { id: t.id }, { apiKey: orgKey })).thread.org.members.edges.length).toBeGreaterThan(0);
-    expect((await server.ok(OrgQ, { id: orgId }, { apiKey: orgKey })).org.id).toBe(orgId);
+    expect((await server.ok(OrgQ, { id: orgId }, { apiKey: orgKey })).org!.id).toBe(orgId);
   });
 });

@@ -306,7 +306,7 @@ describe('roomEvents', () => {
     await send(owner, room.id, 'before');
     await sub.next();
     await server.ok(
-      graphql(`mutation RoomsOrgRemove($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }`),
+      graphql(`mutation RoomsOrgRemove($input: RemoveMemberInput!) { removeMember(input: $input) { deletedId } }`),
       { input: { orgId, userId: carol.id } },
       { token: owner.token },
     );

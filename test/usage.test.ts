@@ -46,13 +46,13 @@ describe('plans and quotas', () => {
     expect(await server.errorCode(ChatSendDoc, { input: { threadId: theirs.id, content: 'x' } }, { token: members[0].token })).toBe('RATE_LIMITED');
 
     const { org: o } = await server.ok(Usage, { id: org.id, ...range() }, { token: owner.token });
-    expect(o.usage).toMatchObject({ plan: 'FREE', dailyLimit: 3, usedToday: 3, messages: 3, to: today() });
-    expect(o.usage.records.map((r) => [r.model, r.messages, r.user?.id])).toEqual([
+    expect(o!.usage).toMatchObject({ plan: 'FREE', dailyLimit: 3, usedToday: 3, messages: 3, to: today() });
+    expect(o!.usage.records.map((r) => [r.model, r.messages, r.user?.id])).toEqual([
       ['echo', 2, owner.id],
       ['echo-b', 1, owner.id],
     ]);
-    expect(o.usage.completionTokens).toBe(1 + 1 + 2); // echo: one, two, three
-    expect(o.usage.promptTokens).toBeGreaterThan(0);
+    expect(o!.usage.completionTokens).toBe(1 + 1 + 2); // echo: one, two, three
+    expect(o!.usage.promptTokens).toBeGreaterThan(0);
   });
 
   it('concurrent sends in one org: exactly the limit succeeds, the rest are RATE_LIMITED, none fails (conflicts are retried)', async () => {
@@ -77,7 +77,7 @@ describe('plans and quotas', () => {
     const tt = await createThread(server, team.owner.token, team.org.id);
     for (let i = 0; i < 7; i++) await send(server, { token: team.owner.token }, tt.id, `m${i}`);
     const { org } = await server.ok(Usage, { id: team.org.id, ...range() }, { token: team.owner.token });
-    expect(org.usage).toMatchObject({ plan: 'TEAM', dailyLimit: null, usedToday: 7 });
+    expect(org!.usage).toMatchObject({ plan: 'TEAM', dailyLimit: null, usedToday: 7 });
   });
 
   it('a refused message changes nothing (no session rotation), and a retry still gets its original', async () => {
@@ -98,7 +98,7 @@ describe('plans and quotas', () => {
     const t = await createThread(server, owner.token, org.id);
     for (let i = 0; i < 4; i++) await send(server, { token: owner.token }, t.id, 'same', { clientMsgId: 'retry-1' });
     const { org: o } = await server.ok(Usage, { id: org.id, ...range() }, { token: owner.token });
-    expect(o.usage.usedToday).toBe(1);
+    expect(o!.usage.usedToday).toBe(1);
   });
 
   it('usage is for admins and READ API keys; bad ranges are refused', async () => {
