@@ -8,7 +8,7 @@ const CreateOrg = graphql(`
 `);
 const OrgQuery = graphql(`
   query OrgsOrg($id: ID!) {
-    org(id: $id) { id name viewerRole members(first: 10) { totalCount edges { node { role user { id email } } } } }
+    org(id: $id) { id name viewerRole members(first: 10) { totalCount edges { node { id role user { id email } } } } }
   }
 `);
 const MyOrgs = graphql(`
@@ -24,10 +24,10 @@ const UpdateRole = graphql(`
   mutation OrgsUpdateRole($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { role } }
 `);
 const Remove = graphql(`
-  mutation OrgsRemove($input: RemoveMemberInput!) { removeMember(input: $input) { deletedId } }
+  mutation OrgsRemove($input: RemoveMemberInput!) { removeMember(input: $input) { deletedId org { id members(first: 10) { totalCount } } } }
 `);
 const Invites = graphql(`
-  query OrgsInvites($id: ID!) { org(id: $id) { invites(first: 10) { edges { node { email status } } } } }
+  query OrgsInvites($id: ID!) { org(id: $id) { invites(first: 10) { edges { node { email status createdBy { id } } } } } }
 `);
 
 let server: TestServer;
@@ -77,7 +77,7 @@ describe('invites', () => {
     expect(await server.errorCode(Accept, { input: { token: inviteMember.token } }, as(intruder))).toBe('FORBIDDEN');
     expect(await server.errorCode(OrgQuery, { id: org.id }, as(intruder))).toBe('NOT_FOUND');
     const { org: o } = await server.ok(Invites, { id: org.id }, as(owner));
-    expect(o!.invites.edges[0].node.status).toBe('PENDING');
+    expect(o!.invites.edges[0].node).toMatchObject({ status: 'PENDING', createdBy: { id: owner.id } });
     await server.ok(Accept, { input: { token: inviteMember.token } }, as(invitee));
   });
 
@@ -131,8 +131,14 @@ describe('roles and removal', () => {
     expect(await server.errorCode(Remove, { input: { orgId: org.id, userId: b.id } }, as(a))).toBe('FORBIDDEN');
     expect(await server.errorCode(Remove, { input: { orgId: org.id, userId: owner.id } }, as(admin))).toBe('FORBIDDEN');
     expect(await server.errorCode(UpdateRole, { input: { orgId: org.id, userId: a.id, role: 'OWNER' } }, as(admin))).toBe('FORBIDDEN');
-    await server.ok(Remove, { input: { orgId: org.id, userId: b.id } }, as(admin));
-    await server.ok(Remove, { input: { orgId: org.id, userId: a.id } }, as(a));
+    const { org: before } = await server.ok(OrgQuery, { id: org.id }, as(owner));
+    const membershipOf = (u: TestUser) => before!.members.edges.find((e) => e.node.user.id === u.id)!.node.id;
+    const removed = await server.ok(Remove, { input: { orgId: org.id, userId: b.id } }, as(admin));
+    // The removed membership's id, to evict, and the org without it.
+    expect(removed.removeMember).toEqual({ deletedId: membershipOf(b), org: { id: org.id, members: { totalCount: 3 } } });
+    expect(await server.errorCode(Remove, { input: { orgId: org.id, userId: b.id } }, as(admin))).toBe('NOT_FOUND');
+    // Leaving: the org is no longer yours to see.
+    expect((await server.ok(Remove, { input: { orgId: org.id, userId: a.id } }, as(a))).removeMember).toEqual({ deletedId: membershipOf(a), org: null });
     expect(await server.errorCode(OrgQuery, { id: org.id }, as(a))).toBe('NOT_FOUND');
     const { org: o } = await server.ok(OrgQuery, { id: org.id }, as(owner));
     expect(o!.members.totalCount).toBe(2);
@@ -144,6 +150,12 @@ describe('roles and removal', () => {
     const otherOrg = await createOrg(server, outsider);
     expect(await server.errorCode(OrgQuery, { id: owner.id }, as(owner))).toBe('BAD_USER_INPUT');
     expect(await server.errorCode(OrgQuery, { id: 'garbage' }, as(owner))).toBe('BAD_USER_INPUT');
+    // Missing and hidden look the same: null there, NOT_FOUND.
+    for (const id of [Buffer.from('Org:does-not-exist').toString('base64'), otherOrg.id]) {
+      const res = await server.gql(OrgQuery, { id }, as(owner));
+      expect(res.data?.org ?? null).toBeNull();
+      expect(res.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['org'], 'NOT_FOUND']]);
+    }
     expect(await server.errorCode(UpdateRole, { input: { orgId: org.id, userId: owner.id, role: 'MEMBER' } }, as(outsider))).toBe('NOT_FOUND');
     expect(await server.errorCode(Invite, { input: { orgId: otherOrg.id, email: 'x@example.com', role: 'MEMBER' } }, as(owner))).toBe('NOT_FOUND');
     await addMember(server, otherOrg.id, outsider, owner);
