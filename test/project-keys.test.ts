@@ -136,18 +136,18 @@ describe('API keys scoped to a project', () => {
       expect(await server.errorCode(ThreadQ, { id: t.id }, auth)).toBe('NOT_FOUND');
       expect(await server.errorCode(Append, { input: { threadId: t.id, role: 'USER', content: 'x' } }, auth)).toBe('NOT_FOUND');
       expect(await server.errorCode(ChatSendDoc, { input: { threadId: t.id, content: 'x' } }, auth)).toBe('NOT_FOUND');
-      expect((await server.ok(NodeQ, { id: t.id }, auth)).node).toBeNull();
+      expect(await server.errorCode(NodeQ, { id: t.id }, auth)).toBe('NOT_FOUND');
       const rejected = await subscribe(server.ws(auth), Events, { threadId: t.id }).rejection();
       expect(rejected?.extensions?.code).toBe('NOT_FOUND');
     }
-    expect((await server.ok(NodeQ, { id: other }, auth)).node).toBeNull();
+    expect(await server.errorCode(NodeQ, { id: other }, auth)).toBe('NOT_FOUND');
 
     // Org-level operations: refused.
     expect(await server.errorCode(CreateThreadDoc, { input: { orgId, title: 'x' } }, auth)).toBe('FORBIDDEN');
     expect(await server.errorCode(CreateThreadDoc, { input: { orgId, projectId: other, title: 'x' } }, auth)).toBe('FORBIDDEN');
     expect(await server.errorCode(CreateProject, { input: { orgId, name: 'x' } }, auth)).toBe('FORBIDDEN');
     expect(await server.errorCode(OrgQ, { id: orgId }, auth)).toBe('FORBIDDEN');
-    expect((await server.ok(NodeQ, { id: orgId }, auth)).node).toBeNull();
+    expect(await server.errorCode(NodeQ, { id: orgId }, auth)).toBe('NOT_FOUND');
     expect((await server.gql(ThreadOrg, { id: mine.id }, auth)).errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect(await server.errorCode(Search, { orgId }, auth)).toBe('FORBIDDEN');
     expect(await server.errorCode(CreateRoom, { input: { orgId, name: 'r', type: 'GROUP' } }, auth)).toBe('FORBIDDEN');

@@ -209,8 +209,8 @@ describe('who may see a room', () => {
     const key = await createApiKey(server, owner, orgId, ['READ', 'WRITE']);
     for (const auth of [{ token: bob.token }, { token: outsider.token }]) {
       expect(await server.errorCode(RoomQuery, { id: room.id }, auth)).toBe('NOT_FOUND');
-      expect((await server.ok(NodeQuery, { id: room.id }, auth)).node).toBeNull();
-      expect((await server.ok(NodeQuery, { id: m.id }, auth)).node).toBeNull();
+      expect(await server.errorCode(NodeQuery, { id: room.id }, auth)).toBe('NOT_FOUND');
+      expect(await server.errorCode(NodeQuery, { id: m.id }, auth)).toBe('NOT_FOUND');
       expect(await server.errorCode(Send, { input: { roomId: room.id, content: 'hi' } }, auth)).toBe('NOT_FOUND');
       expect(await server.errorCode(Edit, { input: { messageId: m.id, content: 'hi' } }, auth)).toBe('NOT_FOUND');
       expect(await server.errorCode(React, { input: { messageId: m.id, emoji: 'x' } }, auth)).toBe('NOT_FOUND');

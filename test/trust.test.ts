@@ -95,7 +95,7 @@ describe('trust score and tiers', () => {
     const org = await createOrg(server, user);
     await addMember(server, org.id, user, colleague);
     const seen = await server.gql<any, any>(`query($id: ID!) { node(id: $id) { ... on User { id trust { tier } } } }`, { id: user.id }, { token: colleague.token });
-    expect(seen.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(seen.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect((await server.ok(MyTrust, {}, { token: user.token })).me).toMatchObject({ id: user.id, trust: { tier: 'ESTABLISHED', score: 1 } });
     expect((await server.gql(MyTrust, {})).data?.me ?? null).toBeNull();
   });

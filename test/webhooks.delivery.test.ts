@@ -263,8 +263,8 @@ describe('retries', () => {
     expect(await server.errorCode(Redeliver, { input: { deliveryId: d.id } }, { token: members[0].token })).toBe('FORBIDDEN');
     expect(await server.errorCode(Redeliver, { input: { deliveryId: hook.id } }, { token: owner.token })).toBe('BAD_USER_INPUT');
     const NodeQ = graphql(`query WebhookDeliveryNode($id: ID!) { node(id: $id) { id } }`);
-    expect((await server.ok(NodeQ, { id: d.id }, { token: outsider.token })).node).toBeNull();
-    expect((await server.ok(NodeQ, { id: d.id }, { token: members[0].token })).node).toBeNull();
+    expect(await server.errorCode(NodeQ, { id: d.id }, { token: outsider.token })).toBe('NOT_FOUND');
+    expect(await server.errorCode(NodeQ, { id: d.id }, { token: members[0].token })).toBe('NOT_FOUND');
     expect((await server.ok(NodeQ, { id: d.id }, { token: owner.token })).node).toMatchObject({ id: d.id });
   });
 });

@@ -57,7 +57,7 @@ describe('managing webhooks', () => {
     expect(own.rotateWebhookSecret).toMatchObject({ secret: 'my-own-secret-0123456789', webhook: { secretLast4: '6789' } });
 
     expect((await server.ok(Delete, { input: { webhookId: id } }, { token: owner.token })).deleteWebhook.deletedId).toBe(id);
-    expect((await server.ok(Node, { id }, { token: owner.token })).node).toBeNull();
+    expect(await server.errorCode(Node, { id }, { token: owner.token })).toBe('NOT_FOUND');
     expect(await server.errorCode(Delete, { input: { webhookId: id } }, { token: owner.token })).toBe('NOT_FOUND');
   });
 
