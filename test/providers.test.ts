@@ -86,8 +86,9 @@ describe('BYOK provider keys', () => {
     const outsider = await registerUser(server);
     expect(await server.errorCode(RemoveKey, { input: { providerKeyId: o.keyId } }, { token: outsider.token })).toBe('NOT_FOUND');
     expect(await server.errorCode(AddKey, { input: { orgId: o.org.id, provider: 'nope', key: 'sk-xxxxxxxxxx' } }, { token: o.owner.token })).toBe('BAD_USER_INPUT');
-    await server.ok(RemoveKey, { input: { providerKeyId: o.keyId } }, { token: o.owner.token });
+    expect((await server.ok(RemoveKey, { input: { providerKeyId: o.keyId } }, { token: o.owner.token })).removeProviderKey.deletedId).toBe(o.keyId);
     expect((await server.ok(Keys, { orgId: o.org.id }, { token: o.owner.token })).providerKeys).toEqual([]);
+    expect(await server.errorCode(RemoveKey, { input: { providerKeyId: o.keyId } }, { token: o.owner.token })).toBe('NOT_FOUND');
   });
 
 });
