@@ -104,7 +104,10 @@ builder.prismaObjectField(ViewerRef, 'threads', (t) =>
     type: 'Thread',
     cursor: 'id',
     description: 'Threads you may read (yours, and those of projects you can see); newest activity first by default.',
-    args: { filter: t.arg({ type: ThreadFilter }), orderBy: t.arg({ type: ThreadOrder }) },
+    args: {
+      filter: t.arg({ type: ThreadFilter, description: 'Only the threads that match.' }),
+      orderBy: t.arg({ type: ThreadOrder, description: 'The order; newest activity first when absent.' }),
+    },
     resolve: (query, user, { filter, orderBy }) =>
       findThreadsWithMessages({
         ...query,
