@@ -16,12 +16,12 @@ export const OrgRole = builder.enumType('OrgRole', {
   } as const,
 });
 export const PlanEnum = builder.enumType('Plan', {
-  description: "The org's plan, which sets its limits.",
+  description: "The org's plan: it sets the org's daily message quota (config `[plans]`, 0 for unlimited); billing changes it.",
   values: {
-    FREE: { description: 'The free plan.' },
-    PRO: { description: 'The Pro plan.' },
-    TEAM: { description: 'The Team plan.' },
-    ENTERPRISE: { description: 'The Enterprise plan.' },
+    FREE: { description: 'The plan of a new org; the quota of `[plans] free`.' },
+    PRO: { description: 'The quota of `[plans] pro`.' },
+    TEAM: { description: 'The quota of `[plans] team`.' },
+    ENTERPRISE: { description: 'The quota of `[plans] enterprise`.' },
   } as const,
 });
 const InviteStatus = builder.enumType('InviteStatus', {
