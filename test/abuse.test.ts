@@ -46,12 +46,12 @@ async function post(body: BodyInit, headers: Record<string, string> = { 'content
 const query = (q: string, variables?: unknown) => post(JSON.stringify({ query: q, variables }));
 
 describe('query limits', () => {
-  const nest = (n: number) => `{ me { ${'orgs { edges { node { members { edges { node { user { '.repeat(n)} id ${'} } } } } } } '.repeat(n)} } }`;
+  const nest = (n: number) => `{ me { orgs { edges { node { ${'members { edges { node { org { '.repeat(n)} id ${'} } } } '.repeat(n)} } } } } }`;
   const cases: Array<[string, string]> = [
     ['DEPTH', nest(3).replace(/orgs/g, 'orgs(first: 1)').replace(/members/g, 'members(first: 1)')],
     ['ALIASES', `{ ${Array.from({ length: 31 }, (_, i) => `a${i}: me { id }`).join(' ')} }`],
     ['TOKENS', `{ ${'__typename '.repeat(5001)} }`],
-    ['COST', nest(2).replace(/orgs/g, 'orgs(first: 100)').replace(/members/g, 'members(first: 100)')],
+    ['COST', '{ me { orgs(first: 100) { edges { node { members(first: 100) { edges { node { org { members(first: 100) { edges { node { role } } } } } } } } } } } }'],
     ['DIRECTIVES', `{ __typename ${'@skip(if: false) '.repeat(51)} }`],
   ];
 

@@ -32,9 +32,9 @@ describe('API keys', () => {
     const { org: viaHeader } = await server.ok(OrgQuery, { id: org.id }, { apiKey: key });
     expect(viaHeader).toMatchObject({ id: org.id, viewerRole: null });
     const { org: viaBearer } = await server.ok(OrgQuery, { id: org.id }, { token: key });
-    expect(viaBearer.id).toBe(org.id);
+    expect(viaBearer!.id).toBe(org.id);
     const { org: listed } = await server.ok(Keys, { id: org.id }, { token: owner.token });
-    const node = listed.apiKeys.edges[0].node;
+    const node = listed!.apiKeys.edges[0].node;
     expect(node.lastUsedAt).not.toBeNull();
     expect(JSON.stringify(listed)).not.toContain(key.slice(10));
   });
@@ -54,7 +54,7 @@ describe('API keys', () => {
   it('are refused after revocation, over HTTP and WS', async () => {
     const { org, owner } = await orgWithMembers(server);
     const { key, apiKey } = await createApiKey(server, owner, org.id, ['READ']);
-    await server.ok(Revoke, { input: { id: apiKey.id } }, { token: owner.token });
+    await server.ok(Revoke, { input: { apiKeyId: apiKey.id } }, { token: owner.token });
     const res = await server.gql(OrgQuery, { id: org.id }, { apiKey: key });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'UNAUTHENTICATED', reason: 'API_KEY_INVALID' });
     const client = server.ws({ apiKey: key });
@@ -73,10 +73,10 @@ describe('API keys', () => {
     expect(await server.errorCode(Create, { input: { ...input, scopes: [] } }, { token: owner.token })).toBe('BAD_USER_INPUT');
     expect(await server.errorCode(Create, { input: { ...input, name: ' ' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
     const { apiKey } = await createApiKey(server, owner, org.id);
-    expect(await server.errorCode(Revoke, { input: { id: apiKey.id } }, { token: outsider.token })).toBe('NOT_FOUND');
-    expect(await server.errorCode(Revoke, { input: { id: apiKey.id } }, { token: members[0].token })).toBe('FORBIDDEN');
+    expect(await server.errorCode(Revoke, { input: { apiKeyId: apiKey.id } }, { token: outsider.token })).toBe('NOT_FOUND');
+    expect(await server.errorCode(Revoke, { input: { apiKeyId: apiKey.id } }, { token: members[0].token })).toBe('FORBIDDEN');
     const { org: listed } = await server.ok(Keys, { id: org.id }, { token: owner.token });
-    expect(listed.apiKeys.edges.map((e) => e.node.revokedAt)).toEqual([null]);
+    expect(listed!.apiKeys.edges.map((e) => e.node.revokedAt)).toEqual([null]);
   });
 
   it('authenticate a subscription over WS, which sees membership changes of its org only', async () => {

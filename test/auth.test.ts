@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
-import { PASSWORD, registerUser } from './helpers/fixtures.ts';
+import { createApiKey, orgWithMembers, PASSWORD, registerUser } from './helpers/fixtures.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const Register = graphql(`
@@ -14,7 +14,7 @@ const Login = graphql(`
   }
 `);
 const Me = graphql(`
-  query AuthMe { me { id email name } }
+  query AuthMe { me { id email user { id name } } }
 `);
 
 let server: TestServer;
@@ -27,7 +27,7 @@ describe('register', () => {
     const { register } = await server.ok(Register, { input: { email: 'Ada@Example.COM', password: PASSWORD, name: 'Ada' } });
     expect(register.user.email).toBe('ada@example.com');
     const { me } = await server.ok(Me, {}, { token: register.accessToken });
-    expect(me).toEqual({ id: register.user.id, email: 'ada@example.com', name: 'Ada' });
+    expect(me).toEqual({ id: register.user.id, email: 'ada@example.com', user: { id: register.user.id, name: 'Ada' } });
   });
 
   it('refuses a duplicate email whatever its case', async () => {
@@ -54,5 +54,37 @@ describe('login', () => {
     const unknown = await server.gql(Login, { input: { email: 'nobody@example.com', password: 'wrong password!' } });
     expect(wrong.errors?.[0]).toMatchObject({ message: 'Invalid email or password', extensions: { code: 'UNAUTHENTICATED' } });
     expect(unknown.errors?.[0]).toEqual(wrong.errors?.[0]);
+  });
+});
+
+describe('me (Viewer) and User', () => {
+  const Colleagues = graphql(`
+    query AuthColleagues($id: ID!) {
+      org(id: $id) { members(first: 10) { edges { node { user { id name email createdAt lastSeenAt presence } } } } }
+    }
+  `);
+  const Mine = graphql(`
+    query AuthViewer {
+      me { id email user { id name } orgs(first: 5) { edges { node { id } } } rooms(first: 5) { edges { node { id } } } notifications(first: 5) { edges { node { id } } } trust { tier } }
+    }
+  `);
+
+  it("holds the signed-in user's own data; every field of another User answers, none is FORBIDDEN", async () => {
+    const { org, owner, members } = await orgWithMembers(server, 1);
+    const { me } = await server.ok(Mine, {}, { token: members[0].token });
+    expect(me).toMatchObject({ id: members[0].id, email: members[0].email, user: { id: members[0].id }, orgs: { edges: [{ node: { id: org.id } }] } });
+    const res = await server.gql(Colleagues, { id: org.id }, { token: members[0].token });
+    expect(res.errors).toBeUndefined();
+    expect(res.data?.org?.members.edges.map((e) => e.node.user.id).sort()).toEqual([owner.id, members[0].id].sort());
+  });
+
+  it('is null for anonymous callers and API keys', async () => {
+    const { org, owner } = await orgWithMembers(server);
+    const { key } = await createApiKey(server, owner, org.id, ['READ']);
+    for (const auth of [{}, { apiKey: key }]) {
+      const res = await server.gql(Mine, {}, auth);
+      expect(res.errors).toBeUndefined();
+      expect(res.data?.me).toBeNull();
+    }
   });
 });

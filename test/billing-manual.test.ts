@@ -44,7 +44,7 @@ describe('setOrgPlan (billing mode manual)', () => {
     expect(await server.errorCode(SetPlan, { input })).toBe('UNAUTHENTICATED');
     expect(await server.errorCode(SetPlan, { input: { ...input, orgId: 'nope' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
     expect((await server.gql(SetPlan, { input: { ...input, plan: 'GOLD' as never } }, { token: owner.token })).errors?.length).toBe(1);
-    expect((await server.ok(OrgPlan, { id: org.id }, { token: owner.token })).org.plan).toBe('FREE');
+    expect((await server.ok(OrgPlan, { id: org.id }, { token: owner.token })).org!.plan).toBe('FREE');
   });
 
   it('the webhook is off in manual mode', async () => {

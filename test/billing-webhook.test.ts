@@ -34,7 +34,7 @@ describe('POST /billing/webhook (billing mode webhook)', () => {
     const res = await post(body, signBillingPayload(SECRET, body));
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ applied: true, duplicate: false });
-    expect((await server.ok(OrgPlan, { id: org.id }, { token: owner.token })).org.plan).toBe('PRO');
+    expect((await server.ok(OrgPlan, { id: org.id }, { token: owner.token })).org!.plan).toBe('PRO');
     expect((await send(server, { token: owner.token }, t.id, 'two')).assistantMessage.status).toBe('COMPLETE');
 
     // The same event again (a replay within the window, or a provider retry) is not applied twice.
@@ -42,7 +42,7 @@ describe('POST /billing/webhook (billing mode webhook)', () => {
     expect((await post(down, signBillingPayload(SECRET, down))).status).toBe(200);
     const replay = await post(body, signBillingPayload(SECRET, body));
     expect(await replay.json()).toEqual({ applied: false, duplicate: true });
-    expect((await server.ok(OrgPlan, { id: org.id }, { token: owner.token })).org.plan).toBe('FREE');
+    expect((await server.ok(OrgPlan, { id: org.id }, { token: owner.token })).org!.plan).toBe('FREE');
   });
 
   it('refuses unsigned, mis-signed, stale and malformed calls, changing nothing', async () => {
@@ -67,20 +67,20 @@ describe('POST /billing/webhook (billing mode webhook)', () => {
     expect((await post(noType, signBillingPayload(SECRET, noType))).status).toBe(400);
     const unknown = event('cnonexistent000', 'PRO');
     expect((await post(unknown, signBillingPayload(SECRET, unknown))).status).toBe(404);
-    expect((await server.ok(OrgPlan, { id: org.id }, { token: owner.token })).org.plan).toBe('FREE');
+    expect((await server.ok(OrgPlan, { id: org.id }, { token: owner.token })).org!.plan).toBe('FREE');
     // A raw org id works as well as a global one; an extra v1 entry (secret rotation) is accepted.
     const raw = Buffer.from(org.id, 'base64').toString().split(':')[1];
     const rawBody = event(raw, 'TEAM');
     const sig = signBillingPayload(SECRET, rawBody);
     expect((await post(rawBody, `${sig},v1=${'0'.repeat(64)}`)).status).toBe(200);
-    expect((await server.ok(OrgPlan, { id: org.id }, { token: owner.token })).org.plan).toBe('TEAM');
+    expect((await server.ok(OrgPlan, { id: org.id }, { token: owner.token })).org!.plan).toBe('TEAM');
   });
 
   it('setOrgPlan is refused while the provider manages plans', async () => {
     const { org, owner } = await orgWithMembers(server, 0);
     const res = await server.gql(SetPlan, { input: { orgId: org.id, plan: 'PRO' } }, { token: owner.token });
     expect(res.errors?.[0].extensions).toMatchObject({ code: 'FORBIDDEN', reason: 'BILLING_MANAGED' });
-    expect((await server.ok(OrgPlan, { id: org.id }, { token: owner.token })).org.plan).toBe('FREE');
+    expect((await server.ok(OrgPlan, { id: org.id }, { token: owner.token })).org!.plan).toBe('FREE');
   });
 
   it('config: webhook mode needs a secret', () => {

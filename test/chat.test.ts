@@ -138,8 +138,7 @@ describe('authorization', () => {
     expect(await server.errorCode(ChatSendDoc, { input: { threadId: thread.id, content: 'x' } }, { token: outsider.token })).toBe('NOT_FOUND');
     expect(await server.errorCode(ThreadMessages, { id: thread.id }, { token: outsider.token })).toBe('NOT_FOUND');
     expect(await server.errorCode(Cancel, { input: { messageId: r.assistantMessage.id } }, { token: outsider.token })).toBe('NOT_FOUND');
-    const { node } = await server.ok(NodeMessage, { id: r.assistantMessage.id }, { token: outsider.token });
-    expect(node).toBeNull();
+    expect(await server.errorCode(NodeMessage, { id: r.assistantMessage.id }, { token: outsider.token })).toBe('NOT_FOUND');
     const { node: mine } = await server.ok(NodeMessage, { id: r.assistantMessage.id }, { token: owner.token });
     expect(mine).toMatchObject({ content: 'secret words' });
     const sub = subscribe(server.ws({ token: outsider.token }), Events, { threadId: thread.id });

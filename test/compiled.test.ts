@@ -60,7 +60,7 @@ describe('the compiled server (npm start)', () => {
     const outsider = await registerUser(server);
     expect(await client.errorCode(Send, { input: { roomId: createRoom.id, content: 'x' } }, { token: outsider.token })).toBe('NOT_FOUND');
     expect(await client.errorCode(Send, { input: { roomId: createRoom.id, content: 'x' } })).toBe('UNAUTHENTICATED');
-    expect((await client.ok(Node, { id: createRoom.id }, { token: outsider.token })).node).toBeNull();
+    expect(await client.errorCode(Node, { id: createRoom.id }, { token: outsider.token })).toBe('NOT_FOUND');
     expect((await client.ok(Node, { id: createRoom.id }, { token: owner.token })).node).toEqual({ __typename: 'Room', id: createRoom.id });
 
     // Production defaults: no introspection.

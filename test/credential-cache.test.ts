@@ -45,7 +45,7 @@ describe('one instance', () => {
     await server.ok(Org, { id: org.id }, { apiKey: key });
     expect(reads(server, 'ApiKey')).toBe(0);
 
-    await server.ok(Revoke, { input: { id: apiKey.id } }, { token: owner.token });
+    await server.ok(Revoke, { input: { apiKeyId: apiKey.id } }, { token: owner.token });
     expect(await server.errorCode(Org, { id: org.id }, { apiKey: key })).toBe('UNAUTHENTICATED');
   });
 });
@@ -107,7 +107,7 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('two instances on Redis', () => {
     const { org, owner } = await orgWithMembers(a);
     const { key, apiKey } = await createApiKey(a, owner, org.id, ['READ']);
     await b.ok(Org, { id: org.id }, { apiKey: key });
-    await a.ok(Revoke, { input: { id: apiKey.id } }, { token: owner.token });
+    await a.ok(Revoke, { input: { apiKeyId: apiKey.id } }, { token: owner.token });
     expect((await refusedOnB({ apiKey: key }, { id: org.id }))?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });

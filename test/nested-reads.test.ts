@@ -28,7 +28,7 @@ const Richer = graphql(`
   query NestedRicher { me { threads(first: 2) { edges { node { id messages(last: 2) { edges { node { content metadata createdAt session { id } thread { id } author { name } } } } } } } } }
 `);
 const MessageTime = graphql(`query NestedMessageTime($id: ID!) { node(id: $id) { __typename ... on Message { createdAt } } }`);
-const MeTimes = graphql(`query NestedMeTimes { me { id createdAt } }`);
+const MeTimes = graphql(`query NestedMeTimes { me { id user { createdAt } } }`);
 const UserTimes = graphql(`query NestedUserTimes($id: ID!) { node(id: $id) { __typename ... on User { createdAt } } }`);
 const Append = graphql(`
   mutation NestedAppend($input: AppendThreadMessageInput!) { appendThreadMessage(input: $input) { message { id } } }
@@ -113,7 +113,7 @@ describe('threads × latest messages × authors', () => {
       // `me` without nesting reads its row the same way (src/db/rows.ts): the same times as Prisma's node(id).
       const { me } = await server.ok(MeTimes, {}, { token: owner.token });
       const { node } = await server.ok(UserTimes, { id: me!.id }, { token: owner.token });
-      expect(node?.__typename === 'User' && node.createdAt).toBe(me!.createdAt);
+      expect(node?.__typename === 'User' && node.createdAt).toBe(me!.user.createdAt);
     } finally {
       if (zone === undefined) delete process.env.TZ;
       else process.env.TZ = zone;

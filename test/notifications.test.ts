@@ -8,10 +8,10 @@ const Notify = graphql(`
   mutation NotificationsNotify($input: NotifyInput!) { notify(input: $input) { topic recipientCount } }
 `);
 const SubscribeTopic = graphql(`
-  mutation NotificationsSubscribeTopic($input: TopicInput!) { subscribeTopic(input: $input) { topic } }
+  mutation NotificationsSubscribeTopic($input: SubscribeTopicInput!) { subscribeTopic(input: $input) { id topic } }
 `);
 const UnsubscribeTopic = graphql(`
-  mutation NotificationsUnsubscribeTopic($input: TopicInput!) { unsubscribeTopic(input: $input) { removed } }
+  mutation NotificationsUnsubscribeTopic($input: UnsubscribeTopicInput!) { unsubscribeTopic(input: $input) { deletedId } }
 `);
 const Ack = graphql(`
   mutation NotificationsAck($input: AckNotificationInput!) { ackNotification(input: $input) { id acked ackedAt } }
@@ -63,9 +63,9 @@ describe('notifications', () => {
     await sub.expectSilence();
     sub.close();
 
-    const { ackNotification } = await server.ok(Ack, { input: { id: stored.id } }, { token: alice.token });
+    const { ackNotification } = await server.ok(Ack, { input: { notificationId: stored.id } }, { token: alice.token });
     expect(ackNotification.acked).toBe(true);
-    const again = await server.ok(Ack, { input: { id: stored.id } }, { token: alice.token });
+    const again = await server.ok(Ack, { input: { notificationId: stored.id } }, { token: alice.token });
     expect(again.ackNotification.ackedAt).toBe(ackNotification.ackedAt);
     expect((await mine(alice, true)).map((n) => n.payload)).toEqual([{ v: 2 }]);
     // After acknowledging, a new connection replays only what is still unacknowledged.
@@ -74,23 +74,30 @@ describe('notifications', () => {
     await later.expectSilence();
     later.close();
 
-    expect(await server.errorCode(Ack, { input: { id: stored.id } }, { token: bob.token })).toBe('NOT_FOUND');
-    expect((await server.ok(Node, { id: stored.id }, { token: bob.token })).node).toBeNull();
+    expect(await server.errorCode(Ack, { input: { notificationId: stored.id } }, { token: bob.token })).toBe('NOT_FOUND');
+    const hidden = await server.gql(Node, { id: stored.id }, { token: bob.token });
+    expect(hidden.data?.node).toBeNull();
+    expect(hidden.errors?.map((e) => e.extensions?.code)).toEqual(['NOT_FOUND']);
     expect((await server.ok(Node, { id: stored.id }, { token: alice.token })).node).toEqual({ id: stored.id });
   });
 
   it('targets room members and topic subscribers, once each', async () => {
     const { createRoom } = await server.ok(CreateRoom, { input: { orgId, type: 'GROUP', name: 'ops', memberIds: [alice.id] } }, { token: owner.token });
-    await server.ok(SubscribeTopic, { input: { orgId, topic: 'alerts' } }, { token: bob.token });
-    await server.ok(SubscribeTopic, { input: { orgId, topic: 'alerts' } }, { token: alice.token });
-    await server.ok(SubscribeTopic, { input: { orgId, topic: 'alerts' } }, { token: alice.token });
+    const bobs = (await server.ok(SubscribeTopic, { input: { orgId, topic: 'alerts' } }, { token: bob.token })).subscribeTopic;
+    const alices = (await server.ok(SubscribeTopic, { input: { orgId, topic: 'alerts' } }, { token: alice.token })).subscribeTopic;
+    expect((await server.ok(SubscribeTopic, { input: { orgId, topic: 'alerts' } }, { token: alice.token })).subscribeTopic).toEqual(alices);
+    // A subscription is a node its owner alone can read.
+    expect((await server.ok(Node, { id: bobs.id }, { token: bob.token })).node).toEqual({ id: bobs.id });
+    expect(await server.errorCode(Node, { id: bobs.id }, { token: alice.token })).toBe('NOT_FOUND');
     const { notify } = await server.ok(
       Notify,
       { input: { orgId, topic: 'alerts', payload: 'disk full', targets: { roomId: createRoom.id, topicSubscribers: true } } },
       { token: owner.token },
     );
     expect(notify.recipientCount).toBe(3);
-    expect((await server.ok(UnsubscribeTopic, { input: { orgId, topic: 'alerts' } }, { token: bob.token })).unsubscribeTopic.removed).toBe(true);
+    expect((await server.ok(UnsubscribeTopic, { input: { orgId, topic: 'alerts' } }, { token: bob.token })).unsubscribeTopic.deletedId).toBe(bobs.id);
+    // Not subscribed (any more): nothing to remove.
+    expect(await server.errorCode(UnsubscribeTopic, { input: { orgId, topic: 'alerts' } }, { token: bob.token })).toBe('NOT_FOUND');
     const second = await server.ok(Notify, { input: { orgId, topic: 'alerts', payload: 'again', targets: { topicSubscribers: true } } }, { token: owner.token });
     expect(second.notify.recipientCount).toBe(1);
     expect((await mine(bob)).filter((n) => n.topic === 'alerts').map((n) => n.payload)).toEqual(['disk full']);

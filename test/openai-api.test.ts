@@ -144,8 +144,8 @@ describe('OpenAI-compatible API with the official openai client', () => {
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.message).toMatch(/FREE plan allows 4 messages a day/);
     const { org } = await server.ok(Usage, { id: o.org.id, ...range() }, { token: (o.owner as TestUser).token });
-    expect(org.usage!.usedToday).toBe(4);
-    expect(org.usage!.records.edges.map((e) => e.node)).toEqual([{ model: 'echo', messages: 4 }]);
-    expect(org.usage!.completionTokens).toBe(4 * estimateTokens('message 0'));
+    expect(org!.usage!.usedToday).toBe(4);
+    expect(org!.usage!.records.edges.map((e) => e.node)).toEqual([{ model: 'echo', messages: 4 }]);
+    expect(org!.usage!.completionTokens).toBe(4 * estimateTokens('message 0'));
   });
 });

@@ -8,7 +8,7 @@ const CreateOrg = graphql(`
 `);
 const OrgQuery = graphql(`
   query OrgsOrg($id: ID!) {
-    org(id: $id) { id name viewerRole members(first: 10) { totalCount edges { node { role user { id email } } } } }
+    org(id: $id) { id name viewerRole members(first: 10) { totalCount edges { node { id role user { id email } } } } }
   }
 `);
 const MyOrgs = graphql(`
@@ -24,10 +24,10 @@ const UpdateRole = graphql(`
   mutation OrgsUpdateRole($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { role } }
 `);
 const Remove = graphql(`
-  mutation OrgsRemove($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }
+  mutation OrgsRemove($input: RemoveMemberInput!) { removeMember(input: $input) { deletedId org { id members(first: 10) { totalCount } } } }
 `);
 const Invites = graphql(`
-  query OrgsInvites($id: ID!) { org(id: $id) { invites(first: 10) { edges { node { email status } } } } }
+  query OrgsInvites($id: ID!) { org(id: $id) { invites(first: 10) { edges { node { email status createdBy { id } } } } } }
 `);
 
 let server: TestServer;
@@ -66,7 +66,7 @@ describe('invites', () => {
     expect(acceptInvite).toMatchObject({ role: 'ADMIN', org: { id: org.id }, user: { id: invitee.id } });
     expect(await server.errorCode(Accept, { input: { token: inviteMember.token } }, as(invitee))).toBe('GONE');
     const { org: seen } = await server.ok(OrgQuery, { id: org.id }, as(invitee));
-    expect(seen.members.totalCount).toBe(2);
+    expect(seen!.members.totalCount).toBe(2);
   });
 
   it('refuses acceptance by another user and leaves the invite pending', async () => {
@@ -77,7 +77,7 @@ describe('invites', () => {
     expect(await server.errorCode(Accept, { input: { token: inviteMember.token } }, as(intruder))).toBe('FORBIDDEN');
     expect(await server.errorCode(OrgQuery, { id: org.id }, as(intruder))).toBe('NOT_FOUND');
     const { org: o } = await server.ok(Invites, { id: org.id }, as(owner));
-    expect(o.invites.edges[0].node.status).toBe('PENDING');
+    expect(o!.invites.edges[0].node).toMatchObject({ status: 'PENDING', createdBy: { id: owner.id } });
     await server.ok(Accept, { input: { token: inviteMember.token } }, as(invitee));
   });
 
@@ -92,7 +92,7 @@ describe('invites', () => {
     expect(await server.errorCode(Invite, { input: { orgId: org.id, email: member.email, role: 'MEMBER' } }, as(admin))).toBe('CONFLICT');
     expect(await server.errorCode(Accept, { input: { token: 'cfi_unknown' } }, as(member))).toBe('NOT_FOUND');
     const { org: o } = await server.ok(Invites, { id: org.id }, as(owner));
-    expect(o.invites.edges.filter((e) => e.node.status === 'PENDING')).toHaveLength(0);
+    expect(o!.invites.edges.filter((e) => e.node.status === 'PENDING')).toHaveLength(0);
     expect(await server.errorCode(Invites, { id: org.id }, as(member))).toBe('FORBIDDEN');
   });
 });
@@ -117,7 +117,7 @@ describe('roles and removal', () => {
       server.gql(UpdateRole, { input: { orgId: org.id, userId: owner.id, role: 'MEMBER' } }, as(other)),
     ]);
     const { org: o } = await server.ok(OrgQuery, { id: org.id }, as(owner)).catch(() => server.ok(OrgQuery, { id: org.id }, as(other)));
-    const owners = o.members.edges.filter((e) => e.node.role === 'OWNER');
+    const owners = o!.members.edges.filter((e) => e.node.role === 'OWNER');
     expect(owners).toHaveLength(1);
     // One wins; the other finds either no other owner left (CONFLICT) or itself no longer an owner (FORBIDDEN).
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
@@ -131,11 +131,17 @@ describe('roles and removal', () => {
     expect(await server.errorCode(Remove, { input: { orgId: org.id, userId: b.id } }, as(a))).toBe('FORBIDDEN');
     expect(await server.errorCode(Remove, { input: { orgId: org.id, userId: owner.id } }, as(admin))).toBe('FORBIDDEN');
     expect(await server.errorCode(UpdateRole, { input: { orgId: org.id, userId: a.id, role: 'OWNER' } }, as(admin))).toBe('FORBIDDEN');
-    await server.ok(Remove, { input: { orgId: org.id, userId: b.id } }, as(admin));
-    await server.ok(Remove, { input: { orgId: org.id, userId: a.id } }, as(a));
+    const { org: before } = await server.ok(OrgQuery, { id: org.id }, as(owner));
+    const membershipOf = (u: TestUser) => before!.members.edges.find((e) => e.node.user.id === u.id)!.node.id;
+    const removed = await server.ok(Remove, { input: { orgId: org.id, userId: b.id } }, as(admin));
+    // The removed membership's id, to evict, and the org without it.
+    expect(removed.removeMember).toEqual({ deletedId: membershipOf(b), org: { id: org.id, members: { totalCount: 3 } } });
+    expect(await server.errorCode(Remove, { input: { orgId: org.id, userId: b.id } }, as(admin))).toBe('NOT_FOUND');
+    // Leaving: the org is no longer yours to see.
+    expect((await server.ok(Remove, { input: { orgId: org.id, userId: a.id } }, as(a))).removeMember).toEqual({ deletedId: membershipOf(a), org: null });
     expect(await server.errorCode(OrgQuery, { id: org.id }, as(a))).toBe('NOT_FOUND');
     const { org: o } = await server.ok(OrgQuery, { id: org.id }, as(owner));
-    expect(o.members.totalCount).toBe(2);
+    expect(o!.members.totalCount).toBe(2);
   });
 
   it('refuses ids of the wrong type and outsiders', async () => {
@@ -144,10 +150,16 @@ describe('roles and removal', () => {
     const otherOrg = await createOrg(server, outsider);
     expect(await server.errorCode(OrgQuery, { id: owner.id }, as(owner))).toBe('BAD_USER_INPUT');
     expect(await server.errorCode(OrgQuery, { id: 'garbage' }, as(owner))).toBe('BAD_USER_INPUT');
+    // Missing and hidden look the same: null there, NOT_FOUND.
+    for (const id of [Buffer.from('Org:does-not-exist').toString('base64'), otherOrg.id]) {
+      const res = await server.gql(OrgQuery, { id }, as(owner));
+      expect(res.data?.org ?? null).toBeNull();
+      expect(res.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['org'], 'NOT_FOUND']]);
+    }
     expect(await server.errorCode(UpdateRole, { input: { orgId: org.id, userId: owner.id, role: 'MEMBER' } }, as(outsider))).toBe('NOT_FOUND');
     expect(await server.errorCode(Invite, { input: { orgId: otherOrg.id, email: 'x@example.com', role: 'MEMBER' } }, as(owner))).toBe('NOT_FOUND');
     await addMember(server, otherOrg.id, outsider, owner);
     const { org: seen } = await server.ok(OrgQuery, { id: otherOrg.id }, as(owner));
-    expect(seen.viewerRole).toBe('MEMBER');
+    expect(seen!.viewerRole).toBe('MEMBER');
   });
 });

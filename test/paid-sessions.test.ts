@@ -103,8 +103,8 @@ describe('visibility', () => {
     expect((await server.ok(SessionNode, { id: mine.session.id }, { token: owner.token })).node).not.toBeNull();
     expect((await server.ok(SessionNode, { id: mine.session.id }, { token: mine.token })).node).not.toBeNull();
     for (const auth of [{}, { token: stranger.token }, { token: anon.token }]) {
-      expect((await server.ok(SessionNode, { id: mine.session.id }, auth)).node).toBeNull();
-      expect((await server.ok(InvoiceNode, { id: mine.invoice.id }, auth)).node).toBeNull();
+      expect(await server.errorCode(SessionNode, { id: mine.session.id }, auth)).toBe('NOT_FOUND');
+      expect(await server.errorCode(InvoiceNode, { id: mine.invoice.id }, auth)).toBe('NOT_FOUND');
     }
     expect((await server.ok(InvoiceNode, { id: anon.invoice.id }, { token: anon.token })).node).toMatchObject({ state: 'PENDING' });
   });

@@ -118,7 +118,7 @@ describe('presence', () => {
     const sub = subscribe(server.ws({ token: outsider.token }), Changes, { orgId });
     await sub.ended;
     expect(sub.received[0].errors?.[0].extensions?.code).toBe('NOT_FOUND');
-    expect((await server.ok(UserPresence, { id: alice.id }, { token: outsider.token })).node).toBeNull();
+    expect(await server.errorCode(UserPresence, { id: alice.id }, { token: outsider.token })).toBe('NOT_FOUND');
   });
 });
 

@@ -102,7 +102,7 @@ describe('a thread creator unshared from its project', () => {
     const node = await server.gql(NodeReach, { id: mine.id }, auth);
     expect(node.errors).toBeUndefined();
     expect(node.data?.node).toEqual({ id: mine.id, project: null });
-    for (const id of [projectId, theirs.id, kvId]) expect((await server.ok(NodeReach, { id }, auth)).node).toBeNull();
+    for (const id of [projectId, theirs.id, kvId]) expect(await server.errorCode(NodeReach, { id }, auth)).toBe('NOT_FOUND');
     expect(await server.errorCode(ProjectQ, { id: projectId }, auth)).toBe('NOT_FOUND');
   });
 

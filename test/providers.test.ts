@@ -13,7 +13,7 @@ import { startServer, type TestServer } from './helpers/server.ts';
 const AddKey = graphql(`
   mutation ProvidersAddKey($input: AddProviderKeyInput!) { addProviderKey(input: $input) { id provider last4 } }
 `);
-const RemoveKey = graphql(`mutation ProvidersRemoveKey($input: RemoveProviderKeyInput!) { removeProviderKey(input: $input) { id } }`);
+const RemoveKey = graphql(`mutation ProvidersRemoveKey($input: RemoveProviderKeyInput!) { removeProviderKey(input: $input) { deletedId } }`);
 const Keys = graphql(`query ProvidersKeys($orgId: ID!) { providerKeys(orgId: $orgId) { id provider last4 } }`);
 const Events = graphql(`
   subscription ProvidersEvents($threadId: ID!) {
@@ -84,10 +84,11 @@ describe('BYOK provider keys', () => {
     const apiKey = await createApiKey(server, o.owner, o.org.id, ['READ', 'WRITE', 'CHAT']);
     expect(await server.errorCode(AddKey, { input: { orgId: o.org.id, provider: 'openai', key: 'sk-bot-00000000' } }, { apiKey: apiKey.key })).toBe('FORBIDDEN');
     const outsider = await registerUser(server);
-    expect(await server.errorCode(RemoveKey, { input: { id: o.keyId } }, { token: outsider.token })).toBe('NOT_FOUND');
+    expect(await server.errorCode(RemoveKey, { input: { providerKeyId: o.keyId } }, { token: outsider.token })).toBe('NOT_FOUND');
     expect(await server.errorCode(AddKey, { input: { orgId: o.org.id, provider: 'nope', key: 'sk-xxxxxxxxxx' } }, { token: o.owner.token })).toBe('BAD_USER_INPUT');
-    await server.ok(RemoveKey, { input: { id: o.keyId } }, { token: o.owner.token });
+    expect((await server.ok(RemoveKey, { input: { providerKeyId: o.keyId } }, { token: o.owner.token })).removeProviderKey.deletedId).toBe(o.keyId);
     expect((await server.ok(Keys, { orgId: o.org.id }, { token: o.owner.token })).providerKeys).toEqual([]);
+    expect(await server.errorCode(RemoveKey, { input: { providerKeyId: o.keyId } }, { token: o.owner.token })).toBe('NOT_FOUND');
   });
 
 });

@@ -181,7 +181,7 @@ describe('regular expressions on user input, at the API', () => {
     const CreateOrg = 'mutation($input: CreateOrgInput!) { createOrg(input: $input) { id } }';
     expect(await code('createOrg', CreateOrg, { input: { name: 'x', slug: 'a-'.repeat(N / 2) } })).toBe('BAD_USER_INPUT');
     expect(await code('createOrg', CreateOrg, { input: { name: 'x', slug: `${'a'.repeat(N)}!` } })).toBe('BAD_USER_INPUT');
-    const Topic = 'mutation($input: TopicInput!) { subscribeTopic(input: $input) { __typename } }';
+    const Topic = 'mutation($input: SubscribeTopicInput!) { subscribeTopic(input: $input) { __typename } }';
     expect(await code('subscribeTopic', Topic, { input: { orgId, topic: `${'a'.repeat(N)}!` } })).toBe('BAD_USER_INPUT');
     const Hook = 'mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { webhook { id } } }';
     expect(await code('createWebhook secret', Hook, { input: { orgId, url: 'https://93.184.215.14/h', events: ['MEMBER_JOINED'], secret: `${'!'.repeat(N)} ` } })).toBe('BAD_USER_INPUT');

@@ -239,8 +239,8 @@ describe('who may see a room', () => {
       const hidden = await server.gql(RoomAndMe, { id: room.id }, auth);
       expect(hidden.data).toEqual({ room: null, me: { id: expect.any(String) } });
       expect(hidden.errors?.map((e) => [e.path, e.extensions?.code])).toEqual([[['room'], 'NOT_FOUND']]);
-      expect((await server.ok(NodeQuery, { id: room.id }, auth)).node).toBeNull();
-      expect((await server.ok(NodeQuery, { id: m.id }, auth)).node).toBeNull();
+      expect(await server.errorCode(NodeQuery, { id: room.id }, auth)).toBe('NOT_FOUND');
+      expect(await server.errorCode(NodeQuery, { id: m.id }, auth)).toBe('NOT_FOUND');
       expect(await server.errorCode(Send, { input: { roomId: room.id, content: 'hi' } }, auth)).toBe('NOT_FOUND');
       expect(await server.errorCode(Edit, { input: { messageId: m.id, content: 'hi' } }, auth)).toBe('NOT_FOUND');
       expect(await server.errorCode(React, { input: { messageId: m.id, emoji: 'x' } }, auth)).toBe('NOT_FOUND');
@@ -311,7 +311,7 @@ describe('roomEvents', () => {
     expect(aliceMember).toBeDefined();
     const { removeRoomMember } = await server.ok(RemoveMember, { input: { roomId: room.id, userId: alice.id } }, { token: owner.token });
     expect(removeRoomMember).toEqual({ deletedId: expect.any(String), room: { id: room.id, members: { totalCount: 2 } } });
-    expect((await server.ok(NodeQuery, { id: removeRoomMember.deletedId }, { token: owner.token })).node).toBeNull();
+    expect(await server.errorCode(NodeQuery, { id: removeRoomMember.deletedId }, { token: owner.token })).toBe('NOT_FOUND');
     expect(await server.errorCode(RemoveMember, { input: { roomId: room.id, userId: alice.id } }, { token: owner.token })).toBe('NOT_FOUND');
     expect((await sub.next()).data!.roomEvents).toEqual({ __typename: 'RoomMemberLeft', userId: alice.id });
     await sub.ended;
@@ -346,7 +346,7 @@ describe('roomEvents', () => {
     await send(owner, room.id, 'before');
     await sub.next();
     await server.ok(
-      graphql(`mutation RoomsOrgRemove($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }`),
+      graphql(`mutation RoomsOrgRemove($input: RemoveMemberInput!) { removeMember(input: $input) { deletedId } }`),
       { input: { orgId, userId: carol.id } },
       { token: owner.token },
     );

@@ -51,8 +51,8 @@ describe('storage', () => {
 
 describe('query limits', () => {
   it('refuse too deep, too many aliases and too many tokens with BAD_USER_INPUT', async () => {
-    const level = 'orgs { edges { node { members { edges { node { user { ';
-    const deep = `{ me { ${level.repeat(3)}id${' } } } } } } } }'.repeat(3)} } }`;
+    const level = 'members { edges { node { org { ';
+    const deep = `{ me { orgs { edges { node { ${level.repeat(3)}id${' } } } }'.repeat(3)} } } } } }`;
     const aliases = `{ ${Array.from({ length: 40 }, (_, i) => `a${i}: me { id }`).join(' ')} }`;
     const tokens = `{ me { ${'id '.repeat(6000)} } }`;
     for (const query of [deep, aliases, tokens]) {

@@ -20,7 +20,7 @@ const Revoke = graphql(`mutation SockCredRevoke($input: RevokeApiKeyInput!) { re
 const Logout = graphql(`mutation SockCredLogout($input: LogoutInput!) { logout(input: $input) { revoked } }`);
 const Unshare = graphql(`mutation SockCredUnshare($input: UnshareInput!) { unshare(input: $input) { id } }`);
 const Share = graphql(`mutation SockCredShare($input: ShareProjectInput!) { shareProject(input: $input) { id } }`);
-const RemoveMember = graphql(`mutation SockCredRemoveMember($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }`);
+const RemoveMember = graphql(`mutation SockCredRemoveMember($input: RemoveMemberInput!) { removeMember(input: $input) { deletedId } }`);
 const CreateRoom = graphql(`mutation SockCredCreateRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }`);
 const Room = graphql(`query SockCredRoom($id: ID!) { room(id: $id) { id } }`);
 const UserPresence = graphql(`query SockCredUserPresence($id: ID!) { node(id: $id) { ... on User { presence } } }`);
@@ -119,7 +119,7 @@ describe('sockets and their credentials', () => {
     expect(await query(client, Org, { id: org.id })).toMatchObject({ data: { org: { id: org.id } } });
     const sub = await livePresence(server, client, org.id, { token: owner.token });
 
-    await server.ok(Revoke, { input: { id: key.apiKey.id } }, { token: owner.token });
+    await server.ok(Revoke, { input: { apiKeyId: key.apiKey.id } }, { token: owner.token });
     const inBetween = await query(client, Org, { id: org.id });
     expect(refused(inBetween), JSON.stringify(inBetween)).toBe(true);
     expect((await sub.rejection())?.extensions?.code).toBe('FORBIDDEN');
@@ -179,7 +179,7 @@ describe('sockets and their credentials', () => {
     expect(await server.ok(UserPresence, { id: member.id }, { token: owner.token })).toMatchObject({ node: { presence: 'OFFLINE' } });
     await server.ok(Logout, { input: { refreshToken: member.refreshToken, everywhere: true } });
     expect(await query(client, Room, { id: createRoom.id })).toMatchObject({ data: { room: { id: createRoom.id } } });
-    await server.ok(Revoke, { input: { id: key.apiKey.id } }, { token: owner.token });
+    await server.ok(Revoke, { input: { apiKeyId: key.apiKey.id } }, { token: owner.token });
     expect((await closed).code).toBe(4403);
   });
 
@@ -272,7 +272,7 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('two instances on Redis', () => {
     await Promise.all([listening.acknowledged, sending.acknowledged]);
     const sub = await livePresence(b, listening.client, org.id, { token: owner.token });
 
-    await a.ok(Revoke, { input: { id: key.apiKey.id } }, { token: owner.token });
+    await a.ok(Revoke, { input: { apiKeyId: key.apiKey.id } }, { token: owner.token });
     const revokedAt = Date.now();
     const inBetween = await query(sending.client, Org, { id: org.id });
     expect(refused(inBetween), JSON.stringify(inBetween)).toBe(true);

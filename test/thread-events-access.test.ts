@@ -10,7 +10,7 @@ const CreateProject = graphql(`mutation AccessCreateProject($input: CreateProjec
 const Share = graphql(`mutation AccessShare($input: ShareProjectInput!) { shareProject(input: $input) { id } }`);
 const Unshare = graphql(`mutation AccessUnshare($input: UnshareInput!) { unshare(input: $input) { id } }`);
 const DeleteThread = graphql(`mutation AccessDeleteThread($input: DeleteThreadInput!) { deleteThread(input: $input) { deletedId } }`);
-const RemoveMember = graphql(`mutation AccessRemoveMember($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }`);
+const RemoveMember = graphql(`mutation AccessRemoveMember($input: RemoveMemberInput!) { removeMember(input: $input) { deletedId } }`);
 const ThreadQ = graphql(`query AccessThread($id: ID!) { thread(id: $id) { id } }`);
 
 let server: TestServer;

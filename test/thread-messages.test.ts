@@ -152,19 +152,19 @@ describe('Org.threads', () => {
     await createThread(server, bob.token, org.id, 'bob');
 
     const all = await server.ok(OrgThreads, { id: org.id, filter: { authorId: ann.id }, orderBy: { field: 'CREATED_AT', direction: 'ASC' } }, { token: admin.token });
-    expect(all.org.threads.edges.map((e) => e.node.title)).toEqual(['ann 0', 'ann 1', 'ann 2', 'ann late']);
-    expect(all.org.threads.edges.every((e) => e.node.createdBy.id === ann.id)).toBe(true);
+    expect(all.org!.threads.edges.map((e) => e.node.title)).toEqual(['ann 0', 'ann 1', 'ann 2', 'ann late']);
+    expect(all.org!.threads.edges.every((e) => e.node.createdBy.id === ann.id)).toBe(true);
 
     const before = await server.ok(OrgThreads, { id: org.id, filter: { authorId: ann.id, to: mid } }, { token: admin.token });
-    expect(before.org.threads.edges.map((e) => e.node.id).sort()).toEqual(annThreads.map((t) => t.id).sort());
+    expect(before.org!.threads.edges.map((e) => e.node.id).sort()).toEqual(annThreads.map((t) => t.id).sort());
     const after = await server.ok(OrgThreads, { id: org.id, filter: { authorId: ann.id, from: mid } }, { token: admin.token });
-    expect(after.org.threads.edges.map((e) => e.node.id)).toEqual([late.id]);
+    expect(after.org!.threads.edges.map((e) => e.node.id)).toEqual([late.id]);
 
     const page1 = await server.ok(OrgThreads, { id: org.id, first: 2, orderBy: { field: 'CREATED_AT', direction: 'DESC' } }, { token: admin.token });
-    expect(page1.org.threads.edges.map((e) => e.node.title)).toEqual(['bob', 'ann late']);
-    const page2 = await server.ok(OrgThreads, { id: org.id, first: 10, after: page1.org.threads.pageInfo.endCursor, orderBy: { field: 'CREATED_AT', direction: 'DESC' } }, { token: admin.token });
-    expect(page2.org.threads.edges.map((e) => e.node.title)).toEqual(['ann 2', 'ann 1', 'ann 0']);
-    expect(page2.org.threads.pageInfo.hasNextPage).toBe(false);
+    expect(page1.org!.threads.edges.map((e) => e.node.title)).toEqual(['bob', 'ann late']);
+    const page2 = await server.ok(OrgThreads, { id: org.id, first: 10, after: page1.org!.threads.pageInfo.endCursor, orderBy: { field: 'CREATED_AT', direction: 'DESC' } }, { token: admin.token });
+    expect(page2.org!.threads.edges.map((e) => e.node.title)).toEqual(['ann 2', 'ann 1', 'ann 0']);
+    expect(page2.org!.threads.pageInfo.hasNextPage).toBe(false);
 
     // Members, API keys and other orgs' admins are refused; bad ids are bad input.
     const key = await createApiKey(server, admin, org.id, ['READ', 'WRITE']);

@@ -203,8 +203,8 @@ describe('node(id)', () => {
     const outsider = await registerUser(server);
     for (const id of [p.id, t.id, c.id]) {
       expect((await server.ok(Node, { id }, { token: owner.token })).node?.id).toBe(id);
-      expect((await server.ok(Node, { id }, { token: outsider.token })).node).toBeNull();
-      expect((await server.ok(Node, { id }, { token: members[0].token })).node).toBeNull();
+      expect(await server.errorCode(Node, { id }, { token: outsider.token })).toBe('NOT_FOUND');
+      expect(await server.errorCode(Node, { id }, { token: members[0].token })).toBe('NOT_FOUND');
     }
     await server.ok(Share, { input: { projectId: p.id, userId: members[0].id, access: 'READ' } }, { token: owner.token });
     for (const id of [p.id, t.id, c.id]) expect((await server.ok(Node, { id }, { token: members[0].token })).node?.id).toBe(id);

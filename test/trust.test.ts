@@ -8,9 +8,6 @@ import { startServer, type TestServer } from './helpers/server.ts';
 const MyTrust = graphql(`
   query MyTrust { me { id trust { tier score freePool screened } } }
 `);
-const TheirTrust = graphql(`
-  query TheirTrust($id: ID!) { node(id: $id) { ... on User { id trust { tier score } } } }
-`);
 const Send = graphql(`
   mutation TrustSend($input: SendSessionMessageInput!) {
     sendSessionMessage(input: $input) { request { status screeningModel absorbedSats chargedSats costSats } }
@@ -93,15 +90,13 @@ describe('trust score and tiers', () => {
   it('is visible to the user only', async () => {
     const { user, send } = await payer();
     expect((await send('hello')).errors).toBeUndefined();
-    // A colleague may see the user, but not their trust.
+    // Trust is on me (Viewer) alone: a colleague who sees the user cannot even ask for it.
     const colleague = await registerUser(server);
     const org = await createOrg(server, user);
     await addMember(server, org.id, user, colleague);
-    const seen = await server.gql(TheirTrust, { id: user.id }, { token: colleague.token });
-    expect(seen.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-    expect(seen.errors?.[0].path).toEqual(['node', 'trust']);
-    const own = await server.ok(TheirTrust, { id: user.id }, { token: user.token });
-    expect(own.node).toMatchObject({ trust: { tier: 'ESTABLISHED', score: 1 } });
+    const seen = await server.gql<any, any>(`query($id: ID!) { node(id: $id) { ... on User { id trust { tier } } } }`, { id: user.id }, { token: colleague.token });
+    expect(seen.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await server.ok(MyTrust, {}, { token: user.token })).me).toMatchObject({ id: user.id, trust: { tier: 'ESTABLISHED', score: 1 } });
     expect((await server.gql(MyTrust, {})).data?.me ?? null).toBeNull();
   });
 });

@@ -50,7 +50,7 @@ describe('plans and quotas', () => {
     const theirs = await createThread(server, members[0].token, org.id);
     expect(await server.errorCode(ChatSendDoc, { input: { threadId: theirs.id, content: 'x' } }, { token: members[0].token })).toBe('RATE_LIMITED');
 
-    const { org: o } = await server.ok(Usage, { id: org.id, ...range() }, { token: owner.token });
+    const o = (await server.ok(Usage, { id: org.id, ...range() }, { token: owner.token })).org!;
     expect(o.usage).toMatchObject({ plan: 'FREE', dailyLimit: 3, usedToday: 3, messages: 3, to: today() });
     expect(o.usage!.records.edges.map(({ node: r }) => [r.day, r.model, r.messages, r.user?.id])).toEqual([
       [today(), 'echo', 2, owner.id],
@@ -65,9 +65,9 @@ describe('plans and quotas', () => {
     const record = first.edges[0].node;
     expect((await server.ok(UsageNode, { id: record.id }, { token: owner.token })).node).toMatchObject({ __typename: 'UsageRecord', id: record.id, messages: 2 });
     // To a plain member (and to anyone outside the org) the record is as missing as an unknown id.
-    expect((await server.ok(UsageNode, { id: record.id }, { token: members[0].token })).node).toBeNull();
+    expect(await server.errorCode(UsageNode, { id: record.id }, { token: members[0].token })).toBe('NOT_FOUND');
     const { owner: outsider } = await orgWithMembers(server);
-    expect((await server.ok(UsageNode, { id: record.id }, { token: outsider.token })).node).toBeNull();
+    expect(await server.errorCode(UsageNode, { id: record.id }, { token: outsider.token })).toBe('NOT_FOUND');
     expect(o.usage!.completionTokens).toBe(1 + 1 + 2); // echo: one, two, three
     expect(o.usage!.promptTokens).toBeGreaterThan(0);
   });
@@ -94,7 +94,7 @@ describe('plans and quotas', () => {
     const tt = await createThread(server, team.owner.token, team.org.id);
     for (let i = 0; i < 7; i++) await send(server, { token: team.owner.token }, tt.id, `m${i}`);
     const { org } = await server.ok(Usage, { id: team.org.id, ...range() }, { token: team.owner.token });
-    expect(org.usage).toMatchObject({ plan: 'TEAM', dailyLimit: null, usedToday: 7 });
+    expect(org!.usage).toMatchObject({ plan: 'TEAM', dailyLimit: null, usedToday: 7 });
   });
 
   it('a refused message changes nothing (no session rotation), and a retry still gets its original', async () => {
@@ -114,7 +114,7 @@ describe('plans and quotas', () => {
     const { org, owner } = await orgWithMembers(server);
     const t = await createThread(server, owner.token, org.id);
     for (let i = 0; i < 4; i++) await send(server, { token: owner.token }, t.id, 'same', { clientMsgId: 'retry-1' });
-    const { org: o } = await server.ok(Usage, { id: org.id, ...range() }, { token: owner.token });
+    const o = (await server.ok(Usage, { id: org.id, ...range() }, { token: owner.token })).org!;
     expect(o.usage!.usedToday).toBe(1);
   });
 

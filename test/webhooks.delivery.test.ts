@@ -28,7 +28,7 @@ const Redeliver = graphql(`
 const CreateRoom = graphql(`mutation WebhookDeliveryRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }`);
 const SendMessage = graphql(`mutation WebhookDeliverySend($input: SendMessageInput!) { sendMessage(input: $input) { id seq } }`);
 const UpdateRole = graphql(`mutation WebhookDeliveryRole($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { role } }`);
-const Remove = graphql(`mutation WebhookDeliveryRemove($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }`);
+const Remove = graphql(`mutation WebhookDeliveryRemove($input: RemoveMemberInput!) { removeMember(input: $input) { deletedId } }`);
 
 const CreateProject = graphql(`mutation WebhookDeliveryProject($input: CreateProjectInput!) { createProject(input: $input) { id } }`);
 
@@ -127,14 +127,14 @@ describe('webhook deliveries', () => {
     const b = await orgWithMembers(server);
     const joinsOnly = await webhook(a.owner, a.org.id, ['MEMBER_JOINED']);
     const leaves = await webhook(a.owner, a.org.id, ['MEMBER_LEFT']);
-    await server.ok(Update, { input: { id: leaves.id, enabled: false } }, { token: a.owner.token });
+    await server.ok(Update, { input: { webhookId: leaves.id, enabled: false } }, { token: a.owner.token });
     const bHook = await webhook(b.owner, b.org.id, ['MEMBER_JOINED']);
 
     const u = await registerUser(server);
     await addMember(server, a.org.id, a.owner, u);
     await server.ok(Remove, { input: { orgId: a.org.id, userId: u.id } }, { token: a.owner.token });
     await joinsOnly.hits(1);
-    await server.ok(Update, { input: { id: leaves.id, enabled: true } }, { token: a.owner.token });
+    await server.ok(Update, { input: { webhookId: leaves.id, enabled: true } }, { token: a.owner.token });
     await addMember(server, a.org.id, a.owner, u);
     await server.ok(Remove, { input: { orgId: a.org.id, userId: u.id } }, { token: a.owner.token });
     await leaves.hits(1);
@@ -224,7 +224,7 @@ describe('retries', () => {
 
       // Redelivery: a new delivery of the same event, sent at once with a fresh window.
       receiver.respond = () => 200;
-      const { redeliverWebhookDelivery } = await server.ok(Redeliver, { input: { id: failed.id } }, { token: owner.token });
+      const { redeliverWebhookDelivery } = await server.ok(Redeliver, { input: { deliveryId: failed.id } }, { token: owner.token });
       expect(redeliverWebhookDelivery).toMatchObject({ eventId: failed.eventId, status: 'PENDING' });
       const last = (await hook.hits(sent + 1)).at(-1)!;
       expect(last).toMatchObject({ status: 200, body: { id: failed.eventId } });
@@ -259,12 +259,12 @@ describe('retries', () => {
     await addMember(server, org.id, owner, await registerUser(server));
     await hook.hits(1);
     const [d] = await eventually(async () => (await deliveries(owner, hook.id)).length && deliveries(owner, hook.id));
-    expect(await server.errorCode(Redeliver, { input: { id: d.id } }, { token: outsider.token })).toBe('NOT_FOUND');
-    expect(await server.errorCode(Redeliver, { input: { id: d.id } }, { token: members[0].token })).toBe('FORBIDDEN');
-    expect(await server.errorCode(Redeliver, { input: { id: hook.id } }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Redeliver, { input: { deliveryId: d.id } }, { token: outsider.token })).toBe('NOT_FOUND');
+    expect(await server.errorCode(Redeliver, { input: { deliveryId: d.id } }, { token: members[0].token })).toBe('FORBIDDEN');
+    expect(await server.errorCode(Redeliver, { input: { deliveryId: hook.id } }, { token: owner.token })).toBe('BAD_USER_INPUT');
     const NodeQ = graphql(`query WebhookDeliveryNode($id: ID!) { node(id: $id) { id } }`);
-    expect((await server.ok(NodeQ, { id: d.id }, { token: outsider.token })).node).toBeNull();
-    expect((await server.ok(NodeQ, { id: d.id }, { token: members[0].token })).node).toBeNull();
+    expect(await server.errorCode(NodeQ, { id: d.id }, { token: outsider.token })).toBe('NOT_FOUND');
+    expect(await server.errorCode(NodeQ, { id: d.id }, { token: members[0].token })).toBe('NOT_FOUND');
     expect((await server.ok(NodeQ, { id: d.id }, { token: owner.token })).node).toMatchObject({ id: d.id });
   });
 });

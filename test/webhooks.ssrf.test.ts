@@ -78,7 +78,7 @@ describe('SSRF protection (webhooks.allow_private = false, the default)', () => 
     for (const host of ['[::ffff:93.184.215.14]', '[64:ff9b::93.184.215.14]', '[2002:5db8:d70e::1]', '[2001:0:4136:e378:8000:63bf:a247:28f1]']) {
       await server.ok(Create, { input: { orgId: org.id, url: `https://${host}/hooks`, events: ['MEMBER_JOINED'] } }, { token: owner.token });
     }
-    expect(await server.errorCode(Update, { input: { id: createWebhook.webhook.id, url: 'http://127.0.0.1/x' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Update, { input: { webhookId: createWebhook.webhook.id, url: 'http://127.0.0.1/x' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
   });
 
   it('checks the address again at each send, so a name that now resolves to loopback (DNS rebinding) gets nothing', async () => {

@@ -45,20 +45,20 @@ describe('managing webhooks', () => {
     expect(listed.org!.webhooks.edges.map((e) => e.node.id)).toEqual([id]);
     expect(JSON.stringify(listed)).not.toContain(createWebhook.secret.slice(6, 20));
 
-    const { updateWebhook } = await server.ok(Update, { input: { id, events: ['MEMBER_LEFT'], enabled: false, description: null } }, { token: owner.token });
+    const { updateWebhook } = await server.ok(Update, { input: { webhookId: id, events: ['MEMBER_LEFT'], enabled: false, description: null } }, { token: owner.token });
     expect(updateWebhook).toMatchObject({ events: ['MEMBER_LEFT'], enabled: false, description: null, url: 'http://127.0.0.1:9/hooks' });
-    const again = await server.ok(Update, { input: { id, enabled: true, url: 'https://example.com/x' } }, { token: owner.token });
+    const again = await server.ok(Update, { input: { webhookId: id, enabled: true, url: 'https://example.com/x' } }, { token: owner.token });
     expect(again.updateWebhook).toMatchObject({ enabled: true, url: 'https://example.com/x', events: ['MEMBER_LEFT'] });
 
-    const { rotateWebhookSecret } = await server.ok(Rotate, { input: { id } }, { token: owner.token });
+    const { rotateWebhookSecret } = await server.ok(Rotate, { input: { webhookId: id } }, { token: owner.token });
     expect(rotateWebhookSecret.secret).not.toBe(createWebhook.secret);
     expect(rotateWebhookSecret.webhook.secretLast4).toBe(rotateWebhookSecret.secret.slice(-4));
-    const own = await server.ok(Rotate, { input: { id, secret: 'my-own-secret-0123456789' } }, { token: owner.token });
+    const own = await server.ok(Rotate, { input: { webhookId: id, secret: 'my-own-secret-0123456789' } }, { token: owner.token });
     expect(own.rotateWebhookSecret).toMatchObject({ secret: 'my-own-secret-0123456789', webhook: { secretLast4: '6789' } });
 
-    expect((await server.ok(Delete, { input: { id } }, { token: owner.token })).deleteWebhook.deletedId).toBe(id);
-    expect((await server.ok(Node, { id }, { token: owner.token })).node).toBeNull();
-    expect(await server.errorCode(Delete, { input: { id } }, { token: owner.token })).toBe('NOT_FOUND');
+    expect((await server.ok(Delete, { input: { webhookId: id } }, { token: owner.token })).deleteWebhook.deletedId).toBe(id);
+    expect(await server.errorCode(Node, { id }, { token: owner.token })).toBe('NOT_FOUND');
+    expect(await server.errorCode(Delete, { input: { webhookId: id } }, { token: owner.token })).toBe('NOT_FOUND');
   });
 
   it('accepts a secret of your own and ADMINs as well as OWNERs', async () => {
@@ -92,10 +92,10 @@ describe('managing webhooks', () => {
 
     const { createWebhook } = await server.ok(Create, { input: input(org.id) }, auth);
     const id = createWebhook.webhook.id;
-    expect(await server.errorCode(Update, { input: { id, url: 'gopher://x' } }, auth)).toBe('BAD_USER_INPUT');
-    expect(await server.errorCode(Update, { input: { id, events: [] } }, auth)).toBe('BAD_USER_INPUT');
-    expect(await server.errorCode(Rotate, { input: { id, secret: 'tiny' } }, auth)).toBe('BAD_USER_INPUT');
-    expect(await server.errorCode(Update, { input: { id: org.id, enabled: false } }, auth)).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Update, { input: { webhookId: id, url: 'gopher://x' } }, auth)).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Update, { input: { webhookId: id, events: [] } }, auth)).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Rotate, { input: { webhookId: id, secret: 'tiny' } }, auth)).toBe('BAD_USER_INPUT');
+    expect(await server.errorCode(Update, { input: { webhookId: org.id, enabled: false } }, auth)).toBe('BAD_USER_INPUT');
     const { node } = await server.ok(Node, { id }, auth);
     expect(node).toMatchObject({ url: 'http://127.0.0.1:9/hooks' });
   });
@@ -133,9 +133,9 @@ describe('who may manage webhooks', () => {
       expect(await server.errorCode(doc, vars, { apiKey: otherKey })).toBe('NOT_FOUND');
       expect(await server.errorCode(doc, vars)).toBe('UNAUTHENTICATED');
     };
-    await refused(Update, { input: { id, enabled: false } });
-    await refused(Rotate, { input: { id } });
-    await refused(Delete, { input: { id } });
+    await refused(Update, { input: { webhookId: id, enabled: false } });
+    await refused(Rotate, { input: { webhookId: id } });
+    await refused(Delete, { input: { webhookId: id } });
     for (const auth of [{ token: member.token }, { token: outsider.token }, { apiKey: orgKey }, { apiKey: otherKey }, {}]) {
       expect((await server.gql(Node, { id }, auth)).data?.node ?? null).toBeNull();
     }

@@ -7,6 +7,7 @@ import { encodeGlobalID, resolveNodes } from '@pothos/plugin-relay';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.ts';
 import { db } from '../db.ts';
+import { notFound } from '../errors.ts';
 import PrismaTypes, { getDatamodel } from '../generated/pothos-types.ts';
 
 /**
@@ -65,27 +66,37 @@ export const builder = new SchemaBuilder<{
   relay: {
     clientMutationId: 'omit',
     cursorType: 'String',
-    // What every connection's arguments and parts mean (Relay's cursor connections), said once for all.
-    firstArgOptions: { description: `Up to this many items after \`after\` (at most ${MAX_PAGE_SIZE}).` },
-    afterArgOptions: { description: 'A cursor (`endCursor` of the previous page): the items after it.' },
-    lastArgOptions: { description: `Up to this many items before \`before\` (at most ${MAX_PAGE_SIZE}).` },
-    beforeArgOptions: { description: 'A cursor (`startCursor` of the next page): the items before it.' },
+    nodeFieldOptions: { nullable: false, description: 'The item at this position.' },
     edgesFieldOptions: { nullable: false, description: 'The items of this page, each with its cursor.' },
-    pageInfoFieldOptions: { description: 'Where this page is: its end cursors and whether more items follow or precede.' },
-    cursorFieldOptions: { description: 'Where this item is, for `after` or `before`.' },
-    nodeFieldOptions: { nullable: false, description: 'The item.' },
-    pageInfoTypeOptions: { description: "A connection page's position (Relay's PageInfo)." },
-    hasNextPageFieldOptions: { description: 'More items follow this page (ask with `after: endCursor`).' },
-    hasPreviousPageFieldOptions: { description: 'More items precede this page (ask with `before: startCursor`).' },
+    // Descriptions of the Relay plumbing every node and connection shares (docs/api/conventions.md: everything is described).
+    idFieldOptions: { description: 'Global ID: unique across the API, accepted by `node(id)`.' },
+    nodeTypeOptions: { description: 'An object with a global ID, which `node(id)` and `nodes(ids)` look up.' },
+    pageInfoTypeOptions: { description: 'Where a page sits in its list: whether there is more on either side, and the cursors to get it.' },
+    pageInfoFieldOptions: { description: 'Where this page sits in the list.' },
+    hasNextPageFieldOptions: { description: 'More items follow this page: ask again with `after: endCursor`.' },
+    hasPreviousPageFieldOptions: { description: 'More items precede this page: ask again with `before: startCursor`.' },
     startCursorFieldOptions: { description: "The first item's cursor; null on an empty page." },
     endCursorFieldOptions: { description: "The last item's cursor; null on an empty page." },
-    // node(id)/nodes(ids) are authorized like the types they return: what the viewer may not see, or
-    // what does not exist, is null. Each id of nodes(ids) resolves on its own, so one missing record
-    // (Prisma's findUniqueOrThrow rejects) cannot null the whole list.
+    cursorFieldOptions: { description: 'Opaque position of this item, for `after` or `before`.' },
+    firstArgOptions: { description: 'At most this many items from the start (after `after`); capped at 100, 20 by default.' },
+    lastArgOptions: { description: 'At most this many items from the end (before `before`); capped at 100.' },
+    afterArgOptions: { description: 'Only items after this cursor (an `endCursor` or an edge\'s `cursor`).' },
+    beforeArgOptions: { description: 'Only items before this cursor (a `startCursor` or an edge\'s `cursor`).' },
+    defaultConnectionTypeOptions: { description: 'One page of a list (a Relay connection): its edges and where the page sits.' },
+    defaultEdgeTypeOptions: { description: 'One item of a page and its cursor.' },
+    // node(id)/nodes(ids) are authorized like the types they return: what the viewer may not see, or what does
+    // not exist, is null with a NOT_FOUND error (the two look the same, so ids cannot be probed). Each id of
+    // nodes(ids) resolves on its own, so one missing record nulls its own entry only.
     nodeQueryOptions: {
+      description:
+        'The object with this global ID. Null with a NOT_FOUND error when it does not exist or you may not see it (the two look the same).',
+      args: { id: { description: 'A global ID, as any `id` field answers it.' } },
       resolve: (_root, { id }, ctx, info) => visibleNode(ctx, info, id),
     },
     nodesQueryOptions: {
+      description:
+        'The objects with these global IDs, in the same order. Each one that does not exist or that you may not see is null, with a NOT_FOUND error at its index.',
+      args: { ids: { description: 'Global IDs, as `id` fields answer them.' } },
       resolve: (_root, { ids }, ctx, info) => ids.map((id) => visibleNode(ctx, info, id)),
     },
   },
@@ -94,13 +105,14 @@ export const builder = new SchemaBuilder<{
 /** Prisma's "record not found" (findUniqueOrThrow), the same code on both databases. */
 const isRecordMissing = (err: unknown): boolean => (err as { code?: string })?.code === 'P2025';
 
-/** One node by global id: null when it does not exist or the viewer may not see it. */
+/** One node by global id; NOT_FOUND when it does not exist or the viewer may not see it. */
 async function visibleNode(ctx: Context, info: GraphQLResolveInfo, id: { id: string; typename: string }): Promise<unknown> {
+  let node: unknown;
   try {
-    const [node] = await resolveNodes(builder, ctx, info, [id]);
-    return node && (await ctx.app.auth.canSeeNode(ctx, id.typename, node)) ? node : null;
+    [node] = await resolveNodes(builder, ctx, info, [id]);
   } catch (err) {
-    if (isRecordMissing(err)) return null;
-    throw err;
+    if (!isRecordMissing(err)) throw err;
   }
+  if (node && (await ctx.app.auth.canSeeNode(ctx, id.typename, node))) return node;
+  throw notFound('Node');
 }

@@ -134,6 +134,7 @@ export async function buildAuthzWorld(server: TestServer): Promise<AuthzWorld> {
   const providerKeyId = (await q(server, `mutation($input: AddProviderKeyInput!) { addProviderKey(input: $input) { id } }`, { input: { orgId, provider: 'openai', key: 'sk-test-0000000000001234' } }, o)).addProviderKey.id;
   await q(server, `mutation($input: NotifyInput!) { notify(input: $input) { __typename } }`, { input: { orgId, topic: 'news', payload: { text: mark }, targets: { userIds: [owner.id] } } }, o);
   const notificationId = (await q(server, `{ me { notifications(first: 5) { edges { node { id } } } } }`, {}, o)).me.notifications.edges[0].node.id;
+  await q(server, `mutation($input: SubscribeTopicInput!) { subscribeTopic(input: $input) { id } }`, { input: { orgId, topic: 'alerts' } }, o);
 
   const paid = await paidSession(server, 1000, o);
   const outsiderSession = await openSession(server, 1000);

@@ -20,7 +20,7 @@ const canCreateApiKey = ruleOf('canCreateApiKey', (ctx, args) =>
 );
 
 const canRevokeApiKey = ruleOf('canRevokeApiKey', async (ctx, args) => {
-  const key = await db.apiKey.findUnique({ where: { id: idOf(args.input.id, 'ApiKey') }, select: { orgId: true, projectId: true } });
+  const key = await db.apiKey.findUnique({ where: { id: idOf(args.input.apiKeyId, 'ApiKey', 'apiKeyId') }, select: { orgId: true, projectId: true } });
   return key ? checkKeyManager(ctx, key) : notFound('API key');
 });
 

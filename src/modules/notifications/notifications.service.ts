@@ -79,7 +79,10 @@ export async function subscribeTopic(userId: string, orgId: string, rawTopic: st
 
 export async function unsubscribeTopic(userId: string, orgId: string, rawTopic: string) {
   const t = parseInput(z.object({ topic }), { topic: rawTopic }).topic;
-  return (await db.topicSubscription.deleteMany({ where: { orgId, topic: t, userId } })).count > 0;
+  const subscription = await db.topicSubscription.findUnique({ where: { orgId_topic_userId: { orgId, topic: t, userId } }, select: { id: true } });
+  // deleteMany: a concurrent unsubscribe may have removed it since; the one that removes it answers.
+  if (!subscription || !(await db.topicSubscription.deleteMany({ where: { id: subscription.id } })).count) throw notFound('Topic subscription');
+  return subscription.id;
 }
 
 /** Idempotent: acknowledging twice keeps the first time. */

@@ -4,7 +4,7 @@ import { db } from '../../db.ts';
 import { notFound } from '../../errors.ts';
 
 const canManageInvite = ruleOf('canManageInvite', async (ctx, args) => {
-  const invite = await db.invite.findUnique({ where: { id: idOf(args.input.id, 'Invite') }, select: { orgId: true } });
+  const invite = await db.invite.findUnique({ where: { id: idOf(args.input.inviteId, 'Invite', 'inviteId') }, select: { orgId: true } });
   return invite ? checkOrg(ctx, invite.orgId, { role: 'ADMIN' }) : notFound('Invite');
 });
 

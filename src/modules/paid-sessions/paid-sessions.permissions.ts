@@ -1,5 +1,5 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, idOf, isSelf, passes, ruleOf } from '../../auth/rules.ts';
+import { allow, idOf, passes, ruleOf } from '../../auth/rules.ts';
 import { forbidden, unauthenticated } from '../../errors.ts';
 import { checkThread } from '../threads/threads.access.ts';
 import { canAccessSession, checkSessionAccess } from './paid-sessions.service.ts';
@@ -30,7 +30,6 @@ export const paidSessionsPermissions: DomainPermissions = {
     Session: { invoices: isSessionHolder, pendingTopUp: isSessionHolder, requests: isSessionHolder },
     SessionRequest: { '*': allow },
     // A user's trust is their own business.
-    User: { trust: isSelf },
     Trust: { '*': allow },
     OpenPaidSessionPayload: { '*': allow },
     TopUpSessionPayload: { '*': allow },

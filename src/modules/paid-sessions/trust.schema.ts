@@ -1,5 +1,6 @@
 import { TRUST_TIERS } from '../../config.ts';
 import { builder } from '../../schema/builder.ts';
+import { ViewerRef } from '../users/users.schema.ts';
 import { trustOf, type Trust } from './trust.ts';
 
 const TrustTier = builder.enumType('TrustTier', {
@@ -24,10 +25,10 @@ const TrustRef = builder.objectRef<Trust>('Trust').implement({
   }),
 });
 
-builder.prismaObjectField('User', 'trust', (t) =>
+builder.prismaObjectField(ViewerRef, 'trust', (t) =>
   t.field({
     type: TrustRef,
-    description: 'Only for the user themselves (`me { trust { tier score } }`).',
+    description: 'How far you are trusted with prepaid sessions (`me { trust { tier score } }`).',
     resolve: (user, _args, ctx) => trustOf(ctx.app, user.id),
   }),
 );

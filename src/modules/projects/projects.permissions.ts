@@ -1,5 +1,5 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, idOf, isSelf, orgRule, ruleOf } from '../../auth/rules.ts';
+import { allow, idOf, orgRule, ruleOf } from '../../auth/rules.ts';
 import { checkProject, projectAccess } from '../threads/threads.access.ts';
 
 const isProjectAdminByInput = ruleOf('isProjectAdminByInput', (ctx, args) =>
@@ -28,7 +28,6 @@ export const projectsPermissions: DomainPermissions = {
     },
     ProjectShare: { '*': allow },
     DeleteProjectPayload: { '*': allow },
-    User: { projects: isSelf },
   },
   nodes: {
     Project: async (ctx, p) => !!(await projectAccess(ctx, p)),

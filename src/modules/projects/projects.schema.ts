@@ -1,6 +1,7 @@
 import { idOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
 import { builder } from '../../schema/builder.ts';
+import { ViewerRef } from '../users/users.schema.ts';
 import { projectAccess, readableProjectsWhere } from '../threads/threads.access.ts';
 import * as projects from './projects.service.ts';
 
@@ -44,7 +45,7 @@ builder.prismaObject('ProjectShare', {
   }),
 });
 
-builder.prismaObjectField('User', 'projects', (t) =>
+builder.prismaObjectField(ViewerRef, 'projects', (t) =>
   t.prismaConnection({
     type: 'Project',
     cursor: 'id',

@@ -4,7 +4,7 @@ import { db } from '../../db.ts';
 import { notFound } from '../../errors.ts';
 
 const canRemoveProviderKey = ruleOf('canRemoveProviderKey', async (ctx, args) => {
-  const key = await db.providerKey.findUnique({ where: { id: idOf(args.input.id, 'ProviderKey') }, select: { orgId: true } });
+  const key = await db.providerKey.findUnique({ where: { id: idOf(args.input.providerKeyId, 'ProviderKey', 'providerKeyId') }, select: { orgId: true } });
   return key ? checkOrg(ctx, key.orgId, { role: 'ADMIN' }) : notFound('Provider key');
 });
 
@@ -17,6 +17,7 @@ export const providerKeysPermissions: DomainPermissions = {
       removeProviderKey: and(isUser, canRemoveProviderKey),
     },
     ProviderKey: { '*': allow },
+    RemoveProviderKeyPayload: { '*': allow },
   },
   nodes: {
     ProviderKey: (ctx, k: { orgId: string }) => passes(checkOrg(ctx, k.orgId, { role: 'ADMIN' })),

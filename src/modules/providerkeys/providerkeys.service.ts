@@ -23,11 +23,10 @@ export async function addProviderKey(ctx: Context, orgId: string, input: unknown
 }
 
 /** Deletes the key and returns it as it was, read with `query` (a GraphQL selection). */
-export async function removeProviderKey(id: string, query: { select?: Record<string, unknown>; include?: Record<string, unknown> } = {}) {
-  const key = await db.providerKey.findUnique({ ...(query as object), where: { id } });
-  if (!key) throw notFound('Provider key');
-  await db.providerKey.delete({ where: { id } });
-  return key;
+export async function removeProviderKey(id: string) {
+  // deleteMany: a concurrent removal may have deleted it since the permission check; the one that deletes it answers.
+  if (!(await db.providerKey.deleteMany({ where: { id } })).count) throw notFound('Provider key');
+  return { id };
 }
 
 export interface Credentials {

@@ -2,6 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { db } from '../../db.ts';
 import { idOf } from '../../auth/rules.ts';
 import { builder } from '../../schema/builder.ts';
+import { ViewerRef } from '../users/users.schema.ts';
 import { reloadRoom, RoomRole, roomIdOf, userIds } from './rooms.schema.ts';
 import * as rooms from './rooms.service.ts';
 
@@ -17,12 +18,12 @@ builder.prismaNode('RoomMember', {
   }),
 });
 
-builder.prismaObjectField('User', 'rooms', (t) =>
+builder.prismaObjectField(ViewerRef, 'rooms', (t) =>
   t.prismaConnection({
     type: 'Room',
     cursor: 'id',
-    description: "The user's rooms, most recently active first, optionally in one org (only readable on yourself).",
-    args: { orgId: t.arg.id({ description: 'Only the rooms of this org; all your orgs\' rooms when left out.' }) },
+    description: 'Your rooms, most recently active first, optionally in one org.',
+    args: { orgId: t.arg.id({ description: 'Only the rooms of this org.' }) },
     resolve: (query, user, args) =>
       db.room.findMany({
         ...query,

@@ -1,5 +1,5 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, idOf, isSelf, isUser, orgRule, passes, ruleOf } from '../../auth/rules.ts';
+import { allow, idOf, isUser, orgRule, passes, ruleOf } from '../../auth/rules.ts';
 import { notFound } from '../../errors.ts';
 import { checkRoom, roomOfMessage } from './rooms.access.ts';
 
@@ -37,7 +37,6 @@ export const roomsPermissions: DomainPermissions = {
     },
     // The stream authorizes itself when it starts (shield cannot stop a subscription).
     Subscription: { roomEvents: allow },
-    User: { rooms: isSelf },
     Room: { '*': allow },
     RoomMember: { '*': allow },
     RoomMessage: { '*': allow },

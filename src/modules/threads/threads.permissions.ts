@@ -1,5 +1,5 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
-import { allow, checkOrg, idOf, isAdminOfParentOrg, isSelf, ruleOf } from '../../auth/rules.ts';
+import { allow, checkOrg, idOf, isAdminOfParentOrg, ruleOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
 import { notFound } from '../../errors.ts';
 import { checkThread, threadAccess } from './threads.access.ts';
@@ -48,7 +48,6 @@ export const threadsPermissions: DomainPermissions = {
     ContextNode: { '*': allow },
     RemoveContextNodePayload: { '*': allow },
     AppendThreadMessagePayload: { '*': allow },
-    User: { threads: isSelf },
     Org: { threads: isAdminOfParentOrg },
   },
   nodes: {

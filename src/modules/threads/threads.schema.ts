@@ -3,6 +3,7 @@ import type { Context } from '../../context.ts';
 import type { Message } from '../../generated/sqlite/client.ts';
 import { db } from '../../db.ts';
 import { builder } from '../../schema/builder.ts';
+import { ViewerRef } from '../users/users.schema.ts';
 import { ProjectRef } from '../projects/projects.schema.ts';
 import { FirstMessageInput } from './messages.inputs.ts';
 import { findThreadsWithMessages, messageOrder } from './threads.messages.ts';
@@ -98,12 +99,15 @@ export const ThreadOrder = builder.inputType('ThreadOrder', {
   }),
 });
 
-builder.prismaObjectField('User', 'threads', (t) =>
+builder.prismaObjectField(ViewerRef, 'threads', (t) =>
   t.prismaConnection({
     type: 'Thread',
     cursor: 'id',
     description: 'Threads you may read (yours, and those of projects you can see); newest activity first by default.',
-    args: { filter: t.arg({ type: ThreadFilter }), orderBy: t.arg({ type: ThreadOrder }) },
+    args: {
+      filter: t.arg({ type: ThreadFilter, description: 'Only the threads that match.' }),
+      orderBy: t.arg({ type: ThreadOrder, description: 'The order; newest activity first when absent.' }),
+    },
     resolve: (query, user, { filter, orderBy }) =>
       findThreadsWithMessages({
         ...query,

@@ -7,7 +7,10 @@ export const usersPermissions: DomainPermissions = {
   rules: {
     Query: { me: allow },
     Mutation: { register: allow, login: allow, refreshAccessToken: allow, logout: allow },
-    User: { '*': allow, orgs: isSelf },
+    User: { '*': allow },
+    // Reached only through me, which answers the signed-in user alone; checked again per field, so that an
+    // API key acting as the user (X-Acting-User) never reads the account.
+    Viewer: { '*': isSelf },
     AuthPayload: { '*': allow },
     LogoutPayload: { '*': allow },
   },

@@ -6,12 +6,12 @@ import { notFound } from '../../errors.ts';
 const ADMIN = { role: 'ADMIN' } as const;
 
 const canManageWebhook = ruleOf('canManageWebhook', async (ctx, args) => {
-  const hook = await db.webhook.findUnique({ where: { id: idOf(args.input.id, 'Webhook') }, select: { orgId: true } });
+  const hook = await db.webhook.findUnique({ where: { id: idOf(args.input.webhookId, 'Webhook', 'webhookId') }, select: { orgId: true } });
   return hook ? checkOrg(ctx, hook.orgId, ADMIN) : notFound('Webhook');
 });
 
 const canRedeliver = ruleOf('canRedeliverWebhookDelivery', async (ctx, args) => {
-  const d = await db.webhookDelivery.findUnique({ where: { id: idOf(args.input.id, 'WebhookDelivery') }, select: { orgId: true } });
+  const d = await db.webhookDelivery.findUnique({ where: { id: idOf(args.input.deliveryId, 'WebhookDelivery', 'deliveryId') }, select: { orgId: true } });
   return d ? checkOrg(ctx, d.orgId, ADMIN) : notFound('Webhook delivery');
 });
 
@@ -31,7 +31,8 @@ export const webhooksPermissions: DomainPermissions = {
     Org: { webhooks: isAdminOfParentOrg },
     Webhook: { '*': allow },
     WebhookDelivery: { '*': allow },
-    WebhookSecretPayload: { '*': allow },
+    CreateWebhookPayload: { '*': allow },
+    RotateWebhookSecretPayload: { '*': allow },
     DeleteWebhookPayload: { '*': allow },
   },
   nodes: {

@@ -28,7 +28,7 @@ export function RoomsPage({ path }: { path: string }) {
     return () => clearInterval(t);
   }, [refetch]);
   const rooms = data?.me?.rooms.edges.map((e) => e.node) ?? [];
-  const others = data?.org.members.edges.map((e) => e.node.user).filter((u) => u.id !== app.me.id) ?? [];
+  const others = data?.org?.members.edges.map((e) => e.node.user).filter((u) => u.id !== app.me.id) ?? [];
 
   return (
     <div class="split">

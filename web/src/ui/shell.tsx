@@ -14,7 +14,7 @@ import { ThreadsPage } from './threads';
 
 const Me = graphql(`
   query WebMe {
-    me { id name email orgs(first: 50) { edges { node { id name slug viewerRole } } } }
+    me { id email user { id name } orgs(first: 50) { edges { node { id name slug viewerRole } } } }
   }
 `);
 const PresenceSub = graphql(`
@@ -68,7 +68,7 @@ export function Shell({ ws }: { ws: WsClient }) {
     () =>
       data?.me
         ? {
-            me: data.me,
+            me: { id: data.me.id, name: data.me.user.name },
             orgId: activeOrg?.id ?? null,
             ws,
             presence,
