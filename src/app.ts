@@ -10,7 +10,7 @@ import { isAuthenticated } from './auth/rules.ts';
 import type { Viewer } from './auth/viewer.ts';
 import type { Config } from './config.ts';
 import { createContext, requestIdOf, type AppServices, type Context } from './context.ts';
-import { openDatabase, type Db } from './db.ts';
+import { openDatabase, type Db } from './db/client.ts';
 import { applyMigrations } from './db/migrate.ts';
 import { healthRoutes } from './health.ts';
 import { clientAddress } from './http/client-address.ts';

@@ -1,6 +1,6 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { AppServices } from '../context.ts';
-import { db } from '../db.ts';
+import { db } from '../db/client.ts';
 import { appError, badInput, notFound } from '../errors.ts';
 import { credentialCache } from './credential-cache.ts';
 import { verifyAccessToken } from './tokens.ts';

@@ -1,4 +1,4 @@
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { appError } from '../../errors.ts';
 import type { CredentialResolver } from '../../auth/viewer.ts';
 import { API_KEY_PREFIX, findActiveApiKey } from './apikeys.service.ts';

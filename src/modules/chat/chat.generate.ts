@@ -1,4 +1,4 @@
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { gone } from '../../errors.ts';
 import type { Message } from '../../generated/sqlite/client.ts';
 import type { ChatTurnInput, TurnInfo } from './chat.service.ts';

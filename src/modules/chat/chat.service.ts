@@ -1,5 +1,5 @@
 import type { AppServices } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { isUniqueViolation } from '../../errors.ts';
 import type { Message, Session } from '../../generated/sqlite/client.ts';
 import { credentialsFor } from '../providerkeys/providerkeys.service.ts';

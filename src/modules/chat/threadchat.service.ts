@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actingUserId } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { conflict, forbidden, notFound, parseInput } from '../../errors.ts';
 import { systemPromptOf } from '../threads/contexts.prompt.ts';
 import { assertQuotaLeft, usageHooks } from '../usage/usage.service.ts';

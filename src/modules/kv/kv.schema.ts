@@ -1,7 +1,7 @@
 import { idOf } from '../../auth/rules.ts';
 import { actingUserId } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { builder } from '../../schema/builder.ts';
 import { UserRef } from '../users/users.schema.ts';
 import { instanceAccess } from './kv.access.ts';

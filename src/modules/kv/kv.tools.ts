@@ -1,6 +1,6 @@
 import { actingUserId } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { badInput, forbidden, notFound } from '../../errors.ts';
 import { registerThreadToolSource, type ThreadTool } from '../chat/hooks.ts';
 import { requireInstance, type Access } from './kv.access.ts';

@@ -2,7 +2,7 @@ import type { AppServices } from '../../context.ts';
 import { devSettleAllowed } from './lightning.backend.ts';
 import type { AppModule } from '../index.ts';
 import type { ModuleGauge } from '../../app-module.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { lightningRoutes } from './lightning.routes.ts';
 import { startPaymentWorker } from './lightning.worker.ts';
 

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import type { Route } from '../index.ts';
 import { settleInvoice } from '../invoices/invoices.service.ts';
 import { lightningFor } from './lightning.backend.ts';

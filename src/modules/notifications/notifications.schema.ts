@@ -1,6 +1,6 @@
 import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
 import { forbidden, unauthenticated } from '../../errors.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { builder } from '../../schema/builder.ts';
 import * as notifications from './notifications.service.ts';
 import type { NotificationJson } from './notifications.topics.ts';

@@ -2,7 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
 import { actingUserId } from '../../auth/viewer.ts';
 import type { AppServices, Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { appError, badInput, parseInput } from '../../errors.ts';
 import { runChatTurn, type ChatTurnHooks, type TurnInfo } from '../chat/chat.service.ts';
 import { registerSessionHooks } from '../chat/hooks.ts';

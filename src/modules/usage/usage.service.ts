@@ -1,5 +1,5 @@
 import type { AppServices } from '../../context.ts';
-import { db, serializable } from '../../db.ts';
+import { db, serializable } from '../../db/client.ts';
 import { rateLimited } from '../../errors.ts';
 import type { ChatTurnHooks } from '../chat/chat.service.ts';
 

@@ -1,6 +1,6 @@
 import type { AppServices } from '../../context.ts';
 import type { AppModule, ModuleGauge } from '../../app-module.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { WebhookEnqueuer } from './webhooks.enqueue.ts';
 import { startDeliveryWorker } from './webhooks.worker.ts';
 

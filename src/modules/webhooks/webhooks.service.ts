@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { conflict, notFound, parseInput } from '../../errors.ts';
 import { validateWebhookUrl } from './webhooks.address.ts';
 import { WEBHOOK_EVENTS } from './webhooks.events.ts';
