@@ -1,7 +1,7 @@
 // What a domain module may contribute to the app besides its schema. The modules fill these in
 // src/modules/index.ts; the layers below (auth/, db/, schema/) never import a module.
 import type { AppServices } from './context.ts';
-import type { Viewer } from './auth/viewer.ts';
+import type { Viewer } from './auth/identity.ts';
 import type { Config } from './config.ts';
 
 /** A plain HTTP endpoint beside GraphQL (health, OpenAI-compatible API, payment webhooks). */

@@ -1,7 +1,7 @@
 import { type GraphQLSchema, isObjectType } from 'graphql';
 import { shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
-import type { Context } from '../context.ts';
+import type { Context, NodeVisibility } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import { allow, deny } from './rules.ts';
 
@@ -65,9 +65,6 @@ function mergeRules(domains: DomainPermissions[]): Record<string, Record<string,
   }
   return tree;
 }
-
-/** Answers node(id)/nodes(ids): may the viewer see this loaded object of this type? */
-export type NodeVisibility = (ctx: Context, typename: string, node: unknown) => Promise<boolean>;
 
 /**
  * Guards per type, from the domains the app registers. A type two domains share (Session) may have a

@@ -6,7 +6,8 @@ import { accessEpoch, accessLost } from '../live/access.ts';
 import type { Feed } from '../live/feed.ts';
 import { db } from '../db/client.ts';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors.ts';
-import { accessSubjects, credentialsStillValid, credentialSubjects } from './viewer.ts';
+import { accessSubjects, credentialSubjects } from './identity.ts';
+import { credentialsStillValid } from './viewer.ts';
 
 export { allow, and, deny, or };
 

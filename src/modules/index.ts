@@ -1,5 +1,5 @@
 import { actingAllowlist, type DomainPermissions } from '../auth/permissions.ts';
-import type { CredentialResolver } from '../auth/viewer.ts';
+import type { CredentialResolver } from '../context.ts';
 import type { AppModule } from '../app-module.ts';
 import { apiKeyCredentials } from './apikeys/apikeys.credentials.ts';
 import { apiKeysPermissions } from './apikeys/apikeys.permissions.ts';

@@ -1,4 +1,4 @@
-import type { CredentialResolver } from '../../auth/viewer.ts';
+import type { CredentialResolver } from '../../context.ts';
 import { db } from '../../db/client.ts';
 import { SESSION_TOKEN_PREFIX, sessionForToken } from './paid-sessions.service.ts';
 
