@@ -1,7 +1,6 @@
 import type { Context } from '../../context.ts';
 import type { Session } from '../../generated/sqlite/client.ts';
-import type { ChatTurnHooks } from './chat.service.ts';
-import type { ToolDefinition } from './providers/index.ts';
+import type { ChatTurnHooks, ThreadTool } from './chat.turn.ts';
 
 /** Gives hooks for a turn in this session, or nothing. */
 export type SessionHooksFactory = (ctx: Context, session: Session) => ChatTurnHooks | undefined | Promise<ChatTurnHooks | undefined>;
@@ -39,13 +38,6 @@ export function registerSystemPromptSource(source: SystemPromptSource) {
 export async function threadSystemPrompt(threadId: string, contextPrompt: string | null): Promise<string | null> {
   const parts = [contextPrompt, ...(await Promise.all(promptSources.map((s) => s(threadId))))].filter((p): p is string => !!p);
   return parts.length ? parts.join('\n\n') : null;
-}
-
-/** A tool a domain offers the model on a thread; `run` acts with the rights of the user whose turn it is. */
-export interface ThreadTool {
-  definition: ToolDefinition;
-  /** Returns the JSON result for the model; a thrown GraphQL error becomes `{ error, code }` for the model. */
-  run(args: Record<string, unknown>): Promise<unknown>;
 }
 
 /** Gives the tools a thread offers to `ctx`'s user (none: an empty list). */
