@@ -1,7 +1,6 @@
 import type { AppServices } from '../../context.ts';
 import { devSettleAllowed } from './lightning.backend.ts';
-import type { AppModule } from '../index.ts';
-import type { ModuleGauge } from '../../app-module.ts';
+import { defineModule, type ModuleGauge } from '../../app-module.ts';
 import { db } from '../../db/client.ts';
 import { lightningRoutes } from './lightning.routes.ts';
 import { startPaymentWorker } from './lightning.worker.ts';
@@ -9,7 +8,7 @@ import { startPaymentWorker } from './lightning.worker.ts';
 const workers = new Map<AppServices, ReturnType<typeof startPaymentWorker>>();
 
 /** Payments: the LNbits webhook, and the worker that polls pending invoices and expires stale ones. */
-export const lightningModule: AppModule = {
+export const lightningModule = defineModule({
   name: 'lightning',
   routes: lightningRoutes,
   // settleDevInvoice stands in for a payer: with a real wallet, or in production, it must not exist at all.
@@ -24,7 +23,7 @@ export const lightningModule: AppModule = {
     workers.delete(app);
     await worker.stop();
   },
-};
+});
 
 const paymentGauges: ModuleGauge[] = [
   {

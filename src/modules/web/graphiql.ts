@@ -1,4 +1,4 @@
-import type { Route } from '../index.ts';
+import type { Route } from '../../app-module.ts';
 
 const BASE = '/graphiql';
 /** The package's version, so a new one gets new URLs and the assets can be cached for good. */

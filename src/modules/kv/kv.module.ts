@@ -1,0 +1,8 @@
+import { defineModule } from '../../app-module.ts';
+import { kvPermissions } from './kv.permissions.ts';
+import './kv.schema.ts';
+import './kv.events.schema.ts';
+import './kv.ai.schema.ts';
+
+/** KV instances: typed keys, their live events, AI transforms, and the tools and prompts they give threads. */
+export const kvModule = defineModule({ name: 'kv', permissions: kvPermissions, topics: ['kv:event'] });
