@@ -19,7 +19,7 @@ export interface AppServices {
   clock: () => Date;
   /** Shared state across instances (presence, typing), when REDIS_URL is set. */
   redis?: Redis;
-  /** What the modules registered (src/modules/index.ts): token kinds they issue, and who sees which node. */
+  /** What the modules define (their `credentials` and `permissions`): token kinds they issue, and who sees which node. */
   auth: { credentials: CredentialResolver[]; canSeeNode: NodeVisibility };
 }
 
@@ -40,7 +40,7 @@ export interface Context {
 
 /**
  * Turns one kind of opaque token into a viewer. Domains that issue tokens (API keys, prepaid session
- * tokens) register one through src/modules/index.ts, so auth/ knows none of them. A token that does
+ * tokens) list one in their module's `credentials` (src/app-module.ts), so auth/ knows none of them. A token that does
  * not check out throws UNAUTHENTICATED (or GONE); it never falls back to anonymous.
  */
 export interface CredentialResolver {

@@ -8,7 +8,7 @@ import { allow, deny } from './rules.ts';
 /** May the viewer see this loaded object? Used by node(id)/nodes(ids); absent typename → no. */
 export type NodeGuard = (ctx: Context, node: any) => boolean | Promise<boolean>;
 
-/** What each domain's `*.permissions.ts` exports. */
+/** What each domain's `*.permissions.ts` exports, and its module's definition carries (`permissions`). */
 export interface DomainPermissions {
   rules: Record<string, Record<string, any>>;
   nodes: Record<string, NodeGuard>;
