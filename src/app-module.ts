@@ -36,13 +36,22 @@ export interface ModuleGauge {
 }
 
 /**
+ * What a module may give another module's extension points, one key per module that has some (`chat`:
+ * src/modules/chat/hooks.ts). The module with the extension points declares its key here by declaration
+ * merging (`declare module '../../app-module.ts'`), as topics are declared in live/bus.ts, so this file knows
+ * no module.
+ */
+export interface ModuleExtensions {}
+
+/**
  * Everything a domain adds to the app. Its GraphQL types and fields are registered on the one Pothos
  * builder by importing its `*.schema.ts` files: the module's file imports them (side effects), so a
  * module that is listed has its schema, and one that is not listed has none. Everything else is a field:
  * authorization (`permissions`), the tokens it issues (`credentials`), the pub/sub topics it announces
- * (`topics`), HTTP routes, and hooks into the app's life (start/stop, WebSocket connections, metrics).
+ * (`topics`), HTTP routes, hooks into the app's life (start/stop, WebSocket connections, metrics), and what it
+ * gives other modules' extension points (ModuleExtensions: `chat`).
  */
-export interface AppModule<T extends keyof Topics = keyof Topics> {
+export interface AppModule<T extends keyof Topics = keyof Topics> extends ModuleExtensions {
   /** Unique; the folder's name. */
   name: string;
   /**

@@ -4,6 +4,7 @@ import { buildSchema } from '../schema/index.ts';
 import { apiKeysModule } from './apikeys/apikeys.module.ts';
 import { billingModule } from './billing/billing.module.ts';
 import { chatModule } from './chat/chat.module.ts';
+import { registerChatExtensions } from './chat/hooks.ts';
 import { invoicesModule } from './invoices/invoices.module.ts';
 import { kvModule } from './kv/kv.module.ts';
 import { lightningModule } from './lightning/lightning.module.ts';
@@ -52,6 +53,9 @@ const modules = [
   openaiModule,
   webModule,
 ];
+
+/** What modules give chat turns (`chat`: session hooks, system prompt sources, thread tools). */
+registerChatExtensions(modules);
 
 export const { modules: appModules, permissions: domainPermissions, credentials: credentialResolvers, actingFields } = assembleModules(modules);
 

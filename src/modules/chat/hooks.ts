@@ -10,7 +10,7 @@ const factories: SessionHooksFactory[] = [];
 /**
  * Lets another domain wrap thread turns without editing the chat domain: the prepaid domain
  * (issue 5) registers a factory that returns balance checks and debits when `session.prepaid`.
- * Register at module load (import side effect of the domain's schema file).
+ * Given in the domain's module definition (`chat: { sessionHooks }`).
  */
 export function registerSessionHooks(factory: SessionHooksFactory) {
   factories.push(factory);
@@ -28,7 +28,7 @@ const promptSources: SystemPromptSource[] = [];
 
 /**
  * Lets another domain add to a thread's system prompt without editing the chat domain: the KV domain
- * adds the `SystemPrompt` keys of instances attached to the thread. Register at module load.
+ * adds the `SystemPrompt` keys of instances attached to the thread. Given in the module definition (`chat: { systemPrompt }`).
  */
 export function registerSystemPromptSource(source: SystemPromptSource) {
   promptSources.push(source);
@@ -47,7 +47,8 @@ const toolSources: ThreadToolSource[] = [];
 
 /**
  * Lets another domain give the model tools on a thread without editing the chat domain: the KV domain
- * offers read_key/write_key/delete_key/list_keys over the thread's attached instances. Register at module load.
+ * offers read_key/write_key/delete_key/list_keys over the thread's attached instances. Given in the module definition
+ * (`chat: { threadTools }`).
  */
 export function registerThreadToolSource(source: ThreadToolSource) {
   toolSources.push(source);
@@ -57,4 +58,30 @@ export function registerThreadToolSource(source: ThreadToolSource) {
 export async function threadTools(ctx: Context, threadId: string): Promise<ThreadTool[]> {
   const all = (await Promise.all(toolSources.map((s) => s(ctx, threadId)))).flat();
   return all.filter((t, i) => all.findIndex((o) => o.definition.name === t.definition.name) === i);
+}
+
+/** What a module adds to chat turns (its definition's `chat`). */
+export interface ChatExtensions {
+  /** Wraps turns of some sessions (registerSessionHooks). */
+  sessionHooks?: SessionHooksFactory;
+  /** Adds to a thread's system prompt (registerSystemPromptSource). */
+  systemPrompt?: SystemPromptSource;
+  /** Offers the model tools on a thread (registerThreadToolSource). */
+  threadTools?: ThreadToolSource;
+}
+
+declare module '../../app-module.ts' {
+  interface ModuleExtensions {
+    /** What this module adds to chat turns in threads and sessions (src/modules/chat/hooks.ts). */
+    chat?: ChatExtensions;
+  }
+}
+
+/** Registers what the listed modules add to chat turns, in list order; src/modules/index.ts calls it once. */
+export function registerChatExtensions(modules: readonly { chat?: ChatExtensions }[]) {
+  for (const { chat } of modules) {
+    if (chat?.sessionHooks) registerSessionHooks(chat.sessionHooks);
+    if (chat?.systemPrompt) registerSystemPromptSource(chat.systemPrompt);
+    if (chat?.threadTools) registerThreadToolSource(chat.threadTools);
+  }
 }

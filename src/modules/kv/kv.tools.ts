@@ -3,7 +3,6 @@ import type { Context } from '../../context.ts';
 import { db } from '../../db/client.ts';
 import { badInput, forbidden, notFound } from '../../errors.ts';
 import type { ThreadTool } from '../chat/chat.turn.ts';
-import { registerThreadToolSource } from '../chat/hooks.ts';
 import { requireInstance, type Access } from './kv.access.ts';
 import { deleteKey, getKey, listKeys, setKey } from './kv.keys.ts';
 import type { KvActor } from './kv.service.ts';
@@ -96,5 +95,3 @@ export async function kvThreadTools(ctx: Context, threadId: string): Promise<Thr
     },
   ];
 }
-
-registerThreadToolSource(kvThreadTools);

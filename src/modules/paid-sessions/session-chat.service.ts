@@ -6,7 +6,7 @@ import { db } from '../../db/client.ts';
 import { appError, badInput, parseInput } from '../../errors.ts';
 import { runChatTurn } from '../chat/chat.service.ts';
 import type { ChatTurnHooks, TurnInfo } from '../chat/chat.turn.ts';
-import { registerSessionHooks } from '../chat/hooks.ts';
+import type { SessionHooksFactory } from '../chat/hooks.ts';
 import { MAX_MESSAGE_CHARS } from '../chat/threadchat.service.ts';
 import { liveSession } from './paid-sessions.service.ts';
 import { screen } from './screening.ts';
@@ -81,7 +81,7 @@ export class PrepaidTurn implements ChatTurnHooks {
 }
 
 // Thread turns whose current session is prepaid spend from it.
-registerSessionHooks((ctx, session) => (session.prepaid ? new PrepaidTurn(ctx.app, session.id) : undefined));
+export const prepaidSessionHooks: SessionHooksFactory = (ctx, session) => (session.prepaid ? new PrepaidTurn(ctx.app, session.id) : undefined);
 
 const sendInput = z.object({
   content: z.string().trim().min(1, 'is required').max(MAX_MESSAGE_CHARS),
