@@ -46,7 +46,7 @@ export interface ModuleExtensions {}
 /**
  * Everything a domain adds to the app. Its GraphQL types and fields are registered on the one Pothos
  * builder by importing its `*.schema.ts` files: the module's file imports them (side effects), so a
- * module that is listed has its schema, and one that is not listed has none. Everything else is a field:
+ * listed module has its schema. Everything else is a field:
  * authorization (`permissions`), the tokens it issues (`credentials`), the pub/sub topics it announces
  * (`topics`), HTTP routes, hooks into the app's life (start/stop, WebSocket connections, metrics), and what it
  * gives other modules' extension points (ModuleExtensions: `chat`).

@@ -137,6 +137,18 @@ describe('layers', () => {
     expect(graph.get(join(src, 'app.ts'))).toEqual(expect.arrayContaining([join(src, 'modules', 'index.ts'), join(src, 'context.ts')]));
   });
 
+  it('every folder of src/modules/ defines its module in <folder>.module.ts, and modules/index.ts lists each', () => {
+    const modules = join(src, 'modules');
+    const index = specifiers(readFileSync(join(modules, 'index.ts'), 'utf8'));
+    const missing: string[] = [];
+    for (const name of readdirSync(modules)) {
+      if (!statSync(join(modules, name)).isDirectory()) continue;
+      const file = `./${name}/${name}.module.ts`;
+      if (!index.includes(file)) missing.push(file);
+    }
+    expect(missing).toEqual([]);
+  });
+
   it('the circle check finds circles, and only them', () => {
     const graph = new Map([
       ['a', ['b']],

@@ -25,7 +25,8 @@ import { webhooksModule } from './webhooks/webhooks.module.ts';
 
 /**
  * Every module of the app, each defined once in its `<domain>.module.ts` (schema, permissions, credentials,
- * topics, routes, hooks: see src/app-module.ts). A module not listed here does not exist: no schema, no rules.
+ * topics, routes, hooks: see src/app-module.ts). Only this list imports the module files, and a module file
+ * imports its `*.schema.ts` files: what is not listed has no rules, no routes, no hooks, and no schema of its own.
  *
  * The order is the start order (stopped in reverse). Webhooks come first so that they stop last: events other
  * modules publish while stopping are still written as deliveries. Guards of a node type that two modules
