@@ -1,7 +1,7 @@
 // Prepaid sessions: how long opening + paying takes, and how many paid chat turns per second one
 // session sustains under concurrency (echo provider), with the balance invariant checked at the end.
 // CONFAB_TEST_DB=postgresql runs it on PostgreSQL.
-import { db } from '../src/db.ts';
+import { db } from '../src/db/client.ts';
 import { startServer } from '../test/helpers/server.ts';
 
 const OPEN = `mutation BenchOpen($input: OpenPaidSessionInput!) { openPaidSession(input: $input) { token session { id } invoice { paymentHash } } }`;

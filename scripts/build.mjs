@@ -7,7 +7,7 @@
 // bench startup` compares). Left external, loaded from node_modules as usual: better-sqlite3 (a native addon), the
 // @prisma/* packages (the query compiler's and the schema engine's WASM are found relative to their own files),
 // pino (its transports run in worker threads from their own files), GraphiQL's 9 MB of assets (imported lazily on
-// first use), and pg with its optional native binding (src/db.ts hands Prisma's PostgreSQL adapter a pool of its own, which
+// first use), and pg with its optional native binding (src/db/client.ts hands Prisma's PostgreSQL adapter a pool of its own, which
 // the adapter recognizes with `instanceof pg.Pool`: there must be one copy of pg). Paths to project files (prisma/ migrations, web/dist) go through
 // src/paths.ts, which finds the project root from either place.
 import { build } from 'esbuild';

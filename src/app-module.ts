@@ -1,8 +1,11 @@
-// What a domain module may contribute to the app besides its schema. The modules fill these in
-// src/modules/index.ts; the layers below (auth/, db/, schema/) never import a module.
-import type { AppServices } from './context.ts';
-import type { Viewer } from './auth/viewer.ts';
+// What a domain module contributes to the app, in one definition per module (`defineModule`, in each
+// src/modules/<domain>/<domain>.module.ts); src/modules/index.ts lists the modules. The layers below
+// (auth/, db/, schema/, live/) never import a module: they receive what the modules define from the app.
+import { actingAllowlist, type DomainPermissions } from './auth/permissions.ts';
+import type { Viewer } from './auth/identity.ts';
 import type { Config } from './config.ts';
+import type { AppServices, CredentialResolver } from './context.ts';
+import type { Topics } from './live/bus.ts';
 
 /** A plain HTTP endpoint beside GraphQL (health, OpenAI-compatible API, payment webhooks). */
 export interface Route {
@@ -33,11 +36,38 @@ export interface ModuleGauge {
 }
 
 /**
- * What a domain may hook into besides the schema: background work that runs while the app runs,
- * HTTP routes, and the life of WebSocket connections (presence).
+ * What a module may give another module's extension points, one key per module that has some (`chat`:
+ * src/modules/chat/hooks.ts). The module with the extension points declares its key here by declaration
+ * merging (`declare module '../../app-module.ts'`), as topics are declared in live/bus.ts, so this file knows
+ * no module.
  */
-export interface AppModule {
+export interface ModuleExtensions {}
+
+/**
+ * Everything a domain adds to the app. Its GraphQL types and fields are registered on the one Pothos
+ * builder by importing its `*.schema.ts` files: the module's file imports them (side effects), so a
+ * listed module has its schema. Everything else is a field:
+ * authorization (`permissions`), the tokens it issues (`credentials`), the pub/sub topics it announces
+ * (`topics`), HTTP routes, hooks into the app's life (start/stop, WebSocket connections, metrics), and what it
+ * gives other modules' extension points (ModuleExtensions: `chat`).
+ */
+export interface AppModule<T extends keyof Topics = keyof Topics> extends ModuleExtensions {
+  /** Unique; the folder's name. */
   name: string;
+  /**
+   * This domain's part of the one graphql-shield tree (auth/permissions.ts merges them, `fallbackRule:
+   * deny`: a field nobody lists is refused), its node(id) guards, what an acting key may select, and
+   * what live events may share.
+   */
+  permissions?: DomainPermissions;
+  /** Opaque tokens this domain issues (API keys, session tokens), besides the JWT that auth/ knows itself. */
+  credentials?: CredentialResolver[];
+  /**
+   * The pub/sub topics this domain announces, as its `*.topics.ts` declares them in live/bus.ts's
+   * TopicRegistry. Each topic has one owner (checked at startup; src/modules/index.ts checks at compile time
+   * that every declared topic has one).
+   */
+  topics?: readonly T[];
   routes?: Route[];
   start?(app: AppServices): Promise<void> | void;
   /** `deadline` (epoch ms) is when the drain window ends: work still running then may be cut. */
@@ -58,4 +88,46 @@ export interface AppModule {
   trustedDocuments?(): Record<string, string> | undefined;
   /** Gauges for /metrics (see ModuleGauge). */
   gauges?(): ModuleGauge[];
+}
+
+/**
+ * One module's definition, checked against AppModule. Its topics keep their literal names, so the module
+ * list can check that every topic has an owner.
+ */
+export function defineModule<const T extends keyof Topics = never>(module: AppModule<T>): AppModule<T> {
+  return module;
+}
+
+/** What the app takes from its modules, gathered from the one list (src/modules/index.ts). */
+export interface AssembledModules {
+  /** In start order (stopped in reverse). */
+  modules: AppModule[];
+  /** Each domain's permissions, in list order (node guards of a shared type are tried in this order). */
+  permissions: DomainPermissions[];
+  /** Every module's credential resolvers, in list order. */
+  credentials: CredentialResolver[];
+  /** What an org's ACT_AS API key may select as a member (X-Acting-User): every domain's `acting` entries. */
+  actingFields: ReadonlySet<string>;
+}
+
+/** Gathers the modules' contributions; throws on two modules of one name, or a topic claimed twice. */
+export function assembleModules(modules: readonly AppModule[]): AssembledModules {
+  const names = new Set<string>();
+  const owners = new Map<string, string>();
+  for (const m of modules) {
+    if (names.has(m.name)) throw new Error(`Two modules are named ${m.name}`);
+    names.add(m.name);
+    for (const topic of m.topics ?? []) {
+      const owner = owners.get(topic);
+      if (owner) throw new Error(`Topic ${topic} is claimed by both ${owner} and ${m.name}`);
+      owners.set(topic, m.name);
+    }
+  }
+  const permissions = modules.flatMap((m) => (m.permissions ? [m.permissions] : []));
+  return {
+    modules: [...modules],
+    permissions,
+    credentials: modules.flatMap((m) => m.credentials ?? []),
+    actingFields: actingAllowlist(permissions),
+  };
 }

@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
 import { randomUUID } from 'node:crypto';
-import type { NodeVisibility } from './auth/permissions.ts';
-import { ACTING_USER_HEADER, resolveViewer, type CredentialResolver, type Viewer } from './auth/viewer.ts';
+import type { Viewer } from './auth/identity.ts';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -20,7 +19,7 @@ export interface AppServices {
   clock: () => Date;
   /** Shared state across instances (presence, typing), when REDIS_URL is set. */
   redis?: Redis;
-  /** What the modules registered (src/modules/index.ts): token kinds they issue, and who sees which node. */
+  /** What the modules define (their `credentials` and `permissions`): token kinds they issue, and who sees which node. */
   auth: { credentials: CredentialResolver[]; canSeeNode: NodeVisibility };
 }
 
@@ -39,34 +38,32 @@ export interface Context {
   loader<K, V>(name: string, batch: (keys: readonly K[]) => Promise<(V | Error)[]>): DataLoader<K, V>;
 }
 
-/** The initial values HTTP (yoga) and WS (graphql-ws) hand to createContext. */
-export interface ContextInit {
-  request?: Request;
-  /** Resolved in graphql-ws `onConnect`, once per connection. */
-  viewer?: Viewer;
-  clientIp?: string;
+/**
+ * Turns one kind of opaque token into a viewer. Domains that issue tokens (API keys, prepaid session
+ * tokens) list one in their module's `credentials` (src/app-module.ts), so auth/ knows none of them. A token that does
+ * not check out throws UNAUTHENTICATED (or GONE); it never falls back to anonymous.
+ */
+export interface CredentialResolver {
+  /** Tokens starting with this (`cfk_`) are this resolver's, when sent as a bearer token. */
+  prefix: string;
+  /** This resolver also takes whatever comes in `X-API-Key` / the `apiKey` connection param. */
+  apiKeyHeader?: boolean;
+  resolve(app: AppServices, token: string): Promise<Viewer>;
   /**
-   * The operation runs over graphql-ws. A subscription executes once per event on one context, so
-   * its loaders must not cache across events (a message's reactions loaded for one event would be
-   * served, stale, to the next); they still batch within an event.
+   * Viewers this resolver makes may be kept for a while (src/auth/credential-cache.ts): its credentials do not
+   * expire by themselves, and every revocation is announced (`access:changed` with `revoked`) under the
+   * viewer's credentialSubjects.
    */
-  live?: boolean;
+  cacheable?: boolean;
+  /**
+   * Whether a viewer this resolver made earlier still holds (the key not revoked, the session not gone):
+   * long-lived connections ask before each operation. `undefined` for viewers that are not its own.
+   */
+  stillValid?(app: AppServices, viewer: Viewer): Promise<boolean | undefined>;
 }
 
-/** The one context factory, used by HTTP and WebSocket operations alike. */
-export async function createContext(app: AppServices, init: ContextInit): Promise<Context> {
-  const headers = init.request?.headers;
-  const requestId = init.request ? requestIdOf(init.request) : randomUUID();
-  const viewer =
-    init.viewer ??
-    (await resolveViewer(app, {
-      authorization: headers?.get('authorization') ?? undefined,
-      apiKey: headers?.get('x-api-key') ?? undefined,
-      actingUser: headers?.get(ACTING_USER_HEADER) ?? undefined,
-    }, { keepUserRow: true }));
-  const clientIp = init.clientIp ?? 'unknown';
-  return withFreshLoaders({ app, viewer, requestId, clientIp, log: app.log.child({ requestId, ...viewerLogFields(viewer) }) }, !init.live);
-}
+/** Answers node(id)/nodes(ids): may the viewer see this loaded object of this type? */
+export type NodeVisibility = (ctx: Context, typename: string, node: unknown) => Promise<boolean>;
 
 /**
  * The same context with empty loader caches. A subscription's context lives as long as the stream, so

@@ -1,4 +1,4 @@
-import { dbKind, pingDatabase } from './db.ts';
+import { dbKind, pingDatabase } from './db/client.ts';
 import type { Route } from './app-module.ts';
 import pkg from '../package.json' with { type: 'json' };
 

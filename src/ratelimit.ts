@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Viewer } from './auth/viewer.ts';
+import type { Viewer } from './auth/identity.ts';
 import { rateLimited } from './errors.ts';
 
 export interface HitResult {

@@ -16,7 +16,7 @@ import {
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { schema } from '../src/modules/schema.ts';
+import { schema } from '../src/modules/index.ts';
 import { lightningModule } from '../src/modules/lightning/lightning.module.ts';
 import { hideFields } from '../src/schema/hide.ts';
 import { buildAuthzWorld, OUTSIDERS, type AuthzWorld, type Outsider } from './helpers/authz-world.ts';

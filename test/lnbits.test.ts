@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { db } from '../src/db.ts';
+import { db } from '../src/db/client.ts';
 import { paymentSweep } from '../src/modules/lightning/lightning.worker.ts';
 import { graphql } from './gql/index.ts';
 import { subscribe } from './helpers/client.ts';

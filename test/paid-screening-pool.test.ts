@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { db } from '../src/db.ts';
+import { db } from '../src/db/client.ts';
 import { graphql } from './gql/index.ts';
 import { registerUser } from './helpers/fixtures.ts';
 import { paidSession } from './helpers/paid.ts';

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { sha256 } from '../src/auth/tokens.ts';
-import { db } from '../src/db.ts';
+import { db } from '../src/db/client.ts';
 import { graphql } from './gql/index.ts';
 import { subscribe } from './helpers/client.ts';
 import { createThread } from './helpers/chat.ts';

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { db } from '../src/db.ts';
+import { db } from '../src/db/client.ts';
 import { graphql } from './gql/index.ts';
 import { ChatSendDoc, createThread, send } from './helpers/chat.ts';
 import { subscribe } from './helpers/client.ts';

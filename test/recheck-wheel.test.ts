@@ -1,5 +1,5 @@
 /**
- * The re-check wheel (src/live.ts) that room and thread streams use instead of a timer each: every
+ * The re-check wheel (src/live/wheel.ts) that room and thread streams use instead of a timer each: every
  * registration runs about once per period, a removed one no longer runs, and the timer stops with the last.
  */
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { db } from '../src/db.ts';
+import { db } from '../src/db/client.ts';
 import { graphql } from './gql/index.ts';
 import { ChatSendDoc, createThread, send } from './helpers/chat.ts';
 import { createApiKey, orgWithMembers } from './helpers/fixtures.ts';

@@ -14,7 +14,7 @@ import { LRUCache } from 'lru-cache';
 import type { AppServices } from '../context.ts';
 import type { AppPubSub } from '../live/bus.ts';
 import type { AccessChange } from '../live/access.ts';
-import { credentialSubjects, type Viewer } from './viewer.ts';
+import { credentialSubjects, type Viewer } from './identity.ts';
 
 /** How many credentials one process keeps (a few hundred bytes each). */
 const MAX_ENTRIES = 20_000;

@@ -1,14 +1,14 @@
 import { type GraphQLSchema, isObjectType } from 'graphql';
 import { shield } from 'graphql-shield';
 import type { IRules } from 'graphql-shield';
-import type { Context } from '../context.ts';
+import type { Context, NodeVisibility } from '../context.ts';
 import { forbidden } from '../errors.ts';
 import { allow, deny } from './rules.ts';
 
 /** May the viewer see this loaded object? Used by node(id)/nodes(ids); absent typename → no. */
 export type NodeGuard = (ctx: Context, node: any) => boolean | Promise<boolean>;
 
-/** What each domain's `*.permissions.ts` exports. */
+/** What each domain's `*.permissions.ts` exports, and its module's definition carries (`permissions`). */
 export interface DomainPermissions {
   rules: Record<string, Record<string, any>>;
   nodes: Record<string, NodeGuard>;
@@ -65,9 +65,6 @@ function mergeRules(domains: DomainPermissions[]): Record<string, Record<string,
   }
   return tree;
 }
-
-/** Answers node(id)/nodes(ids): may the viewer see this loaded object of this type? */
-export type NodeVisibility = (ctx: Context, typename: string, node: unknown) => Promise<boolean>;
 
 /**
  * Guards per type, from the domains the app registers. A type two domains share (Session) may have a

@@ -4,9 +4,10 @@ import { allow, and, deny, or, rule } from 'graphql-shield';
 import { withFreshLoaders, type Context } from '../context.ts';
 import { accessEpoch, accessLost } from '../live/access.ts';
 import type { Feed } from '../live/feed.ts';
-import { db } from '../db.ts';
+import { db } from '../db/client.ts';
 import { badInput, forbidden, notFound, unauthenticated } from '../errors.ts';
-import { accessSubjects, credentialsStillValid, credentialSubjects } from './viewer.ts';
+import { accessSubjects, credentialSubjects } from './identity.ts';
+import { credentialsStillValid } from './viewer.ts';
 
 export { allow, and, deny, or };
 

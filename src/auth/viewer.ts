@@ -1,24 +1,10 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
-import type { AppServices } from '../context.ts';
-import { db } from '../db.ts';
+import type { AppServices, CredentialResolver } from '../context.ts';
+import { db } from '../db/client.ts';
 import { appError, badInput, notFound } from '../errors.ts';
 import { credentialCache } from './credential-cache.ts';
+import { ANONYMOUS, type Viewer } from './identity.ts';
 import { verifyAccessToken } from './tokens.ts';
-
-/** Who is making a request. An API key acts for its org, within its scopes. */
-export type Viewer =
-  | { kind: 'anonymous' }
-  /**
-   * `via`: an org's ACT_AS API key acting as this member (X-Acting-User). Such a viewer reaches room
-   * operations only (auth/acting.ts), and only inside the key's org.
-   */
-  | { kind: 'user'; userId: string; via?: { apiKeyId: string; orgId: string } }
-  /** `projectId` set: the key reaches that project's data only (org-level operations refuse it). */
-  | { kind: 'apiKey'; apiKeyId: string; orgId: string; scopes: string[]; createdById: string; projectId: string | null }
-  /** A prepaid session's token holder: may use that one session, nothing else (no org, no account). */
-  | { kind: 'session'; sessionId: string };
-
-export const ANONYMOUS: Viewer = { kind: 'anonymous' };
 
 export interface Credentials {
   /** `Bearer <jwt | api key | session token>`; a bare value is accepted too (graphql-ws clients often send one). */
@@ -30,30 +16,6 @@ export interface Credentials {
 
 /** The header (and connection param) an ACT_AS key names the member it acts as with. */
 export const ACTING_USER_HEADER = 'x-acting-user';
-
-/**
- * Turns one kind of opaque token into a viewer. Domains that issue tokens (API keys, prepaid session
- * tokens) register one through src/modules/index.ts, so auth/ knows none of them. A token that does
- * not check out throws UNAUTHENTICATED (or GONE); it never falls back to anonymous.
- */
-export interface CredentialResolver {
-  /** Tokens starting with this (`cfk_`) are this resolver's, when sent as a bearer token. */
-  prefix: string;
-  /** This resolver also takes whatever comes in `X-API-Key` / the `apiKey` connection param. */
-  apiKeyHeader?: boolean;
-  resolve(app: AppServices, token: string): Promise<Viewer>;
-  /**
-   * Viewers this resolver makes may be kept for a while (src/auth/credential-cache.ts): its credentials do not
-   * expire by themselves, and every revocation is announced (`access:changed` with `revoked`) under the
-   * viewer's credentialSubjects.
-   */
-  cacheable?: boolean;
-  /**
-   * Whether a viewer this resolver made earlier still holds (the key not revoked, the session not gone):
-   * long-lived connections ask before each operation. `undefined` for viewers that are not its own.
-   */
-  stillValid?(app: AppServices, viewer: Viewer): Promise<boolean | undefined>;
-}
 
 /**
  * Turns credentials into a viewer. No credentials → anonymous; credentials that do not check out are
@@ -149,30 +111,6 @@ const accessTokens = new WeakMap<Viewer, { version: number; expiresAt: number }>
 /** When the viewer's credentials expire (epoch ms): an access token's expiry; undefined for those that do not. */
 export function credentialExpiry(viewer: Viewer): number | undefined {
   return accessTokens.get(viewer)?.expiresAt;
-}
-
-/**
- * Whose credentials a viewer holds, as the subjects that access changes name (src/live/access.ts):
- * `user:<id>`, `key:<id>`, `session:<id>`. An ACT_AS key acting as a member holds the key's: the member
- * logging out everywhere does not revoke it (their access changing still concerns it: accessSubjects).
- */
-export function credentialSubjects(viewer: Viewer): string[] {
-  switch (viewer.kind) {
-    case 'user':
-      return viewer.via ? [`key:${viewer.via.apiKeyId}`] : [`user:${viewer.userId}`];
-    case 'apiKey':
-      return [`key:${viewer.apiKeyId}`];
-    case 'session':
-      return [`session:${viewer.sessionId}`];
-    default:
-      return [];
-  }
-}
-
-/** Whose access a viewer's access depends on: its credentials', and the member an acting key acts as. */
-export function accessSubjects(viewer: Viewer): string[] {
-  const subjects = credentialSubjects(viewer);
-  return viewer.kind === 'user' && viewer.via ? [...subjects, `user:${viewer.userId}`] : subjects;
 }
 
 /**

@@ -3,7 +3,7 @@
  * that skip Prisma's query compiler and result typing (src/modules/threads/threads.messages.ts, `room(id)`).
  * Columns come from the generated datamodel, so a model's new field is read here too.
  */
-import { Prisma, readRows } from '../db.ts';
+import { Prisma, readRows } from './client.ts';
 import { getDatamodel } from '../generated/pothos-types.ts';
 
 type Field = { name: string; kind: string; type: string; dbName?: string | null };

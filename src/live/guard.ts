@@ -16,7 +16,8 @@
 import { GraphQLError } from 'graphql';
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { credentialExpiry, credentialsStillValid, credentialSubjects, type Viewer } from '../auth/viewer.ts';
+import { credentialSubjects, type Viewer } from '../auth/identity.ts';
+import { credentialExpiry, credentialsStillValid } from '../auth/viewer.ts';
 import type { AppServices } from '../context.ts';
 import { accessEpoch, watchAccess } from '../live/access.ts';
 

@@ -1,73 +1,75 @@
-import { actingAllowlist, type DomainPermissions } from '../auth/permissions.ts';
-import type { CredentialResolver } from '../auth/viewer.ts';
-import type { AppModule } from '../app-module.ts';
-import { apiKeyCredentials } from './apikeys/apikeys.credentials.ts';
-import { apiKeysPermissions } from './apikeys/apikeys.permissions.ts';
-import { chatModule } from './chat/chat.module.ts';
-import { chatPermissions } from './chat/chat.permissions.ts';
-import { invoicesPermissions } from './invoices/invoices.permissions.ts';
-import { kvPermissions } from './kv/kv.permissions.ts';
-import { lightningModule } from './lightning/lightning.module.ts';
-import { notificationsPermissions } from './notifications/notifications.permissions.ts';
-import { openaiModule } from './openai/openai.routes.ts';
-import { orgsPermissions } from './orgs/orgs.permissions.ts';
-import { sessionTokenCredentials } from './paid-sessions/paid-sessions.credentials.ts';
-import { paidSessionsPermissions } from './paid-sessions/paid-sessions.permissions.ts';
-import { presenceModule } from './presence/presence.module.ts';
-import { presencePermissions } from './presence/presence.permissions.ts';
-import { projectsPermissions } from './projects/projects.permissions.ts';
-import { providerKeysPermissions } from './providerkeys/providerkeys.permissions.ts';
-import { roomsPermissions } from './rooms/rooms.permissions.ts';
-import { searchModule } from './search/search.module.ts';
+import { assembleModules } from '../app-module.ts';
+import type { Topics } from '../live/bus.ts';
+import { buildSchema } from '../schema/index.ts';
+import { apiKeysModule } from './apikeys/apikeys.module.ts';
 import { billingModule } from './billing/billing.module.ts';
-import { billingPermissions } from './billing/billing.permissions.ts';
-import { searchPermissions } from './search/search.permissions.ts';
-import { threadsPermissions } from './threads/threads.permissions.ts';
-import { usagePermissions } from './usage/usage.permissions.ts';
-import { usersPermissions } from './users/users.permissions.ts';
-import { webhooksModule } from './webhooks/webhooks.module.ts';
+import { chatModule } from './chat/chat.module.ts';
+import { registerChatExtensions } from './chat/hooks.ts';
+import { invoicesModule } from './invoices/invoices.module.ts';
+import { kvModule } from './kv/kv.module.ts';
+import { lightningModule } from './lightning/lightning.module.ts';
+import { notificationsModule } from './notifications/notifications.module.ts';
+import { openaiModule } from './openai/openai.module.ts';
+import { orgsModule } from './orgs/orgs.module.ts';
+import { paidSessionsModule } from './paid-sessions/paid-sessions.module.ts';
+import { presenceModule } from './presence/presence.module.ts';
+import { projectsModule } from './projects/projects.module.ts';
+import { providerKeysModule } from './providerkeys/providerkeys.module.ts';
 import { roomsModule } from './rooms/rooms.module.ts';
-import { webhooksPermissions } from './webhooks/webhooks.permissions.ts';
+import { searchModule } from './search/search.module.ts';
+import { threadsModule } from './threads/threads.module.ts';
+import { usageModule } from './usage/usage.module.ts';
+import { usersModule } from './users/users.module.ts';
 import { webModule } from './web/web.module.ts';
-
-export type { AppModule, Route, SocketInfo } from '../app-module.ts';
-/** The whole schema: every domain's types and root fields (see ./schema.ts). */
-export { schema } from './schema.ts';
+import { webhooksModule } from './webhooks/webhooks.module.ts';
 
 /**
- * Every module with hooks, in start order (stopped in reverse). Webhooks come first so that they stop
- * last: events other modules publish while stopping are still written as deliveries.
+ * Every module of the app, each defined once in its `<domain>.module.ts` (schema, permissions, credentials,
+ * topics, routes, hooks: see src/app-module.ts). Only this list imports the module files, and a module file
+ * imports its `*.schema.ts` files: what is not listed has no rules, no routes, no hooks, and no schema of its own.
+ *
+ * The order is the start order (stopped in reverse). Webhooks come first so that they stop last: events other
+ * modules publish while stopping are still written as deliveries. Guards of a node type that two modules
+ * share (Session: chat, then paid-sessions) are tried in this order too.
  */
-export const appModules: AppModule[] = [roomsModule, webhooksModule, chatModule, presenceModule, lightningModule, openaiModule, searchModule, billingModule, webModule];
-
-/** Each domain's part of the one shield tree (merged by auth/permissions.ts, `fallbackRule: deny`). */
-export const domainPermissions: DomainPermissions[] = [
-  usersPermissions,
-  orgsPermissions,
-  apiKeysPermissions,
-  projectsPermissions,
-  threadsPermissions,
-  chatPermissions,
-  providerKeysPermissions,
-  usagePermissions,
-  searchPermissions,
-  invoicesPermissions,
-  paidSessionsPermissions,
-  roomsPermissions,
-  presencePermissions,
-  notificationsPermissions,
-  webhooksPermissions,
-  kvPermissions,
-  billingPermissions,
+const modules = [
+  webhooksModule,
+  usersModule,
+  orgsModule,
+  apiKeysModule,
+  projectsModule,
+  threadsModule,
+  chatModule,
+  providerKeysModule,
+  usageModule,
+  searchModule,
+  invoicesModule,
+  lightningModule,
+  paidSessionsModule,
+  roomsModule,
+  presenceModule,
+  notificationsModule,
+  kvModule,
+  billingModule,
+  openaiModule,
+  webModule,
 ];
 
-/**
- * What an org's ACT_AS API key may select as a member (X-Acting-User), `Type.field` or `Type.*`, from
- * each domain's `acting` entries: the rooms (reading, sending, editing, reactions, read receipts,
- * membership, roomEvents, node(id) of rooms), typing, and the people in rooms' id and name.
- */
-export const actingFields: ReadonlySet<string> = actingAllowlist(domainPermissions);
+/** What modules give chat turns (`chat`: session hooks, system prompt sources, thread tools). */
+registerChatExtensions(modules);
 
-/** Opaque tokens the domains issue, besides the JWT access token that auth/ knows itself. */
-export const credentialResolvers: CredentialResolver[] = [apiKeyCredentials, sessionTokenCredentials];
+export const { modules: appModules, permissions: domainPermissions, credentials: credentialResolvers, actingFields } = assembleModules(modules);
+
+/** The whole schema: what the listed modules' `*.schema.ts` files put on the builder, sorted so the printed SDL is stable. */
+export const schema = buildSchema();
+
+/** GraphiQL's page, with its assets served by the web module. */
 export { renderLocalGraphiQL } from './web/graphiql.ts';
+
+/**
+ * Every topic a `*.topics.ts` declares has an owning module (its `topics`): this fails to compile, naming the
+ * topic, when one has none. `access:changed` belongs to the live layer (src/live/access.ts).
+ */
+type Owned<U extends never> = U;
+type ModuleTopics = (typeof modules)[number] extends infer M ? (M extends { topics?: readonly (infer T)[] } ? T : never) : never;
+export type TopicsWithoutOwner = Owned<Exclude<keyof Topics, ModuleTopics | 'access:changed'>>;

@@ -6,7 +6,7 @@ import SimpleObjectsPlugin from '@pothos/plugin-simple-objects';
 import { encodeGlobalID, resolveNodes } from '@pothos/plugin-relay';
 import type { GraphQLResolveInfo } from 'graphql';
 import type { Context } from '../context.ts';
-import { db } from '../db.ts';
+import { db } from '../db/client.ts';
 import { notFound } from '../errors.ts';
 import PrismaTypes, { getDatamodel } from '../generated/pothos-types.ts';
 

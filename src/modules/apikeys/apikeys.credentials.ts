@@ -1,6 +1,6 @@
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { appError } from '../../errors.ts';
-import type { CredentialResolver } from '../../auth/viewer.ts';
+import type { CredentialResolver } from '../../context.ts';
 import { API_KEY_PREFIX, findActiveApiKey } from './apikeys.service.ts';
 
 /** `Bearer cfk_…` or `X-API-Key: cfk_…`: the key acts for its org, within its scopes. */

@@ -1,6 +1,6 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
 import { allow, and, checkOrg, idOf, isAdminOfParentOrg, isUser, passes, ruleOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import type { Context } from '../../context.ts';
 import { notFound } from '../../errors.ts';
 import { checkProject } from '../threads/threads.access.ts';

@@ -1,5 +1,5 @@
 import { idOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import type { ApiKey } from '../../generated/sqlite/client.ts';
 import { builder } from '../../schema/builder.ts';
 import { API_KEY_SCOPES, createApiKey, revokeApiKey } from './apikeys.service.ts';

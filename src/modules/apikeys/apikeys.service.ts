@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { requireUserId } from '../../auth/rules.ts';
 import { randomToken, sha256 } from '../../auth/tokens.ts';
 import type { AppServices, Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { badInput, notFound, parseInput } from '../../errors.ts';
 import { announceAccessChange } from '../../live/access.ts';
 import { checkProject } from '../threads/threads.access.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Route } from '../index.ts';
+import type { Route } from '../../app-module.ts';
 import { applyBillingEvent, PLANS, rawOrgId, verifyBillingSignature } from './billing.service.ts';
 
 export const BILLING_WEBHOOK_PATH = '/billing/webhook';

@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { signatureHeader } from '../webhooks/webhooks.signing.ts';
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import type { AppServices, Context } from '../../context.ts';
-import { db, type Tx } from '../../db.ts';
+import { db, type Tx } from '../../db/client.ts';
 import { appError, isUniqueViolation } from '../../errors.ts';
 import type { PlanName } from '../usage/usage.service.ts';
 

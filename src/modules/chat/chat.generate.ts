@@ -1,7 +1,7 @@
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { gone } from '../../errors.ts';
 import type { Message } from '../../generated/sqlite/client.ts';
-import type { ChatTurnInput, TurnInfo } from './chat.service.ts';
+import type { ChatTurnInput, TurnInfo } from './chat.turn.ts';
 import { deltaPublisher } from './deltas.ts';
 import { CancelledError } from './generations.ts';
 import { buildHistory } from './history.ts';

@@ -2,7 +2,7 @@ import type { GraphQLError } from 'graphql';
 import type { DomainPermissions } from '../../auth/permissions.ts';
 import { allow, idOf, isAuthenticated, passes, ruleOf } from '../../auth/rules.ts';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { notFound, unauthenticated } from '../../errors.ts';
 import { checkThread } from '../threads/threads.access.ts';
 import { threadRule } from '../threads/threads.permissions.ts';

@@ -1,10 +1,10 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { notFound } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { checkThread } from '../threads/threads.access.ts';
-import type { ChatTurnResult } from './chat.service.ts';
+import type { ChatTurnResult } from './chat.turn.ts';
 import type { ChatEvent } from './chat.topics.ts';
 import { allowedModels, providerNameFor } from './providers/index.ts';
 import { threadEventFeed } from './thread.stream.ts';

@@ -1,6 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { AppServices } from '../../context.ts';
-import type { ThreadTool } from './hooks.ts';
+import type { ThreadTool } from './chat.turn.ts';
 import type { ToolCall, ToolRoundMessage } from './providers/index.ts';
 
 /** Tool rounds one reply may take; the request after the last is made without tools, so the model must answer. */

@@ -1,4 +1,4 @@
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import type { Session } from '../../generated/sqlite/client.ts';
 import type { ProviderMessage } from './providers/index.ts';
 import { estimateTokens } from './tokens.ts';

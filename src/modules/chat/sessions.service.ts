@@ -1,5 +1,5 @@
 import type { AppServices } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import type { Session, Thread } from '../../generated/sqlite/client.ts';
 import { credentialsFor } from '../providerkeys/providerkeys.service.ts';
 import { providerFor, providerNameFor, type ProviderMessage } from './providers/index.ts';

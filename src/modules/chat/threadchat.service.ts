@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import { actingUserId } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { conflict, forbidden, notFound, parseInput } from '../../errors.ts';
 import { systemPromptOf } from '../threads/contexts.prompt.ts';
 import { assertQuotaLeft, usageHooks } from '../usage/usage.service.ts';
-import { findEarlierTurn, runChatTurn, type ChatTurnResult } from './chat.service.ts';
+import { findEarlierTurn, runChatTurn } from './chat.service.ts';
+import type { ChatTurnResult } from './chat.turn.ts';
 import type { ChatEvent } from './chat.topics.ts';
 import { cancelLocal } from './generations.ts';
 import { sessionHooks, threadSystemPrompt, threadTools } from './hooks.ts';

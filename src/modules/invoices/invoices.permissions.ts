@@ -1,7 +1,7 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
 import { allow, passes } from '../../auth/rules.ts';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { notFound } from '../../errors.ts';
 import { canAccessSession } from '../paid-sessions/paid-sessions.service.ts';
 

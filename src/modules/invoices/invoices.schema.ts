@@ -1,5 +1,5 @@
 import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { notFound } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { stateFeed } from '../../live/feed.ts';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppServices } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { gone, notFound } from '../../errors.ts';
 import type { Invoice } from '../../generated/sqlite/client.ts';
 import { devSettleAllowed, lightningFor } from '../lightning/lightning.backend.ts';

@@ -1,6 +1,6 @@
 import type { GraphQLError } from 'graphql';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { forbidden, notFound, unauthenticated } from '../../errors.ts';
 import { accessAtLeast, loadProjectRow, projectAccess, type Access } from '../threads/threads.access.ts';
 

@@ -1,6 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { idOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { builder } from '../../schema/builder.ts';
 import { checkInstance } from './kv.access.ts';
 import { analyzeKvImage, generateKvImage, transformKv } from './kv.ai.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actingUserId } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { badInput, forbidden, parseInput, providerFailed } from '../../errors.ts';
 import { providerFor, providerNameFor, ProviderError, resolveModel, type ChatProvider, type TokenUsage } from '../chat/providers/index.ts';
 import { credentialsFor } from '../providerkeys/providerkeys.service.ts';

@@ -1,6 +1,5 @@
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { badInput } from '../../errors.ts';
-import { registerSystemPromptSource } from '../chat/hooks.ts';
 
 export const SYSTEM_PROMPT_TAG = 'SystemPrompt';
 
@@ -41,5 +40,3 @@ export async function kvSystemPrompt(threadId: string): Promise<string | null> {
   const parts = rows.flatMap((r) => r.instance.keys.filter((k) => ((k.tags as string[]) ?? []).includes(SYSTEM_PROMPT_TAG)).map((k) => `${k.name}: ${asText(k.value)}`));
   return parts.length ? parts.join('\n') : null;
 }
-
-registerSystemPromptSource(kvSystemPrompt);

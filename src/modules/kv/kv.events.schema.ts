@@ -1,5 +1,5 @@
 import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { badInput } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { checkInstance } from './kv.access.ts';

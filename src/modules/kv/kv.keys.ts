@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppServices } from '../../context.ts';
-import { db, Prisma } from '../../db.ts';
+import { db, Prisma } from '../../db/client.ts';
 import { badInput, conflict, forbidden, notFound, parseInput } from '../../errors.ts';
 import { commitChange, type KvActor } from './kv.service.ts';
 import { keyToJson, type KvKeyJson, type KvKeyTypeName } from './kv.topics.ts';

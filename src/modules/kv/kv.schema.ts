@@ -2,7 +2,7 @@ import { encodeGlobalID, resolveCursorConnection, type ResolveCursorConnectionAr
 import { idOf } from '../../auth/rules.ts';
 import { actingUserId } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { badInput } from '../../errors.ts';
 import { builder, MAX_PAGE_SIZE } from '../../schema/builder.ts';
 import { UserRef } from '../users/users.schema.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppServices } from '../../context.ts';
-import { db, Prisma, type Tx } from '../../db.ts';
+import { db, Prisma, type Tx } from '../../db/client.ts';
 import { notFound, parseInput } from '../../errors.ts';
 import type { Access } from './kv.access.ts';
 import type { KvEvent, KvEventKind, KvKeyJson } from './kv.topics.ts';

@@ -1,5 +1,5 @@
 import type { AppServices } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { openFeed, type Feed, type FeedControl } from '../../live/feed.ts';
 import { eventsBetween } from './kv.service.ts';
 import type { KvEvent } from './kv.topics.ts';

@@ -1,4 +1,4 @@
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { badInput } from '../../errors.ts';
 
 /**

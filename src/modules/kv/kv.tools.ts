@@ -1,8 +1,8 @@
 import { actingUserId } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { badInput, forbidden, notFound } from '../../errors.ts';
-import { registerThreadToolSource, type ThreadTool } from '../chat/hooks.ts';
+import type { ThreadTool } from '../chat/chat.turn.ts';
 import { requireInstance, type Access } from './kv.access.ts';
 import { deleteKey, getKey, listKeys, setKey } from './kv.keys.ts';
 import type { KvActor } from './kv.service.ts';
@@ -95,5 +95,3 @@ export async function kvThreadTools(ctx: Context, threadId: string): Promise<Thr
     },
   ];
 }
-
-registerThreadToolSource(kvThreadTools);

@@ -1,30 +1,7 @@
 import type { Config } from '../../config.ts';
 import { devBackend } from './lightning.dev.ts';
 import { lnbitsBackend } from './lightning.lnbits.ts';
-
-export interface InvoiceRequest {
-  /** Confab's id for the invoice (the dev backend derives its payment hash from it). */
-  id: string;
-  amountSats: number;
-  memo: string;
-  expirySec: number;
-}
-
-export interface IssuedInvoice {
-  paymentHash: string;
-  paymentRequest: string;
-}
-
-/**
- * Where invoices come from and how their payment is confirmed. Confab only receives payments, so
- * a backend needs no spending rights.
- */
-export interface LightningBackend {
-  readonly name: 'dev' | 'lnbits';
-  createInvoice(req: InvoiceRequest): Promise<IssuedInvoice>;
-  /** Asks the backend whether the invoice has been paid; the only proof Confab trusts. */
-  isPaid(paymentHash: string): Promise<boolean>;
-}
+import type { LightningBackend } from './lightning.types.ts';
 
 const backends = new WeakMap<Config, LightningBackend>();
 

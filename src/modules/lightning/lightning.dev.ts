@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { LightningBackend } from './lightning.backend.ts';
+import type { LightningBackend } from './lightning.types.ts';
 
 const BECH32 = 'qpzry9x8gf2tvdw0s3jn54khce6mua7l';
 

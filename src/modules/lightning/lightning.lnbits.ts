@@ -1,5 +1,5 @@
 import type { Config } from '../../config.ts';
-import type { LightningBackend } from './lightning.backend.ts';
+import type { LightningBackend } from './lightning.types.ts';
 
 /** The webhook path LNbits calls when an invoice is paid (see lightning.routes.ts). */
 export const WEBHOOK_PATH = '/lightning/webhook';

@@ -1,8 +1,7 @@
 import type { AppServices } from '../../context.ts';
 import { devSettleAllowed } from './lightning.backend.ts';
-import type { AppModule } from '../index.ts';
-import type { ModuleGauge } from '../../app-module.ts';
-import { db } from '../../db.ts';
+import { defineModule, type ModuleGauge } from '../../app-module.ts';
+import { db } from '../../db/client.ts';
 import { lightningRoutes } from './lightning.routes.ts';
 import { startPaymentWorker } from './lightning.worker.ts';
 
@@ -11,7 +10,7 @@ const DEV_ONLY_FIELDS = ['Mutation.settleDevInvoice'];
 const workers = new Map<AppServices, ReturnType<typeof startPaymentWorker>>();
 
 /** Payments: the LNbits webhook, and the worker that polls pending invoices and expires stale ones. */
-export const lightningModule: AppModule = {
+export const lightningModule = defineModule({
   name: 'lightning',
   routes: lightningRoutes,
   // settleDevInvoice stands in for a payer: with a real wallet, or in production, it must not exist at all.
@@ -27,7 +26,7 @@ export const lightningModule: AppModule = {
     workers.delete(app);
     await worker.stop();
   },
-};
+});
 
 const paymentGauges: ModuleGauge[] = [
   {

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
-import { db } from '../../db.ts';
-import type { Route } from '../index.ts';
+import { db } from '../../db/client.ts';
+import type { Route } from '../../app-module.ts';
 import { settleInvoice } from '../invoices/invoices.service.ts';
 import { lightningFor } from './lightning.backend.ts';
 import { WEBHOOK_PATH } from './lightning.lnbits.ts';

@@ -1,5 +1,5 @@
 import type { AppServices } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { closeInvoice, settleInvoice } from '../invoices/invoices.service.ts';
 import { expireDueSessions } from '../paid-sessions/paid-sessions.ledger.ts';
 import { releaseStaleHolds } from '../paid-sessions/spend.ts';

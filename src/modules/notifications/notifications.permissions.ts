@@ -1,6 +1,6 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
 import { allow, idOf, orgRule, ruleOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { forbidden, notFound, unauthenticated } from '../../errors.ts';
 
 const ownsNotification = ruleOf('ownsNotification', async (ctx, args) => {

@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
 import { forbidden, unauthenticated } from '../../errors.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { builder } from '../../schema/builder.ts';
 import { ViewerRef } from '../users/users.schema.ts';
 import * as notifications from './notifications.service.ts';

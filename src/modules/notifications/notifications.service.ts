@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
-import { db, type Prisma } from '../../db.ts';
+import { db, type Prisma } from '../../db/client.ts';
 import type { Notification } from '../../generated/sqlite/client.ts';
 import { badInput, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { openFeed, type Feed } from '../../live/feed.ts';

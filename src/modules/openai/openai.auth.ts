@@ -1,8 +1,9 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { refuseActingHeader } from '../../auth/acting.ts';
-import { resolveViewer, type Viewer } from '../../auth/viewer.ts';
+import type { Viewer } from '../../auth/identity.ts';
+import { resolveViewer } from '../../auth/viewer.ts';
 import type { AppServices } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { forbidden, notFound, unauthenticated } from '../../errors.ts';
 import { enforceRequestRate } from '../../ratelimit.ts';
 

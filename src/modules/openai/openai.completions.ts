@@ -7,7 +7,7 @@ import { estimateMessagesTokens, estimateTokens } from '../chat/tokens.ts';
 import { recordTokens, reserveMessage } from '../usage/usage.service.ts';
 import { restCaller } from './openai.auth.ts';
 import { fromError, openaiError } from './openai.errors.ts';
-import { openaiUsage, streamResponse } from './openai.stream.ts';
+import { openaiUsage, streamResponse } from './openai.sse.ts';
 
 const content = z.union([
   z.string(),

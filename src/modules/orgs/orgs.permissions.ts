@@ -1,6 +1,6 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
 import { allow, checkOrg, idOf, isAdminOfParentOrg, isUser, orgRule, passes, ruleOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { notFound } from '../../errors.ts';
 
 const canManageInvite = ruleOf('canManageInvite', async (ctx, args) => {

@@ -2,7 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { authorizedSubscribe, checkOrg, idOf, viewerRole } from '../../auth/rules.ts';
 import { topicFeed } from '../../live/feed.ts';
 import type { Invite } from '../../generated/sqlite/client.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { notFound } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import * as orgs from './orgs.service.ts';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { requireUserId, roleAtLeast, viewerRole, type OrgRoleName } from '../../auth/rules.ts';
 import { randomToken, sha256 } from '../../auth/tokens.ts';
 import type { Context } from '../../context.ts';
-import { db, serializable, type Tx } from '../../db.ts';
+import { db, serializable, type Tx } from '../../db/client.ts';
 import { conflict, forbidden, gone, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { announceAccessChange } from '../../live/access.ts';
 

@@ -1,5 +1,5 @@
-import type { CredentialResolver } from '../../auth/viewer.ts';
-import { db } from '../../db.ts';
+import type { CredentialResolver } from '../../context.ts';
+import { db } from '../../db/client.ts';
 import { SESSION_TOKEN_PREFIX, sessionForToken } from './paid-sessions.service.ts';
 
 /** `Bearer cfs_…`: the holder of a prepaid session's token may use that one session. */

@@ -1,6 +1,6 @@
 import type { Config } from '../../config.ts';
 import type { AppServices } from '../../context.ts';
-import { db, type Tx } from '../../db.ts';
+import { db, type Tx } from '../../db/client.ts';
 import type { Invoice, Session } from '../../generated/sqlite/client.ts';
 import type { SessionStateName } from './paid-sessions.topics.ts';
 

@@ -1,6 +1,6 @@
 import type { Invoice, Session } from '../../generated/sqlite/client.ts';
 import { idOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { builder } from '../../schema/builder.ts';
 import { InvoiceRef } from '../invoices/invoices.schema.ts';
 import * as paid from './paid-sessions.service.ts';

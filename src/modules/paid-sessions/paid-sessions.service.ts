@@ -2,7 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
 import { randomToken, sha256 } from '../../auth/tokens.ts';
 import type { AppServices, Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { appError, badInput, conflict, forbidden, gone, isUniqueViolation, notFound, parseInput, rateLimited } from '../../errors.ts';
 import type { Session } from '../../generated/sqlite/client.ts';
 import { issueInvoice } from '../invoices/invoices.service.ts';

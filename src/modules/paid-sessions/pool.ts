@@ -1,5 +1,5 @@
 import type { AppServices } from '../../context.ts';
-import { db, type Tx } from '../../db.ts';
+import { db, type Tx } from '../../db/client.ts';
 import type { Trust } from './trust.ts';
 
 const POOL_ID = 'default';

@@ -2,10 +2,11 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
 import { actingUserId } from '../../auth/viewer.ts';
 import type { AppServices, Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { appError, badInput, parseInput } from '../../errors.ts';
-import { runChatTurn, type ChatTurnHooks, type TurnInfo } from '../chat/chat.service.ts';
-import { registerSessionHooks } from '../chat/hooks.ts';
+import { runChatTurn } from '../chat/chat.service.ts';
+import type { ChatTurnHooks, TurnInfo } from '../chat/chat.turn.ts';
+import type { SessionHooksFactory } from '../chat/hooks.ts';
 import { MAX_MESSAGE_CHARS } from '../chat/threadchat.service.ts';
 import { liveSession } from './paid-sessions.service.ts';
 import { screen } from './screening.ts';
@@ -80,7 +81,7 @@ export class PrepaidTurn implements ChatTurnHooks {
 }
 
 // Thread turns whose current session is prepaid spend from it.
-registerSessionHooks((ctx, session) => (session.prepaid ? new PrepaidTurn(ctx.app, session.id) : undefined));
+export const prepaidSessionHooks: SessionHooksFactory = (ctx, session) => (session.prepaid ? new PrepaidTurn(ctx.app, session.id) : undefined);
 
 const sendInput = z.object({
   content: z.string().trim().min(1, 'is required').max(MAX_MESSAGE_CHARS),

@@ -1,6 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { notFound } from '../../errors.ts';
 import type { Session } from '../../generated/sqlite/client.ts';
 import { builder } from '../../schema/builder.ts';

@@ -1,5 +1,5 @@
 import type { AppServices } from '../../context.ts';
-import { db, Prisma, TX_TIMING } from '../../db.ts';
+import { db, Prisma, TX_TIMING } from '../../db/client.ts';
 import { gone, notFound, paymentRequired } from '../../errors.ts';
 import type { Session } from '../../generated/sqlite/client.ts';
 import { expireIfDue, expiryFrom, publishSession, settleState } from './paid-sessions.ledger.ts';

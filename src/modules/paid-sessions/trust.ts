@@ -1,6 +1,6 @@
 import { TRUST_TIERS, type Config, type TrustTierName } from '../../config.ts';
 import type { AppServices } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 
 export interface Trust {
   userId: string;

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { AppServices } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { memoryPresenceStore, redisPresenceStore, statusOf, type PresenceStore } from './presence.store.ts';
 import type { PresenceStatus } from './presence.topics.ts';
 

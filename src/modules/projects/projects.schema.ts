@@ -1,5 +1,5 @@
 import { idOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { builder } from '../../schema/builder.ts';
 import { ViewerRef } from '../users/users.schema.ts';
 import { projectAccess, readableProjectsWhere } from '../threads/threads.access.ts';

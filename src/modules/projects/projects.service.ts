@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actingUserId } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { badInput, forbidden, notFound, parseInput } from '../../errors.ts';
 import { announceAccessChange } from '../../live/access.ts';
 

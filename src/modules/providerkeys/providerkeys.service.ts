@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { AppServices, Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { badInput, notFound, parseInput } from '../../errors.ts';
 import type { ProviderName } from '../chat/providers/index.ts';
 import { decryptSecret, encryptSecret } from './providerkeys.crypto.ts';

@@ -1,5 +1,5 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { idOf } from '../../auth/rules.ts';
 import { builder } from '../../schema/builder.ts';
 import { ViewerRef } from '../users/users.schema.ts';

@@ -1,6 +1,6 @@
 import type { RoomMessage } from '../../generated/sqlite/client.ts';
 import { randomUUID } from 'node:crypto';
-import { db, dbKind, Prisma, type Tx } from '../../db.ts';
+import { db, dbKind, Prisma, type Tx } from '../../db/client.ts';
 import { isUniqueViolation } from '../../errors.ts';
 
 /** A validated, authorized message on its way to the database. */

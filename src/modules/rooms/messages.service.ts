@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
-import { db, Prisma } from '../../db.ts';
+import { db, Prisma } from '../../db/client.ts';
 import { forbidden, gone, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { requireUserId, viewerRoomAccess } from './rooms.access.ts';
 import type { RoomMessage } from '../../generated/sqlite/client.ts';

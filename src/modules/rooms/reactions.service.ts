@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { gone, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { requireUserId } from './rooms.access.ts';
 import { messageToJson } from './rooms.topics.ts';

@@ -1,6 +1,6 @@
 import type { GraphQLError } from 'graphql';
 import type { Context } from '../../context.ts';
-import { db, Prisma, readRows } from '../../db.ts';
+import { db, Prisma, readRows } from '../../db/client.ts';
 import { columnsOf, rowsById, rowTo, type Columns } from '../../db/rows.ts';
 import type { Room } from '../../generated/sqlite/client.ts';
 import { forbidden, notFound, unauthenticated } from '../../errors.ts';

@@ -1,9 +1,19 @@
-import type { AppModule } from '../../app-module.ts';
+import { defineModule } from '../../app-module.ts';
 import { batchStats } from './messages.commit.ts';
+import { roomsPermissions } from './rooms.permissions.ts';
+import './rooms.schema.ts';
+import './members.schema.ts';
+import './messages.schema.ts';
+import './events.schema.ts';
 
-/** The rooms domain's metrics: how well sends share their commits (group commit, messages.commit.ts). */
-export const roomsModule: AppModule = {
+/**
+ * Rooms: members, messages, reactions, read receipts and their live events. Its metrics: how well sends
+ * share their commits (group commit, messages.commit.ts).
+ */
+export const roomsModule = defineModule({
   name: 'rooms',
+  permissions: roomsPermissions,
+  topics: ['room:event'],
   gauges: () => [
     {
       name: 'confab_room_send_commits',
@@ -26,4 +36,4 @@ export const roomsModule: AppModule = {
       read: async () => [{ value: batchStats().fallbacks }],
     },
   ],
-};
+});

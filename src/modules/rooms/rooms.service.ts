@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { badInput, forbidden, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { viewerRole } from '../../auth/rules.ts';
 import { requireUserId, viewerRoomAccess } from './rooms.access.ts';

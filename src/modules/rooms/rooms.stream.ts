@@ -1,5 +1,5 @@
 import type { AppServices } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { openFeed, type Feed, type FeedControl } from '../../live/feed.ts';
 import { messageToJson, type RoomEvent } from './rooms.topics.ts';
 

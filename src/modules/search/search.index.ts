@@ -1,4 +1,4 @@
-import { db, dbKind, sqlitePath, type Db } from '../../db.ts';
+import { db, dbKind, sqlitePath, type Db } from '../../db/client.ts';
 import type { Config } from '../../config.ts';
 
 /** The searchable tables: thread messages and room messages, each by its `content`. */
@@ -28,7 +28,7 @@ export async function ensureSearchIndexes(config: Config): Promise<void> {
     return;
   }
   await db.$executeRawUnsafe(`ATTACH DATABASE ? AS search`, `${sqlitePath(config.database.url)}.fts`);
-  // Journal settings are per attached file: like main (src/db.ts), WAL without an fsync at every commit. With the
+  // Journal settings are per attached file: like main (src/db/client.ts), WAL without an fsync at every commit. With the
   // default (a rollback journal, synchronous FULL) every write of a message paid for the index file's journal
   // and fsyncs, ~20 ms a commit on this machine, and SQLite's one writer made that the ceiling for sends. (With
   // main in WAL a commit spanning both files was never atomic across them; the index is checked on first use.)

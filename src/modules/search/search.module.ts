@@ -1,7 +1,11 @@
-import type { AppModule } from '../index.ts';
+import { defineModule } from '../../app-module.ts';
 import { ensureSearchIndexes } from './search.index.ts';
+import { searchPermissions } from './search.permissions.ts';
+import './search.schema.ts';
 
-export const searchModule: AppModule = {
+/** Full-text search over what the viewer may read; makes its indexes at start. */
+export const searchModule = defineModule({
   name: 'search',
+  permissions: searchPermissions,
   start: (app) => ensureSearchIndexes(app.config),
-};
+});

@@ -1,7 +1,7 @@
 import { idOf } from '../../auth/rules.ts';
 import type { Context } from '../../context.ts';
 import type { Message, RoomMessage } from '../../generated/sqlite/client.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { builder } from '../../schema/builder.ts';
 import { MessageRef } from '../chat/chat.schema.ts';
 import { RoomMessageRef } from '../rooms/messages.schema.ts';

@@ -1,5 +1,5 @@
 import type { Context } from '../../context.ts';
-import { db, dbKind } from '../../db.ts';
+import { db, dbKind } from '../../db/client.ts';
 import { badInput } from '../../errors.ts';
 import { readableThreadsWhere } from '../threads/threads.access.ts';
 import { highlightOf, words } from './search.highlight.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { badInput, notFound, parseInput } from '../../errors.ts';
 
 const tags = z.array(z.string().trim().min(1).max(50)).max(20).transform((t) => [...new Set(t)]);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actingUserId } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
-import { db, type Prisma, type Tx } from '../../db.ts';
+import { db, type Prisma, type Tx } from '../../db/client.ts';
 import { conflict, forbidden, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import type { Message } from '../../generated/sqlite/client.ts';
 import { sessionForTurn } from '../chat/sessions.service.ts';

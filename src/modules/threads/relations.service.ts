@@ -1,4 +1,4 @@
-import { db, serializable, type Tx } from '../../db.ts';
+import { db, serializable, type Tx } from '../../db/client.ts';
 import { badInput, conflict, notFound } from '../../errors.ts';
 
 export type RelationKind = 'CONTINUES_FROM' | 'CHILD_OF' | 'RELATES_TO';

@@ -1,7 +1,7 @@
 import type { GraphQLError } from 'graphql';
 import { viewerRole } from '../../auth/rules.ts';
 import type { Context } from '../../context.ts';
-import { db, type Prisma } from '../../db.ts';
+import { db, type Prisma } from '../../db/client.ts';
 import { forbidden, notFound, unauthenticated } from '../../errors.ts';
 
 /** What a viewer may do with a project or thread: read it, write in it, manage it (share, delete). */

@@ -1,4 +1,4 @@
-import { db, Prisma, readRows } from '../../db.ts';
+import { db, Prisma, readRows } from '../../db/client.ts';
 import { columnsOf, q, rowTo, tableOf, type Columns } from '../../db/rows.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { actingUserId } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
-import { db, type Prisma } from '../../db.ts';
+import { db, type Prisma } from '../../db/client.ts';
 import { badInput, forbidden, notFound, parseInput } from '../../errors.ts';
 import { expiresFrom } from '../chat/sessions.service.ts';
 import { appendedMessage, insertMessage } from './messages.service.ts';

@@ -1,4 +1,4 @@
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { badInput } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { PlanEnum } from '../orgs/orgs.schema.ts';

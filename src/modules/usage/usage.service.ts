@@ -1,7 +1,7 @@
 import type { AppServices } from '../../context.ts';
-import { db, serializable } from '../../db.ts';
+import { db, serializable } from '../../db/client.ts';
 import { rateLimited } from '../../errors.ts';
-import type { ChatTurnHooks } from '../chat/chat.service.ts';
+import type { ChatTurnHooks } from '../chat/chat.turn.ts';
 
 export type PlanName = 'FREE' | 'PRO' | 'TEAM' | 'ENTERPRISE';
 

@@ -1,6 +1,6 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
 import { allow, checkOrg, isSelf, passes } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { canSeeUser } from './users.service.ts';
 
 export const usersPermissions: DomainPermissions = {

@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { builder } from '../../schema/builder.ts';
 import { takeCheckedUser } from '../../auth/viewer.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { rowById } from '../../db/rows.ts';
 import type { User } from '../../generated/sqlite/client.ts';
 import * as users from './users.service.ts';

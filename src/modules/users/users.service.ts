@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { dummyHash, hashPassword, verifyPassword } from '../../auth/passwords.ts';
 import { randomToken, sha256, signAccessToken } from '../../auth/tokens.ts';
 import type { AppServices, Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { announceAccessChange } from '../../live/access.ts';
 import { appError, conflict, isUniqueViolation, parseInput, rateLimited, unauthenticated } from '../../errors.ts';
 

@@ -1,4 +1,4 @@
-import type { Route } from '../index.ts';
+import type { Route } from '../../app-module.ts';
 import { graphiqlExampleOptions } from './graphiql-examples.ts';
 
 const BASE = '/graphiql';

@@ -4,7 +4,7 @@ import { fromRoot } from '../../paths.ts';
 import type { Config } from '../../config.ts';
 import { readManifest } from '../../http/trusted.ts';
 import { devSettleAllowed } from '../lightning/lightning.backend.ts';
-import type { AppModule } from '../index.ts';
+import { defineModule } from '../../app-module.ts';
 import { graphiqlRoutes } from './graphiql.ts';
 import { serveSpa } from './web.static.ts';
 
@@ -31,7 +31,7 @@ function withServerFeatures(config: Config): (html: string) => string {
  * assets, served locally (see graphiql.ts). With trusted documents on, the client's own manifest is
  * accepted too and its page tells it to send hashes, so /app keeps working.
  */
-export const webModule: AppModule = {
+export const webModule = defineModule({
   name: 'web',
   routes: [
     { method: 'GET', path: '/', handler: () => redirect(302) },
@@ -44,4 +44,4 @@ export const webModule: AppModule = {
     ...graphiqlRoutes,
   ],
   trustedDocuments: () => (existsSync(MANIFEST) ? readManifest(MANIFEST) : undefined),
-};
+});

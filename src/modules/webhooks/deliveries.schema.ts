@@ -1,5 +1,5 @@
 import { idOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { builder } from '../../schema/builder.ts';
 import type { WebhookEventType } from './webhooks.events.ts';
 import { WebhookEvent } from './webhooks.schema.ts';

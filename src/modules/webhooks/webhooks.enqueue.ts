@@ -1,7 +1,7 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { randomBytes } from 'node:crypto';
 import type { AppServices } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import type { Published } from '../../live/bus.ts';
 import { SOURCES_BY_TOPIC, type MatchedEvent, type WebhookEventType } from './webhooks.events.ts';
 

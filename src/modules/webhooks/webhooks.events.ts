@@ -1,6 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { LRUCache } from 'lru-cache';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import type { Topics } from '../../live/bus.ts';
 
 /** Event types a webhook may subscribe to (the GraphQL enum `WebhookEvent`). */

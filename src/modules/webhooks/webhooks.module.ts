@@ -1,27 +1,19 @@
-import type { AppServices } from '../../context.ts';
-import type { AppModule, ModuleGauge } from '../../app-module.ts';
-import { db } from '../../db.ts';
+import { defineModule, type ModuleGauge } from '../../app-module.ts';
+import { db } from '../../db/client.ts';
 import { WebhookEnqueuer } from './webhooks.enqueue.ts';
+import { webhooksPermissions } from './webhooks.permissions.ts';
+import { running } from './webhooks.running.ts';
 import { startDeliveryWorker } from './webhooks.worker.ts';
-
-interface Running {
-  enqueuer: WebhookEnqueuer;
-  worker: ReturnType<typeof startDeliveryWorker>;
-  untap: () => void;
-}
-const running = new Map<AppServices, Running>();
-
-/** Tells this app's worker that deliveries are due now (a redelivery), instead of at its next poll. */
-export function nudgeDeliveries(app: AppServices) {
-  running.get(app)?.worker.nudge();
-}
+import './webhooks.schema.ts';
+import './deliveries.schema.ts';
 
 /**
  * Outbound webhooks: a tap on what this process publishes writes deliveries; a worker sends them.
  * Stop unhooks the tap, writes what was still queued, then stops the worker.
  */
-export const webhooksModule: AppModule = {
+export const webhooksModule = defineModule({
   name: 'webhooks',
+  permissions: webhooksPermissions,
   start(app) {
     const worker = startDeliveryWorker(app);
     const enqueuer = new WebhookEnqueuer(app, worker.nudge);
@@ -36,7 +28,7 @@ export const webhooksModule: AppModule = {
     await r.enqueuer.flush();
     await r.worker.stop();
   },
-};
+});
 
 const webhookGauges: ModuleGauge[] = [
   {

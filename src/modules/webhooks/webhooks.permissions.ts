@@ -1,6 +1,6 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
 import { allow, checkOrg, idOf, isAdminOfParentOrg, orgRule, passes, ruleOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { notFound } from '../../errors.ts';
 
 const ADMIN = { role: 'ADMIN' } as const;

@@ -1,6 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { idOf } from '../../auth/rules.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import type { Webhook } from '../../generated/sqlite/client.ts';
 import { builder } from '../../schema/builder.ts';
 import type { WebhookEventType } from './webhooks.events.ts';

@@ -1,10 +1,10 @@
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
-import { db } from '../../db.ts';
+import { db } from '../../db/client.ts';
 import { conflict, notFound, parseInput } from '../../errors.ts';
 import { validateWebhookUrl } from './webhooks.address.ts';
 import { WEBHOOK_EVENTS } from './webhooks.events.ts';
-import { nudgeDeliveries } from './webhooks.module.ts';
+import { nudgeDeliveries } from './webhooks.running.ts';
 import { newWebhookSecret, sealSecret } from './webhooks.signing.ts';
 
 const events = z

@@ -4,9 +4,9 @@ import { LRUCache } from 'lru-cache';
 import pg from 'pg';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { databaseKind } from './config.ts';
-import { PrismaClient as PgClient } from './generated/postgres/client.ts';
-import { PrismaClient as SqliteClient } from './generated/sqlite/client.ts';
+import { databaseKind } from '../config.ts';
+import { PrismaClient as PgClient } from '../generated/postgres/client.ts';
+import { PrismaClient as SqliteClient } from '../generated/sqlite/client.ts';
 
 /**
  * Both generated clients are built from the same models, so their APIs are the same; the SQLite
@@ -14,7 +14,7 @@ import { PrismaClient as SqliteClient } from './generated/sqlite/client.ts';
  */
 export type Db = InstanceType<typeof SqliteClient>;
 export type DatabaseKind = 'sqlite' | 'postgresql';
-import { Prisma } from './generated/sqlite/client.ts';
+import { Prisma } from '../generated/sqlite/client.ts';
 export { Prisma };
 
 /** The process's database client, set by openDatabase(). Services import it from here. */

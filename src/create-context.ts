@@ -1,0 +1,35 @@
+// The context factory, apart from context.ts: it resolves the viewer (auth/viewer.ts), while auth/ and every
+// module import context.ts for its types.
+import { randomUUID } from 'node:crypto';
+import { ACTING_USER_HEADER, resolveViewer } from './auth/viewer.ts';
+import { requestIdOf, viewerLogFields, withFreshLoaders, type AppServices, type Context } from './context.ts';
+import type { Viewer } from './auth/identity.ts';
+
+/** The initial values HTTP (yoga) and WS (graphql-ws) hand to createContext. */
+export interface ContextInit {
+  request?: Request;
+  /** Resolved in graphql-ws `onConnect`, once per connection. */
+  viewer?: Viewer;
+  clientIp?: string;
+  /**
+   * The operation runs over graphql-ws. A subscription executes once per event on one context, so
+   * its loaders must not cache across events (a message's reactions loaded for one event would be
+   * served, stale, to the next); they still batch within an event.
+   */
+  live?: boolean;
+}
+
+/** The one context factory, used by HTTP and WebSocket operations alike. */
+export async function createContext(app: AppServices, init: ContextInit): Promise<Context> {
+  const headers = init.request?.headers;
+  const requestId = init.request ? requestIdOf(init.request) : randomUUID();
+  const viewer =
+    init.viewer ??
+    (await resolveViewer(app, {
+      authorization: headers?.get('authorization') ?? undefined,
+      apiKey: headers?.get('x-api-key') ?? undefined,
+      actingUser: headers?.get(ACTING_USER_HEADER) ?? undefined,
+    }, { keepUserRow: true }));
+  const clientIp = init.clientIp ?? 'unknown';
+  return withFreshLoaders({ app, viewer, requestId, clientIp, log: app.log.child({ requestId, ...viewerLogFields(viewer) }) }, !init.live);
+}
