@@ -12,7 +12,7 @@ import './presence/presence.schema.ts';
 import './notifications/notifications.schema.ts';
 import './projects/projects.schema.ts';
 import './threads/threads.schema.ts';
-import './threads/messages.schema.ts';
+import './threads/thread-messages.schema.ts';
 import './threads/relations.schema.ts';
 import './threads/contexts.schema.ts';
 import './chat/chat.schema.ts';

@@ -1,15 +1,15 @@
 import type { Message, SessionRequest } from '../../generated/sqlite/client.ts';
 import { idOf } from '../../auth/rules.ts';
 import { builder } from '../../schema/builder.ts';
-import { MessageRef } from '../chat/chat.schema.ts';
+import { ThreadMessageRef } from '../threads/thread-messages.schema.ts';
 import { sendSessionMessage } from './session-chat.service.ts';
 
 type SendResult = { userMessage: Message; assistantMessage: Message; deduplicated: boolean; request: SessionRequest | null };
 
 const SendSessionMessagePayload = builder.objectRef<SendResult>('SendSessionMessagePayload').implement({
   fields: (t) => ({
-    userMessage: t.field({ type: MessageRef, resolve: (r) => r.userMessage }),
-    assistantMessage: t.field({ type: MessageRef, resolve: (r) => r.assistantMessage }),
+    userMessage: t.field({ type: ThreadMessageRef, resolve: (r) => r.userMessage }),
+    assistantMessage: t.field({ type: ThreadMessageRef, resolve: (r) => r.assistantMessage }),
     deduplicated: t.exposeBoolean('deduplicated', { description: 'True when clientMsgId matched an earlier send: nothing new was generated or charged.' }),
     request: t.prismaField({
       type: 'SessionRequest',

@@ -1,0 +1,104 @@
+import { idOf } from '../../auth/rules.ts';
+import { builder } from '../../schema/builder.ts';
+import { appendThreadMessage, type AppendResult } from './thread-messages.service.ts';
+
+export const ThreadMessageRole = builder.enumType('ThreadMessageRole', {
+  description: 'Who a thread message is from.',
+  values: {
+    USER: { description: 'A person (or an API key acting for one): `author` says who.' },
+    ASSISTANT: { description: 'The model’s reply.' },
+    SYSTEM: { description: 'An instruction stored by a client for the model.' },
+    TOOL: { description: 'The result of a tool the model called.' },
+  },
+});
+export const ThreadMessageStatus = builder.enumType('ThreadMessageStatus', {
+  description: 'Where a message is in its life: COMPLETE once stored whole; an assistant reply is STREAMING while generated and FAILED if it failed or was cancelled.',
+  values: {
+    PENDING: { description: 'Stored, not yet being generated.' },
+    STREAMING: { description: 'An assistant reply being generated: its text arrives as AssistantDelta events.' },
+    COMPLETE: { description: 'Stored whole.' },
+    FAILED: { description: 'The reply failed or was cancelled; `error` says why.' },
+    CANCELLED: { description: 'The reply was cancelled before it began.' },
+  },
+});
+
+export const ThreadMessageRef = builder.prismaNode('Message', {
+  name: 'ThreadMessage',
+  description: 'A message of a thread: yours, another member’s, or the model’s reply (also a standalone session’s messages).',
+  id: { field: 'id', description: 'The global ID of the message.' },
+  fields: (t) => ({
+    seq: t.exposeInt('seq', {
+      nullable: true,
+      description: "The message's number in its thread (1, 2, 3… in the order they were stored): pass the last one you saw as threadEvents(afterSeq). Null for a standalone session's messages.",
+    }),
+    role: t.expose('role', { type: ThreadMessageRole, description: 'Who the message is from.' }),
+    status: t.expose('status', { type: ThreadMessageStatus, description: 'COMPLETE, or where a reply being generated is.' }),
+    content: t.exposeString('content', { description: 'The text; while STREAMING, what has been generated so far.' }),
+    model: t.exposeString('model', { nullable: true, description: 'The model that wrote an assistant reply; null for other messages.' }),
+    clientMsgId: t.exposeString('clientMsgId', { nullable: true, description: 'The id the sender gave the message to make retries safe, if any.' }),
+    promptTokens: t.exposeInt('promptTokens', { description: 'Tokens of the prompt sent to the model (an assistant reply), or of the message itself (a user message).' }),
+    completionTokens: t.exposeInt('completionTokens', { description: 'Tokens the model generated for an assistant reply; 0 for other messages.' }),
+    metadata: t.expose('metadata', {
+      type: 'JSON',
+      nullable: true,
+      description: "Data stored with the message (the sender's own, at most 16,000 characters of JSON); on an assistant reply, the tools it called and why it failed.",
+    }),
+    error: t.exposeString('error', { nullable: true, description: 'Why the reply failed (FAILED only).' }),
+    createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the message was stored.' }),
+    author: t.relation('author', { nullable: true, description: 'Who sent it; null for the assistant, and for a message whose author was deleted.' }),
+    thread: t.relation('thread', {
+      nullable: true,
+      description: "The thread; null for a standalone session's messages. NOT_FOUND to a session token, which opens its session only.",
+    }),
+    session: t.relation('session', { description: 'The session of the thread that holds the message (a thread rotates sessions as its history grows).' }),
+  }),
+});
+
+export const AppendThreadMessageRole = builder.enumType('AppendThreadMessageRole', {
+  description: 'Roles a client may store as-is (TOOL messages come only from the model side).',
+  values: {
+    USER: { description: "A person's message (the default)." },
+    ASSISTANT: { description: 'A reply your own model wrote.' },
+    SYSTEM: { description: 'An instruction for the model.' },
+  },
+});
+
+/** A message stored as given: createThread's `firstMessage`. */
+export const FirstMessageInput = builder.inputType('FirstMessageInput', {
+  description: 'The first message of a new thread, stored as given (no reply is generated).',
+  fields: (t) => ({
+    role: t.field({ type: AppendThreadMessageRole, defaultValue: 'USER', description: 'Who the message is from; USER when left out.' }),
+    content: t.string({ required: true, description: 'The text, 1 to 32,000 characters (BAD_USER_INPUT otherwise).' }),
+    metadata: t.field({ type: 'JSON', description: 'Your own data, stored with the message (at most 16,000 characters of JSON).' }),
+    clientMsgId: t.string({ description: 'Your id for this message: a retry with the same id stores it once.' }),
+  }),
+});
+
+const AppendThreadMessageInput = builder.inputType('AppendThreadMessageInput', {
+  description: 'A message to store as given in a thread.',
+  fields: (t) => ({
+    threadId: t.id({ required: true, description: 'The thread (WRITE access needed; NOT_FOUND when you cannot see it).' }),
+    role: t.field({ type: AppendThreadMessageRole, required: true, description: 'Who the message is from.' }),
+    content: t.string({ required: true, description: 'The text, 1 to 32,000 characters (BAD_USER_INPUT otherwise).' }),
+    metadata: t.field({ type: 'JSON', description: 'Your own data, stored with the message (at most 16,000 characters of JSON).' }),
+    clientMsgId: t.string({ description: 'Your id for this message: a retry with the same id stores it once.' }),
+  }),
+});
+
+const AppendThreadMessagePayload = builder.objectRef<AppendResult>('AppendThreadMessagePayload').implement({
+  description: 'The stored message, and whether it had been stored before.',
+  fields: (t) => ({
+    message: t.field({ type: ThreadMessageRef, description: 'The message stored (or stored earlier with the same clientMsgId).', resolve: (r) => r.message }),
+    deduplicated: t.exposeBoolean('deduplicated', { description: 'True when clientMsgId matched an earlier message: nothing new was stored.' }),
+  }),
+});
+
+builder.mutationFields((t) => ({
+  appendThreadMessage: t.field({
+    type: AppendThreadMessagePayload,
+    description:
+      'Stores a message as given, without generating a reply (for clients that run their own model); announced on threadEvents as ThreadMessageAdded. CONFLICT when the thread is archived.',
+    args: { input: t.arg({ type: AppendThreadMessageInput, required: true, description: 'The thread and the message.' }) },
+    resolve: (_root, { input }, ctx) => appendThreadMessage(ctx, idOf(input.threadId, 'Thread', 'threadId'), input),
+  }),
+}));
