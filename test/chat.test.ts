@@ -9,7 +9,7 @@ const Events = graphql(`
   subscription ChatThreadEvents($threadId: ID!) {
     threadEvents(threadId: $threadId) {
       __typename
-      ... on MessageAdded { message { id role status content } }
+      ... on ThreadMessageAdded { message { id role status content } }
       ... on AssistantDelta { messageId delta index }
       ... on AssistantDone { message { id status content completionTokens } }
       ... on AssistantFailed { messageId error reason message { status content } }
@@ -34,8 +34,8 @@ const Cancel = graphql(`
   }
 `);
 const DeleteThread = graphql(`mutation ChatDeleteThread($input: DeleteThreadInput!) { deleteThread(input: $input) { deletedId } }`);
-const Models = graphql(`query ChatModels { models { id provider isDefault } }`);
-const NodeMessage = graphql(`query ChatNodeMessage($id: ID!) { node(id: $id) { id ... on Message { content } } }`);
+const Models = graphql(`query ChatModels { models { id name provider isDefault } }`);
+const NodeMessage = graphql(`query ChatNodeMessage($id: ID!) { node(id: $id) { id ... on ThreadMessage { content } } }`);
 const Archive = graphql(`
   mutation ChatArchive($input: UpdateThreadInput!) { updateThread(input: $input) { id status } }
 `);
@@ -74,7 +74,7 @@ describe('sendThreadMessage with the echo provider', () => {
       events.push(e);
       if (e.__typename === 'AssistantDone') break;
     }
-    expect(events.slice(0, 2).map((e) => e.__typename)).toEqual(['MessageAdded', 'MessageAdded']);
+    expect(events.slice(0, 2).map((e) => e.__typename)).toEqual(['ThreadMessageAdded', 'ThreadMessageAdded']);
     const deltas = events.filter((e) => e.__typename === 'AssistantDelta') as { delta: string; index: number; messageId: string }[];
     expect(deltas.map((d) => d.index)).toEqual(deltas.map((_, i) => i));
     expect(deltas.length).toBe(9);
@@ -85,9 +85,9 @@ describe('sendThreadMessage with the echo provider', () => {
     sub.close();
 
     const { thread: t } = await server.ok(ThreadMessages, { id: thread.id }, { token: owner.token });
-    expect(t.messageCount).toBe(2);
-    expect(t.firstMessage?.content).toBe(text);
-    expect(t.lastMessage).toEqual({ role: 'ASSISTANT', content: text });
+    expect(t!.messageCount).toBe(2);
+    expect(t!.firstMessage?.content).toBe(text);
+    expect(t!.lastMessage).toEqual({ role: 'ASSISTANT', content: text });
   });
 
   it('is idempotent per clientMsgId', async () => {
@@ -99,19 +99,19 @@ describe('sendThreadMessage with the echo provider', () => {
     expect(b.userMessage.id).toBe(a.userMessage.id);
     expect(b.assistantMessage.id).toBe(a.assistantMessage.id);
     const { thread: t } = await server.ok(ThreadMessages, { id: thread.id }, { token: owner.token });
-    expect(t.messageCount).toBe(2);
-    expect(t.messages.edges).toHaveLength(2);
+    expect(t!.messageCount).toBe(2);
+    expect(t!.messages.edges).toHaveLength(2);
   });
 
   it('refuses a model config does not allow, an empty message and an archived thread, storing nothing', async () => {
     const thread = await createThread(server, owner.token, orgId);
     expect(await server.errorCode(ChatSendDoc, { input: { threadId: thread.id, content: 'x', model: 'gpt-nope' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
     expect(await server.errorCode(ChatSendDoc, { input: { threadId: thread.id, content: '   ' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
-    await server.ok(Archive, { input: { id: thread.id, status: 'ARCHIVED' } }, { token: owner.token });
+    await server.ok(Archive, { input: { threadId: thread.id, status: 'ARCHIVED' } }, { token: owner.token });
     expect(await server.errorCode(ChatSendDoc, { input: { threadId: thread.id, content: 'x' } }, { token: owner.token })).toBe('CONFLICT');
     const { thread: t } = await server.ok(ThreadMessages, { id: thread.id }, { token: owner.token });
-    expect(t.messageCount).toBe(0);
-    expect(t.sessions.edges).toHaveLength(0);
+    expect(t!.messageCount).toBe(0);
+    expect(t!.sessions.edges).toHaveLength(0);
   });
 
   it('uses the model asked for, and lists the allowed models with the default first', async () => {
@@ -120,8 +120,8 @@ describe('sendThreadMessage with the echo provider', () => {
     expect(r.assistantMessage.model).toBe('echo-2');
     const { models } = await server.ok(Models, {}, { token: owner.token });
     expect(models).toEqual([
-      { id: 'echo', provider: 'echo', isDefault: true },
-      { id: 'echo-2', provider: 'echo', isDefault: false },
+      { id: Buffer.from('Model:echo').toString('base64'), name: 'echo', provider: 'echo', isDefault: true },
+      { id: Buffer.from('Model:echo-2').toString('base64'), name: 'echo-2', provider: 'echo', isDefault: false },
     ]);
     expect(await server.errorCode(Models, {})).toBe('UNAUTHENTICATED');
   });
@@ -221,7 +221,7 @@ describe('cancellation', () => {
     const sending = slow.gql(ChatSendDoc, { input: { threadId: doomed.id, content: words } }, { token: o.owner.token });
     do e = (await sub2.next()).data!.threadEvents;
     while (e.__typename !== 'AssistantDelta');
-    await slow.ok(DeleteThread, { input: { id: doomed.id } }, { token: o.owner.token });
+    await slow.ok(DeleteThread, { input: { threadId: doomed.id } }, { token: o.owner.token });
     expect((await sending).errors?.[0].extensions?.code).toBe('GONE');
     sub2.close();
     await slow.stop();
@@ -237,14 +237,14 @@ describe('sessions', () => {
     await send(small, { token: o.owner.token }, thread.id, `one ${ten}`); // 15 + 15 tokens: 30 < 50
     await send(small, { token: o.owner.token }, thread.id, `two ${ten}`); // now 60 ≥ 50: the next message rotates
     let { thread: t } = await small.ok(ThreadMessages, { id: thread.id }, { token: o.owner.token });
-    expect(t.sessions.edges).toHaveLength(1);
+    expect(t!.sessions.edges).toHaveLength(1);
     await send(small, { token: o.owner.token }, thread.id, 'three');
     ({ thread: t } = await small.ok(ThreadMessages, { id: thread.id }, { token: o.owner.token }));
-    const sessions = t.sessions.edges.map((e) => e.node);
+    const sessions = t!.sessions.edges.map((e) => e.node);
     expect(sessions.map((s) => [s.index, s.state])).toEqual([[1, 'CLOSED'], [2, 'ACTIVE']]);
     expect(sessions[1].summary).toMatch(/^Summary of 4 earlier messages: user: one alpha/);
-    expect(t.currentSession?.index).toBe(2);
-    expect(t.messages.edges.map((e) => [e.node.content.split(' ')[0], e.node.session.index])).toEqual([
+    expect(t!.currentSession?.index).toBe(2);
+    expect(t!.messages.edges.map((e) => [e.node.content.split(' ')[0], e.node.session.index])).toEqual([
       ['one', 1], ['one', 1], ['two', 1], ['two', 1], ['three', 2], ['three', 2],
     ]);
     await small.stop();
@@ -258,8 +258,8 @@ describe('sessions', () => {
     await new Promise((r) => setTimeout(r, 1100));
     await send(brief, { token: o.owner.token }, thread.id, 'after');
     const { thread: t } = await brief.ok(ThreadMessages, { id: thread.id }, { token: o.owner.token });
-    expect(t.sessions.edges.map((e) => e.node.index)).toEqual([1, 2]);
-    expect(t.sessions.edges[1].node.summary).toContain('user: before');
+    expect(t!.sessions.edges.map((e) => e.node.index)).toEqual([1, 2]);
+    expect(t!.sessions.edges[1].node.summary).toContain('user: before');
     await brief.stop();
   });
 });

@@ -8,7 +8,7 @@ import { startServer, type TestServer } from './helpers/server.ts';
 
 const Attach = graphql(`mutation KvToolsAttach($input: AttachKvInstanceInput!) { attachKvInstance(input: $input) { editMode } }`);
 const Key = graphql(`query KvToolsKey($id: ID!, $name: String!) { node(id: $id) { ... on KvInstance { key(name: $name) { name value version } } } }`);
-const Meta = graphql(`query KvToolsMeta($id: ID!) { node(id: $id) { ... on Message { metadata } } }`);
+const Meta = graphql(`query KvToolsMeta($id: ID!) { node(id: $id) { ... on ThreadMessage { metadata } } }`);
 const Events = graphql(`subscription KvToolsEvents($instanceId: ID!, $afterVersion: Int) { kvEvents(instanceId: $instanceId, afterVersion: $afterVersion) { __typename ... on KeyUpdated { version key { name value } } } }`);
 
 /** The tool results the model was sent in the request after the first, parsed. */
