@@ -47,7 +47,7 @@ beforeAll(async () => {
 const append = (auth: { token?: string; apiKey?: string }, input: Record<string, unknown>) => server.gql(Append, { input: input as never }, auth);
 
 describe('appendThreadMessage', () => {
-  it('stores each role as given, generates nothing, and announces MessageAdded', async () => {
+  it('stores each role as given, generates nothing, and announces ThreadMessageAdded', async () => {
     const t = await createThread(server, owner.token, orgId);
     const sub = subscribe(server.ws({ token: owner.token }), Events, { threadId: t.id });
     await sub.expectSilence(500); // lets the subscription start on a loaded machine
