@@ -16,7 +16,7 @@ const SessionQuery = graphql(`
       invoices(first: 1) { edges { node { id kind state paymentRequest paymentHash amountSats } } }
       messages(last: 100) { edges { node { ...WebChatMessage } } }
     }
-    models { id }
+    models { id name }
   }
 `);
 const SessionEvents = graphql(`
@@ -25,7 +25,7 @@ const SessionEvents = graphql(`
       __typename
       ... on SessionStateChanged { state balanceSats expiresAt }
       ... on CostDebited { sats balanceAfter }
-      ... on MessageAdded { message { ...WebChatMessage } }
+      ... on ThreadMessageAdded { message { ...WebChatMessage } }
       ... on AssistantDelta { messageId delta index }
       ... on AssistantDone { message { ...WebChatMessage } }
       ... on AssistantFailed { messageId message { ...WebChatMessage } }
@@ -137,7 +137,7 @@ function Live({ data, refetch }: { data: Data; refetch(): void }) {
       )}
       <ChatLog messages={chat.messages} />
       <ChatComposer
-        models={data.models.map((m) => m.id)}
+        models={data.models.map((m) => m.name)}
         streaming={chat.streaming}
         error={sent.error}
         disabled={live.state !== 'ACTIVE'}
