@@ -13,6 +13,7 @@ const Events = graphql(`
       ... on AssistantDelta { messageId delta index }
       ... on AssistantDone { message { id status content completionTokens } }
       ... on AssistantFailed { messageId error reason message { status content } }
+      ... on ThreadUpdated { thread { id } }
     }
   }
 `);
@@ -57,11 +58,22 @@ beforeAll(async () => {
   orgId = o.org.id;
 });
 
+/** Subscribes, and waits until the stream is live: a change to the thread (not a message) is heard. */
+async function liveEvents(srv: TestServer, token: string, threadId: string) {
+  const sub = subscribe(srv.ws({ token }), Events, { threadId });
+  for (let i = 0; ; i++) {
+    await srv.ok(Archive, { input: { threadId, metadata: { ping: i } } }, { token });
+    const e = await sub.next(1000).catch((err) => (i < 10 ? undefined : Promise.reject(err)));
+    if (e?.data?.threadEvents.__typename === 'ThreadUpdated') break;
+  }
+  // Pings heard late are skipped by the callers, which wait for the events they expect.
+  return sub;
+}
+
 describe('sendThreadMessage with the echo provider', () => {
   it('streams deltas in order to a subscriber; they concatenate to the stored reply', async () => {
     const thread = await createThread(server, owner.token, orgId);
-    const sub = subscribe(server.ws({ token: owner.token }), Events, { threadId: thread.id });
-    await sub.expectSilence(100);
+    const sub = await liveEvents(server, owner.token, thread.id);
     const text = 'the quick brown fox jumps over the lazy dog';
     const result = await send(server, { token: owner.token }, thread.id, text);
     expect(result.userMessage).toMatchObject({ role: 'USER', status: 'COMPLETE', content: text });
@@ -71,6 +83,7 @@ describe('sendThreadMessage with the echo provider', () => {
     const events = [];
     for (;;) {
       const e = (await sub.next()).data!.threadEvents;
+      if (e.__typename === 'ThreadUpdated') continue;
       events.push(e);
       if (e.__typename === 'AssistantDone') break;
     }
@@ -168,8 +181,7 @@ describe('a fast provider', () => {
     const fast = await startServer();
     const o = await orgWithMembers(fast);
     const thread = await createThread(fast, o.owner.token, o.org.id);
-    const sub = subscribe(fast.ws({ token: o.owner.token }), Events, { threadId: thread.id });
-    await sub.expectSilence(100);
+    const sub = await liveEvents(fast, o.owner.token, thread.id);
     const text = Array.from({ length: 3000 }, (_, i) => `w${i}`).join(' ');
     const result = await send(fast, { token: o.owner.token }, thread.id, text);
     expect(result.assistantMessage.content).toBe(text);
@@ -191,8 +203,7 @@ describe('cancellation', () => {
     const slow = await startServer({ overrides: { providers: { echo: { delayMs: 40 } } } });
     const o = await orgWithMembers(slow);
     const thread = await createThread(slow, o.owner.token, o.org.id);
-    const sub = subscribe(slow.ws({ token: o.owner.token }), Events, { threadId: thread.id });
-    await sub.expectSilence(100);
+    const sub = await liveEvents(slow, o.owner.token, thread.id);
     const words = Array.from({ length: 60 }, (_, i) => `w${i}`).join(' ');
     const pending = send(slow, { token: o.owner.token }, thread.id, words);
     let first;
@@ -216,8 +227,7 @@ describe('cancellation', () => {
 
     // Deleting the thread while its reply streams: the send ends with GONE.
     const doomed = await createThread(slow, o.owner.token, o.org.id);
-    const sub2 = subscribe(slow.ws({ token: o.owner.token }), Events, { threadId: doomed.id });
-    await sub2.expectSilence(100);
+    const sub2 = await liveEvents(slow, o.owner.token, doomed.id);
     const sending = slow.gql(ChatSendDoc, { input: { threadId: doomed.id, content: words } }, { token: o.owner.token });
     do e = (await sub2.next()).data!.threadEvents;
     while (e.__typename !== 'AssistantDelta');

@@ -17,7 +17,7 @@ const SetPublic = graphql(`
   mutation ThreadsSetPublic($input: SetProjectPublicAccessInput!) { setProjectPublicAccess(input: $input) { id publicAccess } }
 `);
 const ProjectQ = graphql(`
-  query ThreadsProject($id: ID!) { project(id: $id) { id name viewerAccess threads { edges { node { id title } } } } }
+  query ThreadsProject($id: ID!) { project(id: $id) { id name viewerAccess threads { totalCount edges { node { id title } } } } }
 `);
 const MyProjects = graphql(`query ThreadsMyProjects { me { projects { edges { node { id } } } } }`);
 const CreateThreadDoc = graphql(`
@@ -31,6 +31,7 @@ const ThreadQ = graphql(`query ThreadsThread($id: ID!) { thread(id: $id) { id ti
 const MyThreads = graphql(`
   query ThreadsMyThreads($filter: ThreadFilterInput, $orderBy: ThreadOrderInput, $first: Int, $after: String) {
     me { threads(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
+      totalCount
       edges { node { id title createdAt updatedAt } }
       pageInfo { hasNextPage endCursor }
     } }
@@ -81,7 +82,7 @@ describe('projects and shares', () => {
 
     await server.ok(Share, { input: { projectId: p.id, userId: ann.id, access: 'READ' } }, { token: owner.token });
     const seen = await server.ok(ProjectQ, { id: p.id }, { token: ann.token });
-    expect(seen.project).toMatchObject({ viewerAccess: 'READ', threads: { edges: [{ node: { id: t.id } }] } });
+    expect(seen.project).toMatchObject({ viewerAccess: 'READ', threads: { totalCount: 1, edges: [{ node: { id: t.id } }] } });
     expect((await server.ok(MyProjects, {}, { token: ann.token })).me?.projects.edges.map((e) => e.node.id)).toEqual([p.id]);
     // READ cannot write, share or chat.
     expect(await server.errorCode(UpdateThread, { input: { threadId: t.id, title: 'x' } }, { token: ann.token })).toBe('FORBIDDEN');
@@ -202,6 +203,8 @@ describe('threads', () => {
     const page1 = (await server.ok(MyThreads, { first: 2, orderBy: { field: 'CREATED_AT', direction: 'ASC' } }, { token: owner.token })).me!.threads;
     expect(page1.edges.map((e) => e.node.title)).toEqual(['t1', 't2']);
     expect(page1.pageInfo.hasNextPage).toBe(true);
+    expect(page1.totalCount).toBe(3);
+    expect((await server.ok(MyThreads, { first: 1, filter: { projectId: p.id } }, { token: owner.token })).me!.threads.totalCount).toBe(2);
     const page2 = (await server.ok(MyThreads, { first: 2, after: page1.pageInfo.endCursor, orderBy: { field: 'CREATED_AT', direction: 'ASC' } }, { token: owner.token })).me!.threads;
     expect(page2.edges.map((e) => e.node.title)).toEqual(['t3']);
   });

@@ -3,7 +3,8 @@ import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
 import { builder } from '../../schema/builder.ts';
 import { badInput } from '../../errors.ts';
-import { ThreadMessageRef } from '../threads/thread-messages.schema.ts';
+import { ThreadMessageConnection, ThreadMessageRef } from '../threads/thread-messages.schema.ts';
+import { totalCountOf } from '../threads/total-count.ts';
 import { checkThread } from '../threads/threads.access.ts';
 import type { ChatTurnResult } from './chat.service.ts';
 import type { ThreadEvent } from './chat.topics.ts';
@@ -14,7 +15,7 @@ import * as threadChat from './threadchat.service.ts';
 /** Shared with prepaid sessions (issue 5), which add their fields to `Session` with prismaObjectField. */
 export const SessionState = builder.enumType('SessionState', { values: ['AWAITING_PAYMENT', 'ACTIVE', 'PAUSED', 'EXPIRED', 'CLOSED'] as const });
 
-builder.prismaNode('Session', {
+const SessionRef = builder.prismaNode('Session', {
   id: { field: 'id' },
   fields: (t) => ({
     index: t.exposeInt('index', { description: "1 for a thread's first session, then 2, 3… as it rotates." }),
@@ -25,9 +26,20 @@ builder.prismaNode('Session', {
     closedAt: t.expose('closedAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     thread: t.relation('thread', { nullable: true }),
-    messages: t.relatedConnection('messages', { cursor: 'id', query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } }),
+    messages: t.relatedConnection('messages', { cursor: 'id', totalCount: true, query: { orderBy: [{ createdAt: 'asc' }, { id: 'asc' }] } }, ThreadMessageConnection),
   }),
 });
+
+/** The one connection of sessions (Thread.sessions). */
+export const SessionConnection = builder.connectionObject(
+  {
+    type: SessionRef,
+    name: 'SessionConnection',
+    description: "A page of a thread's sessions.",
+    fields: (t) => ({ totalCount: t.int({ description: 'How many sessions the list holds across all pages.', resolve: totalCountOf }) }),
+  },
+  { name: 'SessionEdge', description: 'A session in a page, with its cursor.' },
+);
 
 const loadMessage = (id: string) => db.message.findUniqueOrThrow({ where: { id } });
 type Ev<T extends ThreadEvent['type']> = Extract<ThreadEvent, { type: T }>;

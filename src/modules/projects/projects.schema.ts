@@ -4,6 +4,7 @@ import { db } from '../../db.ts';
 import { notFound } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { projectAccess, readableProjectsWhere } from '../threads/threads.access.ts';
+import { totalCountOf } from '../threads/total-count.ts';
 import * as projects from './projects.service.ts';
 
 export const ShareAccess = builder.enumType('ShareAccess', {
@@ -40,11 +41,6 @@ export const ProjectRef = builder.prismaNode('Project', {
       description: 'Per-user shares, oldest first (project ADMINs only: FORBIDDEN to others).',
       query: { orderBy: { createdAt: 'asc' } },
     }),
-    threads: t.relatedConnection('threads', {
-      cursor: 'id',
-      description: 'The threads of the project, most recently changed first (answers only while you can read the project).',
-      query: { orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }] },
-    }),
   }),
 });
 
@@ -59,14 +55,28 @@ builder.prismaNode('ProjectShare', {
   }),
 });
 
+const ProjectConnection = builder.connectionObject(
+  {
+    type: ProjectRef,
+    name: 'ProjectConnection',
+    description: 'A page of projects.',
+    fields: (t) => ({ totalCount: t.int({ description: 'How many projects the list holds across all pages.', resolve: totalCountOf }) }),
+  },
+  { name: 'ProjectEdge', description: 'A project in a page, with its cursor.' },
+);
+
 builder.prismaObjectField('User', 'projects', (t) =>
-  t.prismaConnection({
-    type: 'Project',
-    cursor: 'id',
-    description: 'Projects you may read, newest first.',
-    resolve: (query, user) =>
-      db.project.findMany({ ...query, where: readableProjectsWhere(user.id), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
-  }),
+  t.prismaConnection(
+    {
+      type: 'Project',
+      cursor: 'id',
+      description: 'Projects you may read, newest first.',
+      totalCount: (user) => db.project.count({ where: readableProjectsWhere(user.id) }),
+      resolve: (query, user) =>
+        db.project.findMany({ ...query, where: readableProjectsWhere(user.id), orderBy: [{ createdAt: 'desc' }, { id: 'desc' }] }),
+    },
+    ProjectConnection,
+  ),
 );
 
 const PROJECT_ID = 'The project (NOT_FOUND when you cannot see it; FORBIDDEN below ADMIN access).';

@@ -1,5 +1,6 @@
 import { idOf } from '../../auth/rules.ts';
 import { builder } from '../../schema/builder.ts';
+import { totalCountOf } from './total-count.ts';
 import { appendThreadMessage, type AppendResult } from './thread-messages.service.ts';
 
 export const ThreadMessageRole = builder.enumType('ThreadMessageRole', {
@@ -53,6 +54,17 @@ export const ThreadMessageRef = builder.prismaNode('Message', {
     session: t.relation('session', { description: 'The session of the thread that holds the message (a thread rotates sessions as its history grows).' }),
   }),
 });
+
+/** The one connection of thread messages (Thread.messages, Session.messages). */
+export const ThreadMessageConnection = builder.connectionObject(
+  {
+    type: ThreadMessageRef,
+    name: 'ThreadMessageConnection',
+    description: 'A page of thread messages, oldest first.',
+    fields: (t) => ({ totalCount: t.int({ description: 'How many messages the list holds across all pages.', resolve: totalCountOf }) }),
+  },
+  { name: 'ThreadMessageEdge', description: 'A thread message in a page, with its cursor.' },
+);
 
 export const AppendThreadMessageRole = builder.enumType('AppendThreadMessageRole', {
   description: 'Roles a client may store as-is (TOOL messages come only from the model side).',

@@ -5,7 +5,9 @@ import { db } from '../../db.ts';
 import { notFound } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { ProjectRef } from '../projects/projects.schema.ts';
-import { FirstMessageInput } from './thread-messages.schema.ts';
+import { SessionConnection } from '../chat/chat.schema.ts';
+import { FirstMessageInput, ThreadMessageConnection } from './thread-messages.schema.ts';
+import { totalCountOf } from './total-count.ts';
 import { findThreadsWithMessages, messageOrder } from './threads.messages.ts';
 import { projectAccess } from './threads.access.ts';
 import * as threads from './threads.service.ts';
@@ -44,7 +46,7 @@ function edgeMessage(ctx: Context, threadId: string, at: Date | null, which: 'fi
     .load({ threadId, at });
 }
 
-builder.prismaNode('Thread', {
+export const ThreadRef = builder.prismaNode('Thread', {
   description: 'A conversation with a model, in an org and optionally in one of its projects.',
   id: { field: 'id', description: 'The global ID of the thread.' },
   fields: (t) => ({
@@ -79,16 +81,21 @@ builder.prismaNode('Thread', {
       description: 'The newest message; null while the thread has none.',
       resolve: (_query, thread, _args, ctx) => edgeMessage(ctx, thread.id, thread.lastMessageAt, 'last'),
     }),
-    messages: t.relatedConnection('messages', {
-      cursor: 'id',
-      description: 'Every message of the thread, across its sessions, oldest first.',
-      query: { orderBy: messageOrder },
-    }),
-    sessions: t.relatedConnection('sessions', {
-      cursor: 'id',
-      description: "The thread's sessions, first first: a new one starts when the history outgrows its budget.",
-      query: { orderBy: { index: 'asc' } },
-    }),
+    messages: t.relatedConnection(
+      'messages',
+      { cursor: 'id', totalCount: true, description: 'Every message of the thread, across its sessions, oldest first.', query: { orderBy: messageOrder } },
+      ThreadMessageConnection,
+    ),
+    sessions: t.relatedConnection(
+      'sessions',
+      {
+        cursor: 'id',
+        totalCount: true,
+        description: "The thread's sessions, first first: a new one starts when the history outgrows its budget.",
+        query: { orderBy: { index: 'asc' } },
+      },
+      SessionConnection,
+    ),
     currentSession: t.prismaField({
       type: 'Session',
       nullable: true,
@@ -97,6 +104,17 @@ builder.prismaNode('Thread', {
     }),
   }),
 });
+
+/** The one connection of threads (User.threads, Org.threads, Project.threads). */
+const ThreadConnection = builder.connectionObject(
+  {
+    type: ThreadRef,
+    name: 'ThreadConnection',
+    description: 'A page of threads.',
+    fields: (t) => ({ totalCount: t.int({ description: 'How many threads the list holds across all pages (with its filter).', resolve: totalCountOf }) }),
+  },
+  { name: 'ThreadEdge', description: 'A thread in a page, with its cursor.' },
+);
 
 /** The fields of ThreadFilterInput, also the base of OrgThreadFilterInput (Org.threads). */
 export const threadFilterFields = (t: InputFields) => ({
@@ -127,21 +145,25 @@ export const ThreadOrderInput = builder.inputType('ThreadOrderInput', {
 });
 
 builder.prismaObjectField('User', 'threads', (t) =>
-  t.prismaConnection({
-    type: 'Thread',
-    cursor: 'id',
-    description: 'Threads you may read (yours, and those of projects you can see); newest activity first by default.',
-    args: {
-      filter: t.arg({ type: ThreadFilterInput, description: 'Only the threads that match.' }),
-      orderBy: t.arg({ type: ThreadOrderInput, description: 'The sort; UPDATED_AT DESC when left out.' }),
+  t.prismaConnection(
+    {
+      type: 'Thread',
+      cursor: 'id',
+      description: 'Threads you may read (yours, and those of projects you can see); newest activity first by default.',
+      args: {
+        filter: t.arg({ type: ThreadFilterInput, description: 'Only the threads that match.' }),
+        orderBy: t.arg({ type: ThreadOrderInput, description: 'The sort; UPDATED_AT DESC when left out.' }),
+      },
+      totalCount: (user, { filter }) => db.thread.count({ where: threads.threadsWhere(user.id, decodeThreadFilter(filter)) }),
+      resolve: (query, user, { filter, orderBy }) =>
+        findThreadsWithMessages({
+          ...query,
+          where: threads.threadsWhere(user.id, decodeThreadFilter(filter)),
+          orderBy: threads.threadsOrder(orderBy),
+        }),
     },
-    resolve: (query, user, { filter, orderBy }) =>
-      findThreadsWithMessages({
-        ...query,
-        where: threads.threadsWhere(user.id, decodeThreadFilter(filter)),
-        orderBy: threads.threadsOrder(orderBy),
-      }),
-  }),
+    ThreadConnection,
+  ),
 );
 
 const OrgThreadFilterInput = builder.inputType('OrgThreadFilterInput', {
@@ -154,22 +176,38 @@ const OrgThreadFilterInput = builder.inputType('OrgThreadFilterInput', {
   }),
 });
 
+const orgFilter = (orgId: string, filter?: typeof OrgThreadFilterInput.$inferInput | null) =>
+  threads.orgThreadsWhere(orgId, { ...decodeThreadFilter(filter), authorId: filter?.authorId ? idOf(filter.authorId, 'User', 'authorId') : null });
+
 builder.prismaObjectField('Org', 'threads', (t) =>
-  t.prismaConnection({
-    type: 'Thread',
-    cursor: 'id',
-    description: "Every thread of the org (ADMIN and OWNER only, FORBIDDEN to other members), e.g. one author's in a date range; newest activity first by default.",
-    args: {
-      filter: t.arg({ type: OrgThreadFilterInput, description: 'Only the threads that match.' }),
-      orderBy: t.arg({ type: ThreadOrderInput, description: 'The sort; UPDATED_AT DESC when left out.' }),
+  t.prismaConnection(
+    {
+      type: 'Thread',
+      cursor: 'id',
+      description: "Every thread of the org (ADMIN and OWNER only, FORBIDDEN to other members), e.g. one author's in a date range; newest activity first by default.",
+      args: {
+        filter: t.arg({ type: OrgThreadFilterInput, description: 'Only the threads that match.' }),
+        orderBy: t.arg({ type: ThreadOrderInput, description: 'The sort; UPDATED_AT DESC when left out.' }),
+      },
+      totalCount: (org, { filter }) => db.thread.count({ where: orgFilter(org.id, filter) }),
+      resolve: (query, org, { filter, orderBy }) => findThreadsWithMessages({ ...query, where: orgFilter(org.id, filter), orderBy: threads.threadsOrder(orderBy) }),
     },
-    resolve: (query, org, { filter, orderBy }) =>
-      findThreadsWithMessages({
-        ...query,
-        where: threads.orgThreadsWhere(org.id, { ...decodeThreadFilter(filter), authorId: filter?.authorId ? idOf(filter.authorId, 'User', 'authorId') : null }),
-        orderBy: threads.threadsOrder(orderBy),
-      }),
-  }),
+    ThreadConnection,
+  ),
+);
+
+// Whatever path led to the project, its threads follow the viewer's access now (projects.permissions).
+builder.prismaObjectField('Project', 'threads', (t) =>
+  t.relatedConnection(
+    'threads',
+    {
+      cursor: 'id',
+      totalCount: true,
+      description: 'The threads of the project, most recently changed first (answers only while you can read the project).',
+      query: { orderBy: [{ updatedAt: 'desc' }, { id: 'desc' }] },
+    },
+    ThreadConnection,
+  ),
 );
 
 const CreateThreadInput = builder.inputType('CreateThreadInput', {
