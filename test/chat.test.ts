@@ -31,7 +31,7 @@ const ThreadMessages = graphql(`
 `);
 const Cancel = graphql(`
   mutation ChatCancel($input: CancelGenerationInput!) {
-    cancelGeneration(input: $input) { id status error }
+    cancelGeneration(input: $input) { id status error failureReason toolCalls { name } metadata }
   }
 `);
 const DeleteThread = graphql(`mutation ChatDeleteThread($input: DeleteThreadInput!) { deleteThread(input: $input) { deletedId } }`);
@@ -211,7 +211,7 @@ describe('cancellation', () => {
     while (first.__typename !== 'AssistantDelta');
     const messageId = (first as { messageId: string }).messageId;
     const { cancelGeneration } = await slow.ok(Cancel, { input: { messageId } }, { token: o.owner.token });
-    expect(cancelGeneration).toMatchObject({ id: messageId, status: 'FAILED', error: 'Generation cancelled' });
+    expect(cancelGeneration).toMatchObject({ id: messageId, status: 'FAILED', error: 'Generation cancelled', failureReason: 'CANCELLED', toolCalls: [], metadata: null });
     const result = await pending;
     expect(result.userMessage.status).toBe('COMPLETE');
     expect(result.assistantMessage.status).toBe('FAILED');

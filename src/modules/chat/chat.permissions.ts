@@ -61,6 +61,7 @@ export const chatPermissions: DomainPermissions = {
     // Authorized in its subscribe function (shield cannot stop a subscription).
     Subscription: { threadEvents: isAuthenticated },
     ThreadMessage: { '*': allow, thread: canReadMessageThread },
+    ThreadMessageToolCall: { '*': allow },
     Session: { '*': allow, thread: canReadSessionThread, messages: canReadSessionContent, summary: canReadSessionContent },
     Model: { '*': allow },
     ThreadMessageAdded: { '*': allow },
@@ -85,7 +86,8 @@ export const chatPermissions: DomainPermissions = {
     AssistantFailed: '*',
     ThreadUpdated: '*',
     ThreadDeleted: '*',
-    ThreadMessage: ['id', 'seq', 'role', 'status', 'content', 'author', 'clientMsgId', 'model', 'promptTokens', 'completionTokens', 'error', 'metadata', 'createdAt', 'session'],
+    ThreadMessage: ['id', 'seq', 'role', 'status', 'content', 'author', 'clientMsgId', 'model', 'promptTokens', 'completionTokens', 'error', 'metadata', 'toolCalls', 'failureReason', 'createdAt', 'session'],
+    ThreadMessageToolCall: '*',
     // Not `project` (shown only to who can read the project) nor `relations` (filtered by the viewer's access).
     Thread: ['id', 'title', 'status', 'metadata', 'messageCount', 'createdAt', 'updatedAt', 'lastMessageAt', 'org', 'createdBy', 'firstMessage', 'lastMessage'],
   },

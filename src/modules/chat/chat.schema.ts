@@ -3,7 +3,7 @@ import { authorizedSubscribe, idOf } from '../../auth/rules.ts';
 import { db } from '../../db.ts';
 import { builder } from '../../schema/builder.ts';
 import { badInput } from '../../errors.ts';
-import { ThreadMessageConnection, ThreadMessageRef } from '../threads/thread-messages.schema.ts';
+import { GenerationFailureReason, ThreadMessageConnection, ThreadMessageRef } from '../threads/thread-messages.schema.ts';
 import { totalCountOf } from '../threads/total-count.ts';
 import { checkThread } from '../threads/threads.access.ts';
 import type { ChatTurnResult } from './chat.service.ts';
@@ -60,19 +60,12 @@ export const AssistantDoneRef = builder.objectRef<Ev<'AssistantDone'>>('Assistan
   description: 'The reply is complete.',
   fields: (t) => ({ message: t.field({ type: ThreadMessageRef, description: 'The reply as stored, COMPLETE.', resolve: (e) => loadMessage(e.messageId) }) }),
 });
-const FailureReason = builder.enumType('GenerationFailureReason', {
-  description: 'Why a reply failed.',
-  values: {
-    CANCELLED: { description: 'Someone cancelled it (cancelGeneration).' },
-    PROVIDER_ERROR: { description: 'The model provider failed or could not be reached.' },
-  },
-});
 export const AssistantFailedRef = builder.objectRef<Ev<'AssistantFailed'>>('AssistantFailed').implement({
   description: 'The reply failed or was cancelled; what was generated until then is kept.',
   fields: (t) => ({
     messageId: t.id({ description: 'The global ID of the assistant message.', resolve: (e) => encodeGlobalID('ThreadMessage', e.messageId) }),
     error: t.exposeString('error', { description: 'What went wrong, for people.' }),
-    reason: t.expose('reason', { type: FailureReason, description: 'Why, for programs.' }),
+    reason: t.expose('reason', { type: GenerationFailureReason, description: 'Why, for programs.' }),
     message: t.field({ type: ThreadMessageRef, description: 'The reply as stored, FAILED.', resolve: (e) => loadMessage(e.messageId) }),
   }),
 });

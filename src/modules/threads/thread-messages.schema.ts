@@ -1,5 +1,7 @@
 import { idOf } from '../../auth/rules.ts';
+import type { Message } from '../../generated/sqlite/client.ts';
 import { builder } from '../../schema/builder.ts';
+import type { ToolLogEntry } from '../chat/chat.tools.ts';
 import { totalCountOf } from './total-count.ts';
 import { appendThreadMessage, type AppendResult } from './thread-messages.service.ts';
 
@@ -23,6 +25,29 @@ export const ThreadMessageStatus = builder.enumType('ThreadMessageStatus', {
   },
 });
 
+export const GenerationFailureReason = builder.enumType('GenerationFailureReason', {
+  description: 'Why a reply failed.',
+  values: {
+    CANCELLED: { description: 'Someone cancelled it (cancelGeneration).' },
+    PROVIDER_ERROR: { description: 'The model provider failed or could not be reached.' },
+  },
+});
+
+/** What generation stores in a reply's metadata column (chat.generate.ts): Confab's, so typed fields show it. */
+type GeneratedMeta = { toolCalls?: ToolLogEntry[]; reason?: 'CANCELLED' | 'PROVIDER_ERROR' };
+/** A reply Confab generated has its model set; a message stored as given (appendThreadMessage, firstMessage) has none. */
+const generated = (m: Message) => m.role === 'ASSISTANT' && m.model !== null;
+const generatedMeta = (m: Message) => (m.metadata ?? {}) as GeneratedMeta;
+
+const ToolCallRef = builder.objectRef<ToolLogEntry>('ThreadMessageToolCall').implement({
+  description: 'A tool the model called while writing a reply (the thread tools, such as reading a KV key).',
+  fields: (t) => ({
+    name: t.exposeString('name', { description: 'The tool.' }),
+    arguments: t.field({ type: 'JSON', nullable: true, description: "The arguments the model passed, as the tool's schema shapes them.", resolve: (c) => c.arguments ?? null }),
+    error: t.string({ nullable: true, description: 'Why the call failed; null when it succeeded.', resolve: (c) => c.error ?? null }),
+  }),
+});
+
 export const ThreadMessageRef = builder.prismaNode('Message', {
   name: 'ThreadMessage',
   description: 'A message of a thread: yours, another member’s, or the model’s reply (also a standalone session’s messages).',
@@ -39,10 +64,22 @@ export const ThreadMessageRef = builder.prismaNode('Message', {
     clientMsgId: t.exposeString('clientMsgId', { nullable: true, description: 'The id the sender gave the message to make retries safe, if any.' }),
     promptTokens: t.exposeInt('promptTokens', { description: 'Tokens of the prompt sent to the model (an assistant reply), or of the message itself (a user message).' }),
     completionTokens: t.exposeInt('completionTokens', { description: 'Tokens the model generated for an assistant reply; 0 for other messages.' }),
-    metadata: t.expose('metadata', {
+    metadata: t.field({
       type: 'JSON',
       nullable: true,
-      description: "Data stored with the message (the sender's own, at most 16,000 characters of JSON); on an assistant reply, the tools it called and why it failed.",
+      description: "The sender's own data stored with the message (at most 16,000 characters of JSON); null when none was given, and on a reply Confab generated.",
+      resolve: (m) => (generated(m) ? null : m.metadata),
+    }),
+    toolCalls: t.field({
+      type: [ToolCallRef],
+      description: 'The tools the model called while writing this reply, in order; empty for other messages.',
+      resolve: (m) => (generated(m) ? (generatedMeta(m).toolCalls ?? []) : []),
+    }),
+    failureReason: t.field({
+      type: GenerationFailureReason,
+      nullable: true,
+      description: 'Why a reply Confab generated FAILED; null otherwise.',
+      resolve: (m) => (generated(m) && m.status === 'FAILED' ? (generatedMeta(m).reason ?? 'PROVIDER_ERROR') : null),
     }),
     error: t.exposeString('error', { nullable: true, description: 'Why the reply failed (FAILED only).' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the message was stored.' }),
