@@ -32,18 +32,15 @@ const OrderDirection = builder.enumType('OrderDirection', {
   values: { ASC: { description: 'Oldest first.' }, DESC: { description: 'Newest first.' } },
 });
 
-/** The first or last message of threads, batched: messages at the threads' first/last timestamps. */
-function edgeMessage(ctx: Context, threadId: string, at: Date | null, which: 'first' | 'last'): Promise<Message | null> | null {
-  if (!at) return null;
+/** Messages of threads by seq, batched: a thread's first is seq 1, its last seq messageCount. */
+function messageBySeq(ctx: Context, threadId: string, seq: number): Promise<Message | null> | null {
+  if (seq < 1) return null;
   return ctx
-    .loader<{ threadId: string; at: Date }, Message | null>(`threadEdgeMessage:${which}`, async (keys) => {
-      const rows = await db.message.findMany({ where: { OR: keys.map((k) => ({ threadId: k.threadId, createdAt: k.at })) }, orderBy: messageOrder });
-      return keys.map((k) => {
-        const mine = rows.filter((r) => r.threadId === k.threadId && r.createdAt.getTime() === k.at.getTime());
-        return (which === 'first' ? mine[0] : mine.at(-1)) ?? null;
-      });
+    .loader<{ threadId: string; seq: number }, Message | null>('threadMessageBySeq', async (keys) => {
+      const rows = await db.message.findMany({ where: { OR: keys.map((k) => ({ threadId: k.threadId, seq: k.seq })) } });
+      return keys.map((k) => rows.find((r) => r.threadId === k.threadId && r.seq === k.seq) ?? null);
     })
-    .load({ threadId, at });
+    .load({ threadId, seq });
 }
 
 export const ThreadRef = builder.prismaNode('Thread', {
@@ -68,22 +65,22 @@ export const ThreadRef = builder.prismaNode('Thread', {
       resolve: async (thread, _args, ctx) => (thread.project && (await projectAccess(ctx, thread.project)) ? thread.project : null),
     }),
     createdBy: t.relation('createdBy', { description: 'Who created the thread (they manage it while they are in its org).' }),
-    // Thread.firstMessageAt/lastMessageAt are the createdAt of those messages: one query per list.
+    // Seqs run 1..messageCount: one query per list for every thread's first or last message.
     firstMessage: t.prismaField({
       type: 'Message',
       nullable: true,
-      description: 'The oldest message; null while the thread has none.',
-      resolve: (_query, thread, _args, ctx) => edgeMessage(ctx, thread.id, thread.firstMessageAt, 'first'),
+      description: 'The first message stored (seq 1); null while the thread has none.',
+      resolve: (_query, thread, _args, ctx) => messageBySeq(ctx, thread.id, thread.messageCount > 0 ? 1 : 0),
     }),
     lastMessage: t.prismaField({
       type: 'Message',
       nullable: true,
-      description: 'The newest message; null while the thread has none.',
-      resolve: (_query, thread, _args, ctx) => edgeMessage(ctx, thread.id, thread.lastMessageAt, 'last'),
+      description: 'The last message stored (seq messageCount); null while the thread has none.',
+      resolve: (_query, thread, _args, ctx) => messageBySeq(ctx, thread.id, thread.messageCount),
     }),
     messages: t.relatedConnection(
       'messages',
-      { cursor: 'id', totalCount: true, description: 'Every message of the thread, across its sessions, oldest first.', query: { orderBy: messageOrder } },
+      { cursor: 'id', totalCount: true, description: 'Every message of the thread, across its sessions, in the order they were stored (by seq).', query: { orderBy: messageOrder } },
       ThreadMessageConnection,
     ),
     sessions: t.relatedConnection(
