@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { db } from '../src/db.ts';
+import { insertMessage } from '../src/modules/threads/thread-messages.service.ts';
 import { graphql } from './gql/index.ts';
 import { createThread, send } from './helpers/chat.ts';
 import { subscribe, type LiveSubscription } from './helpers/client.ts';
@@ -129,6 +131,28 @@ describe('threadEvents(afterSeq)', () => {
     expect(written.map((m) => m.seq!).sort((a, b) => a - b)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     expect(seqs(await until(sub, (e) => e.message?.seq === 12))).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
     await sub.expectSilence(100);
+  });
+
+  it('refills from the database a message whose event was lost (a live seq that jumps ahead)', async () => {
+    const t = await createThread(server, owner.token, orgId);
+    const sub = await live(t.id);
+    const rawId = (gid: string) => Buffer.from(gid, 'base64').toString().split(':')[1];
+    const thread = await db.thread.findUniqueOrThrow({ where: { id: rawId(t.id) } });
+    // Two messages stored, only the second announced (the first's event lost on the way, as in Redis trouble).
+    const data = { role: 'USER' as const, content: 'stored quietly', metadata: null, clientMsgId: null };
+    const [lost, heard] = await db.$transaction(async (tx) => [
+      await insertMessage(tx, { threadId: thread.id, sessionId: thread.currentSessionId!, authorId: rawId(owner.id), data }),
+      await insertMessage(tx, { threadId: thread.id, sessionId: thread.currentSessionId!, authorId: rawId(owner.id), data: { ...data, content: 'announced' } }),
+    ]);
+    server.app.services.pubsub.publish('thread:event', thread.id, { type: 'ThreadMessageAdded', messageId: heard.id, seq: heard.seq });
+    const got = await until(sub, (e) => e.__typename === 'ThreadMessageAdded' && e.message.seq === heard.seq);
+    expect(got.map((e) => [e.message.seq, e.message.content])).toEqual([
+      [lost.seq, 'stored quietly'],
+      [heard.seq, 'announced'],
+    ]);
+    // The lost event arriving late is not a duplicate.
+    server.app.services.pubsub.publish('thread:event', thread.id, { type: 'ThreadMessageAdded', messageId: lost.id, seq: lost.seq });
+    await sub.expectSilence(200);
   });
 
   it('refuses a negative afterSeq, another type of ID, outsiders and members without access, with any cursor', async () => {
