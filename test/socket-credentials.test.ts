@@ -21,7 +21,6 @@ const Logout = graphql(`mutation SockCredLogout($input: LogoutInput!) { logout(i
 const Unshare = graphql(`mutation SockCredUnshare($input: UnshareProjectInput!) { unshareProject(input: $input) { deletedId } }
 `);
 const SetPublic = graphql(`mutation SockCredSetPublic($input: SetProjectPublicAccessInput!) { setProjectPublicAccess(input: $input) { id } }`);
-const Share = graphql(`mutation SockCredShare($input: ShareProjectInput!) { shareProject(input: $input) { id } }`);
 const RemoveMember = graphql(`mutation SockCredRemoveMember($input: RemoveMemberInput!) { removeMember(input: $input) { removedUserId } }`);
 const CreateRoom = graphql(`mutation SockCredCreateRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }`);
 const Room = graphql(`query SockCredRoom($id: ID!) { room(id: $id) { id } }`);
