@@ -1,3 +1,4 @@
+import { encodeGlobalID } from '@pothos/plugin-relay';
 import { idOf } from '../../auth/rules.ts';
 import type { Message } from '../../generated/sqlite/client.ts';
 import { builder } from '../../schema/builder.ts';
@@ -39,9 +40,10 @@ type GeneratedMeta = { toolCalls?: ToolLogEntry[]; reason?: 'CANCELLED' | 'PROVI
 const generated = (m: Message) => m.role === 'ASSISTANT' && m.model !== null;
 const generatedMeta = (m: Message) => (m.metadata ?? {}) as GeneratedMeta;
 
-const ToolCallRef = builder.objectRef<ToolLogEntry>('ThreadMessageToolCall').implement({
+const ToolCallRef = builder.objectRef<ToolLogEntry & { key: string }>('ThreadMessageToolCall').implement({
   description: 'A tool the model called while writing a reply (the thread tools, such as reading a KV key).',
   fields: (t) => ({
+    id: t.id({ description: 'A global ID of the call: its reply and its place among the reply’s calls.', resolve: (c) => encodeGlobalID('ThreadMessageToolCall', c.key) }),
     name: t.exposeString('name', { description: 'The tool.' }),
     arguments: t.field({ type: 'JSON', nullable: true, description: "The arguments the model passed, as the tool's schema shapes them.", resolve: (c) => c.arguments ?? null }),
     error: t.string({ nullable: true, description: 'Why the call failed; null when it succeeded.', resolve: (c) => c.error ?? null }),
@@ -73,7 +75,7 @@ export const ThreadMessageRef = builder.prismaNode('Message', {
     toolCalls: t.field({
       type: [ToolCallRef],
       description: 'The tools the model called while writing this reply, in order; empty for other messages.',
-      resolve: (m) => (generated(m) ? (generatedMeta(m).toolCalls ?? []) : []),
+      resolve: (m) => (generated(m) ? (generatedMeta(m).toolCalls ?? []).map((c, i) => ({ ...c, key: `${m.id}:${i}` })) : []),
     }),
     failureReason: t.field({
       type: GenerationFailureReason,
