@@ -113,8 +113,8 @@ try {
     c.on('error', (e) => console.error(`seeding connection: ${e.message}`));
     await c.connect();
     await c.query(
-      `INSERT INTO "Message" ("id", "threadId", "sessionId", "role", "status", "content", "authorId", "promptTokens", "completionTokens", "createdAt", "updatedAt")
-       SELECT 'bench' || t."id" || '-' || g, t."id", t."currentSessionId", 'USER'::"MessageRole", 'COMPLETE'::"MessageStatus",
+      `INSERT INTO "Message" ("id", "threadId", "seq", "sessionId", "role", "status", "content", "authorId", "promptTokens", "completionTokens", "createdAt", "updatedAt")
+       SELECT 'bench' || t."id" || '-' || g, t."id", g + 1, t."currentSessionId", 'USER'::"MessageRole", 'COMPLETE'::"MessageStatus",
               'message ' || g || ' ' || repeat('lorem ipsum ', 5), CASE WHEN g % 2 = 0 THEN $1 ELSE $2 END, 0, 0,
               now() - make_interval(secs => 10000 - g), now()
        FROM "Thread" t, generate_series(1, $3::int) g WHERE t."orgId" = $4`,

@@ -15,6 +15,13 @@ const Events = graphql(`
     }
   }
 `);
+const Resume = graphql(`
+  subscription ChatRedisResume($threadId: ID!, $afterSeq: Int) {
+    threadEvents(threadId: $threadId, afterSeq: $afterSeq) { __typename ... on ThreadMessageAdded { message { seq content } } ... on ThreadDeleted { threadId } }
+  }
+`);
+const Append = graphql(`mutation ChatRedisAppend($input: AppendThreadMessageInput!) { appendThreadMessage(input: $input) { message { seq } } }`);
+const DeleteThread = graphql(`mutation ChatRedisDelete($input: DeleteThreadInput!) { deleteThread(input: $input) { deletedId } }`);
 const Cancel = graphql(`mutation ChatRedisCancel($input: CancelGenerationInput!) { cancelGeneration(input: $input) { status error } }`);
 
 describe.skipIf(!process.env.TEST_REDIS_URL)('thread chat across two instances (Redis)', () => {
@@ -55,5 +62,27 @@ describe.skipIf(!process.env.TEST_REDIS_URL)('thread chat across two instances (
     expect(cancelGeneration).toEqual({ status: 'FAILED', error: 'Generation cancelled' });
     expect((await pending).assistantMessage.status).toBe('FAILED');
     sub.close();
+  });
+
+  it('resumes on B after messages written on A while away, then hears A live, and ThreadDeleted ends it', async () => {
+    const o = await orgWithMembers(a);
+    const thread = await createThread(a, o.owner.token, o.org.id);
+    const auth = { token: o.owner.token };
+    const append = async (content: string) => (await a.ok(Append, { input: { threadId: thread.id, role: 'USER', content } }, auth)).appendThreadMessage.message.seq!;
+    for (const c of ['one', 'two']) await append(c);
+    const away = await Promise.all(['three', 'four', 'five'].map(append));
+    expect(away.sort((x, y) => x - y)).toEqual([3, 4, 5]);
+    const sub = subscribe(b.ws(auth), Resume, { threadId: thread.id, afterSeq: 2 });
+    const seqs: number[] = [];
+    while (seqs.length < 3) {
+      const e = (await sub.next(15_000)).data!.threadEvents;
+      if (e.__typename === 'ThreadMessageAdded') seqs.push(e.message.seq!);
+    }
+    expect(seqs).toEqual([3, 4, 5]);
+    const six = await append('six');
+    expect((await sub.next(15_000)).data!.threadEvents).toMatchObject({ __typename: 'ThreadMessageAdded', message: { seq: six, content: 'six' } });
+    await a.ok(DeleteThread, { input: { threadId: thread.id } }, auth);
+    expect((await sub.next(15_000)).data!.threadEvents).toEqual({ __typename: 'ThreadDeleted', threadId: thread.id });
+    expect(await sub.ended).toBeUndefined();
   });
 });

@@ -9,10 +9,11 @@ const Events = graphql(`
   subscription ChatThreadEvents($threadId: ID!) {
     threadEvents(threadId: $threadId) {
       __typename
-      ... on MessageAdded { message { id role status content } }
+      ... on ThreadMessageAdded { message { id role status content } }
       ... on AssistantDelta { messageId delta index }
       ... on AssistantDone { message { id status content completionTokens } }
       ... on AssistantFailed { messageId error reason message { status content } }
+      ... on ThreadUpdated { thread { id } }
     }
   }
 `);
@@ -30,12 +31,12 @@ const ThreadMessages = graphql(`
 `);
 const Cancel = graphql(`
   mutation ChatCancel($input: CancelGenerationInput!) {
-    cancelGeneration(input: $input) { id status error }
+    cancelGeneration(input: $input) { id status error failureReason toolCalls { name } metadata }
   }
 `);
 const DeleteThread = graphql(`mutation ChatDeleteThread($input: DeleteThreadInput!) { deleteThread(input: $input) { deletedId } }`);
 const Models = graphql(`query ChatModels { models { id name provider isDefault } }`);
-const NodeMessage = graphql(`query ChatNodeMessage($id: ID!) { node(id: $id) { id ... on Message { content } } }`);
+const NodeMessage = graphql(`query ChatNodeMessage($id: ID!) { node(id: $id) { id ... on ThreadMessage { content } } }`);
 const Archive = graphql(`
   mutation ChatArchive($input: UpdateThreadInput!) { updateThread(input: $input) { id status } }
 `);
@@ -57,11 +58,22 @@ beforeAll(async () => {
   orgId = o.org.id;
 });
 
+/** Subscribes, and waits until the stream is live: a change to the thread (not a message) is heard. */
+async function liveEvents(srv: TestServer, token: string, threadId: string) {
+  const sub = subscribe(srv.ws({ token }), Events, { threadId });
+  for (let i = 0; ; i++) {
+    await srv.ok(Archive, { input: { threadId, metadata: { ping: i } } }, { token });
+    const e = await sub.next(1000).catch((err) => (i < 10 ? undefined : Promise.reject(err)));
+    if (e?.data?.threadEvents.__typename === 'ThreadUpdated') break;
+  }
+  // Pings heard late are skipped by the callers, which wait for the events they expect.
+  return sub;
+}
+
 describe('sendThreadMessage with the echo provider', () => {
   it('streams deltas in order to a subscriber; they concatenate to the stored reply', async () => {
     const thread = await createThread(server, owner.token, orgId);
-    const sub = subscribe(server.ws({ token: owner.token }), Events, { threadId: thread.id });
-    await sub.expectSilence(100);
+    const sub = await liveEvents(server, owner.token, thread.id);
     const text = 'the quick brown fox jumps over the lazy dog';
     const result = await send(server, { token: owner.token }, thread.id, text);
     expect(result.userMessage).toMatchObject({ role: 'USER', status: 'COMPLETE', content: text });
@@ -71,10 +83,11 @@ describe('sendThreadMessage with the echo provider', () => {
     const events = [];
     for (;;) {
       const e = (await sub.next()).data!.threadEvents;
+      if (e.__typename === 'ThreadUpdated') continue;
       events.push(e);
       if (e.__typename === 'AssistantDone') break;
     }
-    expect(events.slice(0, 2).map((e) => e.__typename)).toEqual(['MessageAdded', 'MessageAdded']);
+    expect(events.slice(0, 2).map((e) => e.__typename)).toEqual(['ThreadMessageAdded', 'ThreadMessageAdded']);
     const deltas = events.filter((e) => e.__typename === 'AssistantDelta') as { delta: string; index: number; messageId: string }[];
     expect(deltas.map((d) => d.index)).toEqual(deltas.map((_, i) => i));
     expect(deltas.length).toBe(9);
@@ -85,9 +98,9 @@ describe('sendThreadMessage with the echo provider', () => {
     sub.close();
 
     const { thread: t } = await server.ok(ThreadMessages, { id: thread.id }, { token: owner.token });
-    expect(t.messageCount).toBe(2);
-    expect(t.firstMessage?.content).toBe(text);
-    expect(t.lastMessage).toEqual({ role: 'ASSISTANT', content: text });
+    expect(t!.messageCount).toBe(2);
+    expect(t!.firstMessage?.content).toBe(text);
+    expect(t!.lastMessage).toEqual({ role: 'ASSISTANT', content: text });
   });
 
   it('is idempotent per clientMsgId', async () => {
@@ -99,19 +112,19 @@ describe('sendThreadMessage with the echo provider', () => {
     expect(b.userMessage.id).toBe(a.userMessage.id);
     expect(b.assistantMessage.id).toBe(a.assistantMessage.id);
     const { thread: t } = await server.ok(ThreadMessages, { id: thread.id }, { token: owner.token });
-    expect(t.messageCount).toBe(2);
-    expect(t.messages.edges).toHaveLength(2);
+    expect(t!.messageCount).toBe(2);
+    expect(t!.messages.edges).toHaveLength(2);
   });
 
   it('refuses a model config does not allow, an empty message and an archived thread, storing nothing', async () => {
     const thread = await createThread(server, owner.token, orgId);
     expect(await server.errorCode(ChatSendDoc, { input: { threadId: thread.id, content: 'x', model: 'gpt-nope' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
     expect(await server.errorCode(ChatSendDoc, { input: { threadId: thread.id, content: '   ' } }, { token: owner.token })).toBe('BAD_USER_INPUT');
-    await server.ok(Archive, { input: { id: thread.id, status: 'ARCHIVED' } }, { token: owner.token });
+    await server.ok(Archive, { input: { threadId: thread.id, status: 'ARCHIVED' } }, { token: owner.token });
     expect(await server.errorCode(ChatSendDoc, { input: { threadId: thread.id, content: 'x' } }, { token: owner.token })).toBe('CONFLICT');
     const { thread: t } = await server.ok(ThreadMessages, { id: thread.id }, { token: owner.token });
-    expect(t.messageCount).toBe(0);
-    expect(t.sessions.edges).toHaveLength(0);
+    expect(t!.messageCount).toBe(0);
+    expect(t!.sessions.edges).toHaveLength(0);
   });
 
   it('uses the model asked for, and lists the allowed models with the default first', async () => {
@@ -120,8 +133,8 @@ describe('sendThreadMessage with the echo provider', () => {
     expect(r.assistantMessage.model).toBe('echo-2');
     const { models } = await server.ok(Models, {}, { token: owner.token });
     expect(models).toEqual([
-      { id: expect.any(String), name: 'echo', provider: 'echo', isDefault: true },
-      { id: expect.any(String), name: 'echo-2', provider: 'echo', isDefault: false },
+      { id: Buffer.from('Model:echo').toString('base64'), name: 'echo', provider: 'echo', isDefault: true },
+      { id: Buffer.from('Model:echo-2').toString('base64'), name: 'echo-2', provider: 'echo', isDefault: false },
     ]);
     // Global ids, one per model: a client cache keeps each model once.
     expect(new Set(models.map((m) => m.id)).size).toBe(2);
@@ -170,8 +183,7 @@ describe('a fast provider', () => {
     const fast = await startServer();
     const o = await orgWithMembers(fast);
     const thread = await createThread(fast, o.owner.token, o.org.id);
-    const sub = subscribe(fast.ws({ token: o.owner.token }), Events, { threadId: thread.id });
-    await sub.expectSilence(100);
+    const sub = await liveEvents(fast, o.owner.token, thread.id);
     const text = Array.from({ length: 3000 }, (_, i) => `w${i}`).join(' ');
     const result = await send(fast, { token: o.owner.token }, thread.id, text);
     expect(result.assistantMessage.content).toBe(text);
@@ -193,8 +205,7 @@ describe('cancellation', () => {
     const slow = await startServer({ overrides: { providers: { echo: { delayMs: 40 } } } });
     const o = await orgWithMembers(slow);
     const thread = await createThread(slow, o.owner.token, o.org.id);
-    const sub = subscribe(slow.ws({ token: o.owner.token }), Events, { threadId: thread.id });
-    await sub.expectSilence(100);
+    const sub = await liveEvents(slow, o.owner.token, thread.id);
     const words = Array.from({ length: 60 }, (_, i) => `w${i}`).join(' ');
     const pending = send(slow, { token: o.owner.token }, thread.id, words);
     let first;
@@ -202,7 +213,7 @@ describe('cancellation', () => {
     while (first.__typename !== 'AssistantDelta');
     const messageId = (first as { messageId: string }).messageId;
     const { cancelGeneration } = await slow.ok(Cancel, { input: { messageId } }, { token: o.owner.token });
-    expect(cancelGeneration).toMatchObject({ id: messageId, status: 'FAILED', error: 'Generation cancelled' });
+    expect(cancelGeneration).toMatchObject({ id: messageId, status: 'FAILED', error: 'Generation cancelled', failureReason: 'CANCELLED', toolCalls: [], metadata: null });
     const result = await pending;
     expect(result.userMessage.status).toBe('COMPLETE');
     expect(result.assistantMessage.status).toBe('FAILED');
@@ -218,12 +229,11 @@ describe('cancellation', () => {
 
     // Deleting the thread while its reply streams: the send ends with GONE.
     const doomed = await createThread(slow, o.owner.token, o.org.id);
-    const sub2 = subscribe(slow.ws({ token: o.owner.token }), Events, { threadId: doomed.id });
-    await sub2.expectSilence(100);
+    const sub2 = await liveEvents(slow, o.owner.token, doomed.id);
     const sending = slow.gql(ChatSendDoc, { input: { threadId: doomed.id, content: words } }, { token: o.owner.token });
     do e = (await sub2.next()).data!.threadEvents;
     while (e.__typename !== 'AssistantDelta');
-    await slow.ok(DeleteThread, { input: { id: doomed.id } }, { token: o.owner.token });
+    await slow.ok(DeleteThread, { input: { threadId: doomed.id } }, { token: o.owner.token });
     expect((await sending).errors?.[0].extensions?.code).toBe('GONE');
     sub2.close();
     await slow.stop();
@@ -239,14 +249,14 @@ describe('sessions', () => {
     await send(small, { token: o.owner.token }, thread.id, `one ${ten}`); // 15 + 15 tokens: 30 < 50
     await send(small, { token: o.owner.token }, thread.id, `two ${ten}`); // now 60 ≥ 50: the next message rotates
     let { thread: t } = await small.ok(ThreadMessages, { id: thread.id }, { token: o.owner.token });
-    expect(t.sessions.edges).toHaveLength(1);
+    expect(t!.sessions.edges).toHaveLength(1);
     await send(small, { token: o.owner.token }, thread.id, 'three');
     ({ thread: t } = await small.ok(ThreadMessages, { id: thread.id }, { token: o.owner.token }));
-    const sessions = t.sessions.edges.map((e) => e.node);
+    const sessions = t!.sessions.edges.map((e) => e.node);
     expect(sessions.map((s) => [s.index, s.state])).toEqual([[1, 'CLOSED'], [2, 'ACTIVE']]);
     expect(sessions[1].summary).toMatch(/^Summary of 4 earlier messages: user: one alpha/);
-    expect(t.currentSession?.index).toBe(2);
-    expect(t.messages.edges.map((e) => [e.node.content.split(' ')[0], e.node.session.index])).toEqual([
+    expect(t!.currentSession?.index).toBe(2);
+    expect(t!.messages.edges.map((e) => [e.node.content.split(' ')[0], e.node.session.index])).toEqual([
       ['one', 1], ['one', 1], ['two', 1], ['two', 1], ['three', 2], ['three', 2],
     ]);
     await small.stop();
@@ -260,8 +270,8 @@ describe('sessions', () => {
     await new Promise((r) => setTimeout(r, 1100));
     await send(brief, { token: o.owner.token }, thread.id, 'after');
     const { thread: t } = await brief.ok(ThreadMessages, { id: thread.id }, { token: o.owner.token });
-    expect(t.sessions.edges.map((e) => e.node.index)).toEqual([1, 2]);
-    expect(t.sessions.edges[1].node.summary).toContain('user: before');
+    expect(t!.sessions.edges.map((e) => e.node.index)).toEqual([1, 2]);
+    expect(t!.sessions.edges[1].node.summary).toContain('user: before');
     await brief.stop();
   });
 });

@@ -8,7 +8,7 @@ import { startServer, type TestServer } from './helpers/server.ts';
 
 const Attach = graphql(`mutation KvToolsAttach($input: AttachKvInstanceInput!) { attachKvInstance(input: $input) { editMode } }`);
 const Key = graphql(`query KvToolsKey($id: ID!, $name: String!) { node(id: $id) { ... on KvInstance { key(name: $name) { name value version } } } }`);
-const Meta = graphql(`query KvToolsMeta($id: ID!) { node(id: $id) { ... on Message { metadata } } }`);
+const Meta = graphql(`query KvToolsMeta($id: ID!) { node(id: $id) { ... on ThreadMessage { metadata failureReason toolCalls { name arguments error } } } }`);
 const Events = graphql(`subscription KvToolsEvents($kvInstanceId: ID!, $afterVersion: Int) { kvEvents(kvInstanceId: $kvInstanceId, afterVersion: $afterVersion) { __typename ... on KvKeyUpdated { version key { name value } } } }`);
 
 /** The tool results the model was sent in the request after the first, parsed. */
@@ -48,7 +48,8 @@ describe('KV tools for the assistant', () => {
     expect(fake.requests[1].body.messages.at(-1)).toMatchObject({ role: 'tool', tool_call_id: 'call_0_read_key' });
     expect(toolResults(fake)).toEqual([{ name: 'color', type: 'TEXT', value: 'blue', readonly: false, version: expect.any(Number) }]);
     const meta = await server.ok(Meta, { id: reply.assistantMessage.id }, w.actors.writer);
-    expect((meta.node as any).metadata).toEqual({ toolCalls: [{ name: 'read_key', arguments: { name: 'color' } }] });
+    // The tools the reply called are typed; metadata is the sender's own (none on a generated reply).
+    expect(meta.node).toEqual({ metadata: null, failureReason: null, toolCalls: [{ name: 'read_key', arguments: { name: 'color' }, error: null }] });
   });
 
   it('writes a key, seen through the API and kvEvents', async () => {

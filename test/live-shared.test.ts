@@ -368,13 +368,17 @@ const ThreadEvents = graphql(`
   subscription LiveThreadEvents($threadId: ID!) {
     threadEvents(threadId: $threadId) {
       __typename
-      ... on MessageAdded { message { role status content author { name } } }
+      ... on ThreadMessageAdded { message { role status content author { name } } }
       ... on AssistantDelta { delta index }
       ... on AssistantDone { message { role status content } }
       ... on AssistantFailed { reason error }
+      ... on ThreadUpdated { thread { title status messageCount lastMessage { seq content } } }
+      ... on ThreadDeleted { __typename }
     }
   }
 `);
+const UpdateThread = graphql(`mutation LiveUpdateThread($input: UpdateThreadInput!) { updateThread(input: $input) { id } }`);
+const DeleteThread = graphql(`mutation LiveDeleteThread($input: DeleteThreadInput!) { deleteThread(input: $input) { deletedId } }`);
 const CreateProject = graphql(`mutation LiveCreateProject($input: CreateProjectInput!) { createProject(input: $input) { id } }`);
 const ShareProject = graphql(`mutation LiveShareProject($input: ShareProjectInput!) { shareProject(input: $input) { id } }`);
 const Presence = graphql(`
@@ -458,7 +462,7 @@ describe('shared execution, the other live event types and permission changes', 
     expect(reused).toBeGreaterThanOrEqual(3 * 4);
   });
 
-  it('threadEvents (messages, streamed deltas, completion)', { timeout: 90_000 }, async () => {
+  it('threadEvents (messages, streamed deltas, completion, thread updated and deleted)', { timeout: 90_000 }, async () => {
     const { reused } = await same(async (server) => {
       const { org, owner, members } = await orgWithMembers(server, 1);
       const reader = members[0];
@@ -472,7 +476,7 @@ describe('shared execution, the other live event types and permission changes', 
           const e = await sub.next(1500).catch(() => undefined);
           if (!e) return false;
           const ev = (e.data as any)?.threadEvents;
-          if (ev?.__typename === 'MessageAdded' && ev.message.content === content) user = true;
+          if (ev?.__typename === 'ThreadMessageAdded' && ev.message.content === content) user = true;
           if (ev?.__typename === 'AssistantDone' && user) return true;
         }
       };
@@ -485,6 +489,12 @@ describe('shared execution, the other live event types and permission changes', 
       const got = (await Promise.all(subs.map((s) => until(s, (d) => d.threadEvents.__typename === 'AssistantDone')))) as any[][];
       // On one server every subscriber gets the very same events (deltas included, chunk for chunk)...
       for (const g of got) expect(g).toEqual(got[0]);
+      await server.ok(UpdateThread, { input: { threadId: thread.id, title: 'Renamed', status: 'ARCHIVED' } }, { token: owner.token });
+      const updated = await Promise.all(subs.map((s) => until(s, (d) => d.threadEvents.__typename === 'ThreadUpdated')));
+      for (const u of updated) expect(u).toEqual(updated[0]);
+      await server.ok(DeleteThread, { input: { threadId: thread.id } }, { token: owner.token });
+      const deleted = await Promise.all(subs.map((s) => until(s, (d) => d.threadEvents.__typename === 'ThreadDeleted')));
+      await Promise.all(subs.map((s) => s.ended));
       // ...while how the reply is cut into deltas depends on timing, so servers are compared on the text.
       return got.map((g) =>
         g.reduce<any[]>((out, d) => {
@@ -493,7 +503,7 @@ describe('shared execution, the other live event types and permission changes', 
           if (ev.__typename === 'AssistantDelta' && prev?.__typename === 'AssistantDelta') prev.delta += ev.delta;
           else out.push(ev.__typename === 'AssistantDelta' ? { __typename: ev.__typename, delta: ev.delta } : ev);
           return out;
-        }, []),
+        }, []).concat(updated[0], deleted[0]),
       );
     });
     expect(reused).toBeGreaterThan(0);

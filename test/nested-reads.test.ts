@@ -27,7 +27,7 @@ const Share = graphql(`mutation NestedShare($input: ShareProjectInput!) { shareP
 const Richer = graphql(`
   query NestedRicher { me { threads(first: 2) { edges { node { id messages(last: 2) { edges { node { content metadata createdAt session { id } thread { id } author { name } } } } } } } } }
 `);
-const MessageTime = graphql(`query NestedMessageTime($id: ID!) { node(id: $id) { __typename ... on Message { createdAt } } }`);
+const MessageTime = graphql(`query NestedMessageTime($id: ID!) { node(id: $id) { __typename ... on ThreadMessage { createdAt } } }`);
 const MeTimes = graphql(`query NestedMeTimes { me { id user { createdAt } } }`);
 const UserTimes = graphql(`query NestedUserTimes($id: ID!) { node(id: $id) { __typename ... on User { createdAt } } }`);
 const Append = graphql(`
@@ -108,7 +108,7 @@ describe('threads × latest messages × authors', () => {
       expect(nested.length).toBe(6);
       for (const m of nested) {
         const { node } = await server.ok(MessageTime, { id: m.id }, { token: owner.token });
-        expect(node?.__typename === 'Message' && node.createdAt).toBe(m.createdAt);
+        expect(node?.__typename === 'ThreadMessage' && node.createdAt).toBe(m.createdAt);
       }
       // `me` without nesting reads its row the same way (src/db/rows.ts): the same times as Prisma's node(id).
       const { me } = await server.ok(MeTimes, {}, { token: owner.token });

@@ -25,7 +25,7 @@ const Events = graphql(`
       ... on CostDebited { chargedSats balanceAfterSats breakdown { costSats chargedSats } request { status } }
       ... on AssistantDelta { delta index }
       ... on AssistantDone { message { content } }
-      ... on MessageAdded { message { role } }
+      ... on ThreadMessageAdded { message { role } }
     }
   }
 `);
@@ -65,7 +65,7 @@ describe('sendSessionMessage', () => {
       seen.push(e.__typename);
       if (e.__typename === 'CostDebited') debit = e;
     }
-    expect(seen.filter((t) => t === 'MessageAdded')).toHaveLength(2);
+    expect(seen.filter((t) => t === 'ThreadMessageAdded')).toHaveLength(2);
     expect(seen.filter((t) => t === 'AssistantDelta')).toHaveLength(2);
     expect(debit).toMatchObject({ chargedSats: 10, balanceAfterSats: 990, breakdown: { costSats: 10, chargedSats: 10 }, request: { status: 'COMPLETED' } });
 
@@ -161,12 +161,12 @@ describe('a paid session on a thread', () => {
     expect(await server.errorCode(graphql(`mutation SpendOpenOnThread($input: OpenPaidSessionInput!) { openPaidSession(input: $input) { token } }`), { input: { amountSats: 300, threadId: thread.id } }, { token: outsider.token })).toBe('NOT_FOUND');
     void members;
     await send(server, { token: owner.token }, thread.id, 'on the plan');
-    const planSession = (await server.ok(ThreadQ, { id: thread.id }, { token: owner.token })).thread.currentSession!;
+    const planSession = (await server.ok(ThreadQ, { id: thread.id }, { token: owner.token })).thread!.currentSession!;
     expect(planSession.prepaid).toBe(false);
     const s = await openSession(server, 300, { token: owner.token }, thread.id);
     await settle(server, s.invoice.paymentHash);
     expect((await sessionRow(planSession.id)).state).toBe('CLOSED');
-    expect((await server.ok(ThreadQ, { id: thread.id }, { token: owner.token })).thread.currentSession).toMatchObject({ id: s.session.id, prepaid: true, balanceSats: 300 });
+    expect((await server.ok(ThreadQ, { id: thread.id }, { token: owner.token })).thread!.currentSession).toMatchObject({ id: s.session.id, prepaid: true, balanceSats: 300 });
     const reply = await send(server, { token: owner.token }, thread.id, 'hello world');
     expect(reply.assistantMessage.status).toBe('COMPLETE');
     const row = await sessionRow(s.session.id);

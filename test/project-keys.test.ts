@@ -49,7 +49,7 @@ describe('updateProject and deleteProject', () => {
     await server.ok(Share, { input: { projectId: p, userId: writeShare.id, access: 'WRITE' } }, { token: creator.token });
     const writeKey = await key(owner, null, ['WRITE']);
 
-    const upd = (auth: { token?: string; apiKey?: string }, input: Record<string, unknown>) => server.gql(UpdateProject, { input: { id: p, ...input } as never }, auth);
+    const upd = (auth: { token?: string; apiKey?: string }, input: Record<string, unknown>) => server.gql(UpdateProject, { input: { projectId: p, ...input } as never }, auth);
     expect((await upd({ token: writeShare.token }, { name: 'x' })).errors?.[0].extensions?.code).toBe('FORBIDDEN');
     expect((await upd({ token: bystander.token }, { name: 'x' })).errors?.[0].extensions?.code).toBe('NOT_FOUND');
     expect((await upd({ token: outsider.token }, { name: 'x' })).errors?.[0].extensions?.code).toBe('NOT_FOUND');
@@ -64,11 +64,11 @@ describe('updateProject and deleteProject', () => {
     expect((await upd({ token: orgAdmin.token }, { name: 'By admin', description: 'again' })).data?.updateProject).toMatchObject({ name: 'By admin', description: 'again' });
 
     for (const [who, code] of [[writeShare, 'FORBIDDEN'], [bystander, 'NOT_FOUND'], [outsider, 'NOT_FOUND']] as const) {
-      expect(await server.errorCode(DeleteProject, { input: { id: p } }, { token: who.token })).toBe(code);
+      expect(await server.errorCode(DeleteProject, { input: { projectId: p } }, { token: who.token })).toBe(code);
     }
-    expect(await server.errorCode(DeleteProject, { input: { id: p } }, { apiKey: writeKey.key })).toBe('FORBIDDEN');
-    expect(await server.errorCode(DeleteProject, { input: { id: orgId } }, { token: creator.token })).toBe('BAD_USER_INPUT');
-    expect((await server.ok(DeleteProject, { input: { id: p } }, { token: adminShare.token })).deleteProject.deletedId).toBe(p);
+    expect(await server.errorCode(DeleteProject, { input: { projectId: p } }, { apiKey: writeKey.key })).toBe('FORBIDDEN');
+    expect(await server.errorCode(DeleteProject, { input: { projectId: orgId } }, { token: creator.token })).toBe('BAD_USER_INPUT');
+    expect((await server.ok(DeleteProject, { input: { projectId: p } }, { token: adminShare.token })).deleteProject.deletedId).toBe(p);
     expect(await server.errorCode(ProjectQ, { id: p }, { token: creator.token })).toBe('NOT_FOUND');
   });
 
@@ -80,12 +80,12 @@ describe('updateProject and deleteProject', () => {
     await send(server, { token: owner.token }, inP.id, 'hello there');
     const pKey = await key(owner, p);
     const otherKey = await key(owner, other);
-    await server.ok(DeleteProject, { input: { id: p } }, { token: owner.token });
+    await server.ok(DeleteProject, { input: { projectId: p } }, { token: owner.token });
     expect(await server.errorCode(ThreadQ, { id: inP.id }, { token: owner.token })).toBe('NOT_FOUND');
     expect(await server.errorCode(ProjectQ, { id: p }, { token: owner.token })).toBe('NOT_FOUND');
     expect(await server.errorCode(ThreadQ, { id: inOther.id }, { apiKey: pKey.key })).toBe('UNAUTHENTICATED');
-    expect((await server.ok(ThreadQ, { id: inOther.id }, { apiKey: otherKey.key })).thread.id).toBe(inOther.id);
-    expect(await server.errorCode(DeleteProject, { input: { id: p } }, { token: owner.token })).toBe('NOT_FOUND');
+    expect((await server.ok(ThreadQ, { id: inOther.id }, { apiKey: otherKey.key })).thread!.id).toBe(inOther.id);
+    expect(await server.errorCode(DeleteProject, { input: { projectId: p } }, { token: owner.token })).toBe('NOT_FOUND');
   });
 });
 
@@ -123,8 +123,8 @@ describe('API keys scoped to a project', () => {
     const auth = { apiKey: k };
 
     // Inside the project: read, create threads, append, chat, subscribe.
-    expect((await server.ok(ProjectQ, { id: p }, auth)).project.threads.edges.map((e) => e.node.id)).toEqual([mine.id]);
-    expect((await server.ok(ThreadQ, { id: mine.id }, auth)).thread.title).toBe('mine');
+    expect((await server.ok(ProjectQ, { id: p }, auth)).project!.threads.edges.map((e) => e.node.id)).toEqual([mine.id]);
+    expect((await server.ok(ThreadQ, { id: mine.id }, auth)).thread!.title).toBe('mine');
     expect((await server.ok(CreateThreadDoc, { input: { orgId, projectId: p, title: 'by key' } }, auth)).createThread.project?.id).toBe(p);
     await server.ok(Append, { input: { threadId: mine.id, role: 'USER', content: 'hi' } }, auth);
     expect((await send(server, auth, mine.id, 'hello')).assistantMessage.status).toBe('COMPLETE');
@@ -152,8 +152,8 @@ describe('API keys scoped to a project', () => {
     expect(await server.errorCode(Search, { orgId }, auth)).toBe('FORBIDDEN');
     expect(await server.errorCode(CreateRoom, { input: { orgId, name: 'r', type: 'GROUP' } }, auth)).toBe('FORBIDDEN');
     expect(await server.errorCode(CreateKey, { input: { orgId, name: 'k', scopes: ['READ'], projectId: p } }, auth)).toBe('FORBIDDEN');
-    expect(await server.errorCode(UpdateProject, { input: { id: p, name: 'x' } }, auth)).toBe('FORBIDDEN');
-    expect(await server.errorCode(DeleteProject, { input: { id: p } }, auth)).toBe('FORBIDDEN');
+    expect(await server.errorCode(UpdateProject, { input: { projectId: p, name: 'x' } }, auth)).toBe('FORBIDDEN');
+    expect(await server.errorCode(DeleteProject, { input: { projectId: p } }, auth)).toBe('FORBIDDEN');
     const rest = await fetch(`${server.origin}/v1/chat/completions`, {
       method: 'POST',
       headers: { authorization: `Bearer ${k}`, 'content-type': 'application/json' },
@@ -165,15 +165,15 @@ describe('API keys scoped to a project', () => {
     const elsewhere = await createOrg(server, owner, 'Elsewhere');
     expect(await server.errorCode(OrgQ, { id: elsewhere.id }, auth)).toBe('NOT_FOUND');
     expect(await server.errorCode(CreateThreadDoc, { input: { orgId: elsewhere.id, projectId: p, title: 'x' } }, auth)).toBe('NOT_FOUND');
-    expect((await server.ok(ProjectQ, { id: p }, { token: owner.token })).project.threads.edges.length).toBe(2);
+    expect((await server.ok(ProjectQ, { id: p }, { token: owner.token })).project!.threads.edges.length).toBe(2);
   });
 
   it('an org-wide key keeps reaching every project and the org', async () => {
     const p = await project(owner);
     const t = await createThread(server, owner.token, orgId, 't', p);
     const orgKey = (await key(owner, null, ['READ'])).key;
-    expect((await server.ok(ThreadQ, { id: t.id }, { apiKey: orgKey })).thread.id).toBe(t.id);
-    expect((await server.ok(ThreadOrg, { id: t.id }, { apiKey: orgKey })).thread.org.members.edges.length).toBeGreaterThan(0);
+    expect((await server.ok(ThreadQ, { id: t.id }, { apiKey: orgKey })).thread!.id).toBe(t.id);
+    expect((await server.ok(ThreadOrg, { id: t.id }, { apiKey: orgKey })).thread!.org.members.edges.length).toBeGreaterThan(0);
     expect((await server.ok(OrgQ, { id: orgId }, { apiKey: orgKey })).org!.id).toBe(orgId);
   });
 });

@@ -12,7 +12,7 @@ import { startServer, type TestServer } from './helpers/server.ts';
  */
 const CreateProject = graphql(`mutation ReachCreateProject($input: CreateProjectInput!) { createProject(input: $input) { id } }`);
 const Share = graphql(`mutation ReachShare($input: ShareProjectInput!) { shareProject(input: $input) { id } }`);
-const Unshare = graphql(`mutation ReachUnshare($input: UnshareInput!) { unshare(input: $input) { id } }`);
+const Unshare = graphql(`mutation ReachUnshare($input: UnshareProjectInput!) { unshareProject(input: $input) { deletedId } }`);
 const CreateKv = graphql(`mutation ReachCreateKv($input: CreateKvInstanceInput!) { createKvInstance(input: $input) { id } }`);
 const Attach = graphql(`mutation ReachAttach($input: AttachKvInstanceInput!) { attachKvInstance(input: $input) { editMode } }`);
 const Link = graphql(`mutation ReachLink($input: LinkThreadsInput!) { linkThreads(input: $input) { kind } }`);
@@ -66,7 +66,7 @@ beforeAll(async () => {
   theirs = await createThread(server, owner.token, o.org.id, 'the owner’s', projectId);
   kvId = (await server.ok(CreateKv, { input: { projectId, name: 'notes' } }, auth)).createKvInstance.id;
   await send(server, { token: creator.token }, mine.id, 'hello');
-  await server.ok(Link, { input: { fromId: mine.id, toId: theirs.id, kind: 'RELATES_TO' } }, { token: creator.token });
+  await server.ok(Link, { input: { fromThreadId: mine.id, toThreadId: theirs.id, kind: 'RELATES_TO' } }, { token: creator.token });
   await server.ok(Attach, { input: { threadId: mine.id, kvInstanceId: kvId } }, { token: creator.token });
 });
 
@@ -75,9 +75,9 @@ const ids = (conn: { edges: { node: { id: string } }[] } | undefined | null) => 
 describe('a thread creator unshared from its project', () => {
   it('reaches the whole project while shared', async () => {
     const { thread } = await server.ok(ThreadReach, { id: mine.id }, { token: creator.token });
-    expect(thread.project?.id).toBe(projectId);
-    expect(ids(thread.project?.threads)).toEqual([mine.id, theirs.id].sort());
-    expect(ids(thread.project?.kvInstances)).toEqual([kvId]);
+    expect(thread!.project?.id).toBe(projectId);
+    expect(ids(thread!.project?.threads)).toEqual([mine.id, theirs.id].sort());
+    expect(ids(thread!.project?.kvInstances)).toEqual([kvId]);
   });
 
   it('keeps the thread, but reaches neither the project, its other threads nor its KV instances by any path', async () => {
@@ -109,14 +109,14 @@ describe('a thread creator unshared from its project', () => {
   it('leaves a member who still holds a share every path', async () => {
     const auth = { token: keeper.token };
     const { thread } = await server.ok(ThreadReach, { id: theirs.id }, auth);
-    expect(thread.project?.id).toBe(projectId);
-    expect(ids(thread.project?.threads)).toEqual([mine.id, theirs.id].sort());
-    expect(ids(thread.project?.kvInstances)).toEqual([kvId]);
+    expect(thread!.project?.id).toBe(projectId);
+    expect(ids(thread!.project?.threads)).toEqual([mine.id, theirs.id].sort());
+    expect(ids(thread!.project?.kvInstances)).toEqual([kvId]);
     // They see the creator's thread too, with its project (its relation to the owner's thread and the attachment).
     const other = await server.ok(ThreadReach, { id: mine.id }, auth);
-    expect(other.thread.project?.id).toBe(projectId);
-    expect(other.thread.relations).toEqual([{ from: { id: mine.id }, to: { id: theirs.id } }]);
-    expect(other.thread.kvAttachments).toEqual([{ kvInstance: { id: kvId } }]);
+    expect(other.thread!.project?.id).toBe(projectId);
+    expect(other.thread!.relations).toEqual([{ from: { id: mine.id }, to: { id: theirs.id } }]);
+    expect(other.thread!.kvAttachments).toEqual([{ kvInstance: { id: kvId } }]);
     const node = await server.ok(NodeReach, { id: projectId }, auth);
     expect(ids(node.node && 'threads' in node.node ? node.node.threads : null)).toEqual([mine.id, theirs.id].sort());
     expect(ids(node.node && 'kvInstances' in node.node ? node.node.kvInstances : null)).toEqual([kvId]);
@@ -126,7 +126,7 @@ describe('a thread creator unshared from its project', () => {
   it('gets the project back with a new share', async () => {
     await server.ok(Share, { input: { projectId, userId: creator.id, access: 'READ' } }, { token: owner.token });
     const { thread } = await server.ok(ThreadReach, { id: mine.id }, { token: creator.token });
-    expect(thread.project?.id).toBe(projectId);
-    expect(ids(thread.project?.kvInstances)).toEqual([kvId]);
+    expect(thread!.project?.id).toBe(projectId);
+    expect(ids(thread!.project?.kvInstances)).toEqual([kvId]);
   });
 });

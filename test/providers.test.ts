@@ -235,7 +235,7 @@ describe('other configurations', () => {
       { role: 'assistant', content: 'We talked about cats.' },
     ]);
     const { thread } = await small.ok(Sessions, { id: t.id }, { token: o.owner.token });
-    expect(thread.sessions.edges.map((e) => e.node)).toEqual([
+    expect(thread!.sessions.edges.map((e) => e.node)).toEqual([
       { index: 1, summary: null },
       { index: 2, summary: 'We talked about cats.' },
     ]);
@@ -252,5 +252,5 @@ function idOfThread(globalId: string) {
 /** The assistant message being generated in a thread (read from the database the server writes). */
 async function pendingAssistant(threadGlobalId: string) {
   const m = await db.message.findFirstOrThrow({ where: { threadId: idOfThread(threadGlobalId), role: 'ASSISTANT', status: 'STREAMING' } });
-  return { assistantMessage: Buffer.from(`Message:${m.id}`).toString('base64') };
+  return { assistantMessage: Buffer.from(`ThreadMessage:${m.id}`).toString('base64') };
 }

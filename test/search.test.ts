@@ -11,7 +11,7 @@ const Search = graphql(`
     searchMessages(query: $query, orgId: $orgId, first: $first, after: $after) {
       edges {
         cursor score highlight
-        node { __typename ... on Message { id role content thread { id } } ... on RoomMessage { id text: content room { id } } }
+        node { __typename ... on ThreadMessage { id role content thread { id } } ... on RoomMessage { id text: content room { id } } }
       }
       pageInfo { hasNextPage hasPreviousPage endCursor }
     }
@@ -190,7 +190,7 @@ describe.skipIf(testDbKind() !== 'sqlite')('the SQLite index file', () => {
     rmSync(`${database.url.slice('file:'.length)}.fts`);
     const second = await startServer({ database });
     const { searchMessages } = await second.ok(Search, { query: 'pelican', orgId: o.org.id }, { token: o.owner.token });
-    expect(searchMessages.edges.map(({ node }) => (node.__typename === 'Message' ? node.role : null))).toEqual(expect.arrayContaining(['USER', 'ASSISTANT']));
+    expect(searchMessages.edges.map(({ node }) => (node.__typename === 'ThreadMessage' ? node.role : null))).toEqual(expect.arrayContaining(['USER', 'ASSISTANT']));
     expect(searchMessages.edges).toHaveLength(2);
     await second.stop();
     await database.drop();

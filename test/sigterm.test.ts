@@ -151,7 +151,7 @@ describe('SIGTERM under load', () => {
     }
     for (const [i, t] of threads.entries()) {
       const { thread } = await second.server.ok(ThreadMessages, { id: t.id }, { token: world.users[i].token });
-      expect(thread.messages.edges.map((e) => [e.node.role, e.node.status])).toEqual([
+      expect(thread!.messages.edges.map((e) => [e.node.role, e.node.status])).toEqual([
         ['USER', 'COMPLETE'],
         ['ASSISTANT', 'COMPLETE'],
       ]);
@@ -196,11 +196,11 @@ describe('SIGTERM with a reply whose client went away', () => {
 
     const second = await startProcess(env);
     const { thread: stored } = await second.server.ok(ThreadMessages, { id: thread.id }, { token: owner.token });
-    expect(stored.messages.edges.map((e) => [e.node.role, e.node.status])).toEqual([
+    expect(stored!.messages.edges.map((e) => [e.node.role, e.node.status])).toEqual([
       ['USER', 'COMPLETE'],
       ['ASSISTANT', ends],
     ]);
-    if (ends === 'COMPLETE') expect(stored.messages.edges[1].node.content).toBe(REPLY.join(''));
+    if (ends === 'COMPLETE') expect(stored!.messages.edges[1].node.content).toBe(REPLY.join(''));
     second.proc.child.kill('SIGTERM');
     expect(await second.proc.exited).toBe(0);
   }, 180_000);

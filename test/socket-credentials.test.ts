@@ -18,8 +18,9 @@ const Me = graphql(`query SockCredMe { me { id } }`);
 const Org = graphql(`query SockCredOrg($id: ID!) { org(id: $id) { id } }`);
 const Revoke = graphql(`mutation SockCredRevoke($input: RevokeApiKeyInput!) { revokeApiKey(input: $input) { id revokedAt } }`);
 const Logout = graphql(`mutation SockCredLogout($input: LogoutInput!) { logout(input: $input) { revoked } }`);
-const Unshare = graphql(`mutation SockCredUnshare($input: UnshareInput!) { unshare(input: $input) { id } }`);
-const Share = graphql(`mutation SockCredShare($input: ShareProjectInput!) { shareProject(input: $input) { id } }`);
+const Unshare = graphql(`mutation SockCredUnshare($input: UnshareProjectInput!) { unshareProject(input: $input) { deletedId } }
+`);
+const SetPublic = graphql(`mutation SockCredSetPublic($input: SetProjectPublicAccessInput!) { setProjectPublicAccess(input: $input) { id } }`);
 const RemoveMember = graphql(`mutation SockCredRemoveMember($input: RemoveMemberInput!) { removeMember(input: $input) { deletedId } }`);
 const CreateRoom = graphql(`mutation SockCredCreateRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }`);
 const Room = graphql(`query SockCredRoom($id: ID!) { room(id: $id) { id } }`);
@@ -152,10 +153,10 @@ describe('sockets and their credentials', () => {
 
   it('kvEvents ends with FORBIDDEN when the org-wide access it relied on is removed', async () => {
     const world = await kvWorld(server);
-    await server.ok(Share, { input: { projectId: world.projectId, public: true, access: 'READ' } }, world.actors.owner);
+    await server.ok(SetPublic, { input: { projectId: world.projectId, access: 'READ' } }, world.actors.owner);
     const { client } = connect(server, world.actors.stranger);
     const sub = await liveKvEvents(server, client, world.instanceId, world.actors.writer);
-    await server.ok(Unshare, { input: { projectId: world.projectId, public: true } }, world.actors.owner);
+    await server.ok(SetPublic, { input: { projectId: world.projectId, access: null } }, world.actors.owner);
     expect((await sub.rejection())?.extensions?.code).toBe('FORBIDDEN');
   });
 

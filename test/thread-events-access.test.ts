@@ -8,7 +8,8 @@ import { startServer, type TestServer } from './helpers/server.ts';
 const Events = graphql(`subscription AccessThreadEvents($threadId: ID!) { threadEvents(threadId: $threadId) { __typename } }`);
 const CreateProject = graphql(`mutation AccessCreateProject($input: CreateProjectInput!) { createProject(input: $input) { id } }`);
 const Share = graphql(`mutation AccessShare($input: ShareProjectInput!) { shareProject(input: $input) { id } }`);
-const Unshare = graphql(`mutation AccessUnshare($input: UnshareInput!) { unshare(input: $input) { id } }`);
+const Unshare = graphql(`mutation AccessUnshare($input: UnshareProjectInput!) { unshareProject(input: $input) { deletedId } }`);
+const SetPublic = graphql(`mutation AccessSetPublic($input: SetProjectPublicAccessInput!) { setProjectPublicAccess(input: $input) { id } }`);
 const DeleteThread = graphql(`mutation AccessDeleteThread($input: DeleteThreadInput!) { deleteThread(input: $input) { deletedId } }`);
 const RemoveMember = graphql(`mutation AccessRemoveMember($input: RemoveMemberInput!) { removeMember(input: $input) { deletedId } }`);
 const ThreadQ = graphql(`query AccessThread($id: ID!) { thread(id: $id) { id } }`);
@@ -28,10 +29,10 @@ async function sharedThread(opts: { public?: boolean } = {}) {
   const reader = await registerUser(server);
   await addMember(server, orgId, owner, reader);
   const { createProject } = await server.ok(CreateProject, { input: { orgId, name: 'P' } }, { token: owner.token });
-  const target = opts.public ? { public: true } : { userId: reader.id };
-  await server.ok(Share, { input: { projectId: createProject.id, access: 'READ', ...target } }, { token: owner.token });
+  if (opts.public) await server.ok(SetPublic, { input: { projectId: createProject.id, access: 'READ' } }, { token: owner.token });
+  else await server.ok(Share, { input: { projectId: createProject.id, access: 'READ', userId: reader.id } }, { token: owner.token });
   const thread = await createThread(server, owner.token, orgId, 'T', createProject.id);
-  return { reader, projectId: createProject.id, thread, target };
+  return { reader, projectId: createProject.id, thread };
 }
 
 /** Subscribes as `user`, checks that events arrive, and returns the live stream. */
@@ -50,18 +51,18 @@ async function watching(user: TestUser, threadId: string) {
 
 describe('threadEvents ends when the viewer loses access', () => {
   it('when their share is removed', async () => {
-    const { reader, projectId, thread, target } = await sharedThread();
+    const { reader, projectId, thread } = await sharedThread();
     const sub = await watching(reader, thread.id);
-    await server.ok(Unshare, { input: { projectId, ...target } }, { token: owner.token });
+    await server.ok(Unshare, { input: { projectId, userId: reader.id } }, { token: owner.token });
     await sub.ended;
     expect(await server.errorCode(ThreadQ, { id: thread.id }, { token: reader.token })).toBe('NOT_FOUND');
   });
 
   it('when the org-wide access is removed, but not for those who keep access', async () => {
-    const { reader, projectId, thread, target } = await sharedThread({ public: true });
+    const { reader, projectId, thread } = await sharedThread({ public: true });
     const sub = await watching(reader, thread.id);
     const ownerSub = await watching(owner, thread.id);
-    await server.ok(Unshare, { input: { projectId, ...target } }, { token: owner.token });
+    await server.ok(SetPublic, { input: { projectId, access: null } }, { token: owner.token });
     await sub.ended;
     // The owner's stream was re-checked too, and goes on.
     await send(server, { token: owner.token }, thread.id, 'still here');
@@ -80,13 +81,16 @@ describe('threadEvents ends when the viewer loses access', () => {
     expect(await server.errorCode(Share, { input: { projectId, userId: reader.id, access: 'READ' } }, { token: owner.token })).toBe('NOT_FOUND');
   });
 
-  it('when the thread is deleted', async () => {
+  it('when the thread is deleted, after ThreadDeleted', async () => {
     const { reader, thread } = await sharedThread();
     const sub = await watching(reader, thread.id);
     const ownerSub = await watching(owner, thread.id);
-    await server.ok(DeleteThread, { input: { id: thread.id } }, { token: owner.token });
-    await sub.ended;
-    await ownerSub.ended;
+    await server.ok(DeleteThread, { input: { threadId: thread.id } }, { token: owner.token });
+    for (const s of [sub, ownerSub]) {
+      // The reader also heard the owner's own warm-up turn before it.
+      while ((await s.next()).data?.threadEvents.__typename !== 'ThreadDeleted');
+      expect(await s.ended).toBeUndefined();
+    }
   });
 
   it('a share changed to another access level keeps the stream', async () => {
@@ -94,7 +98,7 @@ describe('threadEvents ends when the viewer loses access', () => {
     const sub = await watching(reader, thread.id);
     await server.ok(Share, { input: { projectId, userId: reader.id, access: 'WRITE' } }, { token: owner.token });
     await send(server, { token: owner.token }, thread.id, 'again');
-    expect((await sub.next()).data?.threadEvents.__typename).toBe('MessageAdded');
+    expect((await sub.next()).data?.threadEvents.__typename).toBe('ThreadMessageAdded');
     await sub.expectSilence(0).catch(() => undefined);
   });
 });

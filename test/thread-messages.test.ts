@@ -20,11 +20,11 @@ const ThreadQ = graphql(`
 `);
 const Archive = graphql(`mutation TmArchive($input: UpdateThreadInput!) { updateThread(input: $input) { status } }`);
 const Events = graphql(`
-  subscription TmEvents($threadId: ID!) { threadEvents(threadId: $threadId) { __typename ... on MessageAdded { message { content role } } } }
+  subscription TmEvents($threadId: ID!) { threadEvents(threadId: $threadId) { __typename ... on ThreadMessageAdded { message { content role } } } }
 `);
 const MyThreadCount = graphql(`query TmMine { me { threads(first: 100) { edges { node { id } } } } }`);
 const OrgThreads = graphql(`
-  query TmOrgThreads($id: ID!, $filter: OrgThreadFilter, $orderBy: ThreadOrder, $first: Int, $after: String) {
+  query TmOrgThreads($id: ID!, $filter: OrgThreadFilterInput, $orderBy: ThreadOrderInput, $first: Int, $after: String) {
     org(id: $id) { threads(filter: $filter, orderBy: $orderBy, first: $first, after: $after) {
       edges { node { id title createdBy { id } } }
       pageInfo { hasNextPage endCursor }
@@ -47,7 +47,7 @@ beforeAll(async () => {
 const append = (auth: { token?: string; apiKey?: string }, input: Record<string, unknown>) => server.gql(Append, { input: input as never }, auth);
 
 describe('appendThreadMessage', () => {
-  it('stores each role as given, generates nothing, and announces MessageAdded', async () => {
+  it('stores each role as given, generates nothing, and announces ThreadMessageAdded', async () => {
     const t = await createThread(server, owner.token, orgId);
     const sub = subscribe(server.ws({ token: owner.token }), Events, { threadId: t.id });
     await sub.expectSilence(500); // lets the subscription start on a loaded machine
@@ -56,12 +56,12 @@ describe('appendThreadMessage', () => {
       const r = await server.ok(Append, { input: { threadId: t.id, role, content: `${role}:${content}`, metadata: { by: 'my-model', n: 1 } } }, { token: owner.token });
       expect(r.appendThreadMessage).toMatchObject({ deduplicated: false, message: { role, status: 'COMPLETE', content: `${role}:${content}`, metadata: { by: 'my-model', n: 1 }, author: { id: owner.id } } });
       const e = (await sub.next()).data!.threadEvents;
-      expect(e).toMatchObject({ __typename: 'MessageAdded', message: { role, content: `${role}:${content}` } });
+      expect(e).toMatchObject({ __typename: 'ThreadMessageAdded', message: { role, content: `${role}:${content}` } });
     }
     await sub.expectSilence(200);
     const { thread } = await server.ok(ThreadQ, { id: t.id }, { token: owner.token });
-    expect(thread.messageCount).toBe(3);
-    expect(thread.messages.edges.map((e) => e.node.role)).toEqual(['SYSTEM', 'USER', 'ASSISTANT']);
+    expect(thread!.messageCount).toBe(3);
+    expect(thread!.messages.edges.map((e) => e.node.role)).toEqual(['SYSTEM', 'USER', 'ASSISTANT']);
     sub.close();
   });
 
@@ -74,7 +74,7 @@ describe('appendThreadMessage', () => {
     expect(results.filter((r) => !r.data!.appendThreadMessage.deduplicated).length).toBe(1);
     const again = await append({ token: owner.token }, { ...input, content: 'changed' });
     expect(again.data!.appendThreadMessage).toMatchObject({ deduplicated: true, message: { content: 'once' } });
-    expect((await server.ok(ThreadQ, { id: t.id }, { token: owner.token })).thread.messageCount).toBe(1);
+    expect((await server.ok(ThreadQ, { id: t.id }, { token: owner.token })).thread!.messageCount).toBe(1);
   });
 
   it('refuses bad input and changes nothing', async () => {
@@ -90,9 +90,9 @@ describe('appendThreadMessage', () => {
     for (const [input, code] of bad) expect(await server.errorCode(Append, { input: input as never }, { token: owner.token })).toBe(code);
     const tool = await append({ token: owner.token }, { threadId: t.id, role: 'TOOL', content: 'x' });
     expect(tool.errors?.length).toBe(1);
-    await server.ok(Archive, { input: { id: t.id, status: 'ARCHIVED' } }, { token: owner.token });
+    await server.ok(Archive, { input: { threadId: t.id, status: 'ARCHIVED' } }, { token: owner.token });
     expect(await server.errorCode(Append, { input: { threadId: t.id, role: 'USER', content: 'x' } }, { token: owner.token })).toBe('CONFLICT');
-    expect((await server.ok(ThreadQ, { id: t.id }, { token: owner.token })).thread.messageCount).toBe(0);
+    expect((await server.ok(ThreadQ, { id: t.id }, { token: owner.token })).thread!.messageCount).toBe(0);
   });
 
   it('needs WRITE on the thread: anonymous, outsiders, other orgs and READ keys are refused', async () => {
@@ -109,7 +109,7 @@ describe('appendThreadMessage', () => {
     expect(await server.errorCode(Append, { input }, { token: member.token })).toBe('NOT_FOUND');
     expect(await server.errorCode(Append, { input }, { apiKey: otherKey.key })).toBe('NOT_FOUND');
     expect(await server.errorCode(Append, { input }, { apiKey: readKey.key })).toBe('FORBIDDEN');
-    expect((await server.ok(ThreadQ, { id: t.id }, { token: owner.token })).thread.messageCount).toBe(0);
+    expect((await server.ok(ThreadQ, { id: t.id }, { token: owner.token })).thread!.messageCount).toBe(0);
     const viaKey = await server.ok(Append, { input }, { apiKey: writeKey.key });
     expect(viaKey.appendThreadMessage.message.author?.id).toBe(owner.id);
   });
@@ -125,7 +125,7 @@ describe('createThread with firstMessage', () => {
     expect(t).toMatchObject({ messageCount: 1, firstMessage: { role: 'USER', content: 'Hello, ORION!', metadata: { source: 'widget' } }, currentSession: { index: 1 } });
     const next = await server.ok(Append, { input: { threadId: t.id, role: 'ASSISTANT', content: 'my own reply' } }, { token: owner.token });
     expect(next.appendThreadMessage.message.content).toBe('my own reply');
-    expect((await server.ok(ThreadQ, { id: t.id }, { token: owner.token })).thread.messageCount).toBe(2);
+    expect((await server.ok(ThreadQ, { id: t.id }, { token: owner.token })).thread!.messageCount).toBe(2);
   });
 
   it('a bad first message leaves no thread behind', async () => {

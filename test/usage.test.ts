@@ -45,7 +45,7 @@ describe('plans and quotas', () => {
     expect(res.errors?.[0]).toMatchObject({ extensions: { code: 'RATE_LIMITED' } });
     expect(res.errors?.[0].message).toMatch(/FREE plan allows 3 messages a day/);
     expect((res.errors?.[0].extensions as { retryAfter: number }).retryAfter).toBeGreaterThan(0);
-    expect((await server.ok(ThreadCount, { id: t.id }, { token: owner.token })).thread.messageCount).toBe(4);
+    expect((await server.ok(ThreadCount, { id: t.id }, { token: owner.token })).thread!.messageCount).toBe(4);
     // The quota is the org's, whoever sends.
     const theirs = await createThread(server, members[0].token, org.id);
     expect(await server.errorCode(ChatSendDoc, { input: { threadId: theirs.id, content: 'x' } }, { token: members[0].token })).toBe('RATE_LIMITED');
@@ -103,9 +103,9 @@ describe('plans and quotas', () => {
     await send(server, { token: owner.token }, t.id, 'a long enough first message to fill the budget', { clientMsgId: 'm1' });
     await send(server, { token: owner.token }, t.id, 'another long enough message to fill the budget');
     await send(server, { token: owner.token }, t.id, 'and a third long enough message for the budget');
-    const before = (await server.ok(SessionCount, { id: t.id }, { token: owner.token })).thread.sessions.edges.length;
+    const before = (await server.ok(SessionCount, { id: t.id }, { token: owner.token })).thread!.sessions.edges.length;
     expect(await server.errorCode(ChatSendDoc, { input: { threadId: t.id, content: 'refused' } }, { token: owner.token })).toBe('RATE_LIMITED');
-    expect((await server.ok(SessionCount, { id: t.id }, { token: owner.token })).thread.sessions.edges).toHaveLength(before);
+    expect((await server.ok(SessionCount, { id: t.id }, { token: owner.token })).thread!.sessions.edges).toHaveLength(before);
     const retry = await send(server, { token: owner.token }, t.id, 'a long enough first message to fill the budget', { clientMsgId: 'm1' });
     expect(retry.deduplicated).toBe(true);
   });

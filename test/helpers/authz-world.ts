@@ -41,6 +41,8 @@ export interface AuthzWorld {
   assistantMessageId: string;
   contextNodeId: string;
   spareContextNodeId: string;
+  /** A link from the thread to threadB. */
+  threadRelationId: string;
   projectId: string;
   project2Id: string;
   spareProjectId: string;
@@ -95,6 +97,10 @@ export async function buildAuthzWorld(server: TestServer): Promise<AuthzWorld> {
   const turn = await send(server, o, thread.id, `question ${mark}`);
   const ctx = `mutation($input: AddContextNodeInput!) { addContextNode(input: $input) { id } }`;
   const [c1, c2] = await Promise.all(['a', 'b'].map(async (n) => (await q(server, ctx, { input: { threadId: thread.id, kind: 'note', title: n, content: `ctx ${mark}` } }, o)).addContextNode.id));
+  const link = `mutation($input: LinkThreadsInput!) { linkThreads(input: $input) { id } }`;
+  const threadRelationId = (await q(server, link, { input: { fromThreadId: thread.id, toThreadId: threadB.id, kind: 'RELATES_TO' } }, o)).linkThreads.id;
+  // A share of the project for unshareProject to remove.
+  await q(server, `mutation($input: ShareProjectInput!) { shareProject(input: $input) { id } }`, { input: { projectId: p1, userId: extra.id, access: 'READ' } }, o);
 
   const kv = `mutation($input: CreateKvInstanceInput!) { createKvInstance(input: $input) { id } }`;
   const kvId = (await q(server, kv, { input: { projectId: p1, name: 'main' } }, o)).createKvInstance.id;
@@ -167,6 +173,7 @@ export async function buildAuthzWorld(server: TestServer): Promise<AuthzWorld> {
     assistantMessageId: turn.assistantMessage!.id,
     contextNodeId: c1,
     spareContextNodeId: c2,
+    threadRelationId,
     projectId: p1,
     project2Id: p2,
     spareProjectId: p3,

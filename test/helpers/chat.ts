@@ -10,8 +10,8 @@ const Send = graphql(`
   mutation ChatHelperSend($input: SendThreadMessageInput!) {
     sendThreadMessage(input: $input) {
       deduplicated
-      userMessage { id role status content }
-      assistantMessage { id role status content error model promptTokens completionTokens }
+      userMessage { id seq role status content }
+      assistantMessage { id seq role status content error model promptTokens completionTokens }
     }
   }
 `);

@@ -56,14 +56,17 @@ export const chatPermissions: DomainPermissions = {
     },
     Mutation: {
       sendThreadMessage: threadRule('canChatInThread', 'WRITE', (a) => a.input.threadId, { chat: true }),
-      cancelGeneration: ruleOf('canCancelGeneration', (ctx, args) => checkMessage(ctx, idOf(args.input.messageId, 'Message', 'messageId'), 'WRITE')),
+      cancelGeneration: ruleOf('canCancelGeneration', (ctx, args) => checkMessage(ctx, idOf(args.input.messageId, 'ThreadMessage', 'messageId'), 'WRITE')),
     },
     // Authorized in its subscribe function (shield cannot stop a subscription).
     Subscription: { threadEvents: isAuthenticated },
-    Message: { '*': allow, thread: canReadMessageThread },
+    ThreadMessage: { '*': allow, thread: canReadMessageThread },
+    ThreadMessageToolCall: { '*': allow },
     Session: { '*': allow, thread: canReadSessionThread, messages: canReadSessionContent, summary: canReadSessionContent },
     Model: { '*': allow },
-    MessageAdded: { '*': allow },
+    ThreadMessageAdded: { '*': allow },
+    ThreadUpdated: { '*': allow },
+    ThreadDeleted: { '*': allow },
     AssistantDelta: { '*': allow },
     AssistantDone: { '*': allow },
     AssistantFailed: { '*': allow },
@@ -71,16 +74,21 @@ export const chatPermissions: DomainPermissions = {
   },
   nodes: {
     Session: (ctx, s) => passes(checkSession(ctx, s, 'READ')),
-    Message: (ctx, m: { id: string }) => passes(checkMessage(ctx, m.id, 'READ')),
+    ThreadMessage: (ctx, m: { id: string }) => passes(checkMessage(ctx, m.id, 'READ')),
   },
   // Live events executed once for a group of subscribers may select these (src/live/sharing.ts): each value is
   // the same for every viewer who receives the event (nothing read from ctx.viewer).
   liveShared: {
     Subscription: ['threadEvents'],
-    MessageAdded: '*',
+    ThreadMessageAdded: '*',
     AssistantDelta: '*',
     AssistantDone: '*',
     AssistantFailed: '*',
-    Message: ['id', 'role', 'status', 'content', 'author', 'clientMsgId', 'model', 'promptTokens', 'completionTokens', 'error', 'metadata', 'createdAt', 'session'],
+    ThreadUpdated: '*',
+    ThreadDeleted: '*',
+    ThreadMessage: ['id', 'seq', 'role', 'status', 'content', 'author', 'clientMsgId', 'model', 'promptTokens', 'completionTokens', 'error', 'metadata', 'toolCalls', 'failureReason', 'createdAt', 'session'],
+    ThreadMessageToolCall: '*',
+    // Not `project` (shown only to who can read the project) nor `relations` (filtered by the viewer's access).
+    Thread: ['id', 'title', 'status', 'metadata', 'messageCount', 'createdAt', 'updatedAt', 'lastMessageAt', 'org', 'createdBy', 'firstMessage', 'lastMessage'],
   },
 };

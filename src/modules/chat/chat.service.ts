@@ -51,8 +51,8 @@ export async function runChatTurn(input: ChatTurnInput): Promise<ChatTurnResult>
     throw err;
   }
   const { userMessage, assistantMessage } = stored;
-  publish({ type: 'MessageAdded', messageId: userMessage.id });
-  publish({ type: 'MessageAdded', messageId: assistantMessage.id });
+  publish({ type: 'ThreadMessageAdded', messageId: userMessage.id, seq: userMessage.seq });
+  publish({ type: 'ThreadMessageAdded', messageId: assistantMessage.id, seq: assistantMessage.seq });
 
   const controller = new AbortController();
   const done = generate(input, turn, assistantMessage.id, controller.signal, creds);
@@ -83,9 +83,17 @@ async function storeTurnStart(input: ChatTurnInput, o: { model: string; dedupeKe
   const now = Date.now();
   const threadId = input.threadId ?? null;
   return db.$transaction(async (tx) => {
+    // A thread's row first: its counter allocates the two seqs, and its lock orders concurrent senders.
+    let seq: number | null = null;
+    if (threadId) {
+      const t = await tx.thread.update({ where: { id: threadId }, data: { messageCount: { increment: 2 }, lastMessageAt: new Date(now + 1) }, select: { messageCount: true } });
+      await tx.thread.updateMany({ where: { id: threadId, firstMessageAt: null }, data: { firstMessageAt: new Date(now) } });
+      seq = t.messageCount - 1;
+    }
     const userMessage = await tx.message.create({
       data: {
         threadId,
+        seq,
         sessionId: input.session.id,
         role: 'USER',
         status: 'COMPLETE',
@@ -102,6 +110,7 @@ async function storeTurnStart(input: ChatTurnInput, o: { model: string; dedupeKe
       data: {
         threadId,
         sessionId: input.session.id,
+        seq: seq === null ? null : seq + 1,
         role: 'ASSISTANT',
         status: 'STREAMING',
         content: '',
@@ -111,10 +120,6 @@ async function storeTurnStart(input: ChatTurnInput, o: { model: string; dedupeKe
       },
     });
     await tx.session.update({ where: { id: input.session.id }, data: { historyTokens: { increment: o.userTokens } } });
-    if (threadId) {
-      await tx.thread.update({ where: { id: threadId }, data: { messageCount: { increment: 2 }, lastMessageAt: new Date(now + 1) } });
-      await tx.thread.updateMany({ where: { id: threadId, firstMessageAt: null }, data: { firstMessageAt: new Date(now) } });
-    }
     return { userMessage, assistantMessage };
   });
 }

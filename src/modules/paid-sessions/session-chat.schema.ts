@@ -1,7 +1,7 @@
 import type { Message, SessionRequest } from '../../generated/sqlite/client.ts';
 import { idOf } from '../../auth/rules.ts';
 import { builder } from '../../schema/builder.ts';
-import { MessageRef } from '../chat/chat.schema.ts';
+import { ThreadMessageRef } from '../threads/thread-messages.schema.ts';
 import { sendSessionMessage } from './session-chat.service.ts';
 
 type SendResult = { userMessage: Message; assistantMessage: Message; deduplicated: boolean; request: SessionRequest | null };
@@ -9,8 +9,8 @@ type SendResult = { userMessage: Message; assistantMessage: Message; deduplicate
 const SendSessionMessagePayload = builder.objectRef<SendResult>('SendSessionMessagePayload').implement({
   description: 'Your message, the reply, and what the turn cost.',
   fields: (t) => ({
-    userMessage: t.field({ type: MessageRef, description: 'Your message as stored.', resolve: (r) => r.userMessage }),
-    assistantMessage: t.field({ type: MessageRef, description: 'The reply, COMPLETE (or FAILED).', resolve: (r) => r.assistantMessage }),
+    userMessage: t.field({ type: ThreadMessageRef, description: 'Your message as stored.', resolve: (r) => r.userMessage }),
+    assistantMessage: t.field({ type: ThreadMessageRef, description: 'The reply, COMPLETE (or FAILED).', resolve: (r) => r.assistantMessage }),
     deduplicated: t.exposeBoolean('deduplicated', { description: 'True when clientMsgId matched an earlier send: nothing new was generated or charged.' }),
     request: t.prismaField({
       type: 'SessionRequest',

@@ -67,7 +67,7 @@ const stateOf = (s: Session): StateEvent => ({
   expiresAt: s.expiresAt?.toISOString() ?? null,
 });
 
-const CHAT_TYPES = new Set(['MessageAdded', 'AssistantDelta', 'AssistantDone', 'AssistantFailed']);
+const CHAT_TYPES = new Set(['ThreadMessageAdded', 'AssistantDelta', 'AssistantDone', 'AssistantFailed']);
 
 builder.subscriptionFields((t) => ({
   sessionEvents: t.field({

@@ -15,10 +15,11 @@ export const projectsPermissions: DomainPermissions = {
     Mutation: {
       createProject: orgRule('canCreateProject', (a) => a.input.orgId, { scope: 'WRITE' }),
       // Project ADMINs: org OWNERs and ADMINs, the project's creator, and ADMIN shares (threads.access).
-      updateProject: ruleOf('canUpdateProject', (ctx, args) => checkProject(ctx, idOf(args.input.id, 'Project'), 'ADMIN')),
-      deleteProject: ruleOf('canDeleteProject', (ctx, args) => checkProject(ctx, idOf(args.input.id, 'Project'), 'ADMIN')),
+      updateProject: isProjectAdminByInput,
+      deleteProject: isProjectAdminByInput,
       shareProject: isProjectAdminByInput,
-      unshare: isProjectAdminByInput,
+      unshareProject: isProjectAdminByInput,
+      setProjectPublicAccess: isProjectAdminByInput,
     },
     Project: {
       '*': allow,
@@ -28,9 +29,12 @@ export const projectsPermissions: DomainPermissions = {
     },
     ProjectShare: { '*': allow },
     DeleteProjectPayload: { '*': allow },
+    UnshareProjectPayload: { '*': allow },
   },
   nodes: {
     Project: async (ctx, p) => !!(await projectAccess(ctx, p)),
+    // A share is seen where Project.shares shows it: by the project's ADMINs.
+    ProjectShare: async (ctx, s: { projectId: string }) => (await checkProject(ctx, s.projectId, 'ADMIN')) === true,
   },
 };
 

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { actingUserId } from '../../auth/viewer.ts';
 import type { Context } from '../../context.ts';
 import { db } from '../../db/client.ts';
-import { badInput, forbidden, notFound, parseInput } from '../../errors.ts';
+import { forbidden, notFound, parseInput } from '../../errors.ts';
 import { announceAccessChange } from '../../live/access.ts';
+import { announceThreadsDeleted } from '../threads/threads.service.ts';
 
 const access = z.enum(['READ', 'WRITE', 'ADMIN']);
 const createInput = z.object({
@@ -14,8 +15,8 @@ const updateInput = z.object({
   name: createInput.shape.name.optional(),
   description: createInput.shape.description,
 });
-const shareInput = z.object({ userId: z.string().nullish(), public: z.boolean().nullish(), access });
-const unshareInput = z.object({ userId: z.string().nullish(), public: z.boolean().nullish() });
+const shareInput = z.object({ access });
+const publicInput = z.object({ access: access.nullish() });
 
 export async function createProject(ctx: Context, orgId: string, input: unknown) {
   const data = parseInput(createInput, input);
@@ -40,41 +41,43 @@ export async function updateProject(projectId: string, input: unknown) {
  * Deletes a project with everything in it: its threads (and their sessions, messages, invoices),
  * its shares and the API keys scoped to it, by the database's cascades, in one statement.
  */
-export async function deleteProject(projectId: string) {
-  await db.project.delete({ where: { id: projectId } });
+export async function deleteProject(ctx: Context, projectId: string) {
+  // The threads as of the delete: one created meanwhile fails to find its project (a foreign key) or goes with it.
+  const [threads] = await db.$transaction([db.thread.findMany({ where: { projectId }, select: { id: true } }), db.project.delete({ where: { id: projectId } })]);
+  announceThreadsDeleted(ctx, threads.map((t) => t.id));
 }
 
-/** Exactly one target: a user, or `public: true` (every member of the project's org). */
-function target(data: { userId?: string | null; public?: boolean | null }): { userId: string } | { public: true } {
-  if (data.userId && data.public) throw badInput('Give either userId or public, not both', 'userId');
-  if (data.userId) return { userId: data.userId };
-  if (data.public) return { public: true };
-  throw badInput('Give userId, or public: true', 'userId');
-}
-
-/** Grants (or changes) access; sharing again with the same target replaces its access. */
-export async function shareProject(ctx: Context, projectId: string, userId: string | null, input: unknown) {
-  const data = parseInput(shareInput, { ...(input as object), userId });
-  const to = target(data);
-  if ('public' in to) return announced(ctx, projectId, null, db.project.update({ where: { id: projectId }, data: { publicAccess: data.access } }));
+/** Grants (or changes) a member's access; sharing again with the same member replaces it. */
+export async function shareProject(ctx: Context, projectId: string, userId: string, input: unknown) {
+  const data = parseInput(shareInput, input);
   // Only members of the project's org can be given access (shares of others would count for nothing).
   const project = await db.project.findUniqueOrThrow({ where: { id: projectId }, select: { orgId: true } });
-  const member = await db.membership.findUnique({ where: { orgId_userId: { orgId: project.orgId, userId: to.userId } }, select: { userId: true } });
+  const member = await db.membership.findUnique({ where: { orgId_userId: { orgId: project.orgId, userId } }, select: { userId: true } });
   if (!member) throw notFound('User');
-  await db.projectShare.upsert({
-    where: { projectId_userId: { projectId, userId: to.userId } },
-    create: { projectId, userId: to.userId, access: data.access },
-    update: { access: data.access },
-  });
-  return announced(ctx, projectId, to.userId, db.project.findUniqueOrThrow({ where: { id: projectId } }));
+  return announced(
+    ctx,
+    projectId,
+    userId,
+    db.projectShare.upsert({
+      where: { projectId_userId: { projectId, userId } },
+      create: { projectId, userId, access: data.access },
+      update: { access: data.access },
+    }),
+  );
 }
 
-/** Removes a share; live thread streams of whoever lost access end (they re-check on this event). */
-export async function unshare(ctx: Context, projectId: string, userId: string | null, input: unknown) {
-  const to = target(parseInput(unshareInput, { ...(input as object), userId }));
-  if ('public' in to) return announced(ctx, projectId, null, db.project.update({ where: { id: projectId }, data: { publicAccess: null } }));
-  await db.projectShare.deleteMany({ where: { projectId, userId: to.userId } });
-  return announced(ctx, projectId, to.userId, db.project.findUniqueOrThrow({ where: { id: projectId } }));
+/** Removes a member's share (NOT_FOUND when there is none); live thread streams of whoever lost access end (they re-check on this event). */
+export async function unshareProject(ctx: Context, projectId: string, userId: string) {
+  const share = await db.projectShare.findUnique({ where: { projectId_userId: { projectId, userId } }, select: { id: true } });
+  if (!share) throw notFound('Share');
+  await announced(ctx, projectId, userId, db.projectShare.deleteMany({ where: { id: share.id } }));
+  return share;
+}
+
+/** The org-wide share: every member of the org gets `access`; null takes it away. */
+export async function setPublicAccess(ctx: Context, projectId: string, input: unknown) {
+  const data = parseInput(publicInput, input);
+  return announced(ctx, projectId, null, db.project.update({ where: { id: projectId }, data: { publicAccess: data.access ?? null } }));
 }
 
 /** Publishes after the write has committed (the awaited result). */

@@ -3,7 +3,7 @@ import type { Context } from '../../context.ts';
 import type { Message, RoomMessage } from '../../generated/sqlite/client.ts';
 import { db } from '../../db/client.ts';
 import { builder } from '../../schema/builder.ts';
-import { MessageRef } from '../chat/chat.schema.ts';
+import { ThreadMessageRef } from '../threads/thread-messages.schema.ts';
 import { RoomMessageRef } from '../rooms/messages.schema.ts';
 import { MAX_PAGE, POOL, searchMessages, type SearchHit } from './search.service.ts';
 
@@ -12,8 +12,9 @@ type Found = Message | RoomMessage;
 
 const SearchResult = builder.unionType('SearchResult', {
   description: 'A message that search found: a room message or a thread message.',
-  types: [RoomMessageRef, MessageRef],
-  resolveType: (row) => ('seq' in row ? RoomMessageRef : MessageRef),
+  types: [RoomMessageRef, ThreadMessageRef],
+  // Both kinds have a seq now: a room message is the one with a room.
+  resolveType: (row) => ('roomId' in row ? RoomMessageRef : ThreadMessageRef),
 });
 
 /** The messages of one page, in two queries (one per kind); a message deleted since the search is left out. */

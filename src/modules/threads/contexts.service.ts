@@ -16,7 +16,7 @@ export async function addContextNode(threadId: string, parentId: string | null, 
   const data = parseInput(addInput, input);
   if (parentId) {
     const parent = await db.contextNode.findUnique({ where: { id: parentId }, select: { threadId: true } });
-    if (!parent || parent.threadId !== threadId) throw badInput('The parent must be a context node of the same thread', 'parentId');
+    if (!parent || parent.threadId !== threadId) throw badInput('The parent must be a context node of the same thread', 'parentContextNodeId');
   }
   return db.contextNode.create({ data: { threadId, parentId, ...data } });
 }
@@ -26,13 +26,13 @@ export async function updateContextNode(id: string, input: unknown) {
   return db.contextNode.update({ where: { id }, data });
 }
 
-/** Removes the node and its whole subtree; returns the ids removed. */
-export async function removeContextNode(id: string): Promise<string[]> {
+/** Removes the node and its whole subtree; returns the ids removed (the node first) and its thread. */
+export async function removeContextNode(id: string): Promise<{ ids: string[]; threadId: string }> {
   const node = await db.contextNode.findUnique({ where: { id }, select: { threadId: true } });
   if (!node) throw notFound('Context node');
   const all = await db.contextNode.findMany({ where: { threadId: node.threadId }, select: { id: true, parentId: true } });
   const removed = [id];
   for (let i = 0; i < removed.length; i++) for (const n of all) if (n.parentId === removed[i]) removed.push(n.id);
   await db.contextNode.deleteMany({ where: { id: { in: removed } } });
-  return removed;
+  return { ids: removed, threadId: node.threadId };
 }

@@ -40,7 +40,10 @@ export async function linkThreads(fromId: string, toId: string, kind: RelationKi
   });
 }
 
-export async function unlinkThreads(fromId: string, toId: string, kind: RelationKind) {
-  const { count } = await db.threadRelation.deleteMany({ where: { fromId, toId, kind } });
-  return count > 0;
+/** Removes the link (NOT_FOUND when it is already gone); returns what it linked. */
+export async function unlinkThreads(relationId: string) {
+  const r = await db.threadRelation.findUnique({ where: { id: relationId }, select: { id: true, fromId: true, toId: true } });
+  if (!r) throw notFound('Thread relation');
+  await db.threadRelation.deleteMany({ where: { id: relationId } });
+  return r;
 }

@@ -15,8 +15,8 @@ import { columnsOf, q, rowTo, tableOf, type Columns } from '../../db/rows.ts';
  * nothing nested but `author`); anything else goes to Prisma unchanged.
  */
 
-/** The order Thread.messages pages in (see threads.schema.ts). */
-export const messageOrder = [{ createdAt: 'asc' as const }, { id: 'asc' as const }];
+/** The order Thread.messages pages in (see threads.schema.ts): the order they were stored, as threadEvents delivers them. */
+export const messageOrder = [{ seq: 'asc' as const }, { id: 'asc' as const }];
 
 type MessagesArg = { take?: number; skip?: number; cursor?: unknown; where?: unknown; orderBy?: unknown; include?: Record<string, unknown>; select?: Record<string, unknown> };
 
@@ -46,7 +46,7 @@ export async function messagePages(threadIds: string[], take: number, withAuthor
   const cols = withAuthor ? `${m.sql}, ${u.sql}` : m.sql;
   const authorJoin = withAuthor ? `LEFT JOIN ${tableOf('User')} u ON u.${q('id')} = m.${q('authorId')}` : '';
   const sql = Prisma.sql([
-    `SELECT ${cols} FROM (SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.${q('threadId')} ORDER BY x.${q('createdAt')} ${dir}, x.${q('id')} ${dir}) AS ${q('rn')} ` +
+    `SELECT ${cols} FROM (SELECT x.*, ROW_NUMBER() OVER (PARTITION BY x.${q('threadId')} ORDER BY x.${q('seq')} ${dir}, x.${q('id')} ${dir}) AS ${q('rn')} ` +
       `FROM ${tableOf('Message')} x WHERE x.${q('threadId')} IN (`,
     ...threadIds.slice(1).map(() => ', '),
     `)) m ${authorJoin} WHERE m.${q('rn')} <= `,

@@ -1,7 +1,7 @@
 import { defineModule } from '../../app-module.ts';
 import { threadsPermissions } from './threads.permissions.ts';
 import './threads.schema.ts';
-import './messages.schema.ts';
+import './thread-messages.schema.ts';
 import './relations.schema.ts';
 import './contexts.schema.ts';
 
@@ -9,5 +9,5 @@ import './contexts.schema.ts';
 export const threadsModule = defineModule({
   name: 'threads',
   permissions: threadsPermissions,
-  topics: ['thread:accessChanged', 'project:accessChanged'],
+  topics: ['project:accessChanged'],
 });

@@ -4,7 +4,7 @@ import type { Context } from '../../context.ts';
 import { db, type Prisma } from '../../db/client.ts';
 import { badInput, forbidden, notFound, parseInput } from '../../errors.ts';
 import { expiresFrom } from '../chat/sessions.service.ts';
-import { appendedMessage, insertMessage } from './messages.service.ts';
+import { appendedMessage, insertMessage } from './thread-messages.service.ts';
 import { checkProject, readableThreadsWhere } from './threads.access.ts';
 
 const title = z.string().trim().min(1, 'is required').max(200);
@@ -41,13 +41,14 @@ export async function createThread(ctx: Context, orgId: string, projectId: strin
     const message = await insertMessage(tx, { threadId: created.id, sessionId: session.id, authorId: createdById, data: first });
     return { thread: created, message };
   });
-  ctx.app.pubsub.publish('thread:event', thread.id, { type: 'MessageAdded', messageId: message.id });
+  ctx.app.pubsub.publish('thread:event', thread.id, { type: 'ThreadMessageAdded', messageId: message.id, seq: message.seq });
   return thread;
 }
 
-export async function updateThread(threadId: string, input: unknown) {
+/** Changes the thread; its threadEvents streams hear ThreadUpdated after the write. */
+export async function updateThread(ctx: Context, threadId: string, input: unknown) {
   const data = parseInput(updateInput, input);
-  return db.thread.update({
+  const thread = await db.thread.update({
     where: { id: threadId },
     data: {
       ...(data.title !== undefined ? { title: data.title } : {}),
@@ -55,12 +56,19 @@ export async function updateThread(threadId: string, input: unknown) {
       ...(data.metadata !== undefined ? { metadata: data.metadata as Prisma.InputJsonValue } : {}),
     },
   });
+  ctx.app.pubsub.publish('thread:event', threadId, { type: 'ThreadUpdated', threadId });
+  return thread;
 }
 
-/** Deletes the thread; its live streams end (they hear it and re-check). */
+/** Deletes the thread; its live streams get ThreadDeleted and end. */
 export async function deleteThread(ctx: Context, threadId: string) {
   await db.thread.delete({ where: { id: threadId } });
-  ctx.app.pubsub.publish('thread:accessChanged', threadId, { deleted: true });
+  announceThreadsDeleted(ctx, [threadId]);
+}
+
+/** After threads were deleted (one, or a project's by cascade): their threadEvents streams hear it last. */
+export function announceThreadsDeleted(ctx: Context, threadIds: string[]) {
+  for (const threadId of threadIds) ctx.app.pubsub.publish('thread:event', threadId, { type: 'ThreadDeleted', threadId });
 }
 
 export interface ThreadFilter {

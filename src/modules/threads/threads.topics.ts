@@ -3,8 +3,6 @@
  * listeners (threadEvents) re-check access in the database, which stays the one source of the rules.
  */
 export type ThreadTopics = {
-  /** The thread was deleted or changed in a way that may change who sees it. */
-  'thread:accessChanged': [threadId: string, payload: { deleted: boolean }];
   /** A project's shares or org-wide access changed: its threads' readers may have changed. */
   'project:accessChanged': [projectId: string, payload: { userId: string | null }];
 };

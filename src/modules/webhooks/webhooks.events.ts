@@ -120,7 +120,7 @@ async function threadMessage(messageId: string) {
   return {
     threadId: gidOrNull('Thread', m.threadId),
     sessionId: gid('Session', m.sessionId),
-    messageId: gid('Message', m.id),
+    messageId: gid('ThreadMessage', m.id),
     role: m.role,
     status: m.status,
     content: m.content,

@@ -3,12 +3,12 @@ import { graphql } from '../gql';
 import type { WebChatMessageFragment } from '../gql/graphql';
 
 graphql(`
-  fragment WebChatMessage on Message { id role status content error model }
+  fragment WebChatMessage on ThreadMessage { id seq role status content error model }
 `);
 
 /** The events that threads and paid sessions share (`threadEvents`, `sessionEvents`). */
 export type ChatEvent =
-  | { __typename: 'MessageAdded'; message: WebChatMessageFragment }
+  | { __typename: 'ThreadMessageAdded'; message: WebChatMessageFragment }
   | { __typename: 'AssistantDelta'; messageId: string; delta: string; index: number }
   | { __typename: 'AssistantDone'; message: WebChatMessageFragment }
   | { __typename: 'AssistantFailed'; messageId: string; message: WebChatMessageFragment };
@@ -39,13 +39,13 @@ export function useChat(initial: WebChatMessageFragment[]) {
     setState((s) => {
       const ev = e as ChatEvent;
       switch (ev.__typename) {
-        case 'MessageAdded':
+        case 'ThreadMessageAdded':
           // Deltas may have arrived before the message itself; keep the longer text.
           return put(s, s.byId[ev.message.id]?.content.length > ev.message.content.length ? { ...ev.message, content: s.byId[ev.message.id].content } : ev.message);
         case 'AssistantDelta': {
           const expected = s.nextIndex[ev.messageId] ?? 0;
           if (ev.index < expected) return s;
-          const m = s.byId[ev.messageId] ?? { id: ev.messageId, role: 'ASSISTANT', status: 'STREAMING', content: '', error: null, model: null };
+          const m = s.byId[ev.messageId] ?? { id: ev.messageId, seq: null, role: 'ASSISTANT', status: 'STREAMING', content: '', error: null, model: null };
           return { ...put(s, { ...m, content: m.content + ev.delta }), nextIndex: { ...s.nextIndex, [ev.messageId]: ev.index + 1 } };
         }
         case 'AssistantDone':

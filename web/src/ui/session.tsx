@@ -25,7 +25,7 @@ const SessionEvents = graphql(`
       __typename
       ... on SessionStateChanged { state balanceSats expiresAt }
       ... on CostDebited { chargedSats balanceAfterSats }
-      ... on MessageAdded { message { ...WebChatMessage } }
+      ... on ThreadMessageAdded { message { ...WebChatMessage } }
       ... on AssistantDelta { messageId delta index }
       ... on AssistantDone { message { ...WebChatMessage } }
       ... on AssistantFailed { messageId message { ...WebChatMessage } }

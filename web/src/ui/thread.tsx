@@ -1,4 +1,4 @@
-import { useEffect } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { useClient, useMutation, useQuery } from '@urql/preact';
 import { graphql } from '../gql';
 import type { WebChatMessageFragment } from '../gql/graphql';
@@ -12,13 +12,15 @@ const ThreadQuery = graphql(`
   }
 `);
 const ThreadEvents = graphql(`
-  subscription WebThreadEvents($threadId: ID!) {
-    threadEvents(threadId: $threadId) {
+  subscription WebThreadEvents($threadId: ID!, $afterSeq: Int) {
+    threadEvents(threadId: $threadId, afterSeq: $afterSeq) {
       __typename
-      ... on MessageAdded { message { ...WebChatMessage } }
+      ... on ThreadMessageAdded { message { ...WebChatMessage } }
       ... on AssistantDelta { messageId delta index }
       ... on AssistantDone { message { ...WebChatMessage } }
       ... on AssistantFailed { messageId message { ...WebChatMessage } }
+      ... on ThreadUpdated { thread { id title status } }
+      ... on ThreadDeleted { threadId }
     }
   }
 `);
@@ -32,6 +34,7 @@ const SendThreadMessage = graphql(`
 export function ThreadView({ threadId }: { threadId: string }) {
   const [{ data }] = useQuery({ query: ThreadQuery, variables: { id: threadId }, requestPolicy: 'network-only' });
   if (!data) return <main class="page"><p role="status">Loading…</p></main>;
+  if (!data.thread) return <main class="page"><p role="alert">This thread does not exist, or you cannot read it.</p></main>;
   return <ThreadChat threadId={threadId} title={data.thread.title} initial={data.thread.messages.edges.map((e) => e.node)} models={data.models.map((m) => m.name)} />;
 }
 
@@ -39,12 +42,26 @@ function ThreadChat(props: { threadId: string; title: string; initial: WebChatMe
   const client = useClient();
   const chat = useChat(props.initial);
   const [sent, send] = useMutation(SendThreadMessage);
-  useEffect(() => client.subscription(ThreadEvents, { threadId: props.threadId }).subscribe((r) => r.data && chat.apply(r.data.threadEvents)).unsubscribe, [props.threadId]);
+  const [title, setTitle] = useState(props.title);
+  const [deleted, setDeleted] = useState(false);
+  // From the last message loaded: whatever was stored since comes first, then live events (no gap).
+  const afterSeq = props.initial.reduce((max, m) => Math.max(max, m.seq ?? 0), 0);
+  useEffect(
+    () =>
+      client.subscription(ThreadEvents, { threadId: props.threadId, afterSeq }).subscribe((r) => {
+        const e = r.data?.threadEvents;
+        if (e?.__typename === 'ThreadUpdated') setTitle(e.thread.title);
+        else if (e?.__typename === 'ThreadDeleted') setDeleted(true);
+        else if (e) chat.apply(e);
+      }).unsubscribe,
+    [props.threadId],
+  );
 
+  if (deleted) return <main class="page"><p role="alert">This thread was deleted.</p></main>;
   return (
     <main class="room">
       <header>
-        <h2>{props.title}</h2>
+        <h2>{title}</h2>
       </header>
       <ChatLog messages={chat.messages} />
       <ChatComposer

@@ -1,14 +1,14 @@
 import { useState } from 'preact/hooks';
 import { useMutation, useQuery } from '@urql/preact';
 import { graphql } from '../gql';
-import type { ThreadFilter, ThreadOrderField, ThreadStatus } from '../gql/graphql';
+import type { ThreadFilterInput, ThreadOrderField, ThreadStatus } from '../gql/graphql';
 import { Link, navigate } from '../router';
 import { ThreadView } from './thread';
 import { useApp } from './shell';
 import { errorText, time } from './util';
 
 const Threads = graphql(`
-  query WebThreads($filter: ThreadFilter, $orderBy: ThreadOrder) {
+  query WebThreads($filter: ThreadFilterInput, $orderBy: ThreadOrderInput) {
     me { id threads(first: 50, filter: $filter, orderBy: $orderBy) { edges { node { id title status messageCount updatedAt lastMessage { content } } } } }
   }
 `);
@@ -23,7 +23,7 @@ export function ThreadsPage({ path }: { path: string }) {
   const [status, setStatus] = useState<ThreadStatus | ''>('');
   const [since, setSince] = useState('');
   const [field, setField] = useState<ThreadOrderField>('UPDATED_AT');
-  const filter: ThreadFilter = { ...(status ? { status } : {}), ...(since ? { updatedAfter: new Date(since).toISOString() } : {}) };
+  const filter: ThreadFilterInput = { ...(status ? { status } : {}), ...(since ? { updatedAfter: new Date(since).toISOString() } : {}) };
   const [{ data }, refetch] = useQuery({ query: Threads, variables: { filter, orderBy: { field, direction: 'DESC' } } });
   const [created, create] = useMutation(CreateThread);
   const threads = data?.me?.threads.edges.map((e) => e.node) ?? [];

@@ -37,9 +37,12 @@ const dedupeKeyOf = (threadId: string, authorId: string, clientMsgId: string) =>
 export async function insertMessage(tx: Tx, o: { threadId: string; sessionId: string; authorId: string; data: AppendedMessage; at?: Date }) {
   const at = o.at ?? new Date();
   const tokens = estimateTokens(o.data.content);
+  // The thread's row first: its counter allocates the seq, and its lock orders concurrent writers.
+  const { messageCount: seq } = await tx.thread.update({ where: { id: o.threadId }, data: { messageCount: { increment: 1 }, lastMessageAt: at }, select: { messageCount: true } });
   const message = await tx.message.create({
     data: {
       threadId: o.threadId,
+      seq,
       sessionId: o.sessionId,
       role: o.data.role,
       status: 'COMPLETE',
@@ -52,7 +55,6 @@ export async function insertMessage(tx: Tx, o: { threadId: string; sessionId: st
     },
   });
   await tx.session.update({ where: { id: o.sessionId }, data: { historyTokens: { increment: tokens } } });
-  await tx.thread.update({ where: { id: o.threadId }, data: { messageCount: { increment: 1 }, lastMessageAt: at } });
   await tx.thread.updateMany({ where: { id: o.threadId, firstMessageAt: null }, data: { firstMessageAt: at } });
   return message;
 }
@@ -60,8 +62,8 @@ export async function insertMessage(tx: Tx, o: { threadId: string; sessionId: st
 /**
  * appendThreadMessage: stores a message exactly as given, for clients that run their own model. No
  * model is called (a rotation summary is a plain digest) and nothing is metered. A retry with the
- * same clientMsgId from the same author returns the first message. MessageAdded is published after
- * the commit.
+ * same clientMsgId from the same author returns the first message. ThreadMessageAdded is published
+ * after the commit.
  */
 export async function appendThreadMessage(ctx: Context, threadId: string, input: unknown): Promise<AppendResult> {
   const data = parseInput(appendedMessage, input);
@@ -82,7 +84,7 @@ export async function appendThreadMessage(ctx: Context, threadId: string, input:
     if (again) return { message: again, deduplicated: true };
     throw err;
   }
-  ctx.app.pubsub.publish('thread:event', threadId, { type: 'MessageAdded', messageId: message.id });
-  ctx.app.pubsub.publish('session:event', session.id, { type: 'MessageAdded', messageId: message.id });
+  ctx.app.pubsub.publish('thread:event', threadId, { type: 'ThreadMessageAdded', messageId: message.id, seq: message.seq });
+  ctx.app.pubsub.publish('session:event', session.id, { type: 'ThreadMessageAdded', messageId: message.id, seq: message.seq });
   return { message, deduplicated: false };
 }
