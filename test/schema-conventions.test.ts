@@ -92,7 +92,8 @@ describe('API conventions (docs/api/conventions.md)', () => {
     for (const field of ['orgs', 'rooms', 'notifications', 'trust', 'email']) expect(Object.keys(viewer.getFields())).toContain(field);
     const user = schema.getType('User');
     if (!isObjectType(user)) throw new Error('User is not an object type');
-    for (const field of ['orgs', 'rooms', 'notifications', 'trust', 'email']) expect(Object.keys(user.getFields())).not.toContain(field);
+    // A user's email stays on User: org members see each other's (never FORBIDDEN).
+    for (const field of ['orgs', 'rooms', 'notifications', 'trust', 'projects', 'threads']) expect(Object.keys(user.getFields())).not.toContain(field);
   });
 
   it('messages of both kinds have `author` and `metadata`; nothing is called `sender` or `meta`', () => {
@@ -120,7 +121,7 @@ describe('API conventions (docs/api/conventions.md)', () => {
     const money = /^(?:amount|balance|cost|price|fee|charged|absorbed|spent|budget)/i;
     const wrong = everyField()
       .filter(([, field]) => money.test(field.name) && ['Int', 'Float'].includes(getNamedType(field.type).name))
-      .filter(([, field]) => !/(?:Sats|Msats|Tokens)$/.test(field.name))
+      .filter(([, field]) => !/(?:Sats|Msats|Tokens|Usd)$/.test(field.name))
       .map(([owner, field]) => `${owner}.${field.name}`);
     expect(wrong).toEqual([]);
   });

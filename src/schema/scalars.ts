@@ -63,6 +63,8 @@ builder.scalarType('JSON', {
   },
 });
 
-builder.queryType({});
-builder.mutationType({});
-builder.subscriptionType({});
+builder.queryType({ description: 'Reads: the signed-in viewer (`me`), lookups by ID, search and the models this server allows.' });
+builder.mutationType({ description: 'Writes. Each takes one `input: <MutationName>Input!`; deletes answer `deletedId` (docs/api/conventions.md).' });
+builder.subscriptionType({
+  description: 'Live events over graphql-ws. Streams of a durable sequence resume with an `after…` cursor, with no gap and no duplicate.',
+});
