@@ -16,6 +16,7 @@ import {
 } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildAuthzWorld, type AuthzWorld } from './helpers/authz-world.ts';
+import { startFakeOpenAI, type FakeOpenAI } from './helpers/fake-openai.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 /**
@@ -48,6 +49,8 @@ function cachedTypes(): string[] {
 
 /** Values for required arguments, by name (filled from the populated org). */
 const known: Record<string, string> = {};
+/** The scalar each known argument must have (IDs end in `Id`; the rest are named here). */
+const KNOWN_TYPES: Record<string, string> = { query: 'String', from: 'Date', to: 'Date' };
 
 /** `first: 3` for pages, `known` values for required arguments. Returns null when a field needs what we cannot guess. */
 function argumentsOf(field: ReturnType<GraphQLObjectType['getFields']>[string]): string | null {
@@ -55,7 +58,7 @@ function argumentsOf(field: ReturnType<GraphQLObjectType['getFields']>[string]):
   for (const arg of field.args) {
     if (arg.name === 'first') given.push('first: 3');
     else if (isNonNullType(arg.type) && arg.defaultValue === undefined && isInputType(arg.type)) {
-      if (!(arg.name in known) || getNamedType(arg.type).name !== (arg.name.endsWith('Id') ? 'ID' : 'String')) return null;
+      if (!(arg.name in known) || getNamedType(arg.type).name !== (arg.name.endsWith('Id') ? 'ID' : KNOWN_TYPES[arg.name])) return null;
       given.push(`${arg.name}: ${JSON.stringify(known[arg.name])}`);
     }
   }
@@ -94,19 +97,25 @@ function isEvent(name: string): boolean {
 }
 
 let server: TestServer;
+let fake: FakeOpenAI;
 let w: AuthzWorld;
 const warnings: string[] = [];
 
 beforeAll(async () => {
+  // The assistant is a fake OpenAI server, so that a reply can carry tool calls.
+  fake = await startFakeOpenAI();
   server = await startServer({
     overrides: {
       webhooks: { allowPrivate: true },
+      models: { default: 'gpt-test', allowed: ['gpt-test'] },
+      providers: { openai: { baseUrl: fake.baseUrl, apiKey: 'sk-test-key-1234' } },
       // Generated selections are wide: this test is about the cache, not the request limits.
       limits: { maxTokens: 200_000, maxCost: 100_000_000, maxDepth: 40, maxAliases: 1000 },
     },
   });
   w = await buildAuthzWorld(server);
-  Object.assign(known, { orgId: w.orgId, roomId: w.roomId, threadId: w.threadId, projectId: w.projectId, query: w.mark });
+  const today = new Date().toISOString().slice(0, 10);
+  Object.assign(known, { orgId: w.orgId, roomId: w.roomId, threadId: w.threadId, projectId: w.projectId, query: w.mark, from: today, to: today });
   for (const level of ['warn', 'error'] as const) {
     vi.spyOn(console, level).mockImplementation((...args: unknown[]) => void warnings.push(args.map(String).join(' ')));
   }
@@ -115,6 +124,7 @@ beforeAll(async () => {
 afterAll(async () => {
   vi.restoreAllMocks();
   await server?.stop();
+  await fake?.close();
 });
 
 describe('Apollo InMemoryCache without typePolicies', () => {
@@ -141,6 +151,20 @@ describe('Apollo InMemoryCache without typePolicies', () => {
       collect(result.data);
       return result;
     };
+
+    // What only writes return, written through the same cache as a client would: a topic subscription, a KV
+    // instance attached to a thread, a reply that called a tool, a prepaid session's request.
+    const write = async (client: ApolloClient, mutation: string, input: Record<string, unknown>) => {
+      const result = await client.mutate<any>({ mutation: gql(mutation), variables: { input } });
+      collect(result.data);
+    };
+    const [owner, holder] = viewers;
+    await write(owner, 'mutation Sub($input: SubscribeTopicInput!) { subscribeTopic(input: $input) { id topic } }', { orgId: w.orgId, topic: 'apollo' });
+    await write(owner, 'mutation Attach($input: AttachKvInstanceInput!) { attachKvInstance(input: $input) { id thread { id } kvInstance { id } } }', { threadId: w.spareThreadId, kvInstanceId: w.kvId });
+    fake.behavior.script = [{ toolCalls: [{ name: 'list_keys', arguments: {} }] }, { reply: ['done'] }];
+    await write(owner, 'mutation Chat($input: SendThreadMessageInput!) { sendThreadMessage(input: $input) { assistantMessage { id toolCalls { id name } } } }', { threadId: w.spareThreadId, content: 'use a tool' });
+    await write(holder, 'mutation Paid($input: SendSessionMessageInput!) { sendSessionMessage(input: $input) { request { id status } assistantMessage { id } } }', { sessionId: w.sessionId, content: 'hello' });
+    ids.push(w.spareThreadId);
 
     const readEverything = async (levels: number) => {
       for (const client of viewers) {
