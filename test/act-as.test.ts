@@ -312,7 +312,7 @@ describe('ACT_AS reaches rooms only, all the way down', () => {
       webhooks(first: 5) { edges { node { id url deliveries(first: 5) { edges { node { payload } } } } } }
       apiKeys(first: 5) { edges { node { id name } } }
       invites(first: 5) { edges { node { id } } }
-      usage(from: "2026-01-01", to: "2026-12-31") { messages records(first: 5) { edges { node { model } } } } } } }`;
+      usage(from: "2026-01-01", to: "2026-12-31") { messageCount records(first: 5) { edges { node { model } } } } } } }`;
 
   /** Refused whole before it runs, naming the first `Type.field` out of reach, over HTTP and over a socket. */
   async function refused(doc: string, variables: Record<string, unknown>, field: string) {

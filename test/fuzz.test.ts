@@ -18,7 +18,7 @@ const COUNT = Number(process.env.FUZZ_COUNT ?? 10_000);
 const OVER_HTTP = 300;
 const CODES = new Set(['UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'BAD_USER_INPUT', 'CONFLICT', 'PAYMENT_REQUIRED', 'RATE_LIMITED', 'GONE']);
 /** What an unmasked internal error looks like: stack frames, Prisma and driver messages, JS runtime errors. */
-const LEAK = /\n[^\S\n]+at |prisma|invalid `|sqlite|postgres|ECONN|\/src\/|node_modules|TypeError|ReferenceError|Cannot read prop|undefined is not|is not a function/i;
+const LEAK = /\n[^\S\n]+at |prisma|invalid `|sqlite|postgres|\bECONN|\/src\/|node_modules|TypeError|ReferenceError|Cannot read prop|undefined is not|is not a function/i;
 
 const CreateRoom = graphql(`mutation FuzzRoom($input: CreateRoomInput!) { createRoom(input: $input) { id } }`);
 const CreateThread = graphql(`mutation FuzzThread($input: CreateThreadInput!) { createThread(input: $input) { id } }`);

@@ -9,7 +9,7 @@ const Transform = graphql(`mutation KvAiTransform($input: TransformKvInput!) { t
 const GenImage = graphql(`mutation KvAiGenImage($input: GenerateKvImageInput!) { generateKvImage(input: $input) { name value type contentType } }`);
 const Analyze = graphql(`mutation KvAiAnalyze($input: AnalyzeKvImageInput!) { analyzeKvImage(input: $input) { name value type } }`);
 const Version = graphql(`query KvAiVersion($id: ID!) { node(id: $id) { ... on KvInstance { version } } }`);
-const Usage = graphql(`query KvAiUsage($id: ID!, $from: Date!, $to: Date!) { node(id: $id) { ... on Org { usage(from: $from, to: $to) { messages promptTokens } } } }`);
+const Usage = graphql(`query KvAiUsage($id: ID!, $from: Date!, $to: Date!) { node(id: $id) { ... on Org { usage(from: $from, to: $to) { messageCount promptTokens } } } }`);
 const Events = graphql(`subscription KvAiEvents($kvInstanceId: ID!, $afterVersion: Int) { kvEvents(kvInstanceId: $kvInstanceId, afterVersion: $afterVersion) { __typename ... on KvKeyUpdated { version key { name value } } } }`);
 
 const codeOf = (res: { errors?: readonly { extensions?: Record<string, unknown>; message: string }[] }) => res.errors?.[0]?.extensions?.code as string | undefined;
@@ -75,7 +75,7 @@ describe('AI over keys, offline (echo)', () => {
     const before = await usage();
     await server.ok(Transform, { input: { kvInstanceId: w.instanceId, template: 'one two three', outputKey: 'out' } }, w.actors.writer);
     const after = await usage();
-    expect(after.messages).toBe(before.messages + 1);
+    expect(after.messageCount).toBe(before.messageCount + 1);
     expect(after.promptTokens).toBeGreaterThan(before.promptTokens);
   });
 });

@@ -8,7 +8,7 @@ import { startServer, type TestServer } from './helpers/server.ts';
 
 const Usage = graphql(`
   query OpenaiApiUsage($id: ID!, $from: Date!, $to: Date!) {
-    org(id: $id) { usage(from: $from, to: $to) { usedToday promptTokens completionTokens records { edges { node { model messages } } } } }
+    org(id: $id) { usage(from: $from, to: $to) { usedToday promptTokens completionTokens records { edges { node { model messageCount } } } } }
   }
 `);
 
@@ -145,7 +145,7 @@ describe('OpenAI-compatible API with the official openai client', () => {
     expect(err.message).toMatch(/FREE plan allows 4 messages a day/);
     const { org } = await server.ok(Usage, { id: o.org.id, ...range() }, { token: (o.owner as TestUser).token });
     expect(org!.usage!.usedToday).toBe(4);
-    expect(org!.usage!.records.edges.map((e) => e.node)).toEqual([{ model: 'echo', messages: 4 }]);
+    expect(org!.usage!.records.edges.map((e) => e.node)).toEqual([{ model: 'echo', messageCount: 4 }]);
     expect(org!.usage!.completionTokens).toBe(4 * estimateTokens('message 0'));
   });
 });

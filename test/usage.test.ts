@@ -9,11 +9,11 @@ const Usage = graphql(`
   query UsageOrg($id: ID!, $from: Date!, $to: Date!, $first: Int, $after: String) {
     org(id: $id) {
       usage(from: $from, to: $to) {
-        from to plan dailyLimit usedToday messages promptTokens completionTokens
+        from to plan dailyLimit usedToday messageCount promptTokens completionTokens
         records(first: $first, after: $after) {
           totalCount
           pageInfo { hasNextPage endCursor }
-          edges { cursor node { id day model messages promptTokens completionTokens user { id } } }
+          edges { cursor node { id day model messageCount promptTokens completionTokens user { id } } }
         }
       }
     }
@@ -30,7 +30,7 @@ beforeAll(async () => {
 
 const today = () => new Date().toISOString().slice(0, 10);
 const range = () => ({ from: new Date(Date.now() - 86_400_000).toISOString().slice(0, 10), to: today() });
-const UsageNode = graphql(`query UsageRecordNode($id: ID!) { node(id: $id) { __typename id ... on UsageRecord { model messages } } }`);
+const UsageNode = graphql(`query UsageRecordNode($id: ID!) { node(id: $id) { __typename id ... on UsageRecord { model messageCount } } }`);
 const rawId = (globalId: string) => Buffer.from(globalId, 'base64').toString().split(':')[1];
 
 describe('plans and quotas', () => {
@@ -51,8 +51,8 @@ describe('plans and quotas', () => {
     expect(await server.errorCode(ChatSendDoc, { input: { threadId: theirs.id, content: 'x' } }, { token: members[0].token })).toBe('RATE_LIMITED');
 
     const o = (await server.ok(Usage, { id: org.id, ...range() }, { token: owner.token })).org!;
-    expect(o.usage).toMatchObject({ plan: 'FREE', dailyLimit: 3, usedToday: 3, messages: 3, to: today() });
-    expect(o.usage!.records.edges.map(({ node: r }) => [r.day, r.model, r.messages, r.user?.id])).toEqual([
+    expect(o.usage).toMatchObject({ plan: 'FREE', dailyLimit: 3, usedToday: 3, messageCount: 3, to: today() });
+    expect(o.usage!.records.edges.map(({ node: r }) => [r.day, r.model, r.messageCount, r.user?.id])).toEqual([
       [today(), 'echo', 2, owner.id],
       [today(), 'echo-b', 1, owner.id],
     ]);
@@ -63,7 +63,7 @@ describe('plans and quotas', () => {
     const second = (await server.ok(Usage, { id: org.id, ...range(), first: 1, after: first.pageInfo.endCursor }, { token: owner.token })).org!.usage!.records;
     expect(second).toMatchObject({ pageInfo: { hasNextPage: false }, edges: [{ node: { model: 'echo-b' } }] });
     const record = first.edges[0].node;
-    expect((await server.ok(UsageNode, { id: record.id }, { token: owner.token })).node).toMatchObject({ __typename: 'UsageRecord', id: record.id, messages: 2 });
+    expect((await server.ok(UsageNode, { id: record.id }, { token: owner.token })).node).toMatchObject({ __typename: 'UsageRecord', id: record.id, messageCount: 2 });
     // To a plain member (and to anyone outside the org) the record is as missing as an unknown id.
     expect(await server.errorCode(UsageNode, { id: record.id }, { token: members[0].token })).toBe('NOT_FOUND');
     const { owner: outsider } = await orgWithMembers(server);

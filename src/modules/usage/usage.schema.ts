@@ -19,7 +19,7 @@ builder.prismaNode('UsageRecord', {
       description: 'Who sent the messages; null once that user no longer exists.',
       resolve: (query, r) => db.user.findUnique({ ...query, where: { id: r.userId } }),
     }),
-    messages: t.exposeInt('messages', { description: "Messages sent that day, each counted against the org's daily quota." }),
+    messageCount: t.exposeInt('messages', { description: "Messages sent that day, each counted against the org's daily quota." }),
     promptTokens: t.exposeInt('promptTokens', { description: 'Tokens sent to the model (prompts, history and context) that day.' }),
     completionTokens: t.exposeInt('completionTokens', { description: 'Tokens the model generated that day.' }),
   }),
@@ -48,7 +48,7 @@ const OrgUsageRef = builder.objectRef<OrgUsage>('OrgUsage').implement({
     plan: t.field({ type: PlanEnum, description: "The org's plan now (it sets the daily quota).", resolve: (u) => u.plan }),
     dailyLimit: t.exposeInt('dailyLimit', { nullable: true, description: 'Messages a day the plan allows; null when unlimited.' }),
     usedToday: t.exposeInt('usedToday', { description: 'Messages counted today (UTC) against the daily quota.' }),
-    messages: t.int({ description: 'Messages sent in the period.', resolve: async (u) => (await totals(u)).messages ?? 0 }),
+    messageCount: t.int({ description: 'Messages sent in the period.', resolve: async (u) => (await totals(u)).messages ?? 0 }),
     promptTokens: t.int({ description: 'Prompt tokens used in the period.', resolve: async (u) => (await totals(u)).promptTokens ?? 0 }),
     completionTokens: t.int({ description: 'Completion tokens generated in the period.', resolve: async (u) => (await totals(u)).completionTokens ?? 0 }),
     records: t.prismaConnection(
