@@ -69,7 +69,7 @@ describe('webhook deliveries', () => {
     const { createRoom } = await server.ok(CreateRoom, { input: { orgId: org.id, type: 'GROUP', name: 'r', memberIds: [members[0].id] } }, auth);
     const { sendMessage } = await server.ok(SendMessage, { input: { roomId: createRoom.id, content: 'hello hooks' } }, auth);
     const [room] = await hook.hits(1, 'ROOM_MESSAGE_ADDED');
-    expect(room.body.data).toMatchObject({ orgId: org.id, roomId: createRoom.id, messageId: sendMessage.id, seq: 1, senderId: owner.id, content: 'hello hooks' });
+    expect(room.body.data).toMatchObject({ orgId: org.id, roomId: createRoom.id, messageId: sendMessage.id, seq: 1, authorId: owner.id, content: 'hello hooks' });
 
     const thread = await createThread(server, owner.token, org.id);
     const turn = await send(server, auth, thread.id, 'tell me');
@@ -87,7 +87,7 @@ describe('webhook deliveries', () => {
     const instanceId = await createInstance(server, auth, createProject.id);
     const { setKvKey } = await server.ok(SetKey, { input: { kvInstanceId: instanceId, name: 'greeting', value: 'hi' } }, auth);
     const [kv] = await hook.hits(1, 'KV_KEY_CHANGED');
-    expect(kv.body.data).toMatchObject({ orgId: org.id, projectId: createProject.id, instanceId, version: setKvKey.version, kind: 'KeyUpdated', name: 'greeting', type: 'TEXT', value: 'hi' });
+    expect(kv.body.data).toMatchObject({ orgId: org.id, projectId: createProject.id, kvInstanceId: instanceId, version: setKvKey.version, event: 'KvKeyUpdated', name: 'greeting', type: 'TEXT', value: 'hi' });
 
     const joiner = await registerUser(server);
     await addMember(server, org.id, owner, joiner);

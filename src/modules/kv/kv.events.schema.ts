@@ -5,7 +5,7 @@ import { builder } from '../../schema/builder.ts';
 import { checkInstance } from './kv.access.ts';
 import { kvKeyGlobalId, KvKeyRef } from './kv.schema.ts';
 import { kvEventFeed } from './kv.stream.ts';
-import type { KvEvent, KvEventKind } from './kv.topics.ts';
+import { KV_EVENT_TYPES, type KvEvent } from './kv.topics.ts';
 
 const common = (t: any): Record<string, any> => ({
   version: t.int({ resolve: (e: KvEvent) => e.version, description: 'The instance version of this change; resume after it with `afterVersion`.' }),
@@ -30,12 +30,11 @@ const KvInstanceCleared = builder.objectRef<KvEvent>('KvInstanceCleared').implem
 });
 
 /** The stored kinds (the event log's `kind` column and outbound webhooks keep them) and their GraphQL types. */
-const typeOfKind: Record<KvEventKind, string> = { KeyUpdated: 'KvKeyUpdated', KeyDeleted: 'KvKeyDeleted', Cleared: 'KvInstanceCleared' };
 
 const KvEventUnion = builder.unionType('KvEvent', {
   description: 'One change of a KV instance, as kvEvents delivers it.',
   types: [KvKeyUpdated, KvKeyDeleted, KvInstanceCleared],
-  resolveType: (e) => typeOfKind[(e as KvEvent).kind],
+  resolveType: (e) => KV_EVENT_TYPES[(e as KvEvent).kind],
 });
 
 const kvInstanceIdOf = (v: unknown) => idOf(v, 'KvInstance', 'kvInstanceId');

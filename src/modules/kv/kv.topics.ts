@@ -22,6 +22,16 @@ export interface KvKeyJson {
 export type KvEventKind = 'KeyUpdated' | 'KeyDeleted' | 'Cleared';
 
 /**
+ * The public name of each kind, as kvEvents' union members and webhooks' `type` call it (the event log keeps
+ * the stored kinds).
+ */
+export const KV_EVENT_TYPES: Record<KvEventKind, 'KvKeyUpdated' | 'KvKeyDeleted' | 'KvInstanceCleared'> = {
+  KeyUpdated: 'KvKeyUpdated',
+  KeyDeleted: 'KvKeyDeleted',
+  Cleared: 'KvInstanceCleared',
+};
+
+/**
  * One change of an instance, as `Subscription.kvEvents` delivers it and the event log stores it.
  * orgId and projectId ride along so that listeners outside the graph (outbound webhooks) can route it
  * without a query.

@@ -2,6 +2,7 @@ import { encodeGlobalID } from '@pothos/plugin-relay';
 import { LRUCache } from 'lru-cache';
 import { db } from '../../db/client.ts';
 import type { Topics } from '../../live/bus.ts';
+import { KV_EVENT_TYPES } from '../kv/kv.topics.ts';
 
 /** Event types a webhook may subscribe to (the GraphQL enum `WebhookEvent`). */
 export const WEBHOOK_EVENTS = [
@@ -68,9 +69,9 @@ export const EVENT_SOURCES: EventSource[] = [
         roomId: gid('Room', roomId),
         messageId: gid('RoomMessage', e.message.id),
         seq: e.message.seq,
-        senderId: gid('User', e.message.senderId),
+        authorId: gid('User', e.message.senderId),
         content: e.message.content,
-        meta: e.message.meta,
+        metadata: e.message.meta,
         clientMsgId: e.message.clientMsgId,
         createdAt: e.message.createdAt,
       }),
@@ -92,9 +93,9 @@ export const EVENT_SOURCES: EventSource[] = [
     org: () => e.orgId,
     data: () => ({
       projectId: gid('Project', e.projectId),
-      instanceId: gid('KvInstance', e.instanceId),
+      kvInstanceId: gid('KvInstance', e.instanceId),
       version: e.version,
-      kind: e.kind,
+      event: KV_EVENT_TYPES[e.kind],
       name: e.name,
       type: e.key?.type ?? null,
       // Images can be megabytes: receivers fetch them through the API instead.
