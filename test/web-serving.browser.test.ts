@@ -153,7 +153,7 @@ describe.skipIf(!!browserSkipReason)('GraphiQL at /graphql in a real browser', (
           }
           return page.locator('.graphiql-response').textContent();
         },
-        { timeout: 20_000, intervals: [500, 1000] },
+        { timeout: 20_000, interval: 750 },
       )
       .toContain(expected);
   }
