@@ -108,7 +108,8 @@ try {
   }
   console.log(`${KIND}: ${threadIds.length} threads created in ${((performance.now() - t) / 1000).toFixed(1)} s`);
   if (KIND === 'postgresql') {
-    // The other messages in bulk (the API would take minutes on a loaded machine): two authors, older than the first.
+    // The other messages in bulk (the API would take minutes on a loaded machine): two authors, after the first,
+    // so that seq order (Confab's) and createdAt order (PostGraphile's) are the same order.
     const c = new pg.Client({ connectionString: database.url });
     c.on('error', (e) => console.error(`seeding connection: ${e.message}`));
     await c.connect();
@@ -116,7 +117,7 @@ try {
       `INSERT INTO "Message" ("id", "threadId", "seq", "sessionId", "role", "status", "content", "authorId", "promptTokens", "completionTokens", "createdAt", "updatedAt")
        SELECT 'bench' || t."id" || '-' || g, t."id", g + 1, t."currentSessionId", 'USER'::"MessageRole", 'COMPLETE'::"MessageStatus",
               'message ' || g || ' ' || repeat('lorem ipsum ', 5), CASE WHEN g % 2 = 0 THEN $1 ELSE $2 END, 0, 0,
-              now() - make_interval(secs => 10000 - g), now()
+              now() + make_interval(secs => g), now()
        FROM "Thread" t, generate_series(1, $3::int) g WHERE t."orgId" = $4`,
       [rawId(owner.id), rawId(member.id), MESSAGES - 1, rawId(orgId)],
     );
