@@ -146,7 +146,9 @@ describe('Org.threads', () => {
     await addMember(server, org.id, admin, bob);
     const annThreads = [];
     for (let i = 0; i < 3; i++) annThreads.push(await createThread(server, ann.token, org.id, `ann ${i}`));
-    const mid = new Date().toISOString();
+    // Just after the last of Ann's first three, as stored (`to` is exclusive): the clock taken here could fall in
+    // that thread's millisecond.
+    const mid = new Date(Date.parse(String(annThreads[2].createdAt)) + 1).toISOString();
     await new Promise((r) => setTimeout(r, 5));
     const late = await createThread(server, ann.token, org.id, 'ann late');
     await createThread(server, bob.token, org.id, 'bob');

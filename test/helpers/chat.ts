@@ -3,7 +3,7 @@ import type { TestServer } from './server.ts';
 
 const CreateThread = graphql(`
   mutation ChatHelperCreateThread($input: CreateThreadInput!) {
-    createThread(input: $input) { id title }
+    createThread(input: $input) { id title createdAt }
   }
 `);
 const Send = graphql(`
