@@ -1,20 +1,16 @@
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
-import { existsSync, readFileSync } from 'node:fs';
 import {
-  buildSchema,
-  extendSchema,
   getNamedType,
   isAbstractType,
   isInputType,
   isLeafType,
   isNonNullType,
   isObjectType,
-  parse,
   type GraphQLNamedType,
   type GraphQLObjectType,
-  type GraphQLSchema,
-} from 'graphql';
+  } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { committedSchema } from './helpers/committed-schema.ts';
 import { buildAuthzWorld, type AuthzWorld } from './helpers/authz-world.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './helpers/fake-openai.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
@@ -26,12 +22,6 @@ import { startServer, type TestServer } from './helpers/server.ts';
  * levels deep, twice (the second time after the data changed). The cache must hold every cached type as its
  * own entry, and Apollo must not warn (lost data when merging, missing fields).
  */
-function committedSchema(): GraphQLSchema {
-  const schema = buildSchema(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
-  const dev = new URL('../schema.dev.graphql', import.meta.url);
-  return existsSync(dev) ? extendSchema(schema, parse(readFileSync(dev, 'utf8'))) : schema;
-}
-
 const schema = committedSchema();
 /** The value objects eslint.config.js exempts from `id` (read only inside their owner). */
 const { VALUE_TYPES } = (await import(String(new URL('../eslint.config.js', import.meta.url)))) as { VALUE_TYPES: string[] };

@@ -6,11 +6,10 @@
 // - a fence whose info string is `graphql-sdl` holds type definitions: skipped on purpose;
 // - any other fence (sh, ts, json...) is not GraphQL and is not read.
 // A block may hold several operations, anonymous ones too (each is one example), and the fragments they use.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import {
   buildSchema,
-  extendSchema,
   GraphQLError,
   LoneAnonymousOperationRule,
   parse,
@@ -19,6 +18,7 @@ import {
   type GraphQLSchema,
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { committedSchema } from './helpers/committed-schema.ts';
 import { ENV_MAP } from '../src/config.ts';
 
 const root = join(import.meta.dirname, '..');
@@ -66,13 +66,6 @@ function checkExample(schema: GraphQLSchema, example: Example): string[] {
   return validate(schema, document, rules).map((error) => `${at(error)}: ${error.message}`);
 }
 
-/** schema.graphql, extended with schema.dev.graphql (dev-only operations) when that file exists. */
-function loadSchema(dir = root): GraphQLSchema {
-  const schema = buildSchema(readFileSync(join(dir, 'schema.graphql'), 'utf8'));
-  const dev = join(dir, 'schema.dev.graphql');
-  return existsSync(dev) ? extendSchema(schema, parse(readFileSync(dev, 'utf8'))) : schema;
-}
-
 function markdownFiles(): string[] {
   const walk = (dir: string): string[] =>
     readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -118,7 +111,7 @@ describe('the extractor', () => {
 });
 
 describe('the docs examples', () => {
-  const schema = loadSchema();
+  const schema = committedSchema();
   const files = markdownFiles();
 
   it('finds the README and the pages under docs/', () => {

@@ -1,28 +1,20 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import {
   buildSchema,
-  extendSchema,
   getNamedType,
   isInputObjectType,
   isNonNullType,
   isObjectType,
   isScalarType,
-  parse,
   type GraphQLField,
-  type GraphQLSchema,
-} from 'graphql';
+  } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { committedSchema } from './helpers/committed-schema.ts';
 
 /**
  * The API conventions of docs/api/conventions.md that graphql-eslint cannot check (eslint.config.js checks the
  * rest), asserted on the committed schema.graphql with schema.dev.graphql extended onto it.
  */
-function committedSchema(): GraphQLSchema {
-  const schema = buildSchema(readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8'));
-  const dev = new URL('../schema.dev.graphql', import.meta.url);
-  return existsSync(dev) ? extendSchema(schema, parse(readFileSync(dev, 'utf8'))) : schema;
-}
-
 const schema = committedSchema();
 const mutations = Object.values(schema.getMutationType()!.getFields());
 const queries = Object.values(schema.getQueryType()!.getFields());
