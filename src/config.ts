@@ -358,6 +358,72 @@ const configSchema = z.object({
       maxPerOrg: positiveInt.default(20),
     })
     .prefault({}),
+  /** Where Confab keeps files of its own besides the SQLite database: uploads (local storage), generated VAPID keys. */
+  dataDir: z.string().min(1).default('./data'),
+  /** Attachments (createUpload): where the bytes go, how big they may be, which types are accepted. */
+  storage: z
+    .object({
+      /** Local storage's directory; unset: `<data_dir>/uploads`. Ignored when storage.s3.bucket is set. */
+      dir: z.string().min(1).optional(),
+      /**
+       * The origin clients reach Confab at, for the upload and download URLs of local storage
+       * (`https://chat.example.com`); unset: the origin of the request that asks for the URL.
+       */
+      publicUrl: z.url().optional(),
+      /** Seconds an upload URL (createUpload) stays valid. */
+      uploadUrlTtlSec: positiveInt.default(600),
+      /** Seconds a download URL (Attachment.url) stays valid. */
+      downloadUrlTtlSec: positiveInt.default(3600),
+      /** Seconds after which an upload never attached to a message is deleted. */
+      pendingTtlSec: positiveInt.default(24 * 3600),
+      /** Milliseconds between passes of the worker that deletes expired and orphaned uploads. */
+      sweepIntervalMs: positiveInt.default(60_000),
+      /** Content types accepted by createUpload; the stored bytes must sniff as the declared type. */
+      allowedTypes: csv.default(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain']),
+      /** Most attachments on one message. */
+      maxPerMessage: positiveInt.default(10),
+      /** Largest upload in bytes, per org plan. */
+      maxBytes: z
+        .object({
+          free: positiveInt.default(5 * 1024 * 1024),
+          pro: positiveInt.default(25 * 1024 * 1024),
+          team: positiveInt.default(100 * 1024 * 1024),
+          enterprise: positiveInt.default(500 * 1024 * 1024),
+        })
+        .prefault({}),
+      /** Any S3-compatible store (AWS S3, MinIO, R2, ...): used instead of local disk when `bucket` is set. */
+      s3: z
+        .object({
+          bucket: z.string().min(1).optional(),
+          region: z.string().min(1).default('us-east-1'),
+          /** For stores other than AWS (`http://127.0.0.1:9000`); unset: AWS's endpoint for the region. */
+          endpoint: z.url().optional(),
+          accessKeyId: z.string().min(1).optional(),
+          secretAccessKey: z.string().min(1).optional(),
+          /** Path-style addressing (`<endpoint>/<bucket>/<key>`), which MinIO and most self-hosted stores want. */
+          forcePathStyle: bool.default(true),
+          /** Prefix of every object key Confab writes. */
+          prefix: z.string().default('confab/'),
+        })
+        .prefault({}),
+    })
+    .prefault({}),
+  /** Web Push (registerPushSubscription): mentions, DMs and notifications reach users with no open socket. */
+  push: z
+    .object({
+      enabled: bool.default(true),
+      /** VAPID key pair (URL-safe base64, as `web-push generate-vapid-keys` prints); unset: generated into `<data_dir>/vapid.json` on first start. */
+      vapidPublicKey: z.string().min(1).optional(),
+      vapidPrivateKey: z.string().min(1).optional(),
+      /** The contact the push services see (`mailto:ops@example.com` or an https URL). */
+      subject: z.string().regex(/^(mailto:|https:\/\/)/, 'must start with mailto: or https://').default('mailto:admin@localhost'),
+      /** Seconds a push service keeps an undelivered message. */
+      ttlSec: z.coerce.number().int().min(0).default(24 * 3600),
+      /** Milliseconds one push request may take. */
+      timeoutMs: positiveInt.default(10_000),
+    })
+    .prefault({})
+    .refine((p) => !p.vapidPublicKey === !p.vapidPrivateKey, { message: 'push.vapid_public_key and push.vapid_private_key go together' }),
   billing: z
     .object({
       /** `manual`: org OWNERs set their plan (setOrgPlan); `webhook`: only the billing provider's signed webhook does. */
@@ -457,6 +523,19 @@ export const ENV_MAP: Record<string, string> = {
   CONFAB_WEBHOOKS_BACKOFF_BASE_MS: 'webhooks.backoffBaseMs',
   CONFAB_WEBHOOKS_BACKOFF_MAX_MS: 'webhooks.backoffMaxMs',
   CONFAB_WEBHOOKS_POLL_INTERVAL_MS: 'webhooks.pollIntervalMs',
+  CONFAB_DATA_DIR: 'dataDir',
+  CONFAB_STORAGE_DIR: 'storage.dir',
+  CONFAB_STORAGE_PUBLIC_URL: 'storage.publicUrl',
+  CONFAB_STORAGE_ALLOWED_TYPES: 'storage.allowedTypes',
+  CONFAB_S3_BUCKET: 'storage.s3.bucket',
+  CONFAB_S3_REGION: 'storage.s3.region',
+  CONFAB_S3_ENDPOINT: 'storage.s3.endpoint',
+  CONFAB_S3_ACCESS_KEY_ID: 'storage.s3.accessKeyId',
+  CONFAB_S3_SECRET_ACCESS_KEY: 'storage.s3.secretAccessKey',
+  CONFAB_PUSH_ENABLED: 'push.enabled',
+  CONFAB_VAPID_PUBLIC_KEY: 'push.vapidPublicKey',
+  CONFAB_VAPID_PRIVATE_KEY: 'push.vapidPrivateKey',
+  CONFAB_VAPID_SUBJECT: 'push.subject',
   CONFAB_BILLING_MODE: 'billing.mode',
   CONFAB_BILLING_WEBHOOK_SECRET: 'billing.webhookSecret',
 };

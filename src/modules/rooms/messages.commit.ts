@@ -188,6 +188,9 @@ async function insertAll(tx: Tx, messages: NewMessage[]): Promise<RoomMessage[]>
     editedAt: null,
     deletedAt: null,
     createdAt,
+    parentId: null,
+    replyCount: 0,
+    lastReplyAt: null,
   }));
   const json = (v: unknown) => {
     const text = v === null ? null : JSON.stringify(v);

@@ -13,6 +13,9 @@ export interface MessageJson {
   editedAt: string | null;
   deletedAt: string | null;
   createdAt: string;
+  parentId?: string | null;
+  replyCount?: number;
+  lastReplyAt?: string | null;
 }
 
 /** Everything that happens in a room, as `Subscription.roomEvents` delivers it. */
@@ -43,6 +46,9 @@ export function messageToJson(m: RoomMessage): MessageJson {
     editedAt: m.editedAt?.toISOString() ?? null,
     deletedAt: m.deletedAt?.toISOString() ?? null,
     createdAt: m.createdAt.toISOString(),
+    parentId: m.parentId,
+    replyCount: m.replyCount,
+    lastReplyAt: m.lastReplyAt?.toISOString() ?? null,
   };
 }
 
@@ -55,6 +61,9 @@ export function messageFromJson(m: MessageJson): RoomMessage {
     editedAt: m.editedAt ? new Date(m.editedAt) : null,
     deletedAt: m.deletedAt ? new Date(m.deletedAt) : null,
     createdAt: new Date(m.createdAt),
+    parentId: m.parentId ?? null,
+    replyCount: m.replyCount ?? 0,
+    lastReplyAt: m.lastReplyAt ? new Date(m.lastReplyAt) : null,
   };
 }
 
