@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Context } from '../../context.ts';
+import type { AppServices, Context } from '../../context.ts';
 import { db, type Prisma } from '../../db/client.ts';
 import type { Notification } from '../../generated/sqlite/client.ts';
 import { badInput, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
@@ -58,12 +58,26 @@ export async function notify(ctx: Context, orgId: string, input: { topic: string
     const subs = await db.topicSubscription.findMany({ where: { orgId, topic: data.topic }, select: { userId: true } });
     subs.forEach((s) => recipients.add(s.userId));
   }
-  const payload = (data.payload ?? null) as Prisma.InputJsonValue;
-  const rows = recipients.size
-    ? await db.notification.createManyAndReturn({ data: [...recipients].map((userId) => ({ orgId, userId, topic: data.topic, payload })) })
-    : [];
-  for (const n of rows) ctx.app.pubsub.publish('notification:created', n.userId, toJson(n));
+  const rows = await createNotifications(ctx.app, orgId, [...recipients], data.topic, data.payload);
   return { topic: data.topic, recipientCount: rows.length };
+}
+
+/**
+ * Stores one notification per user (already checked to be members of the org) and announces them: the one
+ * way notifications come to be (`notify`, mentions), so everything that follows a notification (the
+ * `notifications` subscription, the inbox, Web Push) hangs off `announceNotifications`.
+ */
+export async function createNotifications(app: AppServices, orgId: string, userIds: string[], topic: string, payload: unknown): Promise<Notification[]> {
+  if (!userIds.length) return [];
+  const json = (payload ?? null) as Prisma.InputJsonValue;
+  const rows = await db.notification.createManyAndReturn({ data: userIds.map((userId) => ({ orgId, userId, topic, payload: json })) });
+  announceNotifications(app, rows);
+  return rows;
+}
+
+/** After the notifications are stored: tells each recipient's live streams. */
+export function announceNotifications(app: AppServices, rows: Notification[]) {
+  for (const n of rows) app.pubsub.publish('notification:created', n.userId, toJson(n));
 }
 
 export async function subscribeTopic(userId: string, orgId: string, rawTopic: string) {

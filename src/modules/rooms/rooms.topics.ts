@@ -16,6 +16,8 @@ export interface MessageJson {
   parentId?: string | null;
   replyCount?: number;
   lastReplyAt?: string | null;
+  /** The users the message mentions (sendMessage's mentionIds); absent or empty when none. */
+  mentionIds?: string[];
 }
 
 /** Everything that happens in a room, as `Subscription.roomEvents` delivers it. */
