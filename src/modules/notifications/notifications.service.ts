@@ -4,7 +4,7 @@ import { db, type Prisma } from '../../db/client.ts';
 import type { Notification } from '../../generated/sqlite/client.ts';
 import { badInput, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { openFeed, type Feed } from '../../live/feed.ts';
-import { jsonWithin } from '../rooms/messages.service.ts';
+import { jsonWithin } from '../../validation.ts';
 import type { NotificationJson } from './notifications.topics.ts';
 
 const topic = z

@@ -73,6 +73,8 @@ export const EVENT_SOURCES: EventSource[] = [
         content: e.message.content,
         metadata: e.message.meta,
         clientMsgId: e.message.clientMsgId,
+        parentId: gidOrNull('RoomMessage', e.message.parentId),
+        mentionIds: (e.message.mentionIds ?? []).map((id) => gid('User', id)),
         createdAt: e.message.createdAt,
       }),
     },
