@@ -338,10 +338,10 @@ const ACTING_ROOTS: Record<Root, string[]> = {
 /** What it may select below them (`*`: the whole type); `__typename` and connections, edges and PageInfo are open. */
 const ACTING_REACH: Record<string, '*' | string[]> = {
   Node: ['id'],
-  Room: ['id', 'type', 'name', 'topic', 'lastSeq', 'lastActivityAt', 'createdAt', 'viewerRole', 'unreadCount', 'lastMessage', 'members', 'messages'],
+  Room: ['id', 'type', 'name', 'topic', 'lastSeq', 'lastActivityAt', 'createdAt', 'viewerRole', 'unreadCount', 'mentionCount', 'lastMessage', 'members', 'messages'],
   User: ['id', 'name'],
   ...Object.fromEntries(
-    ['RoomMember', 'RoomMessage', 'RoomMessageEdit', 'ReactionSummary', 'LeaveRoomPayload', 'RemoveRoomMemberPayload', 'DeleteMessagePayload', 'SetTypingPayload', 'RoomMessageAdded', 'RoomMessageEdited', 'RoomMessageDeleted', 'ReactionChanged', 'ReadReceiptUpdated', 'TypingChanged', 'RoomMemberJoined', 'RoomMemberLeft'].map((t) => [t, '*']),
+    ['RoomMember', 'RoomMessage', 'RoomMessageEdit', 'ReactionSummary', 'LeaveRoomPayload', 'RemoveRoomMemberPayload', 'DeleteMessagePayload', 'SetTypingPayload', 'RoomMessageAdded', 'RoomMessageEdited', 'RoomMessageDeleted', 'RoomMessageRepliesUpdated', 'ReactionChanged', 'ReadReceiptUpdated', 'TypingChanged', 'RoomMemberJoined', 'RoomMemberLeft'].map((t) => [t, '*']),
   ),
 };
 const inReach = (type: string, field: string) =>
