@@ -5,6 +5,7 @@ import { apiKeysModule } from './apikeys/apikeys.module.ts';
 import { billingModule } from './billing/billing.module.ts';
 import { chatModule } from './chat/chat.module.ts';
 import { registerChatExtensions } from './chat/hooks.ts';
+import { inboxModule } from './inbox/inbox.module.ts';
 import { invoicesModule } from './invoices/invoices.module.ts';
 import { kvModule } from './kv/kv.module.ts';
 import { lightningModule } from './lightning/lightning.module.ts';
@@ -49,6 +50,7 @@ const modules = [
   roomsModule,
   presenceModule,
   notificationsModule,
+  inboxModule,
   kvModule,
   billingModule,
   openaiModule,
