@@ -144,6 +144,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     updateWebhook: { args: input((w) => ({ webhookId: w.webhookId, enabled: false })) },
   },
   Subscription: {
+    // A user's own inbox: outsiders may subscribe but hear nothing of the victim's rooms.
+    inbox: { args: () => ({}), kind: 'self', trigger: (w) => gql(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { roomId: w.roomId, content: 'inbox' } }, w.auth.owner) },
     invoiceUpdated: { args: (w) => ({ invoiceId: w.invoiceId }), as: 'holder' },
     kvEvents: { args: (w) => ({ kvInstanceId: w.kvId, afterVersion: 0 }), trigger: (w) => gql(`mutation($input: SetKvKeyInput!) { setKvKey(input: $input) { name } }`, { input: { kvInstanceId: w.kvId, name: 'k1', value: 'x' } }, w.auth.owner) },
     membershipChanged: { args: (w) => ({ orgId: w.orgId }), trigger: (w) => gql(`mutation($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { role } }`, { input: { orgId: w.orgId, userId: w.member.id, role: 'ADMIN' } }, w.auth.owner) },
