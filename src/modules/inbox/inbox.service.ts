@@ -96,12 +96,13 @@ export async function appendInviteReceived(
   invite: { id: string; orgId: string; email: string; role: InvitePayload['role']; invitedById: string; expiresAt: Date },
 ): Promise<void> {
   try {
-    const [user, org, inviter] = await Promise.all([
-      db.user.findUnique({ where: { email: invite.email }, select: { id: true } }),
+    const user = await db.user.findUnique({ where: { email: invite.email }, select: { id: true } });
+    if (!user) return;
+    const [org, inviter] = await Promise.all([
       db.org.findUnique({ where: { id: invite.orgId }, select: { name: true } }),
       db.user.findUnique({ where: { id: invite.invitedById }, select: { name: true } }),
     ]);
-    if (!user || !org) return;
+    if (!org) return;
     const payload: InvitePayload = {
       inviteId: invite.id,
       orgId: invite.orgId,
