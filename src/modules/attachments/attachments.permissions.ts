@@ -20,8 +20,6 @@ export const attachmentsPermissions: DomainPermissions = {
     Attachment: '*',
     UploadHeader: '*',
     CreateUploadPayload: '*',
-    RoomMessage: ['attachments'],
-    ThreadMessage: ['attachments'],
   },
   actingNodes: ['Attachment'],
   nodes: {
