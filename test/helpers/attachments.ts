@@ -56,7 +56,7 @@ export async function createUpload(server: TestServer, token: string, orgId: str
 
 /** PUTs bytes to an upload URL with the headers it asked for. */
 export const put = (upload: Pick<Upload, 'uploadUrl' | 'headers'>, bytes: Uint8Array) =>
-  fetch(upload.uploadUrl, { method: 'PUT', headers: upload.headers, body: bytes });
+  fetch(upload.uploadUrl, { method: 'PUT', headers: upload.headers, body: bytes as BodyInit });
 
 /** createUpload then PUT: a READY attachment's id. */
 export async function uploadFile(server: TestServer, token: string, orgId: string, filename: string, contentType: string, bytes: Buffer): Promise<string> {
