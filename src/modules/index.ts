@@ -2,6 +2,7 @@ import { assembleModules } from '../app-module.ts';
 import type { Topics } from '../live/bus.ts';
 import { buildSchema } from '../schema/index.ts';
 import { apiKeysModule } from './apikeys/apikeys.module.ts';
+import { attachmentsModule } from './attachments/attachments.module.ts';
 import { billingModule } from './billing/billing.module.ts';
 import { chatModule } from './chat/chat.module.ts';
 import { registerChatExtensions } from './chat/hooks.ts';
@@ -48,6 +49,7 @@ const modules = [
   lightningModule,
   paidSessionsModule,
   roomsModule,
+  attachmentsModule,
   presenceModule,
   notificationsModule,
   inboxModule,

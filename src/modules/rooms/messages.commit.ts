@@ -2,6 +2,7 @@ import type { RoomMessage } from '../../generated/sqlite/client.ts';
 import { randomUUID } from 'node:crypto';
 import { db, dbKind, Prisma, type Tx } from '../../db/client.ts';
 import { isUniqueViolation } from '../../errors.ts';
+import { claimAttachments } from '../attachments/attachments.claim.ts';
 
 /** A validated, authorized message on its way to the database. */
 export interface NewMessage {
@@ -11,6 +12,8 @@ export interface NewMessage {
   meta: unknown;
   clientMsgId: string | null;
   viaApiKeyId: string | null;
+  /** Checked uploads to attach in the same transaction (attachments.claim.ts); absent for most sends. */
+  attachmentIds?: string[];
 }
 
 /** Committed, then published: `publish` runs after the commit, once per message, in seq order. */
@@ -154,6 +157,7 @@ async function insertOne(tx: Tx, m: NewMessage): Promise<RoomMessage> {
     select: { lastSeq: true },
   });
   const row = await tx.roomMessage.create({ data: rowOf(m, room.lastSeq) });
+  if (m.attachmentIds?.length) await claimAttachments(tx, m.senderId, m.attachmentIds, { roomMessageId: row.id });
   await tx.roomMember.updateMany({ where: { roomId: m.roomId, userId: m.senderId, lastReadSeq: { lt: row.seq } }, data: { lastReadSeq: row.seq } });
   return row;
 }
@@ -198,6 +202,11 @@ async function insertAll(tx: Tx, messages: NewMessage[]): Promise<RoomMessage[]>
   };
   await tx.$executeRaw`INSERT INTO "RoomMessage" ("id", "roomId", "seq", "senderId", "content", "meta", "clientMsgId", "viaApiKeyId", "createdAt")
     VALUES ${Prisma.join(rows.map((r) => Prisma.sql`(${r.id}, ${r.roomId}, ${r.seq}, ${r.senderId}, ${r.content}, ${json(r.meta)}, ${r.clientMsgId}, ${r.viaApiKeyId}, ${r.createdAt})`))}`;
+
+  // Uploads attached to messages of the batch: an upload another send took first fails the batch (then each is tried alone).
+  for (const [i, m] of messages.entries()) {
+    if (m.attachmentIds?.length) await claimAttachments(tx, m.senderId, m.attachmentIds, { roomMessageId: rows[i].id });
+  }
 
   // Each sender has read up to its last new message (a marker only moves forward).
   const lastOf = new Map<string, number>();

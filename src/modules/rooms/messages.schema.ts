@@ -105,6 +105,10 @@ const SendMessageInput = builder.inputType('SendMessageInput', {
     content: t.string({ required: true, description: 'The text: not blank, at most rooms.maxMessageLength characters (BAD_USER_INPUT otherwise).' }),
     metadata: t.field({ type: 'JSON', description: 'Your own data to keep with the message: any JSON up to rooms.maxMetaBytes once serialized (BAD_USER_INPUT otherwise).' }),
     clientMsgId: t.string({ description: 'Idempotency key (1 to 100 characters): retrying with the same value returns the original message instead of a new one.' }),
+    attachmentIds: t.idList({
+      description:
+        'Uploads (createUpload) to attach, in this order: at most storage.max_per_message, each your own, of the room’s org, uploaded and not attached to another message (BAD_USER_INPUT otherwise, and nothing is sent).',
+    }),
   }),
 });
 const EditMessageInput = builder.inputType('EditMessageInput', {

@@ -6,6 +6,8 @@ import { requireUserId, viewerRoomAccess } from './rooms.access.ts';
 import type { RoomMessage } from '../../generated/sqlite/client.ts';
 import { commitMessage, jsonValue } from './messages.commit.ts';
 import { messageToJson } from './rooms.topics.ts';
+import { idOf } from '../../auth/rules.ts';
+import { prepareAttachments, removeRoomMessageAttachments } from '../attachments/attachments.service.ts';
 
 /** JSON that fits in `maxBytes` once serialized. */
 export function jsonWithin(maxBytes: number) {
@@ -61,14 +63,18 @@ export async function sendMessage(ctx: Context, roomId: string, input: unknown):
     db.roomMessage.findUnique({ where: { roomId_senderId_clientMsgId: { roomId, senderId, clientMsgId: clientMsgId! } } });
   const publish = (m: RoomMessage) => {
     try {
-      ctx.app.pubsub.publish('room:event', roomId, { kind: 'MessageAdded', message: messageToJson(m) });
+      const message = messageToJson(m);
+      if (attachmentIds) message.attachmentIds = attachmentIds;
+      ctx.app.pubsub.publish('room:event', roomId, { kind: 'MessageAdded', message });
     } catch (err) {
       ctx.log.error({ err, roomId, seq: m.seq }, 'publishing MessageAdded failed');
       throw err;
     }
   };
+  // Attachments: checked here, attached in the send's own transaction (messages.commit.ts); none, no extra statement.
+  const attachmentIds = await roomAttachments(ctx, roomId, senderId, input);
   const commit = () =>
-    commitMessage({ roomId, senderId, content: data.content, meta: data.metadata, clientMsgId, viaApiKeyId: viaKeyOf(ctx) }, publish);
+    commitMessage({ roomId, senderId, content: data.content, meta: data.metadata, clientMsgId, viaApiKeyId: viaKeyOf(ctx), attachmentIds }, publish);
   if (!clientMsgId) return commit();
 
   const found = await original();
@@ -130,5 +136,16 @@ export async function deleteMessage(ctx: Context, messageId: string) {
     return tx.roomMessage.update({ where: { id: messageId }, data: { content: '', meta: Prisma.DbNull, deletedAt: new Date() } });
   });
   ctx.app.pubsub.publish('room:event', message.roomId, { kind: 'MessageDeleted', message: messageToJson(message) });
+  await removeRoomMessageAttachments(ctx.app, messageId);
   return message;
+}
+
+/** sendMessage's attachmentIds, decoded and checked (attachments.service.ts); undefined when none. */
+async function roomAttachments(ctx: Context, roomId: string, senderId: string, input: unknown): Promise<string[] | undefined> {
+  const given = (input as { attachmentIds?: unknown[] | null }).attachmentIds;
+  if (!given?.length) return undefined;
+  const ids = given.map((id) => idOf(id, 'Attachment', 'attachmentIds'));
+  const access = await viewerRoomAccess(ctx, roomId);
+  if (!access) throw notFound('Room');
+  return prepareAttachments(ctx.app, senderId, access.orgId, ids);
 }

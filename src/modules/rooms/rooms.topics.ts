@@ -18,6 +18,8 @@ export interface MessageJson {
   lastReplyAt?: string | null;
   /** The users the message mentions (sendMessage's mentionIds); absent or empty when none. */
   mentionIds?: string[];
+  /** The attachments of a new message (sendMessage's attachmentIds), in order; absent when none. */
+  attachmentIds?: string[];
 }
 
 /** Everything that happens in a room, as `Subscription.roomEvents` delivers it. */

@@ -74,6 +74,8 @@ export const EVENT_SOURCES: EventSource[] = [
         metadata: e.message.meta,
         clientMsgId: e.message.clientMsgId,
         createdAt: e.message.createdAt,
+        // The files sent with it (global IDs; read them, and a download URL, with node(id) as a member).
+        attachmentIds: (e.message.attachmentIds ?? []).map((id) => gid('Attachment', id)),
       }),
     },
   ),
