@@ -300,6 +300,11 @@ const configSchema = z.object({
       allowed: csv.default(['echo']),
       /** Provider per model name; unlisted models go to `openai`, except names starting with `echo`. */
       providers: z.record(z.string(), z.enum(['echo', 'openai'])).default({}),
+      /**
+       * Models that take images (a thread message's image attachments go to them as image parts; other models get a
+       * text note naming each image). Exact names, or a prefix ending in `*`.
+       */
+      vision: csv.default(['echo*', 'gpt-4o*', 'gpt-4.1*', 'gpt-5*', 'o3*', 'o4*']),
     })
     .prefault({}),
   providers: z
@@ -382,6 +387,8 @@ const configSchema = z.object({
       allowedTypes: csv.default(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain']),
       /** Most attachments on one message. */
       maxPerMessage: positiveInt.default(10),
+      /** createUpload calls one user may make per minute; 0 = no limit. */
+      uploadsPerMinute: z.coerce.number().int().min(0).default(60),
       /** Largest upload in bytes, per org plan. */
       maxBytes: z
         .object({
@@ -502,6 +509,7 @@ export const ENV_MAP: Record<string, string> = {
   CONFAB_TYPING_TTL_MS: 'realtime.typingTtlMs',
   CONFAB_DEFAULT_MODEL: 'models.default',
   CONFAB_MODELS: 'models.allowed',
+  CONFAB_VISION_MODELS: 'models.vision',
   OPENAI_BASE_URL: 'providers.openai.baseUrl',
   OPENAI_API_KEY: 'providers.openai.apiKey',
   CONFAB_SESSION_TOKEN_BUDGET: 'sessions.tokenBudget',

@@ -11,6 +11,7 @@ import {
   } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { committedSchema } from './helpers/committed-schema.ts';
+import { png, uploadFile } from './helpers/attachments.ts';
 import { buildAuthzWorld, type AuthzWorld } from './helpers/authz-world.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './helpers/fake-openai.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
@@ -155,6 +156,10 @@ describe('Apollo InMemoryCache without typePolicies', () => {
     await write(owner, 'mutation Chat($input: SendThreadMessageInput!) { sendThreadMessage(input: $input) { assistantMessage { id toolCalls { id name } } } }', { threadId: w.spareThreadId, content: 'use a tool' });
     await write(holder, 'mutation Paid($input: SendSessionMessageInput!) { sendSessionMessage(input: $input) { request { id status } assistantMessage { id } } }', { sessionId: w.sessionId, content: 'hello' });
     ids.push(w.spareThreadId);
+    // A message with an attachment (an image, so that width and height are set).
+    const attachmentId = await uploadFile(server, w.owner.token, w.orgId, 'apollo.png', 'image/png', png(4, 3));
+    await write(owner, 'mutation SendFile($input: SendMessageInput!) { sendMessage(input: $input) { id attachments { id filename } } }', { roomId: w.roomId, content: 'a file', attachmentIds: [attachmentId] });
+    ids.push(attachmentId);
 
     const readEverything = async (levels: number) => {
       for (const client of viewers) {

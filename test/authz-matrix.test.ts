@@ -84,6 +84,7 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     createOrg: { args: input(() => ({ name: 'Own org', slug: `own-${fresh()}` })), kind: 'self' },
     createProject: { args: input((w) => ({ orgId: w.orgId, name: 'p' })) },
     createRoom: { args: input((w) => ({ orgId: w.orgId, name: 'r', type: 'GROUP', memberIds: [w.owner.id] })) },
+    createUpload: { args: input((w) => ({ orgId: w.orgId, filename: 'a.txt', contentType: 'text/plain', byteSize: 10 })) },
     createThread: { args: input((w) => ({ orgId: w.orgId, projectId: w.projectId, title: 't' })) },
     createWebhook: { args: input((w) => ({ orgId: w.orgId, url: 'http://127.0.0.1:9/x', events: ['MEMBER_JOINED'] })) },
     deleteKvInstance: { args: input((w) => ({ kvInstanceId: w.spareKvId })) },
@@ -144,6 +145,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     updateWebhook: { args: input((w) => ({ webhookId: w.webhookId, enabled: false })) },
   },
   Subscription: {
+    // A user's own inbox: outsiders may subscribe but hear nothing of the victim's rooms.
+    inbox: { args: () => ({}), kind: 'self', trigger: (w) => gql(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { roomId: w.roomId, content: 'inbox' } }, w.auth.owner) },
     invoiceUpdated: { args: (w) => ({ invoiceId: w.invoiceId }), as: 'holder' },
     kvEvents: { args: (w) => ({ kvInstanceId: w.kvId, afterVersion: 0 }), trigger: (w) => gql(`mutation($input: SetKvKeyInput!) { setKvKey(input: $input) { name } }`, { input: { kvInstanceId: w.kvId, name: 'k1', value: 'x' } }, w.auth.owner) },
     membershipChanged: { args: (w) => ({ orgId: w.orgId }), trigger: (w) => gql(`mutation($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { role } }`, { input: { orgId: w.orgId, userId: w.member.id, role: 'ADMIN' } }, w.auth.owner) },
@@ -332,6 +335,8 @@ const ACTING_ROOTS: Record<Root, string[]> = {
   Mutation: [
     'createRoom', 'openDirectRoom', 'joinRoom', 'addRoomMembers', 'removeRoomMember', 'leaveRoom', 'updateRoom', 'markRead',
     'sendMessage', 'editMessage', 'deleteMessage', 'addReaction', 'removeReaction', 'setTyping',
+    // A bot acting as a member sends files too: it uploads them first.
+    'createUpload',
   ],
   Subscription: ['roomEvents'],
 };
@@ -341,7 +346,7 @@ const ACTING_REACH: Record<string, '*' | string[]> = {
   Room: ['id', 'type', 'name', 'topic', 'lastSeq', 'lastActivityAt', 'createdAt', 'viewerRole', 'unreadCount', 'mentionCount', 'lastMessage', 'members', 'messages'],
   User: ['id', 'name'],
   ...Object.fromEntries(
-    ['RoomMember', 'RoomMessage', 'RoomMessageEdit', 'ReactionSummary', 'LeaveRoomPayload', 'RemoveRoomMemberPayload', 'DeleteMessagePayload', 'SetTypingPayload', 'RoomMessageAdded', 'RoomMessageEdited', 'RoomMessageDeleted', 'RoomMessageRepliesUpdated', 'ReactionChanged', 'ReadReceiptUpdated', 'TypingChanged', 'RoomMemberJoined', 'RoomMemberLeft'].map((t) => [t, '*']),
+    ['Attachment', 'CreateUploadPayload', 'UploadHeader', 'RoomMember', 'RoomMessage', 'RoomMessageEdit', 'ReactionSummary', 'LeaveRoomPayload', 'RemoveRoomMemberPayload', 'DeleteMessagePayload', 'SetTypingPayload', 'RoomMessageAdded', 'RoomMessageEdited', 'RoomMessageDeleted', 'RoomMessageRepliesUpdated', 'ReactionChanged', 'ReadReceiptUpdated', 'TypingChanged', 'RoomMemberJoined', 'RoomMemberLeft'].map((t) => [t, '*']),
   ),
 };
 const inReach = (type: string, field: string) =>

@@ -2,9 +2,11 @@ import { assembleModules } from '../app-module.ts';
 import type { Topics } from '../live/bus.ts';
 import { buildSchema } from '../schema/index.ts';
 import { apiKeysModule } from './apikeys/apikeys.module.ts';
+import { attachmentsModule } from './attachments/attachments.module.ts';
 import { billingModule } from './billing/billing.module.ts';
 import { chatModule } from './chat/chat.module.ts';
 import { registerChatExtensions } from './chat/hooks.ts';
+import { inboxModule } from './inbox/inbox.module.ts';
 import { invoicesModule } from './invoices/invoices.module.ts';
 import { kvModule } from './kv/kv.module.ts';
 import { lightningModule } from './lightning/lightning.module.ts';
@@ -47,8 +49,10 @@ const modules = [
   lightningModule,
   paidSessionsModule,
   roomsModule,
+  attachmentsModule,
   presenceModule,
   notificationsModule,
+  inboxModule,
   kvModule,
   billingModule,
   openaiModule,

@@ -2,6 +2,7 @@ import type { RoomMessage } from '../../generated/sqlite/client.ts';
 import { randomUUID } from 'node:crypto';
 import { db, dbKind, Prisma, type Tx } from '../../db/client.ts';
 import { badInput, isUniqueViolation } from '../../errors.ts';
+import { claimAttachments } from '../attachments/attachments.claim.ts';
 
 /** A validated, authorized message on its way to the database. */
 export interface NewMessage {
@@ -15,6 +16,8 @@ export interface NewMessage {
   parentId?: string | null;
   /** Members it mentions (checked, distinct): stored as RoomMention rows in the same transaction. */
   mentionIds?: string[];
+  /** Checked uploads to attach in the same transaction (attachments.claim.ts); absent for most sends. */
+  attachmentIds?: string[];
 }
 
 /**
@@ -186,6 +189,7 @@ async function insertOne(tx: Tx, m: NewMessage): Promise<Committed> {
   const row = await tx.roomMessage.create({ data: rowOf(m, room.lastSeq) });
   const parents = await countReplies(tx, m.roomId, [row]);
   await storeMentions(tx, [m], [row]);
+  if (m.attachmentIds?.length) await claimAttachments(tx, m.senderId, m.attachmentIds, { roomMessageId: row.id });
   await tx.roomMember.updateMany({ where: { roomId: m.roomId, userId: m.senderId, lastReadSeq: { lt: row.seq } }, data: { lastReadSeq: row.seq } });
   return { rows: [row], parents };
 }
@@ -233,6 +237,11 @@ async function insertAll(tx: Tx, messages: NewMessage[]): Promise<Committed> {
   // Replies and mentions cost statements only when the batch has some.
   const parents = await countReplies(tx, roomId, rows);
   await storeMentions(tx, messages, rows);
+
+  // Uploads attached to messages of the batch: an upload another send took first fails the batch (then each is tried alone).
+  for (const [i, m] of messages.entries()) {
+    if (m.attachmentIds?.length) await claimAttachments(tx, m.senderId, m.attachmentIds, { roomMessageId: rows[i].id });
+  }
 
   // Each sender has read up to its last new message (a marker only moves forward).
   const lastOf = new Map<string, number>();

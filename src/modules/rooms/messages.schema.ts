@@ -174,6 +174,10 @@ const SendMessageInput = builder.inputType('SendMessageInput', {
       description:
         'Members of the room to mention (global User IDs): duplicates count once, at most 50; anyone who is not a member of the room is BAD_USER_INPUT and nothing is sent. Each mentioned member but you gets a `mention` notification.',
     }),
+    attachmentIds: t.idList({
+      description:
+        'Uploads (createUpload) to attach, in this order: at most storage.max_per_message, each your own, of the room’s org, uploaded and not attached to another message (BAD_USER_INPUT otherwise, and nothing is sent).',
+    }),
   }),
 });
 const EditMessageInput = builder.inputType('EditMessageInput', {

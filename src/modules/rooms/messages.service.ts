@@ -9,6 +9,7 @@ import { commitMessage, jsonValue } from './messages.commit.ts';
 import { messageToJson } from './rooms.topics.ts';
 import { checkMentions, mentionIdsOf, notifyMentions } from './mentions.service.ts';
 import { jsonWithin } from '../../validation.ts';
+import { prepareAttachments, removeRoomMessageAttachments } from '../attachments/attachments.service.ts';
 
 /** Built once per config (not per send: building zod schemas showed in the send profile). */
 const schemasByConfig = new WeakMap<object, ReturnType<typeof buildMessageSchemas>>();
@@ -63,7 +64,9 @@ export async function sendMessage(
     db.roomMessage.findUnique({ where: { roomId_senderId_clientMsgId: { roomId, senderId, clientMsgId: clientMsgId! } } });
   const publish = (m: RoomMessage, parent?: RoomMessage) => {
     try {
-      ctx.app.pubsub.publish('room:event', roomId, { kind: 'MessageAdded', message: messageToJson(m, mentionIds) });
+      const message = messageToJson(m, mentionIds);
+      if (attachmentIds) message.attachmentIds = attachmentIds;
+      ctx.app.pubsub.publish('room:event', roomId, { kind: 'MessageAdded', message });
       if (parent) ctx.app.pubsub.publish('room:event', roomId, { kind: 'RepliesUpdated', message: messageToJson(parent) });
     } catch (err) {
       ctx.log.error({ err, roomId, seq: m.seq }, 'publishing MessageAdded failed');
@@ -72,6 +75,8 @@ export async function sendMessage(
       if (mentionIds.length) notifyMentions(ctx, orgId, m, mentionIds);
     }
   };
+  // Attachments: checked here, attached in the send's own transaction (messages.commit.ts); none, no extra statement.
+  const attachmentIds = await roomAttachments(ctx, roomId, senderId, input);
   const commit = async () => {
     // Replies and mentions are checked here, before anything is stored (a plain send reads nothing more).
     if (parentId || mentionIds.length) {
@@ -79,7 +84,7 @@ export async function sendMessage(
       orgId = org || '';
     }
     return commitMessage(
-      { roomId, senderId, content: data.content, meta: data.metadata, clientMsgId, viaApiKeyId: viaKeyOf(ctx), parentId, mentionIds },
+      { roomId, senderId, content: data.content, meta: data.metadata, clientMsgId, viaApiKeyId: viaKeyOf(ctx), parentId, mentionIds, attachmentIds },
       publish,
     );
   };
@@ -168,7 +173,18 @@ export async function deleteMessage(ctx: Context, messageId: string) {
   const { message, parent } = done;
   ctx.app.pubsub.publish('room:event', message.roomId, { kind: 'MessageDeleted', message: messageToJson(message) });
   if (parent) ctx.app.pubsub.publish('room:event', message.roomId, { kind: 'RepliesUpdated', message: messageToJson(parent) });
+  await removeRoomMessageAttachments(ctx.app, messageId);
   return message;
+}
+
+/** sendMessage's attachmentIds, decoded and checked (attachments.service.ts); undefined when none. */
+async function roomAttachments(ctx: Context, roomId: string, senderId: string, input: unknown): Promise<string[] | undefined> {
+  const given = (input as { attachmentIds?: unknown[] | null }).attachmentIds;
+  if (!given?.length) return undefined;
+  const ids = given.map((id) => idOf(id, 'Attachment', 'attachmentIds'));
+  const access = await viewerRoomAccess(ctx, roomId);
+  if (!access) throw notFound('Room');
+  return prepareAttachments(ctx.app, senderId, access.orgId, ids);
 }
 
 /** A reply was deleted: one fewer on its parent (under the parent's row lock), whose lastReplyAt is then its newest live reply's. */

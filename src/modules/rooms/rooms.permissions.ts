@@ -106,7 +106,7 @@ export const roomsPermissions: DomainPermissions = {
     // Not '*': mentionsViewer differs per viewer.
     RoomMessage: [
       'id', 'seq', 'room', 'author', 'content', 'metadata', 'clientMsgId', 'viaApiKeyId', 'createdAt', 'editedAt', 'deletedAt', 'deleted',
-      'edits', 'reactions', 'parent', 'replies', 'replyCount', 'lastReplyAt', 'mentions',
+      'edits', 'reactions', 'parent', 'replies', 'replyCount', 'lastReplyAt', 'mentions', 'attachments',
     ],
     RoomMessageEdit: '*',
     RoomMember: '*',

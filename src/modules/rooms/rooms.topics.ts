@@ -23,6 +23,8 @@ export interface MessageJson {
    * publishes (empty when none); absent elsewhere (replays, edits, deletes): the database has them.
    */
   mentionIds?: string[];
+  /** The attachments of a new message (sendMessage's attachmentIds), in order; absent when none. */
+  attachmentIds?: string[];
 }
 
 /** Everything that happens in a room, as `Subscription.roomEvents` delivers it. */
