@@ -4,6 +4,7 @@ import { db, type Prisma } from '../../db/client.ts';
 import type { Notification } from '../../generated/sqlite/client.ts';
 import { badInput, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { openFeed, type Feed } from '../../live/feed.ts';
+import { pushNotifications } from '../push/push.service.ts';
 import { jsonWithin } from '../rooms/messages.service.ts';
 import type { NotificationJson } from './notifications.topics.ts';
 
@@ -78,6 +79,7 @@ export async function createNotifications(app: AppServices, orgId: string, userI
 /** After the notifications are stored: tells each recipient's live streams. */
 export function announceNotifications(app: AppServices, rows: Notification[]) {
   for (const n of rows) app.pubsub.publish('notification:created', n.userId, toJson(n));
+  pushNotifications(app, rows);
 }
 
 export async function subscribeTopic(userId: string, orgId: string, rawTopic: string) {

@@ -6,6 +6,7 @@ import { requireUserId, viewerRoomAccess } from './rooms.access.ts';
 import type { RoomMessage } from '../../generated/sqlite/client.ts';
 import { commitMessage, jsonValue } from './messages.commit.ts';
 import { messageToJson } from './rooms.topics.ts';
+import { pushDirectMessage } from '../push/push.service.ts';
 
 /** JSON that fits in `maxBytes` once serialized. */
 export function jsonWithin(maxBytes: number) {
@@ -62,6 +63,8 @@ export async function sendMessage(ctx: Context, roomId: string, input: unknown):
   const publish = (m: RoomMessage) => {
     try {
       ctx.app.pubsub.publish('room:event', roomId, { kind: 'MessageAdded', message: messageToJson(m) });
+      // Web Push for DMs; the access rule already read the room (cached for this operation).
+      void viewerRoomAccess(ctx, roomId).then((a) => a?.type === 'DM' && pushDirectMessage(ctx.app, a.orgId, m), () => undefined);
     } catch (err) {
       ctx.log.error({ err, roomId, seq: m.seq }, 'publishing MessageAdded failed');
       throw err;
