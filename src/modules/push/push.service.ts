@@ -105,8 +105,11 @@ const registerSchema = z.object({
     .string()
     .trim()
     .max(MAX_ENDPOINT, `must be at most ${MAX_ENDPOINT} characters`)
-    .refine((s) => URL.canParse(s) && new URL(s).protocol === 'https:', 'must be an https URL')
-    .refine((s) => !new URL(s).username && !new URL(s).password, 'must not contain credentials'),
+    .superRefine((s, ctx) => {
+      const url = URL.canParse(s) ? new URL(s) : null;
+      if (url?.protocol !== 'https:') ctx.addIssue({ code: 'custom', message: 'must be an https URL' });
+      else if (url.username || url.password) ctx.addIssue({ code: 'custom', message: 'must not contain credentials' });
+    }),
   p256dh: base64Key('p256dh', 65),
   auth: base64Key('auth', 16),
   userAgent: z.string().trim().max(500).nullish(),
@@ -139,21 +142,18 @@ export async function registerSubscription(app: AppServices, userId: string, inp
   const upsert = () => db.pushSubscription.upsert({ where: { endpoint: data.endpoint }, create: { endpoint: data.endpoint, ...fields }, update: fields });
   // Two registrations of one endpoint at once: the loser of the insert updates the winner's row.
   const sub = await upsert().catch((err) => (isUniqueViolation(err) ? upsert() : Promise.reject(err)));
-  await pruneSubscriptions(userId, sub.id, app.config.push.maxPerUser);
+  await pruneSubscriptions(userId, app.config.push.maxPerUser);
   return sub;
 }
 
 /**
- * Keeps the user's newest `max` subscriptions, `keep` among them. Runs after each registration committed, so
- * among registrations racing, the last to read sees every one of them: the count ends at `max` at most.
+ * Keeps the user's newest `max` subscriptions (by createdAt, then id). Runs after each registration committed,
+ * and every run keeps the same ones of what it sees: among registrations racing, the last to read sees all of
+ * them, so the count ends at `max`. (Racing past the limit, a registration may lose its own new row to a newer
+ * one: the newest win.)
  */
-async function pruneSubscriptions(userId: string, keep: string, max: number) {
-  const surplus = await db.pushSubscription.findMany({
-    where: { userId, id: { not: keep } },
-    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-    skip: max - 1,
-    select: { id: true },
-  });
+async function pruneSubscriptions(userId: string, max: number) {
+  const surplus = await db.pushSubscription.findMany({ where: { userId }, orderBy: [{ createdAt: 'desc' }, { id: 'desc' }], skip: max, select: { id: true } });
   if (surplus.length) await db.pushSubscription.deleteMany({ where: { userId, id: { in: surplus.map((s) => s.id) } } });
 }
 
