@@ -1,16 +1,14 @@
-import { execFileSync } from 'node:child_process';
-import { createECDH, createDecipheriv, createHmac, randomBytes, type ECDH } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadVapidKeys } from '../src/modules/push/push.vapid.ts';
 import { graphql } from './gql/index.ts';
 import { subscribe } from './helpers/client.ts';
-import { createApiKey, orgWithMembers, registerUser, type TestUser } from './helpers/fixtures.ts';
+import { decryptPush, startFakePushService, type FakeBrowser, type FakePushService, type ReceivedPush } from './helpers/fake-push.ts';
+import { addMember, createApiKey, orgWithMembers, registerUser, type TestUser } from './helpers/fixtures.ts';
 import { startServer, testConfig, type TestServer } from './helpers/server.ts';
-import { loadVapidKeys } from '../src/modules/push/push.vapid.ts';
 
 const PushConfig = graphql(`
   query PushConfig { pushConfig { id enabled vapidPublicKey } }
@@ -48,81 +46,14 @@ const Live = graphql(`
   subscription PushLive { notifications { id } }
 `);
 
-// ── A fake push service: HTTPS on loopback with a certificate made for this run ──
-
-interface Received {
-  path: string;
-  headers: Record<string, string | string[] | undefined>;
-  body: Buffer;
-}
-
-let tls: { dir: string; key: string; cert: string; caFile: string };
-let fake: Server;
+let fake: FakePushService;
 let fakeOrigin: string;
-const received: Received[] = [];
-const waiters: { match: (r: Received) => boolean; resolve: (r: Received) => void }[] = [];
-
-/** The first push to `path` (already received or yet to come). */
-function pushTo(path: string, timeoutMs = 10_000): Promise<Received> {
-  const seen = received.find((r) => r.path === path);
-  if (seen) return Promise.resolve(seen);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no push to ${path} within ${timeoutMs} ms`)), timeoutMs);
-    waiters.push({ match: (r) => r.path === path, resolve: (r) => (clearTimeout(timer), resolve(r)) });
-  });
-}
-
-function makeCertificate() {
-  const dir = mkdtempSync(join(tmpdir(), 'confab-push-'));
-  const keyFile = join(dir, 'key.pem');
-  const caFile = join(dir, 'cert.pem');
-  execFileSync('openssl', [
-    'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1',
-    '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', caFile,
-  ], { stdio: 'ignore' });
-  return { dir, key: readFileSync(keyFile, 'utf8'), cert: readFileSync(caFile, 'utf8'), caFile };
-}
-
-// ── A browser's side: its keys, and RFC 8291 decryption of what the push service holds for it ──
-
-interface Browser {
-  ecdh: ECDH;
-  auth: Buffer;
-  endpoint: string;
-  input: { endpoint: string; p256dh: string; auth: string; userAgent: string };
-}
-
-let browsers = 0;
-function browser(pathPrefix = 'push'): Browser {
-  const ecdh = createECDH('prime256v1');
-  ecdh.generateKeys();
-  const auth = randomBytes(16);
-  const endpoint = `${fakeOrigin}/${pathPrefix}/${++browsers}-${randomBytes(4).toString('hex')}`;
-  return { ecdh, auth, endpoint, input: { endpoint, p256dh: ecdh.getPublicKey().toString('base64url'), auth: auth.toString('base64url'), userAgent: `Test browser ${browsers}` } };
-}
-const pathOf = (b: Browser) => new URL(b.endpoint).pathname;
-
-const hmac = (key: Buffer, ...data: Buffer[]) => data.reduce((h, d) => h.update(d), createHmac('sha256', key)).digest();
-
-/** aes128gcm (RFC 8188) with Web Push's key derivation (RFC 8291): what a browser does with a push. */
-function decrypt(b: Browser, body: Buffer): unknown {
-  const salt = body.subarray(0, 16);
-  const idLength = body[20];
-  const serverKey = body.subarray(21, 21 + idLength);
-  const cipherText = body.subarray(21 + idLength);
-  const secret = b.ecdh.computeSecret(serverKey);
-  const ikm = hmac(hmac(b.auth, secret), Buffer.from('WebPush: info\0'), b.ecdh.getPublicKey(), serverKey, Buffer.from([1]));
-  const prk = hmac(salt, ikm);
-  const cek = hmac(prk, Buffer.from('Content-Encoding: aes128gcm\0'), Buffer.from([1])).subarray(0, 16);
-  const nonce = hmac(prk, Buffer.from('Content-Encoding: nonce\0'), Buffer.from([1])).subarray(0, 12);
-  const decipher = createDecipheriv('aes-128-gcm', cek, nonce);
-  decipher.setAuthTag(cipherText.subarray(-16));
-  const padded = Buffer.concat([decipher.update(cipherText.subarray(0, -16)), decipher.final()]);
-  let end = padded.length - 1;
-  while (padded[end] === 0) end--;
-  expect(padded[end]).toBe(2); // the last record's delimiter
-  return JSON.parse(padded.subarray(0, end).toString('utf8'));
-}
+let received: ReceivedPush[];
+type Browser = FakeBrowser;
+const browser = (prefix?: string) => fake.browser(prefix);
+const pathOf = (b: Browser) => b.path;
+const pushTo = (path: string) => fake.pushTo(path);
+const decrypt = decryptPush;
 
 // ── The server ──
 
@@ -137,23 +68,11 @@ let vapidPublicKey: string;
 const MAX_PER_USER = 3;
 
 beforeAll(async () => {
-  tls = makeCertificate();
-  fake = createServer({ key: tls.key, cert: tls.cert }, (req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const r: Received = { path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks) };
-      received.push(r);
-      const status = r.path.startsWith('/gone/') ? 410 : r.path.startsWith('/missing/') ? 404 : r.path.startsWith('/broken/') ? 500 : 201;
-      res.writeHead(status).end();
-      for (const w of waiters.splice(0).filter((w) => (w.match(r) ? (w.resolve(r), false) : true))) waiters.push(w);
-    });
-  });
-  await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
-  fakeOrigin = `https://127.0.0.1:${(fake.address() as AddressInfo).port}`;
-
+  fake = await startFakePushService();
+  fakeOrigin = fake.origin;
+  received = fake.received;
   dataDir = mkdtempSync(join(tmpdir(), 'confab-push-data-'));
-  server = await startServer({ overrides: { dataDir, push: { allowPrivate: true, caFile: tls.caFile, ttlSec: 600, maxPerUser: MAX_PER_USER } } });
+  server = await startServer({ overrides: { dataDir, push: { allowPrivate: true, caFile: fake.caFile, ttlSec: 600, maxPerUser: MAX_PER_USER } } });
   const o = await orgWithMembers(server, 2);
   [owner, alice, bob] = [o.owner, ...o.members];
   orgId = o.org.id;
@@ -161,7 +80,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await new Promise((resolve) => fake?.close(resolve));
+  await fake?.close();
 });
 
 const register = async (user: TestUser, b: Browser) => (await server.ok(Register, { input: b.input }, { token: user.token })).registerPushSubscription;
@@ -211,7 +130,6 @@ describe('delivery', () => {
   it('pushes a notification, and a mention, to offline users only: someone with an open socket gets none', async () => {
     const [carol, dave] = [await registerUser(server, { name: 'Carol' }), await registerUser(server, { name: 'Dave' })];
     const o = await orgWithMembers(server, 0);
-    const { addMember } = await import('./helpers/fixtures.ts');
     await addMember(server, o.org.id, o.owner, carol);
     await addMember(server, o.org.id, o.owner, dave);
     const [bc, bd] = [browser(), browser()];
@@ -252,7 +170,6 @@ describe('delivery', () => {
 
   it('removes a subscription the push service answers 404 or 410, and keeps one that failed otherwise', async () => {
     const erin = await registerUser(server, { name: 'Erin' });
-    const { addMember } = await import('./helpers/fixtures.ts');
     await addMember(server, orgId, owner, erin);
     const [gone, missing, broken] = [browser('gone'), browser('missing'), browser('broken')];
     for (const b of [gone, missing, broken]) await register(erin, b);
@@ -266,7 +183,6 @@ describe('delivery', () => {
   it('long bodies are cut so that a push stays small', async () => {
     const b = browser();
     const frank = await registerUser(server, { name: 'Frank' });
-    const { addMember } = await import('./helpers/fixtures.ts');
     await addMember(server, orgId, owner, frank);
     await register(frank, b);
     await server.ok(Notify, { input: { orgId, topic: 'big', payload: { body: '€'.repeat(2000) }, targets: { userIds: [frank.id] } } }, { token: owner.token });
