@@ -8,6 +8,7 @@ import { commitMessage, jsonValue } from './messages.commit.ts';
 import { messageToJson } from './rooms.topics.ts';
 import { idOf } from '../../auth/rules.ts';
 import { prepareAttachments, removeRoomMessageAttachments } from '../attachments/attachments.service.ts';
+import { pushDirectMessage } from '../push/push.service.ts';
 
 /** JSON that fits in `maxBytes` once serialized. */
 export function jsonWithin(maxBytes: number) {
@@ -66,6 +67,8 @@ export async function sendMessage(ctx: Context, roomId: string, input: unknown):
       const message = messageToJson(m);
       if (attachmentIds) message.attachmentIds = attachmentIds;
       ctx.app.pubsub.publish('room:event', roomId, { kind: 'MessageAdded', message });
+      // Web Push for DMs; the access rule already read the room (cached for this operation).
+      void viewerRoomAccess(ctx, roomId).then((a) => a?.type === 'DM' && pushDirectMessage(ctx.app, a.orgId, m), () => undefined);
     } catch (err) {
       ctx.log.error({ err, roomId, seq: m.seq }, 'publishing MessageAdded failed');
       throw err;
