@@ -428,6 +428,14 @@ const configSchema = z.object({
       ttlSec: z.coerce.number().int().min(0).default(24 * 3600),
       /** Milliseconds one push request may take. */
       timeoutMs: positiveInt.default(10_000),
+      /** Let push endpoints reach loopback, private, link-local and unique-local addresses (tests, a push service on your own network). */
+      allowPrivate: bool.default(false),
+      /** A PEM file of CA certificates trusted for push endpoints besides the system's (a push service behind a private CA; tests). */
+      caFile: z.string().min(1).optional(),
+      /** Push subscriptions per user (browsers and devices); registering one more removes that user's oldest. */
+      maxPerUser: positiveInt.default(20),
+      /** Push requests one instance sends at the same time. */
+      concurrency: positiveInt.default(8),
     })
     .prefault({})
     .refine((p) => !p.vapidPublicKey === !p.vapidPrivateKey, { message: 'push.vapid_public_key and push.vapid_private_key go together' }),
@@ -544,6 +552,8 @@ export const ENV_MAP: Record<string, string> = {
   CONFAB_VAPID_PUBLIC_KEY: 'push.vapidPublicKey',
   CONFAB_VAPID_PRIVATE_KEY: 'push.vapidPrivateKey',
   CONFAB_VAPID_SUBJECT: 'push.subject',
+  CONFAB_PUSH_ALLOW_PRIVATE: 'push.allowPrivate',
+  CONFAB_PUSH_CA_FILE: 'push.caFile',
   CONFAB_BILLING_MODE: 'billing.mode',
   CONFAB_BILLING_WEBHOOK_SECRET: 'billing.webhookSecret',
 };

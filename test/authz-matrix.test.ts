@@ -15,6 +15,7 @@ import {
   type GraphQLObjectType,
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createECDH, randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { schema } from '../src/modules/index.ts';
 import { lightningModule } from '../src/modules/lightning/lightning.module.ts';
@@ -60,6 +61,7 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     org: { args: (w) => ({ id: w.orgId }) },
     project: { args: (w) => ({ id: w.projectId }) },
     providerKeys: { args: (w) => ({ orgId: w.orgId }) },
+    pushConfig: { args: () => ({}), kind: 'public' },
     room: { args: (w) => ({ id: w.roomId }) },
     searchMessages: { args: (w) => ({ orgId: w.orgId, query: 'hello' }) },
     session: { args: (w) => ({ id: w.sessionId }), as: 'holder' },
@@ -109,6 +111,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     redeliverWebhookDelivery: { args: input((w) => ({ deliveryId: w.deliveryId })) },
     refreshAccessToken: { args: input(() => ({ refreshToken: 'not-a-refresh-token' })), kind: 'self', as: { skip: 'an unknown token is the point' } },
     register: { args: input(() => ({ email: `reg-${fresh()}@example.com`, password: PASSWORD, name: 'R' })), kind: 'self', as: 'anonymous' },
+    // Each caller registers a browser of its own (a fresh endpoint: one registered by someone else would move to the caller).
+    registerPushSubscription: { args: input(() => pushSubscriptionInput()), kind: 'self' },
     removeContextNode: { args: input((w) => ({ contextNodeId: w.spareContextNodeId })) },
     removeMember: { args: input((w) => ({ orgId: w.orgId, userId: w.leaver.id })) },
     removeProviderKey: { args: input((w) => ({ providerKeyId: w.providerKeyId })) },
@@ -132,6 +136,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     subscribeTopic: { args: input((w) => ({ orgId: w.orgId, topic: 'news' })) },
     topUpSession: { args: input((w) => ({ sessionId: w.sessionId, amountSats: 500 })), as: 'holder' },
     transformKv: { args: input((w) => ({ kvInstanceId: w.kvId, template: 'say {{k1}}', outputKey: 'out' })) },
+    // The owner's own subscription, made fresh for each call: every outsider is refused (NOT_FOUND to people), the owner removes it.
+    unregisterPushSubscription: { args: async (w) => ({ input: { pushSubscriptionId: await ownerPushSubscription(w) } }) },
     unlinkThreads: { args: input((w) => ({ threadRelationId: w.threadRelationId })) },
     unshareProject: { args: input((w) => ({ projectId: w.projectId, userId: w.extra.id })) },
     // The owner subscribed to `alerts` in the world; outsiders unsubscribe themselves only (NOT_FOUND: they are not subscribed).
@@ -158,6 +164,17 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     threadEvents: { args: (w) => ({ threadId: w.threadId }), trigger: (w) => gql(`mutation($input: AppendThreadMessageInput!) { appendThreadMessage(input: $input) { __typename } }`, { input: { threadId: w.threadId, role: 'USER', content: 'live' } }, w.auth.owner) },
   },
 };
+
+/** A browser's push subscription (on loopback: the matrix's server allows private push endpoints, and nothing listens on port 9). */
+const pushSubscriptionInput = () => {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return { endpoint: `https://127.0.0.1:9/push/${fresh()}${fresh()}`, p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') };
+};
+async function ownerPushSubscription(w: W): Promise<string> {
+  const Register = `mutation AuthzRegisterPush($input: RegisterPushSubscriptionInput!) { registerPushSubscription(input: $input) { id } }`;
+  return (await gql(Register, { input: pushSubscriptionInput() }, w.auth.owner)).registerPushSubscription.id;
+}
 
 /** The member connects (ONLINE), then alternates AWAY and ONLINE: each call is a presence change. */
 let memberConnection: ReturnType<typeof subscribe> | undefined;
@@ -232,7 +249,7 @@ const snapshot = async () => {
 };
 
 beforeAll(async () => {
-  server = await startServer({ overrides: { webhooks: { allowPrivate: true } } });
+  server = await startServer({ overrides: { webhooks: { allowPrivate: true }, push: { allowPrivate: true } } });
   w = await buildAuthzWorld(server);
   baseline = await snapshot();
 });

@@ -17,6 +17,7 @@ import { paidSessionsModule } from './paid-sessions/paid-sessions.module.ts';
 import { presenceModule } from './presence/presence.module.ts';
 import { projectsModule } from './projects/projects.module.ts';
 import { providerKeysModule } from './providerkeys/providerkeys.module.ts';
+import { pushModule } from './push/push.module.ts';
 import { roomsModule } from './rooms/rooms.module.ts';
 import { searchModule } from './search/search.module.ts';
 import { threadsModule } from './threads/threads.module.ts';
@@ -51,6 +52,8 @@ const modules = [
   roomsModule,
   attachmentsModule,
   presenceModule,
+  // After presence, so that it stops first: pushes ask presence who is connected.
+  pushModule,
   notificationsModule,
   inboxModule,
   kvModule,

@@ -10,6 +10,7 @@ import { messageToJson } from './rooms.topics.ts';
 import { checkMentions, mentionIdsOf, notifyMentions } from './mentions.service.ts';
 import { jsonWithin } from '../../validation.ts';
 import { prepareAttachments, removeRoomMessageAttachments } from '../attachments/attachments.service.ts';
+import { pushDirectMessage } from '../push/push.service.ts';
 
 /** Built once per config (not per send: building zod schemas showed in the send profile). */
 const schemasByConfig = new WeakMap<object, ReturnType<typeof buildMessageSchemas>>();
@@ -68,6 +69,8 @@ export async function sendMessage(
       if (attachmentIds) message.attachmentIds = attachmentIds;
       ctx.app.pubsub.publish('room:event', roomId, { kind: 'MessageAdded', message });
       if (parent) ctx.app.pubsub.publish('room:event', roomId, { kind: 'RepliesUpdated', message: messageToJson(parent) });
+      // Web Push for DMs; the access rule already read the room (cached for this operation).
+      void viewerRoomAccess(ctx, roomId).then((a) => a?.type === 'DM' && pushDirectMessage(ctx.app, a.orgId, m), () => undefined);
     } catch (err) {
       ctx.log.error({ err, roomId, seq: m.seq }, 'publishing MessageAdded failed');
       throw err;
