@@ -60,6 +60,12 @@ afterAll(async () => {
 });
 
 describe('S3 storage', () => {
+  it("names the store's origin in the Content-Security-Policy, so /app may PUT uploads there and show its images", async () => {
+    const csp = (await fetch(`${server.origin}/health`)).headers.get('content-security-policy') ?? '';
+    expect(csp).toContain(`img-src 'self' data: blob: ${endpoint}`);
+    expect(csp).toContain(`connect-src 'self' ${endpoint}`);
+  });
+
   it('presigns a PUT to the store; attaching checks the upload and moves it to its final key', async () => {
     const upload = await createUpload(server, user.token, orgId, { filename: 'cat.png', contentType: 'image/png', byteSize: CAT.length });
     expect(upload.uploadUrl.startsWith(`${endpoint}/${BUCKET}/cf/uploads/`)).toBe(true);

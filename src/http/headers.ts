@@ -4,24 +4,40 @@ import type { Config } from '../config.ts';
 import { fromTrustedProxy } from './client-address.ts';
 
 /**
+ * Where an S3-compatible store serves presigned URLs (storage.s3): the web client PUTs uploads there and shows
+ * images from there, so the policy must name it. Null with local storage (same origin).
+ */
+export function storageOrigin(config: Config): string | null {
+  const s3 = config.storage.s3;
+  if (!s3.bucket) return null;
+  if (s3.endpoint) return new URL(s3.endpoint).origin;
+  return s3.forcePathStyle ? `https://s3.${s3.region}.amazonaws.com` : `https://${s3.bucket}.s3.${s3.region}.amazonaws.com`;
+}
+
+/**
  * The Content-Security-Policy of every response. Scripts only from this origin (GraphiQL's page and
  * the web client have no inline scripts: GraphiQL's boot code is a file, its options a JSON block);
  * inline styles stay allowed because GraphiQL's editor (Monaco) injects its own; workers from this
- * origin or blob:; `connect-src 'self'` covers fetch and the same-origin WebSocket; no framing.
+ * origin or blob:; `connect-src 'self'` covers fetch and the same-origin WebSocket; no framing. With S3
+ * storage its origin is added to img-src (attachments shown inline) and connect-src (uploads PUT there).
  */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'self'",
-  "frame-ancestors 'none'",
-].join('; ');
+export function contentSecurityPolicy(config: Config): string {
+  const store = storageOrigin(config);
+  const plus = store ? ` ${store}` : '';
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self' 'unsafe-inline'",
+    `img-src 'self' data: blob:${plus}`,
+    "font-src 'self' data:",
+    `connect-src 'self'${plus}`,
+    "worker-src 'self' blob:",
+    "object-src 'none'",
+    "base-uri 'none'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
 /**
  * True when a trusted proxy says the client reached it over HTTPS (the proxy terminated TLS). The header
@@ -44,7 +60,7 @@ export function useSecurityHeaders(config: Config): Plugin {
     ['x-content-type-options', 'nosniff'],
     ['x-frame-options', 'DENY'],
     ['referrer-policy', 'no-referrer'],
-    ['content-security-policy', CONTENT_SECURITY_POLICY],
+    ['content-security-policy', contentSecurityPolicy(config)],
     ['cross-origin-opener-policy', 'same-origin'],
   ];
   return {
