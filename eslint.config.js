@@ -14,9 +14,9 @@ import tseslint from 'typescript-eslint';
 const NODE_GLOBALS = ['process', 'console', 'Buffer', 'URL', 'URLSearchParams', 'fetch', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'structuredClone', 'AbortController', 'AbortSignal', 'TextEncoder', 'TextDecoder', 'performance', 'queueMicrotask'];
 
 /** Object types that are not cached entities (Apollo/urql keep them inline): results, pages and events. */
-const NOT_ENTITIES = ['Payload', 'Connection', 'Edge', 'Event', 'Added', 'Updated', 'Deleted', 'Changed', 'Removed', 'Cleared', 'Delta', 'Done', 'Failed', 'Progress', 'Joined', 'Left', 'Change', 'Debited', 'Edited']
+const NOT_ENTITIES = ['Payload', 'Connection', 'Edge', 'Event', 'Added', 'Updated', 'Deleted', 'Changed', 'Removed', 'Cleared', 'Delta', 'Done', 'Failed', 'Progress', 'Joined', 'Left', 'Change', 'Debited', 'Edited', 'Created', 'Read', 'Received']
 /** Value objects: always read inside the entity that owns them, never on their own (docs/api/conventions.md). */
-export const VALUE_TYPES = ['Trust', 'ReactionSummary', 'RoomMessageEdit', 'OrgUsage', 'Typing', 'CostBreakdown', 'CostBreakdownPart'];
+export const VALUE_TYPES = ['Trust', 'ReactionSummary', 'RoomMessageEdit', 'OrgUsage', 'Typing', 'CostBreakdown', 'CostBreakdownPart', 'UploadHeader'];
 
 /**
  * The public schema's conventions (docs/api/conventions.md), checked on the committed schema.graphql and

@@ -9,9 +9,14 @@ import type { Topics } from './live/bus.ts';
 
 /** A plain HTTP endpoint beside GraphQL (health, OpenAI-compatible API, payment webhooks). */
 export interface Route {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PUT';
   /** Exact path, or a prefix when it ends with `/*`. */
   path: string;
+  /**
+   * The handler reads the body itself, as a stream, and enforces its own size limit (attachment uploads,
+   * bigger than server.max_body_bytes): the general body limit skips this route.
+   */
+  rawBody?: boolean;
   handler(request: Request, app: AppServices): Promise<Response> | Response;
 }
 

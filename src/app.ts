@@ -18,6 +18,7 @@ import { clientAddress } from './http/client-address.ts';
 import { useSecurityHeaders } from './http/headers.ts';
 import { maskError, socketError } from './http/mask.ts';
 import { requestLimitPlugins, serverTimeouts } from './http/limits.ts';
+import { requestOrigin } from './http/origin.ts';
 import { useRequestRateLimit } from './http/rate.ts';
 import { loadTrustedDocuments, useTrustedDocuments } from './http/trusted.ts';
 import { createMetrics } from './metrics.ts';
@@ -103,10 +104,11 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
         viewer: initial.viewer as Viewer | undefined,
         clientIp: (initial.clientIp as string | undefined) ?? clientAddress(config, initial.request as Request | undefined, initial.req as IncomingMessage | undefined),
         live: !!initial.socket,
+        origin: (initial.origin as string | undefined) ?? requestOrigin(config, initial.request as Request | undefined, initial.req as IncomingMessage | undefined),
       }),
     plugins: [
       useSecurityHeaders(config),
-      ...requestLimitPlugins(config, '/graphql'),
+      ...requestLimitPlugins(config, '/graphql', routes.filter((r) => r.rawBody)),
       useRoutes(routes, services),
       ...(trusted ? [useTrustedDocuments(trusted)] : []),
       ...metrics.plugins,

@@ -300,6 +300,11 @@ const configSchema = z.object({
       allowed: csv.default(['echo']),
       /** Provider per model name; unlisted models go to `openai`, except names starting with `echo`. */
       providers: z.record(z.string(), z.enum(['echo', 'openai'])).default({}),
+      /**
+       * Models that take images (a thread message's image attachments go to them as image parts; other models get a
+       * text note naming each image). Exact names, or a prefix ending in `*`.
+       */
+      vision: csv.default(['echo*', 'gpt-4o*', 'gpt-4.1*', 'gpt-5*', 'o3*', 'o4*']),
     })
     .prefault({}),
   providers: z
@@ -382,6 +387,8 @@ const configSchema = z.object({
       allowedTypes: csv.default(['image/png', 'image/jpeg', 'image/gif', 'image/webp', 'application/pdf', 'text/plain']),
       /** Most attachments on one message. */
       maxPerMessage: positiveInt.default(10),
+      /** createUpload calls one user may make per minute; 0 = no limit. */
+      uploadsPerMinute: z.coerce.number().int().min(0).default(60),
       /** Largest upload in bytes, per org plan. */
       maxBytes: z
         .object({
@@ -421,6 +428,14 @@ const configSchema = z.object({
       ttlSec: z.coerce.number().int().min(0).default(24 * 3600),
       /** Milliseconds one push request may take. */
       timeoutMs: positiveInt.default(10_000),
+      /** Let push endpoints reach loopback, private, link-local and unique-local addresses (tests, a push service on your own network). */
+      allowPrivate: bool.default(false),
+      /** A PEM file of CA certificates trusted for push endpoints besides the system's (a push service behind a private CA; tests). */
+      caFile: z.string().min(1).optional(),
+      /** Push subscriptions per user (browsers and devices); registering one more removes that user's oldest. */
+      maxPerUser: positiveInt.default(20),
+      /** Push requests one instance sends at the same time. */
+      concurrency: positiveInt.default(8),
     })
     .prefault({})
     .refine((p) => !p.vapidPublicKey === !p.vapidPrivateKey, { message: 'push.vapid_public_key and push.vapid_private_key go together' }),
@@ -502,6 +517,7 @@ export const ENV_MAP: Record<string, string> = {
   CONFAB_TYPING_TTL_MS: 'realtime.typingTtlMs',
   CONFAB_DEFAULT_MODEL: 'models.default',
   CONFAB_MODELS: 'models.allowed',
+  CONFAB_VISION_MODELS: 'models.vision',
   OPENAI_BASE_URL: 'providers.openai.baseUrl',
   OPENAI_API_KEY: 'providers.openai.apiKey',
   CONFAB_SESSION_TOKEN_BUDGET: 'sessions.tokenBudget',
@@ -536,6 +552,8 @@ export const ENV_MAP: Record<string, string> = {
   CONFAB_VAPID_PUBLIC_KEY: 'push.vapidPublicKey',
   CONFAB_VAPID_PRIVATE_KEY: 'push.vapidPrivateKey',
   CONFAB_VAPID_SUBJECT: 'push.subject',
+  CONFAB_PUSH_ALLOW_PRIVATE: 'push.allowPrivate',
+  CONFAB_PUSH_CA_FILE: 'push.caFile',
   CONFAB_BILLING_MODE: 'billing.mode',
   CONFAB_BILLING_WEBHOOK_SECRET: 'billing.webhookSecret',
 };

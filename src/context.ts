@@ -31,6 +31,8 @@ export interface Context {
   log: Logger;
   /** Address of the client, for rate limits. */
   clientIp: string;
+  /** The origin the client reached the server at (`https://chat.example.com`), for absolute URLs; unknown: undefined. */
+  origin?: string;
   /**
    * A DataLoader for this operation only, created on first use under `name`. Loaders are fresh per
    * operation, so one request never sees another's cache.

@@ -11,6 +11,8 @@ export interface ContextInit {
   /** Resolved in graphql-ws `onConnect`, once per connection. */
   viewer?: Viewer;
   clientIp?: string;
+  /** The origin the client reached the server at (src/http/origin.ts). */
+  origin?: string;
   /**
    * The operation runs over graphql-ws. A subscription executes once per event on one context, so
    * its loaders must not cache across events (a message's reactions loaded for one event would be
@@ -31,5 +33,5 @@ export async function createContext(app: AppServices, init: ContextInit): Promis
       actingUser: headers?.get(ACTING_USER_HEADER) ?? undefined,
     }, { keepUserRow: true }));
   const clientIp = init.clientIp ?? 'unknown';
-  return withFreshLoaders({ app, viewer, requestId, clientIp, log: app.log.child({ requestId, ...viewerLogFields(viewer) }) }, !init.live);
+  return withFreshLoaders({ app, viewer, requestId, clientIp, origin: init.origin, log: app.log.child({ requestId, ...viewerLogFields(viewer) }) }, !init.live);
 }

@@ -1,3 +1,4 @@
+import { createECDH, randomBytes } from 'node:crypto';
 import { ApolloClient, HttpLink, InMemoryCache, gql } from '@apollo/client';
 import {
   getNamedType,
@@ -11,6 +12,7 @@ import {
   } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { committedSchema } from './helpers/committed-schema.ts';
+import { png, uploadFile } from './helpers/attachments.ts';
 import { buildAuthzWorld, type AuthzWorld } from './helpers/authz-world.ts';
 import { startFakeOpenAI, type FakeOpenAI } from './helpers/fake-openai.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
@@ -97,6 +99,7 @@ beforeAll(async () => {
   server = await startServer({
     overrides: {
       webhooks: { allowPrivate: true },
+      push: { allowPrivate: true },
       models: { default: 'gpt-test', allowed: ['gpt-test'] },
       providers: { openai: { baseUrl: fake.baseUrl, apiKey: 'sk-test-key-1234' } },
       // Generated selections are wide: this test is about the cache, not the request limits.
@@ -154,7 +157,16 @@ describe('Apollo InMemoryCache without typePolicies', () => {
     fake.behavior.script = [{ toolCalls: [{ name: 'list_keys', arguments: {} }] }, { reply: ['done'] }];
     await write(owner, 'mutation Chat($input: SendThreadMessageInput!) { sendThreadMessage(input: $input) { assistantMessage { id toolCalls { id name } } } }', { threadId: w.spareThreadId, content: 'use a tool' });
     await write(holder, 'mutation Paid($input: SendSessionMessageInput!) { sendSessionMessage(input: $input) { request { id status } assistantMessage { id } } }', { sessionId: w.sessionId, content: 'hello' });
+    const browser = createECDH('prime256v1');
+    browser.generateKeys();
+    await write(owner, 'mutation Push($input: RegisterPushSubscriptionInput!) { registerPushSubscription(input: $input) { id endpoint } }', {
+      endpoint: 'https://127.0.0.1:9/push/apollo', p256dh: browser.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url'),
+    });
     ids.push(w.spareThreadId);
+    // A message with an attachment (an image, so that width and height are set).
+    const attachmentId = await uploadFile(server, w.owner.token, w.orgId, 'apollo.png', 'image/png', png(4, 3));
+    await write(owner, 'mutation SendFile($input: SendMessageInput!) { sendMessage(input: $input) { id attachments { id filename } } }', { roomId: w.roomId, content: 'a file', attachmentIds: [attachmentId] });
+    ids.push(attachmentId);
 
     const readEverything = async (levels: number) => {
       for (const client of viewers) {

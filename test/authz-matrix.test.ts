@@ -15,6 +15,7 @@ import {
   type GraphQLObjectType,
 } from 'graphql';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { createECDH, randomBytes } from 'node:crypto';
 import WebSocket from 'ws';
 import { schema } from '../src/modules/index.ts';
 import { lightningModule } from '../src/modules/lightning/lightning.module.ts';
@@ -60,6 +61,7 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     org: { args: (w) => ({ id: w.orgId }) },
     project: { args: (w) => ({ id: w.projectId }) },
     providerKeys: { args: (w) => ({ orgId: w.orgId }) },
+    pushConfig: { args: () => ({}), kind: 'public' },
     room: { args: (w) => ({ id: w.roomId }) },
     searchMessages: { args: (w) => ({ orgId: w.orgId, query: 'hello' }) },
     session: { args: (w) => ({ id: w.sessionId }), as: 'holder' },
@@ -84,6 +86,7 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     createOrg: { args: input(() => ({ name: 'Own org', slug: `own-${fresh()}` })), kind: 'self' },
     createProject: { args: input((w) => ({ orgId: w.orgId, name: 'p' })) },
     createRoom: { args: input((w) => ({ orgId: w.orgId, name: 'r', type: 'GROUP', memberIds: [w.owner.id] })) },
+    createUpload: { args: input((w) => ({ orgId: w.orgId, filename: 'a.txt', contentType: 'text/plain', byteSize: 10 })) },
     createThread: { args: input((w) => ({ orgId: w.orgId, projectId: w.projectId, title: 't' })) },
     createWebhook: { args: input((w) => ({ orgId: w.orgId, url: 'http://127.0.0.1:9/x', events: ['MEMBER_JOINED'] })) },
     deleteKvInstance: { args: input((w) => ({ kvInstanceId: w.spareKvId })) },
@@ -108,6 +111,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     redeliverWebhookDelivery: { args: input((w) => ({ deliveryId: w.deliveryId })) },
     refreshAccessToken: { args: input(() => ({ refreshToken: 'not-a-refresh-token' })), kind: 'self', as: { skip: 'an unknown token is the point' } },
     register: { args: input(() => ({ email: `reg-${fresh()}@example.com`, password: PASSWORD, name: 'R' })), kind: 'self', as: 'anonymous' },
+    // Each caller registers a browser of its own (a fresh endpoint: one registered by someone else would move to the caller).
+    registerPushSubscription: { args: input(() => pushSubscriptionInput()), kind: 'self' },
     removeContextNode: { args: input((w) => ({ contextNodeId: w.spareContextNodeId })) },
     removeMember: { args: input((w) => ({ orgId: w.orgId, userId: w.leaver.id })) },
     removeProviderKey: { args: input((w) => ({ providerKeyId: w.providerKeyId })) },
@@ -131,6 +136,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     subscribeTopic: { args: input((w) => ({ orgId: w.orgId, topic: 'news' })) },
     topUpSession: { args: input((w) => ({ sessionId: w.sessionId, amountSats: 500 })), as: 'holder' },
     transformKv: { args: input((w) => ({ kvInstanceId: w.kvId, template: 'say {{k1}}', outputKey: 'out' })) },
+    // The owner's own subscription, made fresh for each call: every outsider is refused (NOT_FOUND to people), the owner removes it.
+    unregisterPushSubscription: { args: async (w) => ({ input: { pushSubscriptionId: await ownerPushSubscription(w) } }) },
     unlinkThreads: { args: input((w) => ({ threadRelationId: w.threadRelationId })) },
     unshareProject: { args: input((w) => ({ projectId: w.projectId, userId: w.extra.id })) },
     // The owner subscribed to `alerts` in the world; outsiders unsubscribe themselves only (NOT_FOUND: they are not subscribed).
@@ -144,6 +151,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     updateWebhook: { args: input((w) => ({ webhookId: w.webhookId, enabled: false })) },
   },
   Subscription: {
+    // A user's own inbox: outsiders may subscribe but hear nothing of the victim's rooms.
+    inbox: { args: () => ({}), kind: 'self', trigger: (w) => gql(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { roomId: w.roomId, content: 'inbox' } }, w.auth.owner) },
     invoiceUpdated: { args: (w) => ({ invoiceId: w.invoiceId }), as: 'holder' },
     kvEvents: { args: (w) => ({ kvInstanceId: w.kvId, afterVersion: 0 }), trigger: (w) => gql(`mutation($input: SetKvKeyInput!) { setKvKey(input: $input) { name } }`, { input: { kvInstanceId: w.kvId, name: 'k1', value: 'x' } }, w.auth.owner) },
     membershipChanged: { args: (w) => ({ orgId: w.orgId }), trigger: (w) => gql(`mutation($input: UpdateMemberRoleInput!) { updateMemberRole(input: $input) { role } }`, { input: { orgId: w.orgId, userId: w.member.id, role: 'ADMIN' } }, w.auth.owner) },
@@ -155,6 +164,17 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     threadEvents: { args: (w) => ({ threadId: w.threadId }), trigger: (w) => gql(`mutation($input: AppendThreadMessageInput!) { appendThreadMessage(input: $input) { __typename } }`, { input: { threadId: w.threadId, role: 'USER', content: 'live' } }, w.auth.owner) },
   },
 };
+
+/** A browser's push subscription (on loopback: the matrix's server allows private push endpoints, and nothing listens on port 9). */
+const pushSubscriptionInput = () => {
+  const ecdh = createECDH('prime256v1');
+  ecdh.generateKeys();
+  return { endpoint: `https://127.0.0.1:9/push/${fresh()}${fresh()}`, p256dh: ecdh.getPublicKey().toString('base64url'), auth: randomBytes(16).toString('base64url') };
+};
+async function ownerPushSubscription(w: W): Promise<string> {
+  const Register = `mutation AuthzRegisterPush($input: RegisterPushSubscriptionInput!) { registerPushSubscription(input: $input) { id } }`;
+  return (await gql(Register, { input: pushSubscriptionInput() }, w.auth.owner)).registerPushSubscription.id;
+}
 
 /** The member connects (ONLINE), then alternates AWAY and ONLINE: each call is a presence change. */
 let memberConnection: ReturnType<typeof subscribe> | undefined;
@@ -229,7 +249,7 @@ const snapshot = async () => {
 };
 
 beforeAll(async () => {
-  server = await startServer({ overrides: { webhooks: { allowPrivate: true } } });
+  server = await startServer({ overrides: { webhooks: { allowPrivate: true }, push: { allowPrivate: true } } });
   w = await buildAuthzWorld(server);
   baseline = await snapshot();
 });
@@ -332,16 +352,18 @@ const ACTING_ROOTS: Record<Root, string[]> = {
   Mutation: [
     'createRoom', 'openDirectRoom', 'joinRoom', 'addRoomMembers', 'removeRoomMember', 'leaveRoom', 'updateRoom', 'markRead',
     'sendMessage', 'editMessage', 'deleteMessage', 'addReaction', 'removeReaction', 'setTyping',
+    // A bot acting as a member sends files too: it uploads them first.
+    'createUpload',
   ],
   Subscription: ['roomEvents'],
 };
 /** What it may select below them (`*`: the whole type); `__typename` and connections, edges and PageInfo are open. */
 const ACTING_REACH: Record<string, '*' | string[]> = {
   Node: ['id'],
-  Room: ['id', 'type', 'name', 'topic', 'lastSeq', 'lastActivityAt', 'createdAt', 'viewerRole', 'unreadCount', 'lastMessage', 'members', 'messages'],
+  Room: ['id', 'type', 'name', 'topic', 'lastSeq', 'lastActivityAt', 'createdAt', 'viewerRole', 'unreadCount', 'mentionCount', 'lastMessage', 'members', 'messages'],
   User: ['id', 'name'],
   ...Object.fromEntries(
-    ['RoomMember', 'RoomMessage', 'RoomMessageEdit', 'ReactionSummary', 'LeaveRoomPayload', 'RemoveRoomMemberPayload', 'DeleteMessagePayload', 'SetTypingPayload', 'RoomMessageAdded', 'RoomMessageEdited', 'RoomMessageDeleted', 'ReactionChanged', 'ReadReceiptUpdated', 'TypingChanged', 'RoomMemberJoined', 'RoomMemberLeft'].map((t) => [t, '*']),
+    ['Attachment', 'CreateUploadPayload', 'UploadHeader', 'RoomMember', 'RoomMessage', 'RoomMessageEdit', 'ReactionSummary', 'LeaveRoomPayload', 'RemoveRoomMemberPayload', 'DeleteMessagePayload', 'SetTypingPayload', 'RoomMessageAdded', 'RoomMessageEdited', 'RoomMessageDeleted', 'RoomMessageRepliesUpdated', 'ReactionChanged', 'ReadReceiptUpdated', 'TypingChanged', 'RoomMemberJoined', 'RoomMemberLeft'].map((t) => [t, '*']),
   ),
 };
 const inReach = (type: string, field: string) =>

@@ -159,8 +159,9 @@ describe('shared live execution', () => {
     };
     const plan = (q: string) => planSharing(schema, parse(q), undefined, rules);
     const fields = Object.keys(schema.getSubscriptionType()!.getFields()).sort();
-    expect(fields).toEqual(['invoiceUpdated', 'kvEvents', 'membershipChanged', 'notifications', 'presence', 'roomEvents', 'sessionEvents', 'threadEvents']);
+    expect(fields).toEqual(['inbox', 'invoiceUpdated', 'kvEvents', 'membershipChanged', 'notifications', 'presence', 'roomEvents', 'sessionEvents', 'threadEvents']);
     const verdicts = {
+      inbox: plan('subscription { inbox { __typename } }').shareable,
       invoiceUpdated: plan('subscription { invoiceUpdated(invoiceId: "x") { __typename } }').shareable,
       kvEvents: plan('subscription { kvEvents(kvInstanceId: "x") { __typename } }').shareable,
       membershipChanged: plan('subscription { membershipChanged(orgId: "x") { __typename } }').shareable,
@@ -171,7 +172,9 @@ describe('shared live execution', () => {
       threadEvents: plan('subscription { threadEvents(threadId: "x") { __typename } }').shareable,
     };
     // membershipChanged's own rule depends on the viewer's org role, re-checked per event: never shared.
+    // The inbox carries each viewer's own counts: never shared.
     expect(verdicts).toEqual({
+      inbox: false,
       invoiceUpdated: true,
       kvEvents: true,
       membershipChanged: false,

@@ -61,6 +61,18 @@ function checkByHand(hook: ReceivedHook, secret: string) {
 }
 
 describe('webhook deliveries', () => {
+  it('names a room message\'s parent and mentions (global IDs) in ROOM_MESSAGE_ADDED', async () => {
+    const { org, owner, members } = await orgWithMembers(server, 1);
+    const hook = await webhook(owner, org.id, ['ROOM_MESSAGE_ADDED']);
+    const auth = { token: owner.token };
+    const { createRoom } = await server.ok(CreateRoom, { input: { orgId: org.id, type: 'GROUP', name: 'r', memberIds: [members[0].id] } }, auth);
+    const parent = (await server.ok(SendMessage, { input: { roomId: createRoom.id, content: 'parent' } }, auth)).sendMessage;
+    const reply = (await server.ok(SendMessage, { input: { roomId: createRoom.id, content: 'reply', parentId: parent.id, mentionIds: [members[0].id] } }, auth)).sendMessage;
+    const [first, second] = (await hook.hits(2)).sort((a, b) => (a.body.data as { seq: number }).seq - (b.body.data as { seq: number }).seq);
+    expect(first.body.data).toMatchObject({ messageId: parent.id, parentId: null, mentionIds: [] });
+    expect(second.body.data).toMatchObject({ messageId: reply.id, seq: 2, parentId: parent.id, mentionIds: [members[0].id] });
+  });
+
   it('delivers each event type, fired by its real mutation, signed so that Stripe’s verifier accepts it', async () => {
     const { org, owner, members } = await orgWithMembers(server, 1);
     const hook = await webhook(owner, org.id);

@@ -43,14 +43,22 @@ async function readCapped(body: ReadableStream<Uint8Array>, limit: number): Prom
   return Buffer.concat(chunks);
 }
 
+/** A route that reads and limits its own body (Route.rawBody): method and path (a prefix when it ends with `/*`). */
+export interface RawBodyRoute {
+  method: string;
+  path: string;
+}
+const routeMatches = (path: string, pathname: string) => (path.endsWith('/*') ? pathname.startsWith(path.slice(0, -1)) : pathname === path);
+
 /**
  * Limits every HTTP request before anything parses it: body size (413, on every route, the /v1 API
- * included) and, on the GraphQL endpoint, the content type of POSTs (415). Must be the first plugin.
+ * included, except routes that limit their own body: `ownLimits`) and, on the GraphQL endpoint, the content type of POSTs (415). Must be the first plugin.
  */
-export function useBodyLimits(maxBodyBytes: number, graphqlEndpoint: string): Plugin {
+export function useBodyLimits(maxBodyBytes: number, graphqlEndpoint: string, ownLimits: RawBodyRoute[] = []): Plugin {
   return {
     async onRequest({ request, url, endResponse, setRequest }) {
       if (request.method === 'GET' || request.method === 'HEAD' || request.method === 'OPTIONS') return;
+      if (ownLimits.some((r) => r.method === request.method && routeMatches(r.path, url.pathname))) return;
       if (url.pathname === graphqlEndpoint && request.method === 'POST') {
         const type = (request.headers.get('content-type') ?? '').split(';')[0].trim().toLowerCase();
         if (!GRAPHQL_POST_TYPES.includes(type)) {
@@ -148,9 +156,9 @@ function useNoNulStrings(): Plugin {
 }
 
 /** The request-hardening plugins, in the order they must run. */
-export function requestLimitPlugins(config: Config, graphqlEndpoint: string): Plugin[] {
+export function requestLimitPlugins(config: Config, graphqlEndpoint: string, ownLimits: RawBodyRoute[] = []): Plugin[] {
   return [
-    useBodyLimits(config.server.maxBodyBytes, graphqlEndpoint),
+    useBodyLimits(config.server.maxBodyBytes, graphqlEndpoint, ownLimits),
     useCSRFPrevention({ requestHeaders: CSRF_HEADERS }),
     useValidationCodes(),
     useNoNulStrings(),

@@ -15,6 +15,7 @@ import type { Viewer } from '../auth/identity.ts';
 import { ACTING_USER_HEADER, resolveViewer } from '../auth/viewer.ts';
 import type { AppServices, Context } from '../context.ts';
 import { clientAddress } from '../http/client-address.ts';
+import { requestOrigin } from '../http/origin.ts';
 import { maskError, socketError } from '../http/mask.ts';
 import { trustedSocketQuery, type TrustedDocuments } from '../http/trusted.ts';
 import type { Metrics } from '../metrics.ts';
@@ -65,7 +66,7 @@ export function serveSockets({ server, yoga, services, metrics, isDraining, trus
   });
   const ws = useServer<
     Record<string, unknown>,
-    { viewer?: Viewer; conn?: SocketInfo; clientIp?: string; ops?: Map<string, string | undefined>; release?: () => void }
+    { viewer?: Viewer; conn?: SocketInfo; clientIp?: string; origin?: string; ops?: Map<string, string | undefined>; release?: () => void }
   >(
     {
       // Queries and mutations under way are counted per socket: a draining server answers them before
@@ -103,6 +104,7 @@ export function serveSockets({ server, yoga, services, metrics, isDraining, trus
         // The upgrade request is only read for the client's address: kept, it would hold its headers and
         // parser state for the life of the socket.
         ctx.extra.clientIp = clientAddress(config, undefined, ctx.extra.request);
+        ctx.extra.origin = requestOrigin(config, undefined, ctx.extra.request);
         ctx.extra.request = undefined;
         try {
           const epoch = accessEpoch(services.pubsub);
@@ -188,6 +190,7 @@ export function serveSockets({ server, yoga, services, metrics, isDraining, trus
           params: payload,
           viewer,
           clientIp: ctx.extra.clientIp ?? clientAddress(config, undefined, ctx.extra.request),
+          origin: ctx.extra.origin,
         });
         // Parse and validation failures (graphql-armor throws its limits from both) answer this
         // operation with BAD_USER_INPUT; thrown, they would close the whole socket with 4500.

@@ -2,9 +2,11 @@ import { assembleModules } from '../app-module.ts';
 import type { Topics } from '../live/bus.ts';
 import { buildSchema } from '../schema/index.ts';
 import { apiKeysModule } from './apikeys/apikeys.module.ts';
+import { attachmentsModule } from './attachments/attachments.module.ts';
 import { billingModule } from './billing/billing.module.ts';
 import { chatModule } from './chat/chat.module.ts';
 import { registerChatExtensions } from './chat/hooks.ts';
+import { inboxModule } from './inbox/inbox.module.ts';
 import { invoicesModule } from './invoices/invoices.module.ts';
 import { kvModule } from './kv/kv.module.ts';
 import { lightningModule } from './lightning/lightning.module.ts';
@@ -15,6 +17,7 @@ import { paidSessionsModule } from './paid-sessions/paid-sessions.module.ts';
 import { presenceModule } from './presence/presence.module.ts';
 import { projectsModule } from './projects/projects.module.ts';
 import { providerKeysModule } from './providerkeys/providerkeys.module.ts';
+import { pushModule } from './push/push.module.ts';
 import { roomsModule } from './rooms/rooms.module.ts';
 import { searchModule } from './search/search.module.ts';
 import { threadsModule } from './threads/threads.module.ts';
@@ -47,8 +50,12 @@ const modules = [
   lightningModule,
   paidSessionsModule,
   roomsModule,
+  attachmentsModule,
   presenceModule,
+  // After presence, so that it stops first: pushes ask presence who is connected.
+  pushModule,
   notificationsModule,
+  inboxModule,
   kvModule,
   billingModule,
   openaiModule,

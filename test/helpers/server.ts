@@ -1,5 +1,7 @@
 import { buildApp, type App } from '../../src/app.ts';
 import { loadConfig, type Config, type ConfigInput } from '../../src/config.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { createTestDatabase, type TestDatabase } from './db.ts';
 import { createGqlClient, type GqlClient } from './client.ts';
@@ -41,6 +43,8 @@ export interface StartOptions {
 export function testConfig(databaseUrl: string, overrides: DeepPartial<ConfigInput> = {}): Config {
   const base: DeepPartial<ConfigInput> = {
     env: 'test',
+    // Files of the server's own (local uploads) go to a temp directory, never into the working tree.
+    dataDir: join(tmpdir(), 'confab-test-data', String(process.pid)),
     server: { host: '127.0.0.1', port: 0, shutdownTimeoutMs: 3000 },
     database: { url: databaseUrl },
     auth: { passwordHashCost: 10 },

@@ -25,7 +25,7 @@ export async function generate(input: ChatTurnInput, turn: TurnInfo, messageId: 
   const tools = provider.supportsTools && input.tools?.length ? input.tools : undefined;
   const toolLog: ToolLogEntry[] = [];
   try {
-    prompt = await buildHistory(turn.session, { budget: app.config.sessions.historyBudget, systemPrompt: input.systemPrompt });
+    prompt = await buildHistory(turn.session, { budget: app.config.sessions.historyBudget, systemPrompt: input.systemPrompt, app, model: turn.model });
     const messages: GenerateRequest['messages'] = [...prompt];
     for (let round = 0; ; round++) {
       const offer = tools && round < MAX_TOOL_ROUNDS ? tools : undefined;

@@ -139,6 +139,10 @@ const SendThreadMessageInput = builder.inputType('SendThreadMessageInput', {
     content: t.string({ required: true, description: 'The text, 1 to 32,000 characters (BAD_USER_INPUT otherwise).' }),
     model: t.string({ description: 'The name of one of `models`; the default model when omitted (BAD_USER_INPUT for another).' }),
     clientMsgId: t.string({ description: 'Your id for this message: a retry with the same id does not send twice.' }),
+    attachmentIds: t.idList({
+      description:
+        'Uploads (createUpload) to attach to your message, in this order: at most storage.max_per_message, each your own, of the thread’s org, uploaded and not attached elsewhere (BAD_USER_INPUT otherwise, and nothing is sent). Images go to vision models (models.vision) as images; other files, and images for other models, as a note naming them.',
+    }),
   }),
 });
 const CancelGenerationInput = builder.inputType('CancelGenerationInput', {

@@ -1,5 +1,6 @@
 import { db } from '../../db/client.ts';
 import { isUniqueViolation } from '../../errors.ts';
+import { claimAttachments } from '../attachments/attachments.claim.ts';
 import type { Message } from '../../generated/sqlite/client.ts';
 import { credentialsFor } from '../providerkeys/providerkeys.service.ts';
 import { generate } from './chat.generate.ts';
@@ -105,6 +106,7 @@ async function storeTurnStart(input: ChatTurnInput, o: { model: string; dedupeKe
         createdAt: new Date(now),
       },
     });
+    if (input.attachmentIds?.length && input.authorId) await claimAttachments(tx, input.authorId, input.attachmentIds, { threadMessageId: userMessage.id });
     // One millisecond later, so "in order" never depends on id order within a millisecond.
     const assistantMessage = await tx.message.create({
       data: {

@@ -43,6 +43,8 @@ export interface ChatTurnInput {
   model?: string | null;
   /** Makes retries idempotent: the same id from the same author returns the first turn. */
   clientMsgId?: string | null;
+  /** Checked uploads (prepareAttachments) to attach to the user message, in its transaction. */
+  attachmentIds?: string[];
   /** Extra system prompt (a thread's `system-prompt` contexts). */
   systemPrompt?: string | null;
   /** Tools the model may call during the reply (thread tool sources), if its provider supports tools. */

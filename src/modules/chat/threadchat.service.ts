@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { idOf } from '../../auth/rules.ts';
 import { actingUserId } from '../../auth/viewer.ts';
+import { prepareAttachments } from '../attachments/attachments.service.ts';
 import type { Context } from '../../context.ts';
 import { db } from '../../db/client.ts';
 import { conflict, forbidden, notFound, parseInput } from '../../errors.ts';
@@ -36,6 +38,10 @@ export async function sendThreadMessage(ctx: Context, threadId: string, input: u
   const earlier = await findEarlierTurn(threadId, authorId, data.clientMsgId);
   if (earlier) return earlier;
   const model = resolveModel(ctx.app.config, data.model);
+  const given = (input as { attachmentIds?: unknown[] | null }).attachmentIds;
+  const attachmentIds = given?.length
+    ? await prepareAttachments(ctx.app, authorId, thread.orgId, given.map((id) => idOf(id, 'Attachment', 'attachmentIds')))
+    : undefined;
   await assertQuotaLeft(ctx.app, thread.orgId);
   const session = await sessionForTurn(ctx.app, thread, model);
   const publish = (event: ChatEvent) => {
@@ -51,6 +57,7 @@ export async function sendThreadMessage(ctx: Context, threadId: string, input: u
     content: data.content,
     model,
     clientMsgId: data.clientMsgId,
+    attachmentIds,
     systemPrompt: await threadSystemPrompt(threadId, await systemPromptOf(threadId)),
     tools: await threadTools(ctx, threadId),
     publish,

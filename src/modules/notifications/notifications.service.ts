@@ -4,7 +4,9 @@ import { db, type Prisma } from '../../db/client.ts';
 import type { Notification } from '../../generated/sqlite/client.ts';
 import { badInput, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { openFeed, type Feed } from '../../live/feed.ts';
-import { jsonWithin } from '../rooms/messages.service.ts';
+import { appendInbox } from '../inbox/inbox.service.ts';
+import { pushNotifications } from '../push/push.service.ts';
+import { jsonWithin } from '../../validation.ts';
 import type { NotificationJson } from './notifications.topics.ts';
 
 const topic = z
@@ -78,6 +80,9 @@ export async function createNotifications(app: AppServices, orgId: string, userI
 /** After the notifications are stored: tells each recipient's live streams. */
 export function announceNotifications(app: AppServices, rows: Notification[]) {
   for (const n of rows) app.pubsub.publish('notification:created', n.userId, toJson(n));
+  // Each recipient's inbox log (appendInbox logs its own failures; nothing waits for it).
+  void appendInbox(app, rows.map((n) => ({ userId: n.userId, kind: 'NotificationCreated', payload: { notificationId: n.id } })));
+  pushNotifications(app, rows);
 }
 
 export async function subscribeTopic(userId: string, orgId: string, rawTopic: string) {

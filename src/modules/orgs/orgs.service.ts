@@ -5,6 +5,7 @@ import type { Context } from '../../context.ts';
 import { db, serializable, type Tx } from '../../db/client.ts';
 import { conflict, forbidden, gone, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { announceAccessChange } from '../../live/access.ts';
+import { appendInviteReceived, appendOrgRooms } from '../inbox/inbox.service.ts';
 
 const role = z.enum(['OWNER', 'ADMIN', 'MEMBER']);
 const createOrgInput = z.object({
@@ -54,6 +55,7 @@ export async function inviteMember(ctx: Context, orgId: string, input: unknown) 
       expiresAt: new Date(Date.now() + ctx.app.config.auth.inviteTtl * 1000),
     },
   });
+  await appendInviteReceived(ctx.app, invite);
   return { invite, token };
 }
 
@@ -73,6 +75,8 @@ export async function acceptInvite(ctx: Context, token: string) {
     return tx.membership.create({ data: { orgId: invite.orgId, userId, role: invite.role } });
   });
   ctx.app.pubsub.publish('org:membershipChanged', invite.orgId, { userId, role: membership.role, change: 'JOINED' });
+  // Rooms of the org they were in before leaving it are theirs again.
+  await appendOrgRooms(ctx.app, invite.orgId, userId, 'RoomAdded');
   return membership;
 }
 
@@ -120,6 +124,7 @@ export async function removeMember(ctx: Context, orgId: string, targetUserId: st
   });
   ctx.app.pubsub.publish('org:membershipChanged', orgId, { userId: targetUserId, role: null, change: 'LEFT' });
   announceAccessChange(ctx.app.pubsub, { subjects: [`user:${targetUserId}`] });
+  await appendOrgRooms(ctx.app, orgId, targetUserId, 'RoomRemoved');
   return removed;
 }
 

@@ -29,6 +29,7 @@ const TYPE_NAMES: Record<RoomEvent['kind'], string> = {
   MessageAdded: 'RoomMessageAdded',
   MessageEdited: 'RoomMessageEdited',
   MessageDeleted: 'RoomMessageDeleted',
+  RepliesUpdated: 'RoomMessageRepliesUpdated',
   ReactionChanged: 'ReactionChanged',
   ReadReceipt: 'ReadReceiptUpdated',
   Typing: 'TypingChanged',
@@ -36,11 +37,16 @@ const TYPE_NAMES: Record<RoomEvent['kind'], string> = {
   MemberLeft: 'RoomMemberLeft',
 };
 
-const withMessage = (kind: 'MessageAdded' | 'MessageEdited' | 'MessageDeleted', description: string, messageDescription: string) =>
+const withMessage = (
+  kind: 'MessageAdded' | 'MessageEdited' | 'MessageDeleted' | 'RepliesUpdated',
+  description: string,
+  messageDescription: string,
+  seqDescription = "The message's seq.",
+) =>
   builder.objectRef<{ message: MessageJson }>(TYPE_NAMES[kind]).implement({
     description,
     fields: (t) => ({
-      seq: t.int({ description: "The message's seq.", resolve: (e) => e.message.seq }),
+      seq: t.int({ description: seqDescription, resolve: (e) => e.message.seq }),
       message: t.field({ type: RoomMessageRef, description: messageDescription, resolve: (e) => messageFromJson(e.message) }),
     }),
   });
@@ -54,6 +60,12 @@ const withUser = (t: any, who: string): Record<string, any> => ({
 const MessageAdded = withMessage('MessageAdded', 'A new message (also every stored message replayed after `afterSeq`).', 'The message.');
 const MessageEdited = withMessage('MessageEdited', 'A message was edited.', 'The message with its new content.');
 const MessageDeleted = withMessage('MessageDeleted', 'A message was deleted; its seq stays, its content is gone.', 'The tombstone: no content, `deleted: true`.');
+const RepliesUpdated = withMessage(
+  'RepliesUpdated',
+  "A message's replies changed: a reply to it was sent (that reply arrives as its own RoomMessageAdded just before) or deleted. Not replayed after `afterSeq`: a resuming client reads the counts of the messages it shows.",
+  'The replied-to message with its new `replyCount` and `lastReplyAt`.',
+  "The replied-to message's seq (its own, not a new one: no seq is used by this event).",
+);
 const ReactionChanged = builder.objectRef<Of<'ReactionChanged'>>('ReactionChanged').implement({
   description: 'Someone added or took back a reaction to a message.',
   fields: (t) => ({
@@ -83,7 +95,7 @@ const MemberLeft = builder.objectRef<Of<'MemberLeft'>>('RoomMemberLeft').impleme
 
 const RoomEventUnion = builder.unionType('RoomEvent', {
   description: 'Something that happened in a room, as `roomEvents` delivers it.',
-  types: [MessageAdded, MessageEdited, MessageDeleted, ReactionChanged, ReadReceiptUpdated, TypingChanged, MemberJoined, MemberLeft],
+  types: [MessageAdded, MessageEdited, MessageDeleted, RepliesUpdated, ReactionChanged, ReadReceiptUpdated, TypingChanged, MemberJoined, MemberLeft],
   resolveType: (e) => TYPE_NAMES[(e as RoomEvent).kind],
 });
 

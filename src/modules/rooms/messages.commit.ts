@@ -1,7 +1,8 @@
 import type { RoomMessage } from '../../generated/sqlite/client.ts';
 import { randomUUID } from 'node:crypto';
 import { db, dbKind, Prisma, type Tx } from '../../db/client.ts';
-import { isUniqueViolation } from '../../errors.ts';
+import { badInput, isUniqueViolation } from '../../errors.ts';
+import { claimAttachments } from '../attachments/attachments.claim.ts';
 
 /** A validated, authorized message on its way to the database. */
 export interface NewMessage {
@@ -11,10 +12,25 @@ export interface NewMessage {
   meta: unknown;
   clientMsgId: string | null;
   viaApiKeyId: string | null;
+  /** The message it replies to (checked to be a top-level, live message of the same room; checked again here). */
+  parentId?: string | null;
+  /** Members it mentions (checked, distinct): stored as RoomMention rows in the same transaction. */
+  mentionIds?: string[];
+  /** Checked uploads to attach in the same transaction (attachments.claim.ts); absent for most sends. */
+  attachmentIds?: string[];
 }
 
-/** Committed, then published: `publish` runs after the commit, once per message, in seq order. */
-export type Publish = (message: RoomMessage) => void;
+/**
+ * Committed, then published: `publish` runs after the commit, once per message, in seq order. For a reply,
+ * `parent` is the parent's row with its new reply count, given with the last reply to it in the commit.
+ */
+export type Publish = (message: RoomMessage, parent?: RoomMessage) => void;
+
+/** Rows committed together, and the parents their replies changed (by id, with the new counts). */
+interface Committed {
+  rows: RoomMessage[];
+  parents: Map<string, RoomMessage>;
+}
 
 interface Waiting {
   message: NewMessage;
@@ -83,17 +99,19 @@ async function commitBatch(batch: Waiting[]) {
   // A batch that fails on the unique index (another process committed one of its clientMsgIds meanwhile):
   // the messages already stored get their originals, the rest are tried together once more.
   for (let attempt = 0; batch.length > 1 && attempt < 2; attempt++) {
-    let rows: RoomMessage[] | null = null;
+    let committed: Committed | null = null;
     let failure: unknown;
     try {
-      rows = await db.$transaction((tx) => insertAll(tx, batch.map((w) => w.message)), TX);
+      committed = await db.$transaction((tx) => insertAll(tx, batch.map((w) => w.message)), TX);
     } catch (err) {
       failure = err;
       stats.fallbacks++;
     }
-    if (rows) {
+    if (committed) {
+      const { rows } = committed;
       note(rows.length);
-      batch.forEach((w, i) => announce(w, rows[i]));
+      const parents = parentsByLastReply(committed);
+      batch.forEach((w, i) => announce(w, rows[i], parents[i]));
       batch.forEach((w, i) => w.resolve(rows[i]));
       return;
     }
@@ -109,9 +127,10 @@ async function commitBatch(batch: Waiting[]) {
   // One message, or a batch that failed: each on its own, in order.
   for (const w of batch) {
     try {
-      const m = await db.$transaction((tx) => insertOne(tx, w.message), TX);
+      const { rows, parents } = await db.$transaction((tx) => insertOne(tx, w.message), TX);
+      const [m] = rows;
       note(1);
-      announce(w, m);
+      announce(w, m, m.parentId ? parents.get(m.parentId) : undefined);
       w.resolve(m);
     } catch (err) {
       w.reject(err);
@@ -132,12 +151,26 @@ async function storedOriginals(messages: NewMessage[]): Promise<Map<string, Room
 }
 
 /** After the commit, in seq order. A publish that throws (the caller's closure logs it) must not leave the batch's callers waiting. */
-function announce(w: Waiting, m: RoomMessage) {
+function announce(w: Waiting, m: RoomMessage, parent?: RoomMessage) {
   try {
-    w.publish(m);
+    w.publish(m, parent);
   } catch {
     /* logged by the caller's publish */
   }
+}
+
+/** Each changed parent goes with the last reply to it in the commit (its counts are final as of this commit). */
+function parentsByLastReply({ rows, parents }: Committed): (RoomMessage | undefined)[] {
+  const out: (RoomMessage | undefined)[] = new Array(rows.length);
+  const given = new Set<string>();
+  for (let i = rows.length - 1; i >= 0; i--) {
+    const p = rows[i].parentId;
+    if (p && !given.has(p)) {
+      given.add(p);
+      out[i] = parents.get(p);
+    }
+  }
+  return out;
 }
 
 function note(k: number) {
@@ -146,16 +179,19 @@ function note(k: number) {
   stats.largest = Math.max(stats.largest, k);
 }
 
-/** One message: the room's counter, the row, the sender's read marker. */
-async function insertOne(tx: Tx, m: NewMessage): Promise<RoomMessage> {
+/** One message: the room's counter, the row, the sender's read marker (and for a reply its parent's counts, for mentions their rows). */
+async function insertOne(tx: Tx, m: NewMessage): Promise<Committed> {
   const room = await tx.room.update({
     where: { id: m.roomId },
     data: { lastSeq: { increment: 1 }, lastActivityAt: new Date() },
     select: { lastSeq: true },
   });
   const row = await tx.roomMessage.create({ data: rowOf(m, room.lastSeq) });
+  const parents = await countReplies(tx, m.roomId, [row]);
+  await storeMentions(tx, [m], [row]);
+  if (m.attachmentIds?.length) await claimAttachments(tx, m.senderId, m.attachmentIds, { roomMessageId: row.id });
   await tx.roomMember.updateMany({ where: { roomId: m.roomId, userId: m.senderId, lastReadSeq: { lt: row.seq } }, data: { lastReadSeq: row.seq } });
-  return row;
+  return { rows: [row], parents };
 }
 
 /**
@@ -167,7 +203,7 @@ async function insertOne(tx: Tx, m: NewMessage): Promise<RoomMessage> {
  * format Dates), ids are made here (UUIDs, as for single sends: rowOf), and `meta` is JSON text (jsonb on
  * PostgreSQL). A duplicate clientMsgId fails the statement with a unique violation, as before (isUniqueViolation).
  */
-async function insertAll(tx: Tx, messages: NewMessage[]): Promise<RoomMessage[]> {
+async function insertAll(tx: Tx, messages: NewMessage[]): Promise<Committed> {
   const roomId = messages[0].roomId;
   const room = await tx.room.update({
     where: { id: roomId },
@@ -188,7 +224,7 @@ async function insertAll(tx: Tx, messages: NewMessage[]): Promise<RoomMessage[]>
     editedAt: null,
     deletedAt: null,
     createdAt,
-    parentId: null,
+    parentId: m.parentId ?? null,
     replyCount: 0,
     lastReplyAt: null,
   }));
@@ -196,8 +232,16 @@ async function insertAll(tx: Tx, messages: NewMessage[]): Promise<RoomMessage[]>
     const text = v === null ? null : JSON.stringify(v);
     return dbKind === 'postgresql' ? Prisma.sql`CAST(${text} AS jsonb)` : Prisma.sql`${text}`;
   };
-  await tx.$executeRaw`INSERT INTO "RoomMessage" ("id", "roomId", "seq", "senderId", "content", "meta", "clientMsgId", "viaApiKeyId", "createdAt")
-    VALUES ${Prisma.join(rows.map((r) => Prisma.sql`(${r.id}, ${r.roomId}, ${r.seq}, ${r.senderId}, ${r.content}, ${json(r.meta)}, ${r.clientMsgId}, ${r.viaApiKeyId}, ${r.createdAt})`))}`;
+  await tx.$executeRaw`INSERT INTO "RoomMessage" ("id", "roomId", "seq", "senderId", "content", "meta", "clientMsgId", "viaApiKeyId", "createdAt", "parentId")
+    VALUES ${Prisma.join(rows.map((r) => Prisma.sql`(${r.id}, ${r.roomId}, ${r.seq}, ${r.senderId}, ${r.content}, ${json(r.meta)}, ${r.clientMsgId}, ${r.viaApiKeyId}, ${r.createdAt}, ${r.parentId})`))}`;
+  // Replies and mentions cost statements only when the batch has some.
+  const parents = await countReplies(tx, roomId, rows);
+  await storeMentions(tx, messages, rows);
+
+  // Uploads attached to messages of the batch: an upload another send took first fails the batch (then each is tried alone).
+  for (const [i, m] of messages.entries()) {
+    if (m.attachmentIds?.length) await claimAttachments(tx, m.senderId, m.attachmentIds, { roomMessageId: rows[i].id });
+  }
 
   // Each sender has read up to its last new message (a marker only moves forward).
   const lastOf = new Map<string, number>();
@@ -213,7 +257,50 @@ async function insertAll(tx: Tx, messages: NewMessage[]): Promise<RoomMessage[]>
     await tx.$executeRaw`UPDATE "RoomMember" SET "lastReadSeq" = ${seqOf}
       WHERE "roomId" = ${roomId} AND "userId" IN (${Prisma.join([...lastOf.keys()])}) AND "lastReadSeq" < ${seqOf}`;
   }
-  return rows;
+  return { rows, parents };
+}
+
+const noParent = () => badInput('parentId: no message to reply to: it must be a message of this room that is neither deleted nor itself a reply', 'parentId');
+
+/**
+ * The replies among these new rows add to their parents' replyCount (k replies to one parent: +k) and set
+ * their lastReplyAt, under the parents' row locks, so concurrent replies never lose a count. A parent that is
+ * not (or no longer) a live top-level message of the room fails the whole transaction (sendMessage checked it
+ * before; this covers a delete in between). Returns the parents with their new counts. No statement without replies.
+ */
+async function countReplies(tx: Tx, roomId: string, rows: RoomMessage[]): Promise<Map<string, RoomMessage>> {
+  const added = new Map<string, { k: number; at: Date }>();
+  for (const r of rows) {
+    if (!r.parentId) continue;
+    const a = added.get(r.parentId) ?? { k: 0, at: r.createdAt };
+    added.set(r.parentId, { k: a.k + 1, at: r.createdAt });
+  }
+  if (!added.size) return new Map();
+  const live = { roomId, parentId: null, deletedAt: null };
+  if (added.size === 1) {
+    const [[id, { k, at }]] = added;
+    const parent = await tx.roomMessage
+      .update({ where: { id, ...live }, data: { replyCount: { increment: k }, lastReplyAt: at } })
+      .catch((err: { code?: string }) => Promise.reject(err?.code === 'P2025' ? noParent() : err));
+    return new Map([[id, parent]]);
+  }
+  // Several parents: one statement for the counts (all rows of a batch share createdAt), one to read them back.
+  const ids = [...added.keys()];
+  const plus = Prisma.sql`CASE "id" ${Prisma.join(
+    [...added].map(([id, { k }]) => Prisma.sql`WHEN ${id} THEN CAST(${k} AS INTEGER)`),
+    ' ',
+  )} END`;
+  const changed = await tx.$executeRaw`UPDATE "RoomMessage" SET "replyCount" = "replyCount" + ${plus}, "lastReplyAt" = ${rows[rows.length - 1].createdAt}
+    WHERE "roomId" = ${roomId} AND "id" IN (${Prisma.join(ids)}) AND "parentId" IS NULL AND "deletedAt" IS NULL`;
+  if (changed !== ids.length) throw noParent();
+  const parents = await tx.roomMessage.findMany({ where: { id: { in: ids } } });
+  return new Map(parents.map((p) => [p.id, p]));
+}
+
+/** The mentions of these new rows (one statement for all of them; none without mentions). */
+async function storeMentions(tx: Tx, messages: NewMessage[], rows: RoomMessage[]) {
+  const data = rows.flatMap((r, i) => (messages[i].mentionIds ?? []).map((userId) => ({ messageId: r.id, roomId: r.roomId, seq: r.seq, userId })));
+  if (data.length) await tx.roomMention.createMany({ data });
 }
 
 function rowOf(m: NewMessage, seq: number) {
@@ -226,5 +313,6 @@ function rowOf(m: NewMessage, seq: number) {
     meta: jsonValue(m.meta),
     clientMsgId: m.clientMsgId,
     viaApiKeyId: m.viaApiKeyId,
+    parentId: m.parentId ?? null,
   };
 }

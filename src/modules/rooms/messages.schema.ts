@@ -4,6 +4,8 @@ import { idOf } from '../../auth/rules.ts';
 import type { Context } from '../../context.ts';
 import { builder } from '../../schema/builder.ts';
 import * as messages from './messages.service.ts';
+import { mentionedUsers, mentionsViewer, usersById, viewerMentionCount } from './mentions.service.ts';
+import { UserRef } from '../users/users.schema.ts';
 import { setReaction } from './reactions.service.ts';
 import type { RoomMessage } from '../../generated/sqlite/client.ts';
 
@@ -73,8 +75,57 @@ export const RoomMessageRef = builder.prismaNode('RoomMessage', {
     deleted: t.boolean({ description: 'Whether it was deleted (its content, metadata, edits and reactions are gone).', resolve: (m) => m.deletedAt !== null }),
     edits: t.relation('edits', { description: 'Earlier versions, oldest first (empty once deleted).', query: { orderBy: { createdAt: 'asc' } } }),
     reactions: t.field({ type: [Reaction], description: 'The reactions, one entry per emoji in the order first used.', resolve: (m, _args, ctx) => reactionsOf(ctx, m.id) }),
+    parent: t.relation('parent', {
+      nullable: true,
+      description: 'The message this one replies to (`sendMessage` with `parentId`), in the same room; null for a top-level message. A deleted parent is its tombstone.',
+    }),
+    replyCount: t.exposeInt('replyCount', {
+      description: 'How many replies it has (deleted replies do not count). A RoomMessageRepliesUpdated event tells the room when it changes.',
+    }),
+    lastReplyAt: t.expose('lastReplyAt', { type: 'DateTime', nullable: true, description: 'When the newest of its replies was sent; null when it has none.' }),
+    mentions: t.field({
+      type: [UserRef],
+      description: 'The members it mentions (`sendMessage` with `mentionIds`), each once; empty when none or once deleted.',
+      resolve: (m, _args, ctx) => {
+        const known = (m as { mentionIds?: string[] }).mentionIds;
+        return known ? usersById(ctx, known) : mentionedUsers(ctx, m.id);
+      },
+    }),
+    mentionsViewer: t.boolean({
+      description: 'Whether it mentions you (differs per viewer).',
+      resolve: (m, _args, ctx) => {
+        const known = (m as { mentionIds?: string[] }).mentionIds;
+        if (known) return ctx.viewer.kind === 'user' && known.includes(ctx.viewer.userId);
+        return mentionsViewer(ctx, m.id);
+      },
+    }),
   }),
 });
+
+/** The one connection of room messages (Room.messages, RoomMessage.replies). */
+const RoomMessageConnection = builder.connectionObject(
+  {
+    type: RoomMessageRef,
+    name: 'RoomMessageConnection',
+    description: 'A page of room messages, oldest first.',
+    edgesField: { description: 'The messages of this page, oldest first.' },
+  },
+  { name: 'RoomMessageEdge', description: 'A room message and its cursor.', nodeField: { description: 'The message.' } },
+);
+
+builder.prismaObjectFields('RoomMessage', (t) => ({
+    replies: t.relatedConnection(
+      'replies',
+      {
+        cursor: 'id',
+        description:
+          'The replies to this message, oldest first (deleted ones as tombstones), with the same page limits as `Room.messages`: `first: 20` for the first ones, `last: 20` for the latest. Empty for a reply (replies are one level deep).',
+        maxSize: (_args, ctx) => ctx.app.config.rooms.maxMessagesPerPage,
+        query: { orderBy: { seq: 'asc' } },
+      },
+      RoomMessageConnection,
+    ),
+}));
 
 builder.prismaObjectFields('Room', (t) => ({
   messages: t.relatedConnection(
@@ -86,16 +137,26 @@ builder.prismaObjectFields('Room', (t) => ({
       args: {
         afterSeq: t.arg.int({ description: 'Only messages with a seq above this one.' }),
         beforeSeq: t.arg.int({ description: 'Only messages with a seq below this one.' }),
+        topLevelOnly: t.arg.boolean({
+          defaultValue: false,
+          description: 'Leave out replies (read them through `RoomMessage.replies`): the channel view of a room with threads. Seqs of a page then have gaps where replies are.',
+        }),
       },
       maxSize: (_args, ctx) => ctx.app.config.rooms.maxMessagesPerPage,
       query: (args) => ({
-        where: { seq: { ...(args.afterSeq != null ? { gt: args.afterSeq } : {}), ...(args.beforeSeq != null ? { lt: args.beforeSeq } : {}) } },
+        where: {
+          seq: { ...(args.afterSeq != null ? { gt: args.afterSeq } : {}), ...(args.beforeSeq != null ? { lt: args.beforeSeq } : {}) },
+          ...(args.topLevelOnly ? { parentId: null } : {}),
+        },
         orderBy: { seq: 'asc' },
       }),
     },
-    { name: 'RoomMessageConnection', description: 'A page of room messages, oldest first.', edgesField: { description: 'The messages of this page, oldest first.' } },
-    { name: 'RoomMessageEdge', description: 'A room message and its cursor.', nodeField: { description: 'The message.' } },
+    RoomMessageConnection,
   ),
+  mentionCount: t.int({
+    description: "The viewer's unread mentions: messages mentioning them with a seq above their read marker (`markRead` clears them, as does sending a message after them).",
+    resolve: (room, _args, ctx) => viewerMentionCount(ctx, room.id),
+  }),
 }));
 
 const SendMessageInput = builder.inputType('SendMessageInput', {
@@ -105,6 +166,18 @@ const SendMessageInput = builder.inputType('SendMessageInput', {
     content: t.string({ required: true, description: 'The text: not blank, at most rooms.maxMessageLength characters (BAD_USER_INPUT otherwise).' }),
     metadata: t.field({ type: 'JSON', description: 'Your own data to keep with the message: any JSON up to rooms.maxMetaBytes once serialized (BAD_USER_INPUT otherwise).' }),
     clientMsgId: t.string({ description: 'Idempotency key (1 to 100 characters): retrying with the same value returns the original message instead of a new one.' }),
+    parentId: t.id({
+      description:
+        "Sends a reply to this message: a message of the same room that is neither deleted nor itself a reply (BAD_USER_INPUT otherwise, also for an unknown id or another room's message; nothing is sent). The reply gets the room's next seq like any message; the parent's replyCount and lastReplyAt change with it.",
+    }),
+    mentionIds: t.idList({
+      description:
+        'Members of the room to mention (global User IDs): duplicates count once, at most 50; anyone who is not a member of the room is BAD_USER_INPUT and nothing is sent. Each mentioned member but you gets a `mention` notification.',
+    }),
+    attachmentIds: t.idList({
+      description:
+        'Uploads (createUpload) to attach, in this order: at most storage.max_per_message, each your own, of the room’s org, uploaded and not attached to another message (BAD_USER_INPUT otherwise, and nothing is sent).',
+    }),
   }),
 });
 const EditMessageInput = builder.inputType('EditMessageInput', {

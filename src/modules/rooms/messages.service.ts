@@ -1,19 +1,16 @@
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
-import { db, Prisma } from '../../db/client.ts';
-import { forbidden, gone, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
+import { db, Prisma, type Tx } from '../../db/client.ts';
+import { badInput, forbidden, gone, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
+import { idOf } from '../../auth/rules.ts';
 import { requireUserId, viewerRoomAccess } from './rooms.access.ts';
 import type { RoomMessage } from '../../generated/sqlite/client.ts';
 import { commitMessage, jsonValue } from './messages.commit.ts';
 import { messageToJson } from './rooms.topics.ts';
-
-/** JSON that fits in `maxBytes` once serialized. */
-export function jsonWithin(maxBytes: number) {
-  return z.unknown().superRefine((value, issue) => {
-    const size = Buffer.byteLength(JSON.stringify(value ?? null));
-    if (size > maxBytes) issue.addIssue({ code: 'custom', message: `must be at most ${maxBytes} bytes of JSON (got ${size})` });
-  });
-}
+import { checkMentions, mentionIdsOf, notifyMentions } from './mentions.service.ts';
+import { jsonWithin } from '../../validation.ts';
+import { prepareAttachments, removeRoomMessageAttachments } from '../attachments/attachments.service.ts';
+import { pushDirectMessage } from '../push/push.service.ts';
 
 /** Built once per config (not per send: building zod schemas showed in the send profile). */
 const schemasByConfig = new WeakMap<object, ReturnType<typeof buildMessageSchemas>>();
@@ -53,22 +50,47 @@ const inFlight = new Map<string, Promise<RoomMessage>>();
  * to a room share that transaction (group commit, see messages.commit.ts). The same sender and
  * clientMsgId always get the original message back.
  */
-export async function sendMessage(ctx: Context, roomId: string, input: unknown): Promise<RoomMessage> {
+export async function sendMessage(
+  ctx: Context,
+  roomId: string,
+  input: { parentId?: unknown; mentionIds?: readonly unknown[] | null } & Record<string, unknown>,
+): Promise<RoomMessage> {
   const senderId = requireUserId(ctx);
   const data = parseInput(messageSchemas(ctx).send, input);
   const clientMsgId = data.clientMsgId ?? null;
+  const parentId = input.parentId != null ? idOf(input.parentId, 'RoomMessage', 'parentId') : null;
+  const mentionIds = mentionIdsOf(input.mentionIds);
+  let orgId = '';
   const original = () =>
     db.roomMessage.findUnique({ where: { roomId_senderId_clientMsgId: { roomId, senderId, clientMsgId: clientMsgId! } } });
-  const publish = (m: RoomMessage) => {
+  const publish = (m: RoomMessage, parent?: RoomMessage) => {
     try {
-      ctx.app.pubsub.publish('room:event', roomId, { kind: 'MessageAdded', message: messageToJson(m) });
+      const message = messageToJson(m, mentionIds);
+      if (attachmentIds) message.attachmentIds = attachmentIds;
+      ctx.app.pubsub.publish('room:event', roomId, { kind: 'MessageAdded', message });
+      if (parent) ctx.app.pubsub.publish('room:event', roomId, { kind: 'RepliesUpdated', message: messageToJson(parent) });
+      // Web Push for DMs; the access rule already read the room (cached for this operation).
+      void viewerRoomAccess(ctx, roomId).then((a) => a?.type === 'DM' && pushDirectMessage(ctx.app, a.orgId, m), () => undefined);
     } catch (err) {
       ctx.log.error({ err, roomId, seq: m.seq }, 'publishing MessageAdded failed');
       throw err;
+    } finally {
+      if (mentionIds.length) notifyMentions(ctx, orgId, m, mentionIds);
     }
   };
-  const commit = () =>
-    commitMessage({ roomId, senderId, content: data.content, meta: data.metadata, clientMsgId, viaApiKeyId: viaKeyOf(ctx) }, publish);
+  // Attachments: checked here, attached in the send's own transaction (messages.commit.ts); none, no extra statement.
+  const attachmentIds = await roomAttachments(ctx, roomId, senderId, input);
+  const commit = async () => {
+    // Replies and mentions are checked here, before anything is stored (a plain send reads nothing more).
+    if (parentId || mentionIds.length) {
+      const [, org] = await Promise.all([parentId && checkParent(roomId, parentId), mentionIds.length && checkMentions(ctx, roomId, mentionIds)]);
+      orgId = org || '';
+    }
+    return commitMessage(
+      { roomId, senderId, content: data.content, meta: data.metadata, clientMsgId, viaApiKeyId: viaKeyOf(ctx), parentId, mentionIds, attachmentIds },
+      publish,
+    );
+  };
   if (!clientMsgId) return commit();
 
   const found = await original();
@@ -91,6 +113,18 @@ export async function sendMessage(ctx: Context, roomId: string, input: unknown):
   } finally {
     if (inFlight.get(key) === attempt) inFlight.delete(key);
   }
+}
+
+/**
+ * A reply's parent must be a live, top-level message of the same room (BAD_USER_INPUT naming `parentId`
+ * otherwise, the same answer for an unknown id and another room's message, so nothing about other rooms leaks).
+ * The commit checks it again under the parent's row lock.
+ */
+async function checkParent(roomId: string, parentId: string): Promise<void> {
+  const parent = await db.roomMessage.findUnique({ where: { id: parentId }, select: { roomId: true, parentId: true, deletedAt: true } });
+  if (!parent || parent.roomId !== roomId) throw badInput('parentId: no such message in this room', 'parentId');
+  if (parent.deletedAt) throw badInput('parentId: that message was deleted', 'parentId');
+  if (parent.parentId) throw badInput('parentId: that message is itself a reply: reply to the message it replies to', 'parentId');
 }
 
 async function loadOwnMessage(ctx: Context, messageId: string, allowAdmin: boolean) {
@@ -120,15 +154,47 @@ export async function editMessage(ctx: Context, messageId: string, input: unknow
   return message;
 }
 
-/** Soft delete: the content (and its history) is gone, the seq stays so that sequences stay gap-free. */
+/**
+ * Soft delete: the content (and its history, reactions and mentions) is gone, the seq stays so that sequences
+ * stay gap-free. A deleted parent keeps its replies. A deleted reply no longer counts in its parent's
+ * replyCount (and lastReplyAt becomes that of the newest live reply): RoomMessageRepliesUpdated tells the room.
+ */
 export async function deleteMessage(ctx: Context, messageId: string) {
   const before = await loadOwnMessage(ctx, messageId, true);
   if (before.deletedAt) return before;
-  const message = await db.$transaction(async (tx) => {
-    await tx.roomMessageEdit.deleteMany({ where: { messageId } });
-    await tx.roomReaction.deleteMany({ where: { messageId } });
-    return tx.roomMessage.update({ where: { id: messageId }, data: { content: '', meta: Prisma.DbNull, deletedAt: new Date() } });
-  });
+  const done = await db
+    .$transaction(async (tx) => {
+      // Only the delete that finds the message live goes on (two at once would take a reply off its parent twice).
+      const message = await tx.roomMessage.update({ where: { id: messageId, deletedAt: null }, data: { content: '', meta: Prisma.DbNull, deletedAt: new Date() } });
+      await tx.roomMessageEdit.deleteMany({ where: { messageId } });
+      await tx.roomReaction.deleteMany({ where: { messageId } });
+      await tx.roomMention.deleteMany({ where: { messageId } });
+      return { message, parent: message.parentId ? await uncountReply(tx, message.parentId) : null };
+    })
+    .catch((err: { code?: string }) => (err?.code === 'P2025' ? null : Promise.reject(err)));
+  if (!done) return db.roomMessage.findUniqueOrThrow({ where: { id: messageId } });
+  const { message, parent } = done;
   ctx.app.pubsub.publish('room:event', message.roomId, { kind: 'MessageDeleted', message: messageToJson(message) });
+  if (parent) ctx.app.pubsub.publish('room:event', message.roomId, { kind: 'RepliesUpdated', message: messageToJson(parent) });
+  await removeRoomMessageAttachments(ctx.app, messageId);
   return message;
+}
+
+/** sendMessage's attachmentIds, decoded and checked (attachments.service.ts); undefined when none. */
+async function roomAttachments(ctx: Context, roomId: string, senderId: string, input: unknown): Promise<string[] | undefined> {
+  const given = (input as { attachmentIds?: unknown[] | null }).attachmentIds;
+  if (!given?.length) return undefined;
+  const ids = given.map((id) => idOf(id, 'Attachment', 'attachmentIds'));
+  const access = await viewerRoomAccess(ctx, roomId);
+  if (!access) throw notFound('Room');
+  return prepareAttachments(ctx.app, senderId, access.orgId, ids);
+}
+
+/** A reply was deleted: one fewer on its parent (under the parent's row lock), whose lastReplyAt is then its newest live reply's. */
+async function uncountReply(tx: Tx, parentId: string) {
+  const parent = await tx.roomMessage.update({ where: { id: parentId }, data: { replyCount: { decrement: 1 } } });
+  const newest = await tx.roomMessage.findFirst({ where: { parentId, deletedAt: null }, orderBy: { seq: 'desc' }, select: { createdAt: true } });
+  const lastReplyAt = newest?.createdAt ?? null;
+  if (lastReplyAt?.getTime() === parent.lastReplyAt?.getTime()) return parent;
+  return tx.roomMessage.update({ where: { id: parentId }, data: { lastReplyAt } });
 }

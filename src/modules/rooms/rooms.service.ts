@@ -3,6 +3,7 @@ import type { Context } from '../../context.ts';
 import { db } from '../../db/client.ts';
 import { badInput, forbidden, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { viewerRole } from '../../auth/rules.ts';
+import { appendInbox } from '../inbox/inbox.service.ts';
 import { requireUserId, viewerRoomAccess } from './rooms.access.ts';
 
 const name = z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters');
@@ -23,7 +24,7 @@ export async function createRoom(ctx: Context, orgId: string, input: unknown) {
   const data = parseInput(createRoomInput, input);
   const others = [...new Set(data.memberIds)].filter((id) => id !== userId);
   await assertOrgMembers(orgId, others);
-  return db.room.create({
+  const room = await db.room.create({
     data: {
       orgId,
       type: data.type,
@@ -33,6 +34,8 @@ export async function createRoom(ctx: Context, orgId: string, input: unknown) {
       members: { create: [{ userId, role: 'ADMIN' }, ...others.map((id) => ({ userId: id }))] },
     },
   });
+  await appendInbox(ctx.app, [userId, ...others].map((id) => ({ userId: id, kind: 'RoomAdded', payload: { roomId: room.id } })));
+  return room;
 }
 
 /**
@@ -46,14 +49,17 @@ export async function openDirectRoom(ctx: Context, orgId: string, otherId: strin
   const dmKey = `${orgId}:${[userId, otherId].sort().join(':')}`;
   const existing = await db.room.findUnique({ where: { dmKey } });
   if (existing) return existing;
+  let room;
   try {
-    return await db.room.create({
+    room = await db.room.create({
       data: { orgId, type: 'DM', dmKey, createdById: userId, members: { create: [{ userId }, { userId: otherId }] } },
     });
   } catch (err) {
     if (isUniqueViolation(err)) return db.room.findUniqueOrThrow({ where: { dmKey } });
     throw err;
   }
+  await appendInbox(ctx.app, [userId, otherId].map((id) => ({ userId: id, kind: 'DirectRoomCreated', payload: { roomId: room.id, byUserId: userId } })));
+  return room;
 }
 
 /** Any member may add people to a GROUP or CHANNEL; a DM stays between its two people. */
@@ -70,6 +76,7 @@ export async function addRoomMembers(ctx: Context, roomId: string, userIds: stri
     return fresh;
   });
   for (const userId of added) ctx.app.pubsub.publish('room:event', roomId, { kind: 'MemberJoined', userId, role: 'MEMBER' });
+  await appendInbox(ctx.app, added.map((id) => ({ userId: id, kind: 'RoomAdded', payload: { roomId } })));
   return room;
 }
 
@@ -89,6 +96,7 @@ export async function joinRoom(ctx: Context, roomId: string) {
     throw err;
   }
   ctx.app.pubsub.publish('room:event', roomId, { kind: 'MemberJoined', userId, role: 'MEMBER' });
+  await appendInbox(ctx.app, [{ userId, kind: 'RoomAdded', payload: { roomId } }]);
   return room;
 }
 
@@ -104,6 +112,7 @@ export async function removeRoomMember(ctx: Context, roomId: string, targetId: s
   const { count } = member ? await db.roomMember.deleteMany({ where: { id: member.id } }) : { count: 0 };
   if (!member || !count) throw notFound('Member');
   ctx.app.pubsub.publish('room:event', roomId, { kind: 'MemberLeft', userId: targetId });
+  await appendInbox(ctx.app, [{ userId: targetId, kind: 'RoomRemoved', payload: { roomId } }]);
   return member.id;
 }
 

@@ -13,11 +13,18 @@ export interface MessageJson {
   editedAt: string | null;
   deletedAt: string | null;
   createdAt: string;
+  /** The message it replies to (raw id); null for a top-level message. */
   parentId?: string | null;
+  /** Live replies to it, and when the newest was sent (as stored when the event was published). */
   replyCount?: number;
   lastReplyAt?: string | null;
-  /** The users the message mentions (sendMessage's mentionIds); absent or empty when none. */
+  /**
+   * The users the message mentions (raw ids, sendMessage's mentionIds). Set on the MessageAdded that a send
+   * publishes (empty when none); absent elsewhere (replays, edits, deletes): the database has them.
+   */
   mentionIds?: string[];
+  /** The attachments of a new message (sendMessage's attachmentIds), in order; absent when none. */
+  attachmentIds?: string[];
 }
 
 /** Everything that happens in a room, as `Subscription.roomEvents` delivers it. */
@@ -25,6 +32,8 @@ export type RoomEvent =
   | { kind: 'MessageAdded'; message: MessageJson }
   | { kind: 'MessageEdited'; message: MessageJson }
   | { kind: 'MessageDeleted'; message: MessageJson }
+  /** A message's replies changed (one was sent, or deleted): `message` is the parent with its new counts. */
+  | { kind: 'RepliesUpdated'; message: MessageJson }
   | { kind: 'ReactionChanged'; message: MessageJson; userId: string; emoji: string; added: boolean; count: number }
   | { kind: 'ReadReceipt'; userId: string; seq: number }
   | { kind: 'Typing'; userId: string; typing: boolean }
@@ -35,8 +44,9 @@ export type RoomTopics = {
   'room:event': [roomId: string, payload: RoomEvent];
 };
 
-export function messageToJson(m: RoomMessage): MessageJson {
-  return {
+/** `mentionIds`, when given, are the message's mentions (a send knows them without reading them back). */
+export function messageToJson(m: RoomMessage, mentionIds?: string[]): MessageJson {
+  const json: MessageJson = {
     id: m.id,
     roomId: m.roomId,
     seq: m.seq,
@@ -52,9 +62,11 @@ export function messageToJson(m: RoomMessage): MessageJson {
     replyCount: m.replyCount,
     lastReplyAt: m.lastReplyAt?.toISOString() ?? null,
   };
+  if (mentionIds) json.mentionIds = mentionIds;
+  return json;
 }
 
-/** Back to the row shape the RoomMessage type resolves from. */
+/** Back to the row shape the RoomMessage type resolves from (`mentionIds`, when the event has them, come along: mentions.service.ts reads them). */
 export function messageFromJson(m: MessageJson): RoomMessage {
   return {
     ...m,

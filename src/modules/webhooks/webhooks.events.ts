@@ -73,7 +73,11 @@ export const EVENT_SOURCES: EventSource[] = [
         content: e.message.content,
         metadata: e.message.meta,
         clientMsgId: e.message.clientMsgId,
+        parentId: gidOrNull('RoomMessage', e.message.parentId),
+        mentionIds: (e.message.mentionIds ?? []).map((id) => gid('User', id)),
         createdAt: e.message.createdAt,
+        // The files sent with it (global IDs; read them, and a download URL, with node(id) as a member).
+        attachmentIds: (e.message.attachmentIds ?? []).map((id) => gid('Attachment', id)),
       }),
     },
   ),

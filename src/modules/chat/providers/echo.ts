@@ -1,5 +1,5 @@
 import { estimateMessagesTokens, estimateTokens } from '../tokens.ts';
-import type { ChatProvider, GenerateChunk, GenerateRequest, SummarizeRequest } from './types.ts';
+import type { ChatProvider, GenerateChunk, GenerateRequest, ProviderImage, SummarizeRequest } from './types.ts';
 
 const sleep = (ms: number, signal?: AbortSignal) =>
   new Promise<void>((resolve, reject) => {
@@ -17,7 +17,8 @@ export function echoProvider(opts: { delayMs?: number } = {}): ChatProvider {
     name: 'echo',
     needsKey: false,
     async *generate({ messages, signal }: GenerateRequest): AsyncGenerator<GenerateChunk> {
-      const last = [...messages].reverse().find((m) => m.role === 'user')?.content ?? '';
+      const lastUser = [...messages].reverse().find((m) => m.role === 'user');
+      const last = (lastUser?.content ?? '') + imagesNote(lastUser && 'images' in lastUser ? lastUser.images : undefined);
       const words = last.match(/\S+\s*/g) ?? [];
       for (const word of words) {
         if (opts.delayMs) await sleep(opts.delayMs, signal);
@@ -41,6 +42,13 @@ export function echoProvider(opts: { delayMs?: number } = {}): ChatProvider {
       return clip(text, maxTokens * 4);
     },
   };
+}
+
+/** What the offline provider says about the images it was given: "(received 1 image: cat.png (64×48))". */
+function imagesNote(images?: ProviderImage[]): string {
+  if (!images?.length) return '';
+  const each = images.map((i) => (i.width && i.height ? `${i.filename} (${i.width}×${i.height})` : i.filename));
+  return ` (received ${images.length} image${images.length === 1 ? '' : 's'}: ${each.join(', ')})`;
 }
 
 const clip = (text: string, chars: number) => (text.length <= chars ? text : `${text.slice(0, chars - 1)}…`);

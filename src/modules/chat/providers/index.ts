@@ -38,3 +38,11 @@ export function resolveModel(config: Config, requested?: string | null): string 
   }
   return model;
 }
+
+/**
+ * Does this model take images (models.vision: exact names, or prefixes ending in `*`)? A thread message's
+ * image attachments go to such a model as image parts; any other model gets a note naming them.
+ */
+export function supportsVision(config: Config, model: string): boolean {
+  return config.models.vision.some((entry) => (entry.endsWith('*') ? model.startsWith(entry.slice(0, -1)) : model === entry));
+}

@@ -107,7 +107,11 @@ function toSdkMessage(m: ProviderMessage | ToolRoundMessage): ChatCompletionMess
   if ('toolCalls' in m) {
     return { role: 'assistant', content: m.content || null, tool_calls: m.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: c.arguments } })) };
   }
-  return m;
+  // A user message with images: text first, then one image part each (OpenAI's vision format).
+  if (m.role === 'user' && m.images?.length) {
+    return { role: 'user', content: [{ type: 'text', text: m.content }, ...m.images.map((i) => ({ type: 'image_url' as const, image_url: { url: i.dataUrl } }))] };
+  }
+  return { role: m.role, content: m.content } as ChatCompletionMessageParam;
 }
 
 /** SDK errors carry the upstream status and body; the message we keep names the status only, never the key. */

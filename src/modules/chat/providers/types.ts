@@ -2,6 +2,17 @@
 export interface ProviderMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
+  /** Images attached to a user message, for a vision-capable model only (models.vision); others get a note in `content`. */
+  images?: ProviderImage[];
+}
+
+/** An image a user attached, as a data: URL (providers cannot reach Confab's own, possibly loopback, URLs). */
+export interface ProviderImage {
+  filename: string;
+  contentType: string;
+  width: number | null;
+  height: number | null;
+  dataUrl: string;
 }
 
 /** A tool the model may call: a name, what it is for, and JSON-schema parameters. */
