@@ -47,7 +47,6 @@ describe.skipIf(!!browserSkipReason)('web client: attachments, replies and the i
   let ada: TestUser;
   let bob: TestUser;
   let design: string;
-  let random: string;
   beforeAll(async () => {
     server = await startServer();
     browser = await launchBrowser();
@@ -56,13 +55,12 @@ describe.skipIf(!!browserSkipReason)('web client: attachments, replies and the i
     const org = await createOrg(server, ada);
     await addMember(server, org.id, ada, bob);
     const room = async (name: string) =>
-      (await server.ok<any>(CreateRoom, { input: { orgId: org.id, type: 'GROUP', name, memberIds: [bob.id] } }, { token: ada.token })).createRoom.id as string;
+      (await server.ok<any, any>(CreateRoom, { input: { orgId: org.id, type: 'GROUP', name, memberIds: [bob.id] } }, { token: ada.token })).createRoom.id as string;
     design = await room('design');
-    random = await room('random');
+    await room('random');
   });
   afterAll(async () => {
     await browser?.close();
-    await server?.close();
   });
 
   it('an image upload shows on both sides, a reply updates its parent live, and the room list follows the inbox', { timeout: 120_000 }, async () => {
@@ -85,7 +83,7 @@ describe.skipIf(!!browserSkipReason)('web client: attachments, replies and the i
     const bobMessage = bobPage.getByRole('log').locator('li[data-seq="1"]');
     await bobMessage.getByRole('button', { name: 'Reply' }).click();
     const pane = bobPage.getByRole('region', { name: 'Replies' });
-    await pane.getByLabel('Reply').fill('love it @Ada');
+    await pane.getByLabel('Reply', { exact: true }).fill('love it @Ada');
     await pane.getByRole('button', { name: 'Send reply' }).click();
     await pane.getByText('love it @Ada').waitFor();
     const adaMessage = adaPage.getByRole('log').locator('li[data-seq="1"]');

@@ -30,6 +30,7 @@ const RoomEvents = graphql(`
       ... on RoomMessageAdded { seq message { ...WebRoomMessage } }
       ... on RoomMessageEdited { seq message { ...WebRoomMessage } }
       ... on RoomMessageDeleted { seq message { ...WebRoomMessage } }
+      ... on RoomMessageRepliesUpdated { seq message { ...WebRoomMessage } }
       ... on ReactionChanged { message { ...WebRoomMessage } }
       ... on ReadReceiptUpdated { userId seq }
       ... on TypingChanged { userId typing user { name } }
@@ -42,11 +43,11 @@ const Send = graphql(`
   mutation WebSendMessage($input: SendMessageInput!) { sendMessage(input: $input) { ...WebRoomMessage } }
 `);
 const CreateUpload = graphql(`
-  mutation WebCreateUpload($input: CreateUploadInput!) { createUpload(input: $input) { uploadUrl uploadHeaders attachment { id } } }
+  mutation WebCreateUpload($input: CreateUploadInput!) { createUpload(input: $input) { uploadUrl uploadHeaders { name value } attachment { id } } }
 `);
 const Replies = graphql(`
   query WebReplies($id: ID!) {
-    node(id: $id) { id ... on RoomMessage { ...WebRoomMessage replies(first: 100) { edges { node { ...WebRoomMessage } } } } }
+    node(id: $id) { __typename id ... on RoomMessage { ...WebRoomMessage replies(first: 100) { edges { node { ...WebRoomMessage } } } } }
   }
 `);
 const MarkRead = graphql(`
@@ -100,11 +101,14 @@ export function RoomView({ roomId }: { roomId: string }) {
     const { unsubscribe } = client.subscription(RoomEvents, { roomId, afterSeq: log.lastSeq }).subscribe((r) => {
         const e = r.data?.roomEvents;
         if (!e) return;
-        if (e.__typename === 'RoomMessageAdded') {
-          log.put(e.message);
-          if (e.message.parent) refreshParent(e.message.parent.id);
-        }
-        else if (e.__typename === 'RoomMessageEdited' || e.__typename === 'RoomMessageDeleted' || e.__typename === 'ReactionChanged') log.update(e.message);
+        if (e.__typename === 'RoomMessageAdded') log.put(e.message);
+        else if (
+          e.__typename === 'RoomMessageEdited' ||
+          e.__typename === 'RoomMessageDeleted' ||
+          e.__typename === 'ReactionChanged' ||
+          e.__typename === 'RoomMessageRepliesUpdated'
+        )
+          log.update(e.message);
         else if (e.__typename === 'ReadReceiptUpdated') setReadBy((m) => ({ ...m, [e.userId]: Math.max(m[e.userId] ?? 0, e.seq) }));
         else if (e.__typename === 'TypingChanged')
           setTyping((t) => {
@@ -133,14 +137,14 @@ export function RoomView({ roomId }: { roomId: string }) {
   const names = Object.fromEntries(members.map((u) => [u.id, u.name]));
   const typingNames = Object.values(typing);
 
-  /** A reply changed its parent's counts: read them again (the parent may be older than the page on screen). */
+  /** Opening a message's replies: reads them all (older ones may be before the page on screen) and the parent's counts. */
   function refreshParent(parentId: string) {
     client
       .query(Replies, { id: parentId }, { requestPolicy: 'network-only' })
       .toPromise()
       .then((r) => {
         const node = r.data?.node;
-        if (node?.__typename !== 'RoomMessage') return;
+        if (!node || node.__typename !== 'RoomMessage' || !('replies' in node)) return;
         for (const { node: reply } of node.replies.edges) log.put(reply);
         const { replies: _, ...parent } = node;
         log.update(parent);
@@ -158,7 +162,7 @@ export function RoomView({ roomId }: { roomId: string }) {
         return null;
       }
       const { uploadUrl, uploadHeaders, attachment } = r.data.createUpload;
-      const put = await fetch(uploadUrl, { method: 'PUT', headers: (uploadHeaders ?? {}) as Record<string, string>, body: file });
+      const put = await fetch(uploadUrl, { method: 'PUT', headers: uploadHeaders.map((h) => [h.name, h.value] as [string, string]), body: file });
       if (!put.ok) {
         setUploadError(`${file.name}: ${(await put.json().catch(() => null))?.error ?? `upload failed (${put.status})`}`);
         return null;
@@ -199,7 +203,6 @@ export function RoomView({ roomId }: { roomId: string }) {
     if (r.data) {
       form.reset();
       log.put(r.data.sendMessage);
-      if (parentId) refreshParent(parentId);
       setMessages(log.list());
       lastTypingSent.current = 0;
       setTypingMutation({ input: { roomId, typing: false } });
