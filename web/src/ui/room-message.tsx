@@ -20,7 +20,18 @@ const Unreact = graphql(`
 const QUICK = ['👍', '🎉', '❤️'];
 
 /** A message with its reactions, read receipts, and (for its sender) edit and delete. */
-export function RoomMessageItem({ message: m, mine, seenBy }: { message: WebRoomMessageFragment; mine: boolean; seenBy: string[] }) {
+export function RoomMessageItem({
+  message: m,
+  mine,
+  seenBy,
+  onOpenReplies,
+}: {
+  message: WebRoomMessageFragment;
+  mine: boolean;
+  seenBy: string[];
+  /** Top-level messages: opens the replies beside the room. */
+  onOpenReplies?: () => void;
+}) {
   const [editing, setEditing] = useState(false);
   const [, edit] = useMutation(Edit);
   const [, del] = useMutation(Delete);
@@ -32,7 +43,7 @@ export function RoomMessageItem({ message: m, mine, seenBy }: { message: WebRoom
   };
 
   return (
-    <li data-seq={m.seq} class={mine ? 'mine' : ''}>
+    <li data-seq={m.seq} class={`${mine ? 'mine' : ''}${m.mentionsViewer ? ' mentioned' : ''}`}>
       <div class="meta">
         <strong>{m.author.name}</strong> <time dateTime={m.createdAt}>{time(m.createdAt)}</time>
         {m.editedAt && !m.deleted && <small> (edited)</small>}
@@ -56,6 +67,23 @@ export function RoomMessageItem({ message: m, mine, seenBy }: { message: WebRoom
       ) : (
         <p class="content">{m.deleted ? <em>Message deleted</em> : m.content}</p>
       )}
+      {m.attachments.length > 0 && (
+        <ul class="attachments" aria-label="Attachments">
+          {m.attachments.map((a) => (
+            <li>
+              {a.isImage && a.url ? (
+                <a href={a.url} target="_blank" rel="noreferrer">
+                  <img src={a.url} alt={a.filename} width={a.width ?? undefined} height={a.height ?? undefined} loading="lazy" />
+                </a>
+              ) : (
+                <a href={a.url ?? undefined} download={a.filename}>
+                  {a.filename}
+                </a>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
       {!m.deleted && (
         <div class="actions" role="group" aria-label="Message actions">
           {[...new Set([...QUICK, ...m.reactions.map((r) => r.emoji)])].map((emoji) => {
@@ -67,6 +95,9 @@ export function RoomMessageItem({ message: m, mine, seenBy }: { message: WebRoom
               </button>
             );
           })}
+          {onOpenReplies && (
+            <button onClick={onOpenReplies}>{m.replyCount ? `${m.replyCount} ${m.replyCount === 1 ? 'reply' : 'replies'}` : 'Reply'}</button>
+          )}
           {mine && <button onClick={() => setEditing(true)}>Edit</button>}
           {mine && <button onClick={() => del({ input: { messageId: m.id } })}>Delete</button>}
         </div>

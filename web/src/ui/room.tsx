@@ -10,6 +10,8 @@ import { clientId, errorText } from './util';
 graphql(`
   fragment WebRoomMessage on RoomMessage {
     id seq content deleted editedAt createdAt author { id name } reactions { emoji count reactedByViewer }
+    parent { id } replyCount lastReplyAt mentionsViewer
+    attachments { id filename contentType byteSize isImage url width height }
   }
 `);
 const RoomQuery = graphql(`
@@ -28,6 +30,7 @@ const RoomEvents = graphql(`
       ... on RoomMessageAdded { seq message { ...WebRoomMessage } }
       ... on RoomMessageEdited { seq message { ...WebRoomMessage } }
       ... on RoomMessageDeleted { seq message { ...WebRoomMessage } }
+      ... on RoomMessageRepliesUpdated { seq message { ...WebRoomMessage } }
       ... on ReactionChanged { message { ...WebRoomMessage } }
       ... on ReadReceiptUpdated { userId seq }
       ... on TypingChanged { userId typing user { name } }
@@ -38,6 +41,14 @@ const RoomEvents = graphql(`
 `);
 const Send = graphql(`
   mutation WebSendMessage($input: SendMessageInput!) { sendMessage(input: $input) { ...WebRoomMessage } }
+`);
+const CreateUpload = graphql(`
+  mutation WebCreateUpload($input: CreateUploadInput!) { createUpload(input: $input) { uploadUrl uploadHeaders { name value } attachment { id } } }
+`);
+const Replies = graphql(`
+  query WebReplies($id: ID!) {
+    node(id: $id) { __typename id ... on RoomMessage { ...WebRoomMessage replies(first: 100) { edges { node { ...WebRoomMessage } } } } }
+  }
 `);
 const MarkRead = graphql(`
   mutation WebMarkRead($input: MarkReadInput!) { markRead(input: $input) { id lastReadSeq } }
@@ -61,6 +72,9 @@ export function RoomView({ roomId }: { roomId: string }) {
   const [typing, setTyping] = useState<Record<string, string>>({});
   const [epoch, setEpoch] = useState(0);
   const [sent, send] = useMutation(Send);
+  const [, createUpload] = useMutation(CreateUpload);
+  const [uploadError, setUploadError] = useState<string | null>(null);
+  const [openReplies, setOpenReplies] = useState<string | null>(null);
   const [, markRead] = useMutation(MarkRead);
   const [, setTypingMutation] = useMutation(SetTyping);
   const lastTypingSent = useRef(0);
@@ -88,7 +102,13 @@ export function RoomView({ roomId }: { roomId: string }) {
         const e = r.data?.roomEvents;
         if (!e) return;
         if (e.__typename === 'RoomMessageAdded') log.put(e.message);
-        else if (e.__typename === 'RoomMessageEdited' || e.__typename === 'RoomMessageDeleted' || e.__typename === 'ReactionChanged') log.update(e.message);
+        else if (
+          e.__typename === 'RoomMessageEdited' ||
+          e.__typename === 'RoomMessageDeleted' ||
+          e.__typename === 'ReactionChanged' ||
+          e.__typename === 'RoomMessageRepliesUpdated'
+        )
+          log.update(e.message);
         else if (e.__typename === 'ReadReceiptUpdated') setReadBy((m) => ({ ...m, [e.userId]: Math.max(m[e.userId] ?? 0, e.seq) }));
         else if (e.__typename === 'TypingChanged')
           setTyping((t) => {
@@ -117,12 +137,69 @@ export function RoomView({ roomId }: { roomId: string }) {
   const names = Object.fromEntries(members.map((u) => [u.id, u.name]));
   const typingNames = Object.values(typing);
 
-  async function submit(e: Event) {
+  /** Opening a message's replies: reads them all (older ones may be before the page on screen) and the parent's counts. */
+  function refreshParent(parentId: string) {
+    client
+      .query(Replies, { id: parentId }, { requestPolicy: 'network-only' })
+      .toPromise()
+      .then((r) => {
+        const node = r.data?.node;
+        if (!node || node.__typename !== 'RoomMessage' || !('replies' in node)) return;
+        for (const { node: reply } of node.replies.edges) log.put(reply);
+        const { replies: _, ...parent } = node;
+        log.update(parent);
+        setMessages(log.list());
+      });
+  }
+
+  /** Each file: createUpload, then PUT its bytes to the URL it gives; returns the attachment ids. */
+  async function upload(files: File[]): Promise<string[] | null> {
+    const ids: string[] = [];
+    for (const file of files) {
+      const r = await createUpload({ input: { orgId: app.orgId!, filename: file.name, contentType: file.type || 'application/octet-stream', byteSize: file.size } });
+      if (!r.data) {
+        setUploadError(errorText(r.error));
+        return null;
+      }
+      const { uploadUrl, uploadHeaders, attachment } = r.data.createUpload;
+      const put = await fetch(uploadUrl, { method: 'PUT', headers: uploadHeaders.map((h) => [h.name, h.value] as [string, string]), body: file });
+      if (!put.ok) {
+        setUploadError(`${file.name}: ${(await put.json().catch(() => null))?.error ?? `upload failed (${put.status})`}`);
+        return null;
+      }
+      ids.push(attachment.id);
+    }
+    return ids;
+  }
+
+  /** Members named as @Name in the text (longest names first, so "@Ann Lee" wins over "@Ann"). */
+  function mentionsIn(content: string): string[] {
+    const ids = new Set<string>();
+    for (const u of [...members].sort((a, b) => b.name.length - a.name.length)) if (content.includes(`@${u.name}`)) ids.add(u.id);
+    return [...ids];
+  }
+
+  async function submit(e: Event, parentId?: string) {
     e.preventDefault();
     const form = e.currentTarget as HTMLFormElement;
-    const content = String(new FormData(form).get('content')).trim();
-    if (!content) return;
-    const r = await send({ input: { roomId, content, clientMsgId: clientId() } });
+    const data = new FormData(form);
+    const content = String(data.get('content')).trim();
+    const files = data.getAll('files').filter((f): f is File => f instanceof File && f.size > 0);
+    if (!content && !files.length) return;
+    setUploadError(null);
+    const attachmentIds = files.length ? await upload(files) : [];
+    if (!attachmentIds) return;
+    const mentionIds = mentionsIn(content);
+    const r = await send({
+      input: {
+        roomId,
+        content: content || files.map((f) => f.name).join(', '),
+        clientMsgId: clientId(),
+        ...(attachmentIds.length ? { attachmentIds } : {}),
+        ...(mentionIds.length ? { mentionIds } : {}),
+        ...(parentId ? { parentId } : {}),
+      },
+    });
     if (r.data) {
       form.reset();
       log.put(r.data.sendMessage);
@@ -131,6 +208,15 @@ export function RoomView({ roomId }: { roomId: string }) {
       setTypingMutation({ input: { roomId, typing: false } });
     }
   }
+
+  const seenByOf = (m: WebRoomMessageFragment) =>
+    Object.entries(readBy)
+      .filter(([uid, seq]) => uid !== app.me.id && uid !== m.author.id && seq === m.seq)
+      .map(([uid]) => names[uid])
+      .filter(Boolean);
+  const topLevel = messages.filter((m) => !m.parent);
+  const parent = openReplies ? messages.find((m) => m.id === openReplies) : undefined;
+  const replies = openReplies ? messages.filter((m) => m.parent?.id === openReplies) : [];
 
   return (
     <main class="room">
@@ -150,15 +236,13 @@ export function RoomView({ roomId }: { roomId: string }) {
       </header>
       <div class="messages" role="log" aria-label="Messages" aria-live="polite">
       <ol>
-        {messages.map((m) => (
+        {topLevel.map((m) => (
           <RoomMessageItem
             key={m.seq}
             message={m}
             mine={m.author.id === app.me.id}
-            seenBy={Object.entries(readBy)
-              .filter(([uid, seq]) => uid !== app.me.id && uid !== m.author.id && seq === m.seq)
-              .map(([uid]) => names[uid])
-              .filter(Boolean)}
+            seenBy={seenByOf(m)}
+            onOpenReplies={() => (setOpenReplies(m.id), refreshParent(m.id))}
           />
         ))}
       </ol>
@@ -185,9 +269,32 @@ export function RoomView({ roomId }: { roomId: string }) {
             }
           }}
         />
+        <label class="attach">
+          Attach files <input type="file" name="files" multiple />
+        </label>
         <button type="submit" disabled={sent.fetching}>Send</button>
         {sent.error && <p role="alert">{errorText(sent.error)}</p>}
+        {uploadError && <p role="alert">{uploadError}</p>}
       </form>
+      {parent && (
+        <section class="replies" aria-label="Replies">
+          <header>
+            <h3>Replies to {parent.author.name}</h3>
+            <button onClick={() => setOpenReplies(null)}>Close replies</button>
+          </header>
+          <ol>
+            {replies.map((m) => (
+              <RoomMessageItem key={m.seq} message={m} mine={m.author.id === app.me.id} seenBy={[]} />
+            ))}
+          </ol>
+          <form class="composer" aria-label="Send a reply" onSubmit={(e) => submit(e, parent.id)}>
+            <label>
+              Reply <input name="content" autoComplete="off" />
+            </label>
+            <button type="submit">Send reply</button>
+          </form>
+        </section>
+      )}
     </main>
   );
 }

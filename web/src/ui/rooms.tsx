@@ -1,5 +1,5 @@
-import { useEffect } from 'preact/hooks';
-import { useMutation, useQuery } from '@urql/preact';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { useClient, useMutation, useQuery } from '@urql/preact';
 import { graphql } from '../gql';
 import { Link, navigate } from '../router';
 import { RoomView } from './room';
@@ -8,8 +8,22 @@ import { errorText } from './util';
 
 const Rooms = graphql(`
   query WebRooms($orgId: ID!) {
-    me { id rooms(first: 50, orgId: $orgId) { edges { node { id name type unreadCount lastActivityAt lastMessage { seq content deleted author { name } } } } } }
+    me { id unreadCount mentionCount rooms(first: 50, orgId: $orgId) { edges { node { id name type unreadCount mentionCount lastActivityAt lastMessage { seq content deleted author { name } } } } } }
     org(id: $orgId) { id members(first: 100) { edges { node { id user { id name } } } } }
+  }
+`);
+const Inbox = graphql(`
+  subscription WebInbox($after: String) {
+    inbox(after: $after) {
+      __typename
+      ... on InboxMessageAdded { cursor seq snippet unreadCount mentionCount room { id } author { name } }
+      ... on InboxRoomRead { cursor unreadCount mentionCount room { id } }
+      ... on InboxRoomAdded { cursor }
+      ... on InboxRoomRemoved { cursor }
+      ... on InboxDirectRoomCreated { cursor }
+      ... on InboxNotificationCreated { cursor }
+      ... on InboxInviteReceived { cursor }
+    }
   }
 `);
 const CreateRoom = graphql(`
@@ -22,18 +36,43 @@ export function RoomsPage({ path }: { path: string }) {
   const roomId = path.split('/')[2];
   const [{ data }, refetch] = useQuery({ query: Rooms, variables: { orgId: app.orgId! } });
   const [created, createRoom] = useMutation(CreateRoom);
-  // The list has no live feed of its own: refresh it while the page is open (unread counts, order).
+  const client = useClient();
+  // What the inbox said since the list was read, by room: it overrides the list's counts and last message.
+  const [live, setLive] = useState<Record<string, { unreadCount: number; mentionCount: number; preview?: string; activeAt?: string }>>({});
+  const cursor = useRef<string | null>(null);
+  const [epoch, setEpoch] = useState(0);
+  // One inbox subscription keeps the whole list live; after a dropped connection it resumes from its cursor.
   useEffect(() => {
-    const t = setInterval(() => refetch({ requestPolicy: 'network-only' }), 4000);
-    return () => clearInterval(t);
-  }, [refetch]);
-  const rooms = data?.me?.rooms.edges.map((e) => e.node) ?? [];
+    let dropped = false;
+    const offClosed = app.ws.on('closed', () => (dropped = true));
+    const offConnected = app.ws.on('connected', () => dropped && ((dropped = false), setEpoch((n) => n + 1)));
+    return () => (offClosed(), offConnected());
+  }, [app.ws]);
+  useEffect(() => {
+    const { unsubscribe } = client.subscription(Inbox, { after: cursor.current }).subscribe((r) => {
+      const e = r.data?.inbox;
+      if (!e) return;
+      cursor.current = e.cursor;
+      if (e.__typename === 'InboxMessageAdded')
+        setLive((l) => ({ ...l, [e.room.id]: { unreadCount: e.unreadCount, mentionCount: e.mentionCount, preview: `${e.author.name}: ${e.snippet}`, activeAt: new Date().toISOString() } }));
+      else if (e.__typename === 'InboxRoomRead') setLive((l) => ({ ...l, [e.room.id]: { ...l[e.room.id], unreadCount: e.unreadCount, mentionCount: e.mentionCount } }));
+      else if (e.__typename !== 'InboxNotificationCreated') refetch({ requestPolicy: 'network-only' });
+    });
+    return unsubscribe;
+  }, [epoch]);
+  const rooms = (data?.me?.rooms.edges.map((e) => e.node) ?? [])
+    .map((r) => ({ ...r, ...live[r.id], lastActivityAt: live[r.id]?.activeAt ?? r.lastActivityAt }))
+    .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt));
+  const total = rooms.reduce((n, r) => n + (r.id === roomId ? 0 : r.unreadCount), 0);
   const others = data?.org?.members.edges.map((e) => e.node.user).filter((u) => u.id !== app.me.id) ?? [];
 
   return (
     <div class="split">
       <aside aria-label="Rooms">
-        <h2>Rooms</h2>
+        <h2>
+          Rooms{' '}
+          {total > 0 && <span class="badge" aria-label={`${total} unread in all rooms`}>{total}</span>}
+        </h2>
         <ul class="list">
           {rooms.map((r) => (
             <li>
@@ -42,7 +81,12 @@ export function RoomsPage({ path }: { path: string }) {
                 {r.unreadCount > 0 && r.id !== roomId && (
                   <span class="badge" aria-label={`${r.unreadCount} unread`}>{r.unreadCount}</span>
                 )}
-                <small>{r.lastMessage ? `${r.lastMessage.author.name}: ${r.lastMessage.deleted ? '(deleted)' : r.lastMessage.content}` : 'No messages yet'}</small>
+                {r.mentionCount > 0 && r.id !== roomId && (
+                  <span class="badge mention" aria-label={`${r.mentionCount} mentions`}>@{r.mentionCount}</span>
+                )}
+                <small>
+                  {r.preview ?? (r.lastMessage ? `${r.lastMessage.author.name}: ${r.lastMessage.deleted ? '(deleted)' : r.lastMessage.content}` : 'No messages yet')}
+                </small>
               </Link>
             </li>
           ))}
