@@ -115,6 +115,24 @@ describe('delivery', () => {
     expect(after.id).toBe(sub.id);
   });
 
+  it('a DM that mentions its recipient is pushed once, as the mention', async () => {
+    const carol = await registerUser(server, { name: 'Carol' });
+    await addMember(server, orgId, owner, carol);
+    const b = browser();
+    await register(carol, b);
+    const room = (await server.ok(OpenDm, { input: { orgId, userId: carol.id } }, { token: owner.token })).openDirectRoom;
+    await server.ok(Send, { input: { roomId: room.id, content: 'hey @Carol', mentionIds: [carol.id] } }, { token: owner.token });
+    await pushTo(pathOf(b));
+    // A plain DM afterwards: once its push is in, any second push for the first message would have been sent too.
+    await server.ok(Send, { input: { roomId: room.id, content: 'plain' } }, { token: owner.token });
+    for (let deadline = Date.now() + 10_000; !fake.pushesTo(pathOf(b)).some((r) => (decrypt(b, r.body) as { body: string }).body === 'plain'); ) {
+      if (Date.now() > deadline) throw new Error('the plain DM was not pushed');
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    const pushes = fake.pushesTo(pathOf(b)).map((r) => decrypt(b, r.body) as { type: string; body: string });
+    expect(pushes.map((p) => `${p.type}:${p.body}`).sort()).toEqual(['dm:plain', 'mention:hey @Carol']);
+  });
+
   it('pushes a message in a group room to nobody (only DMs are pushed)', async () => {
     const b = browser();
     await register(bob, b);

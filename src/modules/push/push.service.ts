@@ -323,11 +323,12 @@ export function pushNotifications(app: AppServices, rows: Notification[]) {
 }
 
 /** After a message in a DM room committed: pushed as `dm` to the other member(s), titled by the sender's name. */
-export function pushDirectMessage(app: AppServices, orgId: string, message: { roomId: string; senderId: string; content: string }) {
+export function pushDirectMessage(app: AppServices, orgId: string, message: { roomId: string; senderId: string; content: string }, mentionedIds: string[] = []) {
   const s = states.get(app);
   if (!s?.keys) return;
   const { roomId, senderId, content } = message;
-  track(s, db.roomMember.findMany({ where: { roomId, userId: { not: senderId } }, select: { userId: true } }))
+  // Someone the message mentions gets the mention's push (its notification) instead of a second one for the DM.
+  track(s, db.roomMember.findMany({ where: { roomId, userId: { notIn: [senderId, ...mentionedIds] } }, select: { userId: true } }))
     .then((members) =>
       deliver(app, members.map((m) => m.userId), async (recipients) => {
         const sender = await db.user.findUnique({ where: { id: senderId }, select: { name: true } });

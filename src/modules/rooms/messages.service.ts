@@ -70,7 +70,7 @@ export async function sendMessage(
       ctx.app.pubsub.publish('room:event', roomId, { kind: 'MessageAdded', message });
       if (parent) ctx.app.pubsub.publish('room:event', roomId, { kind: 'RepliesUpdated', message: messageToJson(parent) });
       // Web Push for DMs; the access rule already read the room (cached for this operation).
-      void viewerRoomAccess(ctx, roomId).then((a) => a?.type === 'DM' && pushDirectMessage(ctx.app, a.orgId, m), () => undefined);
+      void viewerRoomAccess(ctx, roomId).then((a) => a?.type === 'DM' && pushDirectMessage(ctx.app, a.orgId, m, mentionIds), () => undefined);
     } catch (err) {
       ctx.log.error({ err, roomId, seq: m.seq }, 'publishing MessageAdded failed');
       throw err;
