@@ -294,19 +294,24 @@ describe('inbox', () => {
     const both = [await next(sub), await next(sub)] as any[];
     expect(both.find((e) => e.__typename === 'InboxMessageAdded')).toMatchObject({ seq: 1, mentioned: true, mentionCount: 1, unreadCount: 1 });
     expect(both.find((e) => e.__typename === 'InboxNotificationCreated')).toMatchObject({ notification: { topic: 'mention', payload: { seq: 1, snippet: 'hey @alice' } } });
-    await send(owner, room, 'no mention');
+    const latest = await send(owner, room, 'no mention');
     expect(await next(sub)).toMatchObject({ seq: 2, mentioned: false, mentionCount: 1, unreadCount: 2 });
     expect(await me(alice)).toMatchObject({ unreadCount: 2, mentionCount: 1 });
     // A new subscription loads the same counts.
     const fresh = await inboxOf(alice);
     await send(owner, room, 'three');
-    // Resuming from a cursor repeats the newest message of a room active within the skew margin (the snapshot).
+    // Subscribing from me.inboxCursor repeats the newest message of a room active within the skew margin (the
+    // snapshot) when the feed starts before 'three' is committed: then it is exactly the room's newest message at
+    // that time, with the counts of then. Started after, the snapshot is 'three' itself, and nothing repeats.
     let first = await next(fresh);
-    if ((first as any).seq === 2) {
-      expect(first).toMatchObject({ __typename: 'InboxMessageAdded', seq: 2, mentionCount: 1, unreadCount: 2 });
+    if (first.seq !== 3) {
+      expect(first).toEqual({
+        __typename: 'InboxMessageAdded', cursor: expect.any(String), room: { id: room }, seq: 2, message: { id: latest.id, content: 'no mention' },
+        author: { id: owner.id }, snippet: 'no mention', unreadCount: 2, mentionCount: 1, mentioned: false,
+      });
       first = await next(fresh);
     }
-    expect(first).toMatchObject({ seq: 3, mentionCount: 1, unreadCount: 3 });
+    expect(first).toMatchObject({ __typename: 'InboxMessageAdded', room: { id: room }, seq: 3, message: { content: 'three' }, mentioned: false, mentionCount: 1, unreadCount: 3 });
     await next(sub);
     await server.ok(MarkRead, { input: { roomId: room, seq: 3 } }, { token: alice.token });
     expect(await next(sub)).toMatchObject({ __typename: 'InboxRoomRead', unreadCount: 0, mentionCount: 0 });

@@ -24,13 +24,16 @@ function dateInput(v: unknown): string | number {
   return PG_TIMESTAMP.test(text) ? `${text.replace(' ', 'T')}Z` : text;
 }
 
+/** A DateTime column's value as readRows gives it (either database), as a Date. */
+export const dateValue = (v: unknown): Date | null => (v == null ? null : v instanceof Date ? v : new Date(dateInput(v)));
+
 /** A converter from a driver's value to what Prisma's client returns for the field, chosen once per field. */
 function converter(f: Field): (v: unknown) => unknown {
   switch (f.type) {
     case 'DateTime':
       // SQLite gives the stored text (ISO 8601 with its offset) or epoch milliseconds; PostgreSQL (readRows) the
       // `timestamp` text without a zone, which Prisma writes in UTC.
-      return (v) => (v == null ? null : v instanceof Date ? v : new Date(dateInput(v)));
+      return dateValue;
     case 'Json':
       return (v) => (v == null ? null : typeof v === 'string' ? JSON.parse(v) : v);
     case 'Boolean':

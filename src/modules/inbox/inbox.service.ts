@@ -1,5 +1,6 @@
 import type { AppServices } from '../../context.ts';
 import { db, Prisma, readRows, TX_TIMING, type Tx } from '../../db/client.ts';
+import { dateValue } from '../../db/rows.ts';
 import type { InboxEntryJson, InboxEntryKind, InvitePayload, NewInboxEntry } from './inbox.topics.ts';
 
 /**
@@ -184,36 +185,32 @@ export async function memberRooms(userId: string): Promise<{ roomId: string; org
 }
 
 /**
- * The user's counts in these rooms (those they are still in): two statements however many rooms. Unread
- * mentions are those above the read marker (and at or below the room's last seq read with it).
+ * The user's counts in these rooms (those they are still in): ONE statement however many rooms (per CHUNK), so
+ * that the read marker, the room's last seq and the mentions are one consistent view. The feed skips the live
+ * events these counts already include (a message at or below `lastSeq`, a marker at or below `lastReadSeq`):
+ * read apart, a message committed between two reads would be counted in one and not the other (its mention
+ * counted twice, or the sender's own message left unread). Unread mentions are those above the read marker and
+ * at or below the room's last seq, both as read here.
  */
 export async function roomCounts(userId: string, roomIds: string[]): Promise<Map<string, RoomCounts>> {
   const out = new Map<string, RoomCounts>();
   for (let i = 0; i < roomIds.length; i += CHUNK) {
     const ids = roomIds.slice(i, i + CHUNK);
-    const rows = await db.roomMember.findMany({
-      where: { userId, roomId: { in: ids }, room: { org: { members: { some: { userId } } } } },
-      select: { roomId: true, lastReadSeq: true, room: { select: { orgId: true, lastSeq: true, lastActivityAt: true } } },
-    });
-    for (const r of rows) {
-      out.set(r.roomId, {
-        roomId: r.roomId,
-        orgId: r.room.orgId,
-        lastSeq: r.room.lastSeq,
-        lastReadSeq: r.lastReadSeq,
-        mentionCount: 0,
-        lastActivityAt: r.room.lastActivityAt.getTime(),
+    const rows = await readRows(Prisma.sql`
+      SELECT m."roomId", r."orgId", r."lastSeq", m."lastReadSeq", r."lastActivityAt",
+        (SELECT COUNT(*) FROM "RoomMention" mn
+          WHERE mn."userId" = m."userId" AND mn."roomId" = m."roomId" AND mn."seq" > m."lastReadSeq" AND mn."seq" <= r."lastSeq")
+      FROM "RoomMember" m JOIN "Room" r ON r."id" = m."roomId"
+      WHERE m."userId" = ${userId} AND m."roomId" IN (${Prisma.join(ids)}) AND ${inOrg(userId)}`);
+    for (const [roomId, orgId, lastSeq, lastReadSeq, lastActivityAt, mentions] of rows) {
+      out.set(String(roomId), {
+        roomId: String(roomId),
+        orgId: String(orgId),
+        lastSeq: Number(lastSeq),
+        lastReadSeq: Number(lastReadSeq),
+        mentionCount: Number(mentions),
+        lastActivityAt: dateValue(lastActivityAt)!.getTime(),
       });
-    }
-    if (!rows.length) continue;
-    const mentions = await readRows(Prisma.sql`
-      SELECT mn."roomId", COUNT(*) FROM "RoomMention" mn
-        JOIN "RoomMember" m ON m."roomId" = mn."roomId" AND m."userId" = mn."userId"
-      WHERE mn."userId" = ${userId} AND mn."roomId" IN (${Prisma.join(rows.map((r) => r.roomId))}) AND mn."seq" > m."lastReadSeq"
-      GROUP BY mn."roomId"`);
-    for (const [roomId, n] of mentions) {
-      const c = out.get(String(roomId));
-      if (c) c.mentionCount = Number(n);
     }
   }
   return out;

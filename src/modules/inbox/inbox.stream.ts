@@ -34,8 +34,8 @@ const unread = (r: RoomCounts) => Math.max(0, r.lastSeq - r.lastReadSeq);
  * with their unread and mention counts kept here, per subscriber, in memory.
  *
  * It listens FIRST (to the user's `inbox:event`, then to each room's `room:event`), then reads: the log's
- * position, the rooms and their counts (two statements). Events heard meanwhile wait and are handled after,
- * skipping what the reads already counted (a message at or below the room's last seq read, a log entry at or
+ * position, the rooms, and their counts (in one statement, so marker, last seq and mentions agree). Events heard
+ * meanwhile wait and are handled after, skipping what the reads already counted (a message at or below the room's last seq read, a log entry at or
  * below the log seq handed out). A log entry whose seq jumps ahead is preceded by the missing ones read from
  * the database, so the log is delivered with no gap and no duplicate.
  *
