@@ -46,19 +46,21 @@
  *
  * Child servers and client processes are killed when the benchmark fails or exits.
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { pool, rawSubscribe, type RawSubscriber } from './_gql-ws.ts';
-import { benchDatabase, benchOrg, benchUser, freePort, percentile, processCpuMs, root, sleep, startBenchServer, type BenchServer, type BenchUser } from './_lib.ts';
+import { killOnExit, measure, now, recorder, startRaw, type Result } from './_delivery.ts';
+import { benchDatabase, benchOrg, benchUser, percentile, root, sleep, startBenchServer, type BenchServer, type BenchUser } from './_lib.ts';
 
 const N = Number(process.env.BENCH_SUBSCRIBERS ?? 1000); // 0 skips the one-room section
 const MESSAGES = Number(process.env.BENCH_MESSAGES ?? 40);
 // 500 messages: at 1,000 subscribers a burst of 100 lasted about a second on raw `ws`, too short for a steady rate.
 const BURST = Number(process.env.BENCH_BURST ?? 500);
+const PACE = { messages: MESSAGES, burst: BURST };
 const ROOMS = Number(process.env.BENCH_ROOMS ?? 1000);
 const ROOM_SIZE = Number(process.env.BENCH_ROOM_SIZE ?? 10);
 const ROOM_MESSAGES = Number(process.env.BENCH_ROOM_MESSAGES ?? 2000);
@@ -69,16 +71,8 @@ const REDIS = process.env.BENCH_REDIS !== '0';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const REDIS_SUBSCRIBERS = Number(process.env.BENCH_REDIS_SUBSCRIBERS ?? (N || 1000));
 const IDLE = Number(process.env.BENCH_IDLE ?? 20000);
-const now = () => performance.now();
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 const ratio = (x: number) => x.toFixed(2);
-
-/** Kills `child` if this process exits first (a benchmark failing midway must not leave it running). */
-function killOnExit(child: ChildProcess) {
-  const kill = () => child.kill('SIGKILL');
-  process.once('exit', kill);
-  child.once('exit', () => process.off('exit', kill));
-}
 
 /** A process's file-descriptor limits (soft, hard), from /proc. */
 function fdLimits(pid: number): { soft: number; hard: number } {
@@ -111,44 +105,6 @@ function raiseFdLimit(pid: number, want: number): string | undefined {
     : `could not raise the server's fd limit ${before.soft} to ${want} (${why})`;
 }
 
-interface RawServer {
-  child: ChildProcess;
-  port: number;
-  cpuMs(): number;
-  rssKb(): number;
-  /** Heap in use after a full GC, in KB (started with `gc`). */
-  heapAfterGcKb(): Promise<number | undefined>;
-  send(body: Record<string, unknown>): Promise<string>;
-  stop(): Promise<void>;
-}
-
-/** The floor server (bench/_raw-ws.ts) as a child process. */
-async function startRaw(opts: { gc?: boolean } = {}): Promise<RawServer> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [...(opts.gc ? ['--expose-gc'] : []), '--import', 'tsx', 'bench/_raw-ws.ts', String(port)], { cwd: root, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  killOnExit(child);
-  await new Promise((resolve, reject) => {
-    child.once('message', resolve);
-    child.once('exit', (code) => reject(new Error(`raw ws server exited with ${code}`)));
-  });
-  return {
-    child,
-    port,
-    cpuMs: () => processCpuMs(child.pid!),
-    rssKb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))![1]),
-    heapAfterGcKb: () => new Promise((resolve) => {
-      child.once('message', (m: { heapKb?: number }) => resolve(m.heapKb));
-      child.send({ gc: true });
-    }),
-    send: (body) => fetch(`http://127.0.0.1:${port}/send`, { method: 'POST', body: JSON.stringify(body) }).then((r) => r.text()),
-    async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    },
-  };
-}
-
 /** Forks a client process of this benchmark, killed if the benchmark exits first. */
 function forkClient(script: string, env: Record<string, string>) {
   const child = fork(script, [], { cwd: root, execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], env: { ...process.env, ...env } });
@@ -160,65 +116,6 @@ function forkClient(script: string, env: Record<string, string>) {
 async function stopClients(workers: ChildProcess[]) {
   for (const w of workers) if (w.connected) w.send({ stop: true });
   await Promise.all(workers.map((w) => (w.exitCode !== null || w.signalCode !== null ? null : new Promise((r) => w.once('exit', r)))));
-}
-
-interface Result { p50: number; p99: number; lastP99: number; perSecond: number; cpuUsPerDelivery: number }
-
-/** Paced latency then burst throughput, given a way to send `content` and a registry of arrivals. */
-async function measure(send: (content: string, seq: number) => Promise<unknown>, arrivals: Map<string, number[]>, sentAt: Map<string, number>, count: number, cpuMs: () => number): Promise<Result> {
-  const waitAll = async (content: string) => {
-    for (const deadline = Date.now() + 60_000; (arrivals.get(content)?.length ?? 0) < count; await sleep(1)) {
-      if (Date.now() > deadline) throw new Error(`only ${arrivals.get(content)?.length ?? 0} of ${count} got ${content}`);
-    }
-  };
-  let seq = 0;
-  const timed = async (content: string) => {
-    arrivals.set(content, []);
-    sentAt.set(content, now());
-    await send(content, ++seq);
-  };
-  for (let i = 0; i < 3; i++) {
-    await timed(`warm-${i}`);
-    await waitAll(`warm-${i}`);
-  }
-  const deliveries: number[] = [];
-  const last: number[] = [];
-  for (let i = 0; i < MESSAGES; i++) {
-    const content = `lat-${String(i).padStart(4, '0')}`;
-    await timed(content);
-    await waitAll(content);
-    const got = arrivals.get(content)!;
-    deliveries.push(...got);
-    last.push(Math.max(...got));
-    await sleep(20);
-  }
-  const contents = Array.from({ length: BURST }, (_, i) => `brs-${String(i).padStart(4, '0')}`);
-  for (const c of contents) arrivals.set(c, []);
-  const queue = [...contents];
-  const cpu = cpuMs();
-  const t = now();
-  await Promise.all(Array.from({ length: 5 }, async () => {
-    for (let c = queue.shift(); c; c = queue.shift()) {
-      sentAt.set(c, now());
-      await send(c, ++seq);
-    }
-  }));
-  for (const c of contents) await waitAll(c);
-  const cpuUsPerDelivery = ((cpuMs() - cpu) * 1000) / (BURST * count);
-  // A loop, not Math.max(...): a burst of many messages to many subscribers has more values than a call takes arguments.
-  let end = -Infinity;
-  for (const c of contents) for (const d of arrivals.get(c)!) end = Math.max(end, sentAt.get(c)! + d);
-  return { p50: percentile(deliveries, 50), p99: percentile(deliveries, 99), lastP99: percentile(last, 99), perSecond: (BURST * count) / ((end - t) / 1000), cpuUsPerDelivery };
-}
-
-function recorder() {
-  const sentAt = new Map<string, number>();
-  const arrivals = new Map<string, number[]>();
-  const onContent = (content: string) => {
-    const at = now();
-    arrivals.get(content)?.push(at - sentAt.get(content)!);
-  };
-  return { sentAt, arrivals, onContent };
 }
 
 const print = (name: string, r: Result) =>
@@ -240,7 +137,7 @@ async function raw(): Promise<Result> {
       })));
     }
     const send = (content: string, seq: number) => server.send({ content, seq });
-    return await measure(send, rec.arrivals, rec.sentAt, N, () => server.cpuMs());
+    return await measure(send, rec.arrivals, rec.sentAt, N, () => server.cpuMs(), PACE);
   } finally {
     for (const ws of sockets) ws.terminate();
     await server.stop();
@@ -285,7 +182,7 @@ async function confab(): Promise<Result> {
       }));
     }
     const send = (content: string) => server.gql(SEND, { input: { roomId, content } }, members[0].token);
-    return await measure(send, rec.arrivals, rec.sentAt, N, () => server.cpuMs());
+    return await measure(send, rec.arrivals, rec.sentAt, N, () => server.cpuMs(), PACE);
   } finally {
     await Promise.all(clients.map((c) => c.dispose()));
     await server.stop();
@@ -546,7 +443,7 @@ async function roomOnInstances(instances: 1 | 2, count: number): Promise<Result>
       if ((rec.arrivals.get(content)?.length ?? 0) >= count) break;
       if (i === 20) throw new Error(`only ${rec.arrivals.get(content)?.length ?? 0} of ${count} subscribers received ${content}`);
     }
-    return await measure(send, rec.arrivals, rec.sentAt, count, () => servers.reduce((sum, s) => sum + s.cpuMs(), 0));
+    return await measure(send, rec.arrivals, rec.sentAt, count, () => servers.reduce((sum, s) => sum + s.cpuMs(), 0), PACE);
   } finally {
     await Promise.all(clients.map((c) => c.dispose()));
     for (const s of servers.reverse()) await s.stop();
