@@ -7,7 +7,9 @@ import { builder } from '../../schema/builder.ts';
 import { OrgRole } from '../orgs/orgs.schema.ts';
 import { RoomMessageRef } from '../rooms/messages.schema.ts';
 import { roomRows } from '../rooms/rooms.access.ts';
-import { messageFromJson } from '../rooms/rooms.topics.ts';
+import { messageFromJson, type MessageJson } from '../rooms/rooms.topics.ts';
+import { rowById } from '../../db/rows.ts';
+import type { Room, User } from '../../generated/sqlite/client.ts';
 import { UserRef, ViewerRef } from '../users/users.schema.ts';
 import { currentCursor, decodeCursor, viewerTotals } from './inbox.service.ts';
 import { inboxFeed, type InboxItem } from './inbox.stream.ts';
@@ -36,6 +38,21 @@ const TYPE_NAMES: Record<InboxItem['kind'], string> = {
   InviteReceived: 'InboxInviteReceived',
 };
 
+/**
+ * A row read once per live message for every receiver of it in this process. The bus hands all listeners of a
+ * room the same MessageJson object, and each receiver's inbox item carries that object: a message to a room of
+ * 1,000 members reads its room and its author once, not 1,000 times (a subscription's loaders are fresh per event
+ * and per receiver). Fresh per event, so never stale by more than the event.
+ */
+const perMessage = new WeakMap<object, Map<string, Promise<unknown>>>();
+function oncePerMessage<T>(message: object, key: string, read: () => Promise<T | null>, what: string): Promise<T> {
+  let rows = perMessage.get(message);
+  if (!rows) perMessage.set(message, (rows = new Map()));
+  let row = rows.get(key) as Promise<T> | undefined;
+  if (!row) rows.set(key, (row = read().then((r) => r ?? Promise.reject(new Error(`${what} not found`)))));
+  return row;
+}
+
 /** Users named by events (fresh per event: a subscription's loaders do not cache across events). */
 function userById(ctx: Context, id: string) {
   return ctx
@@ -56,8 +73,12 @@ const roomFields = (t: any): Record<string, any> => ({
   room: t.prismaField({
     type: 'Room',
     description: 'The room, as it is now.',
-    resolve: async (query: object, e: { roomId: string }, _args: unknown, ctx: Context) =>
-      Object.keys(query).length ? db.room.findUniqueOrThrow({ ...query, where: { id: e.roomId } }) : roomRows(ctx).load(e.roomId),
+    resolve: async (query: object, e: { roomId: string; message?: MessageJson }, _args: unknown, ctx: Context) =>
+      Object.keys(query).length
+        ? db.room.findUniqueOrThrow({ ...query, where: { id: e.roomId } })
+        : e.message
+          ? oncePerMessage(e.message, 'room', () => rowById<Room>('Room', e.roomId), 'Room')
+          : roomRows(ctx).load(e.roomId),
   }),
   unreadCount: t.exposeInt('unreadCount', { description: "Messages in the room after your read marker, as of this event." }),
   mentionCount: t.exposeInt('mentionCount', { description: 'Messages in the room after your read marker that mention you, as of this event.' }),
@@ -89,7 +110,11 @@ const MessageAdded = builder.objectRef<Of<'MessageAdded'>>('InboxMessageAdded').
     ...roomFields(t),
     seq: t.int({ description: "The message's seq in the room.", resolve: (e) => e.message.seq }),
     message: t.field({ type: RoomMessageRef, description: 'The message.', resolve: (e) => messageFromJson(e.message) }),
-    author: t.field({ type: UserRef, description: 'Who sent it.', resolve: (e, _args, ctx) => userById(ctx, e.message.senderId) }),
+    author: t.field({
+      type: UserRef,
+      description: 'Who sent it.',
+      resolve: (e) => oncePerMessage(e.message, 'author', () => rowById<User>('User', e.message.senderId), 'User'),
+    }),
     snippet: t.string({
       description: `The start of the text on one line (at most ${SNIPPET_CHARS} characters); empty for a deleted message.`,
       resolve: (e) => snippetOf(e.message),
