@@ -24,12 +24,19 @@ export interface NewMessage {
  * Committed, then published: `publish` runs after the commit, once per message, in seq order. For a reply,
  * `parent` is the parent's row with its new reply count, given with the last reply to it in the commit.
  */
-export type Publish = (message: RoomMessage, parent?: RoomMessage) => void;
+export type Publish = (message: RoomMessage, parent: RoomMessage | undefined, room: CommittedRoom) => void;
+
+/** What the commit's own update of the room row returns besides the seq (no extra statement): who else must hear of it. */
+export interface CommittedRoom {
+  type: 'DM' | 'GROUP' | 'CHANNEL';
+  orgId: string;
+}
 
 /** Rows committed together, and the parents their replies changed (by id, with the new counts). */
 interface Committed {
   rows: RoomMessage[];
   parents: Map<string, RoomMessage>;
+  room: CommittedRoom;
 }
 
 interface Waiting {
@@ -111,7 +118,7 @@ async function commitBatch(batch: Waiting[]) {
       const { rows } = committed;
       note(rows.length);
       const parents = parentsByLastReply(committed);
-      batch.forEach((w, i) => announce(w, rows[i], parents[i]));
+      batch.forEach((w, i) => announce(w, rows[i], parents[i], committed.room));
       batch.forEach((w, i) => w.resolve(rows[i]));
       return;
     }
@@ -127,10 +134,10 @@ async function commitBatch(batch: Waiting[]) {
   // One message, or a batch that failed: each on its own, in order.
   for (const w of batch) {
     try {
-      const { rows, parents } = await db.$transaction((tx) => insertOne(tx, w.message), TX);
+      const { rows, parents, room } = await db.$transaction((tx) => insertOne(tx, w.message), TX);
       const [m] = rows;
       note(1);
-      announce(w, m, m.parentId ? parents.get(m.parentId) : undefined);
+      announce(w, m, m.parentId ? parents.get(m.parentId) : undefined, room);
       w.resolve(m);
     } catch (err) {
       w.reject(err);
@@ -151,9 +158,9 @@ async function storedOriginals(messages: NewMessage[]): Promise<Map<string, Room
 }
 
 /** After the commit, in seq order. A publish that throws (the caller's closure logs it) must not leave the batch's callers waiting. */
-function announce(w: Waiting, m: RoomMessage, parent?: RoomMessage) {
+function announce(w: Waiting, m: RoomMessage, parent: RoomMessage | undefined, room: CommittedRoom) {
   try {
-    w.publish(m, parent);
+    w.publish(m, parent, room);
   } catch {
     /* logged by the caller's publish */
   }
@@ -184,14 +191,14 @@ async function insertOne(tx: Tx, m: NewMessage): Promise<Committed> {
   const room = await tx.room.update({
     where: { id: m.roomId },
     data: { lastSeq: { increment: 1 }, lastActivityAt: new Date() },
-    select: { lastSeq: true },
+    select: { lastSeq: true, type: true, orgId: true },
   });
   const row = await tx.roomMessage.create({ data: rowOf(m, room.lastSeq) });
   const parents = await countReplies(tx, m.roomId, [row]);
   await storeMentions(tx, [m], [row]);
   if (m.attachmentIds?.length) await claimAttachments(tx, m.senderId, m.attachmentIds, { roomMessageId: row.id });
   await tx.roomMember.updateMany({ where: { roomId: m.roomId, userId: m.senderId, lastReadSeq: { lt: row.seq } }, data: { lastReadSeq: row.seq } });
-  return { rows: [row], parents };
+  return { rows: [row], parents, room };
 }
 
 /**
@@ -208,7 +215,7 @@ async function insertAll(tx: Tx, messages: NewMessage[]): Promise<Committed> {
   const room = await tx.room.update({
     where: { id: roomId },
     data: { lastSeq: { increment: messages.length }, lastActivityAt: new Date() },
-    select: { lastSeq: true },
+    select: { lastSeq: true, type: true, orgId: true },
   });
   const first = room.lastSeq - messages.length + 1;
   const createdAt = new Date();
@@ -257,7 +264,7 @@ async function insertAll(tx: Tx, messages: NewMessage[]): Promise<Committed> {
     await tx.$executeRaw`UPDATE "RoomMember" SET "lastReadSeq" = ${seqOf}
       WHERE "roomId" = ${roomId} AND "userId" IN (${Prisma.join([...lastOf.keys()])}) AND "lastReadSeq" < ${seqOf}`;
   }
-  return { rows, parents };
+  return { rows, parents, room };
 }
 
 const noParent = () => badInput('parentId: no message to reply to: it must be a message of this room that is neither deleted nor itself a reply', 'parentId');

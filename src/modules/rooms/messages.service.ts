@@ -5,7 +5,7 @@ import { badInput, forbidden, gone, isUniqueViolation, notFound, parseInput } fr
 import { idOf } from '../../auth/rules.ts';
 import { requireUserId, viewerRoomAccess } from './rooms.access.ts';
 import type { RoomMessage } from '../../generated/sqlite/client.ts';
-import { commitMessage, jsonValue } from './messages.commit.ts';
+import { commitMessage, jsonValue, type Publish } from './messages.commit.ts';
 import { messageToJson } from './rooms.topics.ts';
 import { checkMentions, mentionIdsOf, notifyMentions } from './mentions.service.ts';
 import { jsonWithin } from '../../validation.ts';
@@ -63,14 +63,14 @@ export async function sendMessage(
   let orgId = '';
   const original = () =>
     db.roomMessage.findUnique({ where: { roomId_senderId_clientMsgId: { roomId, senderId, clientMsgId: clientMsgId! } } });
-  const publish = (m: RoomMessage, parent?: RoomMessage) => {
+  const publish: Publish = (m, parent, room) => {
     try {
       const message = messageToJson(m, mentionIds);
       if (attachmentIds) message.attachmentIds = attachmentIds;
       ctx.app.pubsub.publish('room:event', roomId, { kind: 'MessageAdded', message });
       if (parent) ctx.app.pubsub.publish('room:event', roomId, { kind: 'RepliesUpdated', message: messageToJson(parent) });
-      // Web Push for DMs; the access rule already read the room (cached for this operation).
-      void viewerRoomAccess(ctx, roomId).then((a) => a?.type === 'DM' && pushDirectMessage(ctx.app, a.orgId, m, mentionIds), () => undefined);
+      // Web Push for DMs (the room's type came back from the commit's own update of the room row).
+      if (room.type === 'DM') pushDirectMessage(ctx.app, room.orgId, m, mentionIds);
     } catch (err) {
       ctx.log.error({ err, roomId, seq: m.seq }, 'publishing MessageAdded failed');
       throw err;
