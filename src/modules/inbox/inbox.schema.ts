@@ -5,6 +5,8 @@ import { db } from '../../db/client.ts';
 import { badInput, forbidden, unauthenticated } from '../../errors.ts';
 import { builder } from '../../schema/builder.ts';
 import { OrgRole } from '../orgs/orgs.schema.ts';
+import { userById } from '../rooms/events.schema.ts';
+import { snippetOf } from '../rooms/mentions.service.ts';
 import { RoomMessageRef } from '../rooms/messages.schema.ts';
 import { roomRows } from '../rooms/rooms.access.ts';
 import { messageFromJson, type MessageJson } from '../rooms/rooms.topics.ts';
@@ -15,17 +17,6 @@ import { currentCursor, decodeCursor, viewerTotals } from './inbox.service.ts';
 import { inboxFeed, type InboxItem } from './inbox.stream.ts';
 
 type Of<K extends InboxItem['kind']> = Extract<InboxItem, { kind: K }>;
-
-/** The longest snippet of a message, in characters. */
-const SNIPPET_CHARS = 140;
-
-/** The start of a message's text on one line: whitespace runs become one space; empty for a deleted message. */
-export function snippetOf(m: { content: string; deletedAt: string | null }): string {
-  if (m.deletedAt) return '';
-  const text = m.content.replace(/\s+/g, ' ').trim();
-  const chars = Array.from(text);
-  return chars.length > SNIPPET_CHARS ? `${chars.slice(0, SNIPPET_CHARS - 1).join('')}…` : text;
-}
 
 /** GraphQL names of the events (docs/api/conventions.md: the object it is about, then what happened to it). */
 const TYPE_NAMES: Record<InboxItem['kind'], string> = {
@@ -53,16 +44,6 @@ function oncePerMessage<T>(message: object, key: string, read: () => Promise<T |
   return row;
 }
 
-/** Users named by events (fresh per event: a subscription's loaders do not cache across events). */
-function userById(ctx: Context, id: string) {
-  return ctx
-    .loader<string, any>('inboxUserById', async (ids) => {
-      const rows = await db.user.findMany({ where: { id: { in: [...ids] } } });
-      const byId = new Map(rows.map((u) => [u.id, u]));
-      return ids.map((i) => byId.get(i) ?? new Error('User not found'));
-    })
-    .load(id);
-}
 
 const cursorField = (t: any) =>
   t.exposeString('cursor', { description: 'Pass it as `inbox(after:)` to resume after this event (opaque).' });
@@ -116,8 +97,8 @@ const MessageAdded = builder.objectRef<Of<'MessageAdded'>>('InboxMessageAdded').
       resolve: (e) => oncePerMessage(e.message, 'author', () => rowById<User>('User', e.message.senderId), 'User'),
     }),
     snippet: t.string({
-      description: `The start of the text on one line (at most ${SNIPPET_CHARS} characters); empty for a deleted message.`,
-      resolve: (e) => snippetOf(e.message),
+      description: 'The start of the text on one line (at most 140 characters); empty for a deleted message.',
+      resolve: (e) => (e.message.deletedAt ? '' : snippetOf(e.message.content)),
     }),
     mentioned: t.exposeBoolean('mentioned', { description: 'The message mentions you.' }),
   }),

@@ -13,8 +13,8 @@ import { messageFromJson, type MessageJson, type RoomEvent } from './rooms.topic
 
 type Of<K extends RoomEvent['kind']> = Extract<RoomEvent, { kind: K }>;
 
-/** Users named by events, loaded once per subscription however many events name them. */
-function userById(ctx: Context, id: string) {
+/** Users named by events (rooms' and the inbox's), batched within an event. */
+export function userById(ctx: Context, id: string) {
   return ctx
     .loader<string, any>('eventUserById', async (ids) => {
       const rows = await db.user.findMany({ where: { id: { in: [...ids] } } });

@@ -33,9 +33,12 @@ export async function checkMentions(ctx: Context, roomId: string, userIds: strin
   return orgId;
 }
 
-/** The start of a message's content, for notifications (and whoever shows a message in a list). */
+/**
+ * The start of a message's text on one line (whitespace runs become one space), at most SNIPPET_CHARS
+ * characters: for mention notifications, and for the inbox's room list.
+ */
 export function snippetOf(content: string): string {
-  const chars = [...content.trim()];
+  const chars = [...content.replace(/\s+/g, ' ').trim()];
   return chars.length <= SNIPPET_CHARS ? chars.join('') : `${chars.slice(0, SNIPPET_CHARS - 1).join('').trimEnd()}…`;
 }
 

@@ -10,6 +10,8 @@ export interface PostOptions {
   allowPrivate: boolean;
   /** Aborts the attempt (the server is stopping). */
   signal: AbortSignal;
+  /** CA certificates trusted besides the system's (https only); undefined: the system's only. */
+  ca?: string[];
 }
 
 export interface PostResult {
@@ -24,17 +26,38 @@ export interface PostResult {
  * the response.
  */
 export function postWebhook(target: string, body: string, headers: Record<string, string>, opts: PostOptions): Promise<PostResult> {
+  return guardedRequest(
+    new URL(target),
+    'POST',
+    { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Confab-Webhooks/1' },
+    body,
+    opts,
+  );
+}
+
+/**
+ * One outbound request to an address someone else chose (a webhook, a browser's push service): a new
+ * connection checked against SSRF by the address it reaches (guardedLookup, at connect time), no redirects,
+ * one deadline from connect to the end of the response, and only the start of a failed response's body read.
+ */
+export function guardedRequest(
+  url: URL,
+  method: string,
+  headers: Record<string, string | number>,
+  body: string | Buffer | undefined,
+  opts: PostOptions,
+): Promise<PostResult> {
   return new Promise((resolve, reject) => {
-    const url = new URL(target);
     assertLiteralAllowed(url, opts.allowPrivate);
     const signal = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]);
     const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
     const req = request(url, {
-      method: 'POST',
+      method,
       agent: false,
       lookup: guardedLookup(opts.allowPrivate),
+      ...(opts.ca ? { ca: opts.ca } : {}),
       signal,
-      headers: { ...headers, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(body)), 'user-agent': 'Confab-Webhooks/1' },
+      headers,
     });
     const fail = (err: Error) => reject(signal.aborted && !opts.signal.aborted ? new Error(`timed out after ${opts.timeoutMs} ms`) : err);
     req.on('error', fail);
