@@ -44,6 +44,20 @@ export const TRUST_TIERS = ['NEW', 'ESTABLISHED', 'TRUSTED', 'ELITE'] as const;
 export type TrustTierName = (typeof TRUST_TIERS)[number];
 const trustTierSetting = z.preprocess((v) => (typeof v === 'string' ? v.trim().toUpperCase() : v), z.enum([...TRUST_TIERS, 'NONE']));
 
+/** One plan's limits. */
+const planSettings = (messagesPerDay: number) =>
+  z
+    .preprocess(
+      (v) => (typeof v === 'number' || typeof v === 'string' ? { messagesPerDay: v } : v),
+      z.object({
+        /** Messages per org per UTC day; 0 means unlimited. */
+        messagesPerDay: z.coerce.number().int().min(0).default(messagesPerDay),
+        /** Models the plan may use (exact names, or a prefix ending in `*`), within models.allowed; unset: all of models.allowed. */
+        models: csv.optional(),
+      }),
+    )
+    .prefault({});
+
 const configSchema = z.object({
   env: z.enum(['development', 'production', 'test']).default('development'),
   server: z
@@ -162,6 +176,52 @@ const configSchema = z.object({
        * revocations end it at once. 0 checks every request.
        */
       credentialCacheSec: z.coerce.number().int().min(0).max(3600).default(30),
+      /** `register` is open to anyone; off: only people invited to an org can sign up (with the invite's token). */
+      enableRegistration: bool.default(true),
+      /** Users must verify their email (a mailed link, verifyEmail) before they act; until then only `me`, verification and logout work. */
+      requireVerifiedEmail: bool.default(false),
+      /** Seconds a password reset link stays usable (once). */
+      passwordResetTtlSec: positiveInt.default(3600),
+      /** Seconds an email verification link stays usable (once). */
+      emailVerificationTtlSec: positiveInt.default(24 * 3600),
+    })
+    .prefault({}),
+  /** Outgoing mail (password reset, email verification), through nodemailer. */
+  mail: z
+    .object({
+      /** `smtp://user:pass@host:587` or `smtps://…`; unset: no mail is sent (the links are logged at warn level instead, for a laptop). */
+      smtpUrl: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+      from: z.string().min(3).default('Confab <no-reply@localhost>'),
+      /** The origin of the web client the mailed links open (`https://chat.example.com`); unset: the origin of the request that asked. */
+      publicUrl: z.url().optional(),
+    })
+    .prefault({}),
+  privacy: z
+    .object({
+      /**
+       * What deleteAccount does to the user's messages in rooms shared with others: `anonymize` keeps them under
+       * "Deleted user"; `delete` deletes them as deleteMessage does (the seq stays). Personal data is erased either way.
+       */
+      onDelete: z.enum(['anonymize', 'delete']).default('anonymize'),
+      /** Seconds an exportMyData download URL stays valid. */
+      exportUrlTtlSec: positiveInt.default(3600),
+    })
+    .prefault({}),
+  retention: z
+    .object({
+      /** Room messages older than this many days are deleted (orgs may set their own, Org.retentionDays); 0 keeps them forever. */
+      roomMessagesDays: z.coerce.number().int().min(0).default(0),
+      /** Milliseconds between passes of the retention worker. */
+      intervalMs: positiveInt.default(3600_000),
+    })
+    .prefault({}),
+  /** Nostr identities for prepaid sessions (x-nostr-token): a key proves itself by signing a challenge. */
+  nostr: z
+    .object({
+      /** Seconds a challenge (nostrChallenge) may be signed and answered in. */
+      challengeTtlSec: positiveInt.default(300),
+      /** Seconds an x-nostr-token is accepted. */
+      tokenTtlSec: positiveInt.default(3600),
     })
     .prefault({}),
   limits: z
@@ -206,6 +266,8 @@ const configSchema = z.object({
       requestHoldSats: positiveInt.default(50),
       /** Sessions one client address may open per minute (invoices cost the wallet a little); 0 = no limit. */
       openPerMinute: z.coerce.number().int().min(0).default(120),
+      /** Delete an expired prepaid session's messages (and its thread) when the session expires. */
+      purgeOnExpiry: bool.default(false),
     })
     .prefault({}),
   pricing: z
@@ -335,13 +397,13 @@ const configSchema = z.object({
       ttl: positiveInt.default(7 * 24 * 3600),
     })
     .prefault({}),
+  /** Per plan: `messages_per_day` and `models`. A bare number is the messages per day (the older form). */
   plans: z
     .object({
-      /** Messages per org per UTC day; 0 means unlimited. */
-      free: z.coerce.number().int().min(0).default(100),
-      pro: z.coerce.number().int().min(0).default(1000),
-      team: z.coerce.number().int().min(0).default(0),
-      enterprise: z.coerce.number().int().min(0).default(0),
+      free: planSettings(100),
+      pro: planSettings(1000),
+      team: planSettings(0),
+      enterprise: planSettings(0),
     })
     .prefault({}),
   webhooks: z
@@ -555,6 +617,14 @@ export const ENV_MAP: Record<string, string> = {
   CONFAB_PUSH_ALLOW_PRIVATE: 'push.allowPrivate',
   CONFAB_PUSH_CA_FILE: 'push.caFile',
   CONFAB_BILLING_MODE: 'billing.mode',
+  CONFAB_ENABLE_REGISTRATION: 'auth.enableRegistration',
+  CONFAB_REQUIRE_VERIFIED_EMAIL: 'auth.requireVerifiedEmail',
+  CONFAB_SMTP_URL: 'mail.smtpUrl',
+  CONFAB_MAIL_FROM: 'mail.from',
+  CONFAB_MAIL_PUBLIC_URL: 'mail.publicUrl',
+  CONFAB_PRIVACY_ON_DELETE: 'privacy.onDelete',
+  CONFAB_RETENTION_ROOM_MESSAGES_DAYS: 'retention.roomMessagesDays',
+  CONFAB_PAID_SESSIONS_PURGE_ON_EXPIRY: 'paidSessions.purgeOnExpiry',
   CONFAB_BILLING_WEBHOOK_SECRET: 'billing.webhookSecret',
 };
 

@@ -98,6 +98,16 @@ function trackedFactory(url: string) {
         return adapter.executeScript(q.sql).then(() => 0);
       });
     } else {
+      // adapter-pg's executeScript splits the script on every ";", which breaks a function body ($$ … ; … $$,
+      // the audit log's trigger). PostgreSQL's simple query protocol runs a whole script itself: send it as one.
+      const pgClient = (adapter as unknown as { client: { query(sql: string): Promise<unknown> } }).client;
+      adapter.executeScript = async (script) => {
+        try {
+          await pgClient.query(script);
+        } catch (error) {
+          (adapter as unknown as { onError(e: unknown): never }).onError(error);
+        }
+      };
       // adapter-pg rejects the catalog type "char" (OID 18) that the engine's schema describer reads, so
       // devDiagnostic fails with "Column type 'char' could not be deserialized". pg already returns it as a
       // string: report it as text (OID 25). performIO is adapter-pg's internal query method.

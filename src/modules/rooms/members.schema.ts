@@ -10,7 +10,7 @@ builder.prismaNode('RoomMember', {
   description: "A person's membership of a room: their role and how far they have read.",
   id: { field: 'id', description: 'The global ID of the membership (it changes if the person leaves and joins again).' },
   fields: (t) => ({
-    role: t.expose('role', { type: RoomRole, description: 'ADMIN or MEMBER.' }),
+    role: t.expose('role', { type: RoomRole, description: 'OWNER, ADMIN, MODERATOR or MEMBER.' }),
     lastReadSeq: t.exposeInt('lastReadSeq', { description: 'Read receipt: everything up to this seq has been read (0 when nothing). It only moves forward.' }),
     joinedAt: t.expose('createdAt', { type: 'DateTime', description: 'When the person joined or was added.' }),
     user: t.relation('user', { description: 'The member.' }),

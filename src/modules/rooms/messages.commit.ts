@@ -234,6 +234,8 @@ async function insertAll(tx: Tx, messages: NewMessage[]): Promise<Committed> {
     parentId: m.parentId ?? null,
     replyCount: 0,
     lastReplyAt: null,
+    pinnedAt: null,
+    pinnedById: null,
   }));
   const json = (v: unknown) => {
     const text = v === null ? null : JSON.stringify(v);

@@ -4,12 +4,13 @@ import { db, Prisma, readRows } from '../../db/client.ts';
 import { columnsOf, rowsById, rowTo, type Columns } from '../../db/rows.ts';
 import type { Room } from '../../generated/sqlite/client.ts';
 import { forbidden, notFound, unauthenticated } from '../../errors.ts';
+import type { RoomRoleName } from './rooms.topics.ts';
 
 export interface RoomAccess {
   roomId: string;
   orgId: string;
   type: 'DM' | 'GROUP' | 'CHANNEL';
-  role: 'ADMIN' | 'MEMBER';
+  role: RoomRoleName;
 }
 
 /**
@@ -57,7 +58,7 @@ export async function checkRoom(ctx: Context, roomId: string, opts: { admin?: bo
   if (ctx.viewer.kind === 'apiKey') return forbidden('API keys are not room members');
   const access = await viewerRoomAccess(ctx, roomId);
   if (!access) return notFound('Room');
-  return !opts.admin || access.role === 'ADMIN' || forbidden('Requires the ADMIN role in this room');
+  return !opts.admin || access.role === 'ADMIN' || access.role === 'OWNER' || forbidden('Requires the ADMIN role in this room');
 }
 
 /** The room a message belongs to, loaded once per operation. */

@@ -16,7 +16,9 @@ export const RoomType = builder.enumType('RoomType', {
 export const RoomRole = builder.enumType('RoomRole', {
   description: "A member's role in a room.",
   values: {
-    ADMIN: { description: 'May rename the room, remove other members and delete anyone\'s message. The creator of a room is its ADMIN.' },
+    OWNER: { description: 'Everything an ADMIN may do, and may make others ADMIN. The creator of a room is its OWNER.' },
+    ADMIN: { description: 'May rename, freeze and archive the room, set roles below ADMIN, and ban, mute and remove members.' },
+    MODERATOR: { description: 'May delete and pin messages, mute members and speak in a frozen room.' },
     MEMBER: { description: 'May read, send, react, add people (GROUP and CHANNEL) and leave.' },
   } as const,
 });

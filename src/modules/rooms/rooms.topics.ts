@@ -1,5 +1,7 @@
 import type { RoomMessage } from '../../generated/sqlite/client.ts';
 
+export type RoomRoleName = 'OWNER' | 'ADMIN' | 'MODERATOR' | 'MEMBER';
+
 /** A RoomMessage as it crosses the pub/sub (JSON-safe: dates as ISO strings). */
 export interface MessageJson {
   id: string;
@@ -18,6 +20,9 @@ export interface MessageJson {
   /** Live replies to it, and when the newest was sent (as stored when the event was published). */
   replyCount?: number;
   lastReplyAt?: string | null;
+  /** When it was pinned (pinMessage) and by whom; absent or null when it is not pinned. */
+  pinnedAt?: string | null;
+  pinnedById?: string | null;
   /**
    * The users the message mentions (raw ids, sendMessage's mentionIds). Set on the MessageAdded that a send
    * publishes (empty when none); absent elsewhere (replays, edits, deletes): the database has them.
@@ -37,7 +42,7 @@ export type RoomEvent =
   | { kind: 'ReactionChanged'; message: MessageJson; userId: string; emoji: string; added: boolean; count: number }
   | { kind: 'ReadReceipt'; userId: string; seq: number }
   | { kind: 'Typing'; userId: string; typing: boolean }
-  | { kind: 'MemberJoined'; userId: string; role: 'ADMIN' | 'MEMBER' }
+  | { kind: 'MemberJoined'; userId: string; role: RoomRoleName }
   | { kind: 'MemberLeft'; userId: string };
 
 export type RoomTopics = {
@@ -62,6 +67,10 @@ export function messageToJson(m: RoomMessage, mentionIds?: string[]): MessageJso
     replyCount: m.replyCount,
     lastReplyAt: m.lastReplyAt?.toISOString() ?? null,
   };
+  if (m.pinnedAt) {
+    json.pinnedAt = m.pinnedAt.toISOString();
+    json.pinnedById = m.pinnedById;
+  }
   if (mentionIds) json.mentionIds = mentionIds;
   return json;
 }
@@ -78,6 +87,8 @@ export function messageFromJson(m: MessageJson): RoomMessage {
     parentId: m.parentId ?? null,
     replyCount: m.replyCount ?? 0,
     lastReplyAt: m.lastReplyAt ? new Date(m.lastReplyAt) : null,
+    pinnedAt: m.pinnedAt ? new Date(m.pinnedAt) : null,
+    pinnedById: m.pinnedById ?? null,
   };
 }
 

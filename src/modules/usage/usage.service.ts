@@ -10,7 +10,7 @@ export const dayOf = (date = new Date()) => date.toISOString().slice(0, 10);
 
 /** Messages per day the plan allows; null means unlimited (config 0). */
 export function dailyLimit(app: AppServices, plan: PlanName): number | null {
-  const limit = app.config.plans[plan.toLowerCase() as 'free' | 'pro' | 'team' | 'enterprise'];
+  const limit = app.config.plans[plan.toLowerCase() as 'free' | 'pro' | 'team' | 'enterprise'].messagesPerDay;
   return limit > 0 ? limit : null;
 }
 
