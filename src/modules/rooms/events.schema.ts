@@ -7,6 +7,7 @@ import { builder } from '../../schema/builder.ts';
 import { UserRef } from '../users/users.schema.ts';
 import { RoomMessageRef } from './messages.schema.ts';
 import { checkRoom } from './rooms.access.ts';
+import { roomRows } from './rooms.access.ts';
 import { RoomRole } from './rooms.schema.ts';
 import { roomEventFeed } from './rooms.stream.ts';
 import { messageFromJson, type MessageJson, type RoomEvent } from './rooms.topics.ts';
@@ -35,6 +36,10 @@ const TYPE_NAMES: Record<RoomEvent['kind'], string> = {
   Typing: 'TypingChanged',
   MemberJoined: 'RoomMemberJoined',
   MemberLeft: 'RoomMemberLeft',
+  MemberUpdated: 'RoomMemberUpdated',
+  RoomUpdated: 'RoomUpdated',
+  RoomDeleted: 'RoomDeleted',
+  MessagePinChanged: 'RoomMessagePinChanged',
 };
 
 const withMessage = (
@@ -88,14 +93,55 @@ const MemberJoined = builder.objectRef<Of<'MemberJoined'>>('RoomMemberJoined').i
   description: 'Someone joined the room or was added to it.',
   fields: (t) => ({ ...withUser(t, 'the new member'), role: t.field({ type: RoomRole, description: 'Their role in the room.', resolve: (e) => e.role }) }),
 });
+const MemberLeftReasonEnum = builder.enumType('RoomMemberLeftReason', {
+  description: 'Why someone is no longer a member of a room.',
+  values: {
+    LEFT: { description: 'They left (leaveRoom).' },
+    REMOVED: { description: 'A room admin removed them (removeRoomMember).' },
+    BANNED: { description: 'A room admin banned them (banRoomMember, or a report resolved with a ban).' },
+    ORG_REMOVED: { description: 'They left the org or were removed from it.' },
+    ACCOUNT_DELETED: { description: 'They deleted their account.' },
+    ROOM_DELETED: { description: 'The room was deleted.' },
+  } as const,
+});
 const MemberLeft = builder.objectRef<Of<'MemberLeft'>>('RoomMemberLeft').implement({
   description: 'Someone left or was removed. When it is the viewer, this is the last event of the subscription.',
-  fields: (t) => ({ ...withUser(t, 'the person who left') }),
+  fields: (t) => ({
+    ...withUser(t, 'the person who left'),
+    reason: t.field({ type: MemberLeftReasonEnum, description: 'Why they are out.', resolve: (e) => e.reason ?? 'LEFT' }),
+  }),
+});
+const MemberUpdated = builder.objectRef<Of<'MemberUpdated'>>('RoomMemberUpdated').implement({
+  description: "A member's role changed, or they were muted or unmuted.",
+  fields: (t) => ({
+    ...withUser(t, 'the member'),
+    role: t.field({ type: RoomRole, description: 'Their role now.', resolve: (e) => e.role }),
+    muted: t.exposeBoolean('muted', { description: 'True while they may read but not send.' }),
+    muteExpiresAt: t.field({ type: 'DateTime', nullable: true, description: 'When the mute ends by itself; null when not muted or muted until unmuted.', resolve: (e) => (e.muteExpiresAt ? new Date(e.muteExpiresAt) : null) }),
+  }),
+});
+const RoomUpdatedEvent = builder.objectRef<Of<'RoomUpdated'>>('RoomUpdated').implement({
+  description: "The room's own fields changed: renamed, topic set, frozen or unfrozen, archived or unarchived.",
+  fields: (t) => ({
+    roomId: t.id({ description: 'The global ID of the room.', resolve: (e) => encodeGlobalID('Room', e.roomId) }),
+    room: t.prismaField({ type: 'Room', nullable: true, description: 'The room as it is now; null when you may no longer see it.', resolve: (_q, e, _a, ctx) => roomRows(ctx).load(e.roomId) }),
+  }),
+});
+const RoomDeletedEvent = builder.objectRef<Of<'RoomDeleted'>>('RoomDeleted').implement({
+  description: 'The room was deleted with its messages. This is the last event of the subscription.',
+  fields: (t) => ({ roomId: t.id({ description: 'The global ID of the deleted room.', resolve: (e) => encodeGlobalID('Room', e.roomId) }) }),
+});
+const MessagePinChanged = builder.objectRef<Of<'MessagePinChanged'>>('RoomMessagePinChanged').implement({
+  description: 'A message was pinned or unpinned (`message.pinnedAt` is null when unpinned).',
+  fields: (t) => ({
+    pinned: t.boolean({ description: 'True when it was pinned, false when unpinned.', resolve: (e) => !!e.message.pinnedAt }),
+    message: t.field({ type: RoomMessageRef, description: 'The message.', resolve: (e) => messageFromJson(e.message) }),
+  }),
 });
 
 const RoomEventUnion = builder.unionType('RoomEvent', {
   description: 'Something that happened in a room, as `roomEvents` delivers it.',
-  types: [MessageAdded, MessageEdited, MessageDeleted, RepliesUpdated, ReactionChanged, ReadReceiptUpdated, TypingChanged, MemberJoined, MemberLeft],
+  types: [MessageAdded, MessageEdited, MessageDeleted, RepliesUpdated, ReactionChanged, ReadReceiptUpdated, TypingChanged, MemberJoined, MemberLeft, MemberUpdated, RoomUpdatedEvent, RoomDeletedEvent, MessagePinChanged],
   resolveType: (e) => TYPE_NAMES[(e as RoomEvent).kind],
 });
 

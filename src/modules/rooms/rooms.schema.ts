@@ -30,6 +30,8 @@ builder.prismaNode('Room', {
     type: t.expose('type', { type: RoomType, description: 'Direct room, group or channel.' }),
     name: t.exposeString('name', { nullable: true, description: 'The room\'s name; null for direct rooms: show the other person instead.' }),
     topic: t.exposeString('topic', { nullable: true, description: 'What the room is about, as its members wrote it; null when unset (always for direct rooms).' }),
+    frozen: t.exposeBoolean('frozen', { description: 'Read-only for everyone below MODERATOR (setRoomFrozen).' }),
+    archivedAt: t.expose('archivedAt', { type: 'DateTime', nullable: true, description: 'When the room was archived (read-only for everyone, hidden from room lists unless asked for); null when it is not.' }),
     org: t.relation('org', { description: 'The org the room belongs to: only members of the org can be in the room.' }),
     lastSeq: t.exposeInt('lastSeq', { description: 'Seq of the newest message (0 when empty). Seqs are gap-free, so this is also how many messages the room has had.' }),
     lastActivityAt: t.expose('lastActivityAt', { type: 'DateTime', description: 'When the room was created or last received a message.' }),

@@ -46,7 +46,7 @@ export function roomEventFeed(app: AppServices, roomId: string, userId: string, 
       }
       if (e.kind === 'Typing' && e.userId === userId) return;
       f.push(e);
-      if (e.kind === 'MemberLeft' && e.userId === userId) f.end();
+      if ((e.kind === 'MemberLeft' && e.userId === userId) || e.kind === 'RoomDeleted') f.end();
     });
     return async () => {
       // Read after listening to the room: a message committed meanwhile is either at or below lastSeq, or heard.

@@ -43,7 +43,19 @@ export type RoomEvent =
   | { kind: 'ReadReceipt'; userId: string; seq: number }
   | { kind: 'Typing'; userId: string; typing: boolean }
   | { kind: 'MemberJoined'; userId: string; role: RoomRoleName }
-  | { kind: 'MemberLeft'; userId: string };
+  /** `reason` (issue 22): why they are out; absent means LEFT. Their own MemberLeft ends their feed. */
+  | { kind: 'MemberLeft'; userId: string; reason?: MemberLeftReason }
+  // ── issue 22: moderation and lifecycle ──
+  /** A member's role changed, or they were muted or unmuted (`muteExpiresAt`: null when not muted, `muted` true with a null `muteExpiresAt` when until unmuted). */
+  | { kind: 'MemberUpdated'; userId: string; role: RoomRoleName; muted: boolean; muteExpiresAt: string | null }
+  /** The room's own fields changed (name, topic, frozen, archived): subscribers re-read the room. */
+  | { kind: 'RoomUpdated'; roomId: string }
+  /** The room is gone: every feed of it ends after this event. */
+  | { kind: 'RoomDeleted'; roomId: string }
+  /** A message was pinned or unpinned (`message.pinnedAt` says which). */
+  | { kind: 'MessagePinChanged'; message: MessageJson };
+
+export type MemberLeftReason = 'LEFT' | 'REMOVED' | 'BANNED' | 'ORG_REMOVED' | 'ACCOUNT_DELETED' | 'ROOM_DELETED';
 
 export type RoomTopics = {
   'room:event': [roomId: string, payload: RoomEvent];

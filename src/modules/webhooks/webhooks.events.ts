@@ -13,6 +13,19 @@ export const WEBHOOK_EVENTS = [
   'KV_KEY_CHANGED',
   'MEMBER_JOINED',
   'MEMBER_LEFT',
+  // issue 22: room membership and moderation, rooms, reports, orgs
+  'ROOM_MEMBER_ADDED',
+  'ROOM_MEMBER_REMOVED',
+  'ROOM_MEMBER_UPDATED',
+  'ROOM_MEMBER_BANNED',
+  'ROOM_MEMBER_UNBANNED',
+  'ROOM_UPDATED',
+  'ROOM_DELETED',
+  'MESSAGE_REPORTED',
+  'REPORT_RESOLVED',
+  'ORG_UPDATED',
+  'ORG_DELETED',
+  'ORG_OWNERSHIP_TRANSFERRED',
 ] as const;
 export type WebhookEventType = (typeof WEBHOOK_EVENTS)[number];
 

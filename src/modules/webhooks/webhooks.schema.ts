@@ -16,6 +16,18 @@ export const WebhookEvent = builder.enumType('WebhookEvent', {
     KV_KEY_CHANGED: { description: "A key of a KV instance in one of the org's projects was set or deleted." },
     MEMBER_JOINED: { description: 'Someone joined the org (accepted an invite).' },
     MEMBER_LEFT: { description: 'Someone left or was removed from the org.' },
+    ROOM_MEMBER_ADDED: { description: 'Someone joined or was added to a room of the org.' },
+    ROOM_MEMBER_REMOVED: { description: 'Someone left a room of the org, or was removed or banned from it (`reason` says which).' },
+    ROOM_MEMBER_UPDATED: { description: "A room member's role changed, or they were muted or unmuted." },
+    ROOM_MEMBER_BANNED: { description: 'Someone was banned from a room of the org.' },
+    ROOM_MEMBER_UNBANNED: { description: 'A ban from a room of the org was lifted.' },
+    ROOM_UPDATED: { description: 'A room of the org was renamed, frozen or unfrozen, archived or unarchived.' },
+    ROOM_DELETED: { description: 'A room of the org was deleted, with its messages.' },
+    MESSAGE_REPORTED: { description: "A room message was reported to the org's admins." },
+    REPORT_RESOLVED: { description: 'A report was resolved: dismissed, the message deleted, or its author banned.' },
+    ORG_UPDATED: { description: 'The org was renamed, or its slug or retention changed.' },
+    ORG_DELETED: { description: 'The org was deleted (the last event its webhooks receive).' },
+    ORG_OWNERSHIP_TRANSFERRED: { description: 'The org has a new OWNER.' },
   } satisfies Record<WebhookEventType, unknown>,
 });
 
