@@ -116,11 +116,11 @@ export function attachmentsOf(ctx: Context, target: 'roomMessageId' | 'threadMes
 }
 
 /**
- * May the viewer see this attachment (node(id), and so its url)? Its uploader while in its org, and whoever
+ * May the viewer see this attachment (node(id), and so its url)? Its uploader while in its org (always, for an upload outside any org), and whoever
  * can read the message it is attached to (a member of the room; a reader of the thread).
  */
 export async function canSeeAttachment(ctx: Context, a: Pick<Attachment, 'orgId' | 'uploaderId' | 'roomMessageId' | 'threadMessageId'>): Promise<boolean> {
-  if (ctx.viewer.kind === 'user' && a.uploaderId === ctx.viewer.userId && (await viewerRole(ctx, a.orgId))) return true;
+  if (ctx.viewer.kind === 'user' && a.uploaderId === ctx.viewer.userId && (!a.orgId || (await viewerRole(ctx, a.orgId)))) return true;
   if (a.roomMessageId) {
     const roomId = await roomOfMessage(ctx, a.roomMessageId);
     return !!roomId && (await checkRoom(ctx, roomId)) === true;

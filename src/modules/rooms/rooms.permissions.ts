@@ -3,7 +3,7 @@ import { allow, idOf, isUser, orgRule, passes, ruleOf } from '../../auth/rules.t
 import { notFound } from '../../errors.ts';
 import { checkRoom, roomOfMessage } from './rooms.access.ts';
 
-const roomRule = (name: string, pick: (args: any) => unknown, opts: { admin?: boolean } = {}) =>
+const roomRule = (name: string, pick: (args: any) => unknown, opts: Parameters<typeof checkRoom>[2] = {}) =>
   ruleOf(name, (ctx, args) => checkRoom(ctx, idOf(pick(args), 'Room', 'roomId'), opts));
 
 const canTouchMessage = ruleOf('canTouchRoomMessage', async (ctx, args) => {
@@ -29,7 +29,7 @@ export const roomsPermissions: DomainPermissions = {
       leaveRoom: roomRule('canLeaveRoom', inputRoom),
       updateRoom: roomRule('canUpdateRoom', inputRoom, { admin: true }),
       markRead: roomRule('canMarkRead', inputRoom),
-      sendMessage: roomRule('canSendMessage', inputRoom),
+      sendMessage: roomRule('canSendMessage', inputRoom, { write: true }),
       editMessage: canTouchMessage,
       deleteMessage: canTouchMessage,
       addReaction: canTouchMessage,
@@ -54,6 +54,10 @@ export const roomsPermissions: DomainPermissions = {
     TypingChanged: { '*': allow },
     RoomMemberJoined: { '*': allow },
     RoomMemberLeft: { '*': allow },
+    RoomMemberUpdated: { '*': allow },
+    RoomUpdated: { '*': allow },
+    RoomDeleted: { '*': allow },
+    RoomMessagePinChanged: { '*': allow },
   },
   // An ACT_AS key acting as a member (X-Acting-User) reaches the rooms and what is in them, and of the
   // people in them their id and name. Not a room's org: the org's data is not the key's business.

@@ -16,6 +16,9 @@ ALTER TYPE "RoomRole" ADD VALUE 'OWNER';
 ALTER TYPE "RoomRole" ADD VALUE 'MODERATOR';
 
 -- AlterTable
+ALTER TABLE "Attachment" ALTER COLUMN "orgId" DROP NOT NULL;
+
+-- AlterTable
 ALTER TABLE "Org" ADD COLUMN     "retentionDays" INTEGER;
 
 -- AlterTable

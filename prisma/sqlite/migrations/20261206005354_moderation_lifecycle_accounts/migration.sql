@@ -97,6 +97,35 @@ CREATE TABLE "NostrIdentity" (
 -- RedefineTables
 PRAGMA defer_foreign_keys=ON;
 PRAGMA foreign_keys=OFF;
+CREATE TABLE "new_Attachment" (
+    "id" TEXT NOT NULL PRIMARY KEY,
+    "orgId" TEXT,
+    "uploaderId" TEXT NOT NULL,
+    "filename" TEXT NOT NULL,
+    "contentType" TEXT NOT NULL,
+    "byteSize" INTEGER NOT NULL,
+    "storageKey" TEXT NOT NULL,
+    "status" TEXT NOT NULL DEFAULT 'PENDING',
+    "width" INTEGER,
+    "height" INTEGER,
+    "roomMessageId" TEXT,
+    "threadMessageId" TEXT,
+    "position" INTEGER NOT NULL DEFAULT 0,
+    "attachedAt" DATETIME,
+    "createdAt" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    CONSTRAINT "Attachment_orgId_fkey" FOREIGN KEY ("orgId") REFERENCES "Org" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "Attachment_uploaderId_fkey" FOREIGN KEY ("uploaderId") REFERENCES "User" ("id") ON DELETE CASCADE ON UPDATE CASCADE,
+    CONSTRAINT "Attachment_roomMessageId_fkey" FOREIGN KEY ("roomMessageId") REFERENCES "RoomMessage" ("id") ON DELETE SET NULL ON UPDATE CASCADE,
+    CONSTRAINT "Attachment_threadMessageId_fkey" FOREIGN KEY ("threadMessageId") REFERENCES "Message" ("id") ON DELETE SET NULL ON UPDATE CASCADE
+);
+INSERT INTO "new_Attachment" ("attachedAt", "byteSize", "contentType", "createdAt", "filename", "height", "id", "orgId", "position", "roomMessageId", "status", "storageKey", "threadMessageId", "uploaderId", "width") SELECT "attachedAt", "byteSize", "contentType", "createdAt", "filename", "height", "id", "orgId", "position", "roomMessageId", "status", "storageKey", "threadMessageId", "uploaderId", "width" FROM "Attachment";
+DROP TABLE "Attachment";
+ALTER TABLE "new_Attachment" RENAME TO "Attachment";
+CREATE UNIQUE INDEX "Attachment_storageKey_key" ON "Attachment"("storageKey");
+CREATE INDEX "Attachment_roomMessageId_idx" ON "Attachment"("roomMessageId");
+CREATE INDEX "Attachment_threadMessageId_idx" ON "Attachment"("threadMessageId");
+CREATE INDEX "Attachment_attachedAt_createdAt_idx" ON "Attachment"("attachedAt", "createdAt");
+CREATE INDEX "Attachment_uploaderId_idx" ON "Attachment"("uploaderId");
 CREATE TABLE "new_Room" (
     "id" TEXT NOT NULL PRIMARY KEY,
     "orgId" TEXT NOT NULL,
