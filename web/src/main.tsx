@@ -3,14 +3,24 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Provider } from '@urql/preact';
 import { getSession, onSessionChange } from './auth';
 import { createClients } from './client';
-import { AuthScreen } from './ui/auth-screen';
+import { AuthScreen, ResetPasswordScreen, resetToken } from './ui/auth-screen';
 import { Shell } from './ui/shell';
 import './styles.css';
 
-/** Signed out: the sign-in screen. Signed in: a fresh client for this user, and the app. */
+/**
+ * The mailed reset link (`#/reset?token=`) first, signed in or not; then, signed out: the sign-in
+ * screen; signed in: a fresh client for this user, and the app.
+ */
 function Root() {
   const [session, setSession] = useState(getSession());
+  const [reset, setReset] = useState(resetToken());
   useEffect(() => onSessionChange(() => setSession(getSession())), []);
+  useEffect(() => {
+    const update = () => setReset(resetToken());
+    addEventListener('hashchange', update);
+    return () => removeEventListener('hashchange', update);
+  }, []);
+  if (reset) return <ResetPasswordScreen token={reset} />;
   if (!session) return <AuthScreen />;
   return <SignedIn key={session.user.id} />;
 }

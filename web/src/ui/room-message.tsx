@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { useMutation } from '@urql/preact';
 import { graphql } from '../gql';
 import type { WebRoomMessageFragment } from '../gql/graphql';
-import { time } from './util';
+import { errorText, time } from './util';
 
 const Edit = graphql(`
   mutation WebEditMessage($input: EditMessageInput!) { editMessage(input: $input) { ...WebRoomMessage } }
@@ -17,22 +17,43 @@ const Unreact = graphql(`
   mutation WebRemoveReaction($input: RemoveReactionInput!) { removeReaction(input: $input) { ...WebRoomMessage } }
 `);
 
+const Pin = graphql(`
+  mutation WebPinMessage($input: PinMessageInput!) { pinMessage(input: $input) { ...WebRoomMessage } }
+`);
+const Unpin = graphql(`
+  mutation WebUnpinMessageItem($input: UnpinMessageInput!) { unpinMessage(input: $input) { ...WebRoomMessage } }
+`);
+const Report = graphql(`
+  mutation WebReportMessage($input: ReportMessageInput!) { reportMessage(input: $input) { id status } }
+`);
+
 const QUICK = ['👍', '🎉', '❤️'];
 
-/** A message with its reactions, read receipts, and (for its sender) edit and delete. */
+/**
+ * A message with its reactions, read receipts, and (for its sender) edit and delete; Pin / Unpin for
+ * those who may pin, Report for everyone else's messages. A message from someone the viewer blocked
+ * is collapsed until they ask to see it.
+ */
 export function RoomMessageItem({
   message: m,
   mine,
   seenBy,
+  canPin,
   onOpenReplies,
 }: {
   message: WebRoomMessageFragment;
   mine: boolean;
   seenBy: string[];
+  canPin?: boolean;
   /** Top-level messages: opens the replies beside the room. */
   onOpenReplies?: () => void;
 }) {
   const [editing, setEditing] = useState(false);
+  const [shown, setShown] = useState(false);
+  const [reporting, setReporting] = useState(false);
+  const [reported, report] = useMutation(Report);
+  const [pinned, pin] = useMutation(Pin);
+  const [unpinned, unpin] = useMutation(Unpin);
   const [, edit] = useMutation(Edit);
   const [, del] = useMutation(Delete);
   const [, react] = useMutation(React);
@@ -42,11 +63,19 @@ export function RoomMessageItem({
     (mineAlready ? unreact : react)({ input: { messageId: m.id, emoji } });
   };
 
+  if (m.hiddenForViewer && !shown)
+    return (
+      <li data-seq={m.seq} data-id={m.id} class="hidden-message">
+        <em>Message from a blocked user</em> — <button onClick={() => setShown(true)}>Show</button>
+      </li>
+    );
+
   return (
-    <li data-seq={m.seq} class={`${mine ? 'mine' : ''}${m.mentionsViewer ? ' mentioned' : ''}`}>
+    <li data-seq={m.seq} data-id={m.id} class={`${mine ? 'mine' : ''}${m.mentionsViewer ? ' mentioned' : ''}${m.pinnedAt ? ' pinned' : ''}`}>
       <div class="meta">
         <strong>{m.author.name}</strong> <time dateTime={m.createdAt}>{time(m.createdAt)}</time>
         {m.editedAt && !m.deleted && <small> (edited)</small>}
+        {m.pinnedAt && !m.deleted && <small class="tag"> Pinned</small>}
       </div>
       {editing ? (
         <form
@@ -100,8 +129,38 @@ export function RoomMessageItem({
           )}
           {mine && <button onClick={() => setEditing(true)}>Edit</button>}
           {mine && <button onClick={() => del({ input: { messageId: m.id } })}>Delete</button>}
+          {canPin &&
+            (m.pinnedAt ? (
+              <button onClick={() => unpin({ input: { messageId: m.id } })}>Unpin</button>
+            ) : (
+              <button onClick={() => pin({ input: { messageId: m.id } })}>Pin</button>
+            ))}
+          {!mine && !reported.data && (
+            <button aria-expanded={reporting} onClick={() => setReporting(!reporting)}>Report</button>
+          )}
+          {reported.data && <small role="status">Reported</small>}
         </div>
       )}
+      {reporting && !reported.data && (
+        <form
+          class="inline-form"
+          aria-label="Report message"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const reason = String(new FormData(e.currentTarget as HTMLFormElement).get('reason')).trim();
+            if (!reason) return;
+            const r = await report({ input: { messageId: m.id, reason } });
+            if (r.data) setReporting(false);
+          }}
+        >
+          <label>
+            Why are you reporting this message? <input name="reason" required maxLength={1000} autoFocus />
+          </label>
+          <button type="submit">Send report</button>
+          <button type="button" onClick={() => setReporting(false)}>Cancel</button>
+        </form>
+      )}
+      {(reported.error || pinned.error || unpinned.error) && <p role="alert">{errorText(reported.error ?? pinned.error ?? unpinned.error)}</p>}
       {seenBy.length > 0 && <small class="seen">Seen by {seenBy.join(', ')}</small>}
     </li>
   );

@@ -1,26 +1,39 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useClient, useMutation, useQuery } from '@urql/preact';
 import { graphql } from '../gql';
-import type { WebRoomMessageFragment } from '../gql/graphql';
+import type { RoomMemberLeftReason, WebRoomMessageFragment, WebRoomStateFragment } from '../gql/graphql';
 import { RoomLog } from '../room-log';
 import { RoomMessageItem } from './room-message';
+import { MembersPanel, PinnedList, RoomSettings } from './room-moderation';
+import { atLeast, roomPowers } from './roles';
 import { useApp } from './shell';
-import { clientId, errorText } from './util';
+import { clientId, errorText, time } from './util';
 
 graphql(`
   fragment WebRoomMessage on RoomMessage {
-    id seq content deleted editedAt createdAt author { id name } reactions { emoji count reactedByViewer }
-    parent { id } replyCount lastReplyAt mentionsViewer
+    id seq content deleted editedAt createdAt author { id name avatarUrl } reactions { emoji count reactedByViewer }
+    parent { id } replyCount lastReplyAt mentionsViewer pinnedAt hiddenForViewer
     attachments { id filename contentType byteSize isImage url width height }
+  }
+`);
+graphql(`
+  fragment WebRoomState on Room {
+    id name topic type frozen archivedAt viewerRole viewerCanSend
+    members(first: 100) { edges { node { ...WebRoomMember } } }
+    pinnedMessages(first: 50) { edges { node { ...WebRoomMessage } } }
   }
 `);
 const RoomQuery = graphql(`
   query WebRoom($id: ID!) {
-    room(id: $id) {
-      id name topic type lastSeq
-      members(first: 100) { edges { node { id lastReadSeq user { id name presence } } } }
-      messages(last: 50) { edges { node { ...WebRoomMessage } } }
-    }
+    room(id: $id) { ...WebRoomState lastSeq messages(last: 50) { edges { node { ...WebRoomMessage } } } }
+  }
+`);
+const RoomStateQuery = graphql(`
+  query WebRoomState($id: ID!) { room(id: $id) { ...WebRoomState } }
+`);
+const MessagesFrom = graphql(`
+  query WebRoomMessagesFrom($id: ID!, $afterSeq: Int!) {
+    room(id: $id) { id messages(afterSeq: $afterSeq, first: 100) { edges { node { ...WebRoomMessage } } } }
   }
 `);
 const RoomEvents = graphql(`
@@ -35,7 +48,11 @@ const RoomEvents = graphql(`
       ... on ReadReceiptUpdated { userId seq }
       ... on TypingChanged { userId typing user { name } }
       ... on RoomMemberJoined { userId }
-      ... on RoomMemberLeft { userId }
+      ... on RoomMemberLeft { userId reason }
+      ... on RoomMemberUpdated { userId }
+      ... on RoomUpdated { roomId }
+      ... on RoomDeleted { roomId }
+      ... on RoomMessagePinChanged { pinned message { ...WebRoomMessage } }
     }
   }
 `);
@@ -57,17 +74,37 @@ const SetTyping = graphql(`
   mutation WebSetTyping($input: SetTypingInput!) { setTyping(input: $input) { typing } }
 `);
 
+/** What to tell the viewer when they are no longer in the room they were looking at. */
+const GONE: Partial<Record<RoomMemberLeftReason, string>> = {
+  BANNED: 'You were banned from this room',
+  REMOVED: 'You were removed from this room',
+  ORG_REMOVED: 'You are no longer a member of this organization',
+  ROOM_DELETED: 'This room was deleted',
+};
+
+/** Why the viewer cannot send here (the server's `viewerCanSend` is false), in words. */
+function whyReadOnly(room: WebRoomStateFragment, myId: string): string {
+  if (room.archivedAt) return 'This room is archived: it is read-only.';
+  if (room.frozen && !atLeast(room.viewerRole, 'MODERATOR')) return 'This room is frozen: only moderators can send messages.';
+  const me = room.members.edges.find((e) => e.node.user.id === myId)?.node;
+  if (me?.muted) return `You are muted in this room${me.muteExpiresAt ? ` until ${time(me.muteExpiresAt)}` : ''}.`;
+  if (room.type === 'DM') return 'You cannot send messages in this conversation.';
+  return 'You cannot send messages in this room.';
+}
+
 /**
  * One room: history, then live events from `roomEvents`. When the socket drops and comes back, the
  * subscription is started again with `afterSeq` = the last seq on screen, and the log keyed by seq
- * keeps anything replayed twice from showing twice.
+ * keeps anything replayed twice from showing twice. Moderation events (roles, mutes, freezing,
+ * archiving, pins) re-read the room's state; a ban, a removal or the room's deletion leaves the view.
  */
-export function RoomView({ roomId }: { roomId: string }) {
+export function RoomView({ roomId, onGone }: { roomId: string; onGone(notice: string): void }) {
   const app = useApp();
   const client = useClient();
   const [{ data, error }, refetch] = useQuery({ query: RoomQuery, variables: { id: roomId }, requestPolicy: 'network-only' });
   const log = useMemo(() => new RoomLog<WebRoomMessageFragment>(), [roomId]);
   const [messages, setMessages] = useState<WebRoomMessageFragment[]>([]);
+  const [state, setState] = useState<WebRoomStateFragment | null>(null);
   const [readBy, setReadBy] = useState<Record<string, number>>({});
   const [typing, setTyping] = useState<Record<string, string>>({});
   const [epoch, setEpoch] = useState(0);
@@ -75,18 +112,45 @@ export function RoomView({ roomId }: { roomId: string }) {
   const [, createUpload] = useMutation(CreateUpload);
   const [uploadError, setUploadError] = useState<string | null>(null);
   const [openReplies, setOpenReplies] = useState<string | null>(null);
+  const [panel, setPanel] = useState(false);
   const [, markRead] = useMutation(MarkRead);
   const [, setTypingMutation] = useMutation(SetTyping);
   const lastTypingSent = useRef(0);
   const markedRead = useRef(0);
+  const gone = useRef(false);
   const room = data?.room;
 
+  // The first read (and any re-read: after blocking someone, whose messages then come back hidden).
   useEffect(() => {
     if (!room) return;
     for (const { node } of room.messages.edges) log.put(node);
     setMessages(log.list());
-    setReadBy(Object.fromEntries(room.members.edges.map((e) => [e.node.user.id, e.node.lastReadSeq])));
+    setState(room);
+  }, [room]);
+  useEffect(() => {
+    if (room) setReadBy(Object.fromEntries(room.members.edges.map((e) => [e.node.user.id, e.node.lastReadSeq])));
   }, [room?.id]);
+
+  /** Re-reads the room's state (members, roles, mutes, frozen, archived, pins) after a moderation event. */
+  function refreshState() {
+    client
+      .query(RoomStateQuery, { id: roomId }, { requestPolicy: 'network-only' })
+      .toPromise()
+      .then((r) => !gone.current && r.data?.room && setState(r.data.room));
+  }
+  function leave(notice: string) {
+    if (gone.current) return;
+    gone.current = true;
+    onGone(notice);
+  }
+
+  // A mute with an end: the composer comes back by itself when it ends (nothing is published then).
+  const myMember = state?.members.edges.find((e) => e.node.user.id === app.me.id)?.node;
+  useEffect(() => {
+    if (!myMember?.muted || !myMember.muteExpiresAt) return;
+    const t = setTimeout(refreshState, Math.max(0, new Date(myMember.muteExpiresAt).getTime() - Date.now()) + 500);
+    return () => clearTimeout(t);
+  }, [myMember?.muted, myMember?.muteExpiresAt]);
 
   // Resubscribe after every reconnect, from the last seq on screen.
   useEffect(() => {
@@ -115,7 +179,11 @@ export function RoomView({ roomId }: { roomId: string }) {
             const { [e.userId]: _, ...rest } = t;
             return e.typing && e.userId !== app.me.id ? { ...rest, [e.userId]: e.user.name } : rest;
           });
-        else if (e.__typename === 'RoomMemberJoined' || e.__typename === 'RoomMemberLeft') refetch({ requestPolicy: 'network-only' });
+        else if (e.__typename === 'RoomMemberLeft' && e.userId === app.me.id) leave(GONE[e.reason] ?? 'You left this room');
+        else if (e.__typename === 'RoomDeleted') leave(GONE.ROOM_DELETED!);
+        else if (e.__typename === 'RoomMessagePinChanged') (log.update(e.message), refreshState());
+        else if (e.__typename === 'RoomMemberJoined' || e.__typename === 'RoomMemberLeft' || e.__typename === 'RoomMemberUpdated' || e.__typename === 'RoomUpdated')
+          refreshState();
         setMessages(log.list());
       });
     return unsubscribe;
@@ -130,12 +198,15 @@ export function RoomView({ roomId }: { roomId: string }) {
     }
   }, [messages]);
 
-  if (error) return <main class="page"><p role="alert">{errorText(error)}</p></main>;
-  if (!room) return <main class="page"><p role="status">Loading…</p></main>;
+  if (error && !state) return <main class="page"><p role="alert">{errorText(error)}</p></main>;
+  if (!state) return <main class="page"><p role="status">Loading…</p></main>;
 
-  const members = room.members.edges.map((e) => e.node.user);
+  const memberNodes = state.members.edges.map((e) => e.node);
+  const members = memberNodes.map((m) => m.user);
   const names = Object.fromEntries(members.map((u) => [u.id, u.name]));
   const typingNames = Object.values(typing);
+  const powers = roomPowers(state.viewerRole, state.type, app.orgRole);
+  const pinned = state.pinnedMessages.edges.map((e) => e.node);
 
   /** Opening a message's replies: reads them all (older ones may be before the page on screen) and the parent's counts. */
   function refreshParent(parentId: string) {
@@ -150,6 +221,23 @@ export function RoomView({ roomId }: { roomId: string }) {
         log.update(parent);
         setMessages(log.list());
       });
+  }
+
+  /** Scrolls to a message (a pinned one), reading it and what follows first when it is older than the page on screen. */
+  async function jumpTo(m: WebRoomMessageFragment) {
+    const target = m.parent ? m.parent.id : m.id;
+    const find = () => document.querySelector<HTMLElement>(`.messages li[data-id="${CSS.escape(target)}"]`);
+    if (!find() && !m.parent) {
+      const r = await client.query(MessagesFrom, { id: roomId, afterSeq: m.seq - 1 }, { requestPolicy: 'network-only' }).toPromise();
+      for (const { node } of r.data?.room?.messages.edges ?? []) log.put(node);
+      setMessages(log.list());
+      await new Promise((resolve) => requestAnimationFrame(resolve));
+    }
+    if (m.parent) (setOpenReplies(m.parent.id), refreshParent(m.parent.id));
+    const el = find();
+    el?.scrollIntoView({ block: 'center' });
+    el?.classList.add('flash');
+    setTimeout(() => el?.classList.remove('flash'), 1500);
   }
 
   /** Each file: createUpload, then PUT its bytes to the URL it gives; returns the attachment ids. */
@@ -206,7 +294,7 @@ export function RoomView({ roomId }: { roomId: string }) {
       setMessages(log.list());
       lastTypingSent.current = 0;
       setTypingMutation({ input: { roomId, typing: false } });
-    }
+    } else if (r.error?.graphQLErrors.some((g) => g.extensions?.code === 'FORBIDDEN')) refreshState();
   }
 
   const seenByOf = (m: WebRoomMessageFragment) =>
@@ -217,12 +305,26 @@ export function RoomView({ roomId }: { roomId: string }) {
   const topLevel = messages.filter((m) => !m.parent);
   const parent = openReplies ? messages.find((m) => m.id === openReplies) : undefined;
   const replies = openReplies ? messages.filter((m) => m.parent?.id === openReplies) : [];
+  const item = (m: WebRoomMessageFragment, onOpenReplies?: () => void) => (
+    <RoomMessageItem
+      key={m.seq}
+      message={m}
+      mine={m.author.id === app.me.id}
+      seenBy={onOpenReplies ? seenByOf(m) : []}
+      canPin={powers.pin && !state.archivedAt}
+      onOpenReplies={onOpenReplies}
+    />
+  );
 
   return (
     <main class="room">
       <header>
-        <h2>{room.name ?? 'Direct message'}</h2>
-        {room.topic && <p>{room.topic}</p>}
+        <h2>
+          {state.name ?? 'Direct message'}
+          {state.frozen && <small class="tag"> Frozen</small>}
+          {state.archivedAt && <small class="tag"> Archived</small>}
+        </h2>
+        {state.topic && <p>{state.topic}</p>}
         <ul class="members" aria-label="Members">
           {members.map((u) => {
             const status = app.presence[u.id] ?? u.presence;
@@ -233,23 +335,24 @@ export function RoomView({ roomId }: { roomId: string }) {
             );
           })}
         </ul>
+        <div class="room-tools">
+          <button aria-expanded={panel} onClick={() => setPanel(!panel)}>{panel ? 'Hide members' : 'Manage members'}</button>
+          <RoomSettings room={state} onChanged={refreshState} onDeleted={() => leave(GONE.ROOM_DELETED!)} />
+        </div>
+        {panel && <MembersPanel room={state} members={memberNodes} onChanged={() => (refreshState(), refetch({ requestPolicy: 'network-only' }))} />}
+        <PinnedList pinned={pinned} canUnpin={powers.pin && !state.archivedAt} onJump={jumpTo} onChanged={refreshState} />
       </header>
       <div class="messages" role="log" aria-label="Messages" aria-live="polite">
       <ol>
-        {topLevel.map((m) => (
-          <RoomMessageItem
-            key={m.seq}
-            message={m}
-            mine={m.author.id === app.me.id}
-            seenBy={seenByOf(m)}
-            onOpenReplies={() => (setOpenReplies(m.id), refreshParent(m.id))}
-          />
-        ))}
+        {topLevel.map((m) => item(m, () => (setOpenReplies(m.id), refreshParent(m.id))))}
       </ol>
       </div>
       <p class="typing" role="status" aria-live="polite">
         {typingNames.length ? `${typingNames.join(', ')} ${typingNames.length > 1 ? 'are' : 'is'} typing…` : ''}
       </p>
+      {!state.viewerCanSend ? (
+        <p class="read-only" role="status" aria-label="Cannot send">{whyReadOnly(state, app.me.id)}</p>
+      ) : (
       <form class="composer" onSubmit={submit} aria-label="Send a message">
         <label for="composer-input" class="sr-only">Message</label>
         <textarea
@@ -276,6 +379,7 @@ export function RoomView({ roomId }: { roomId: string }) {
         {sent.error && <p role="alert">{errorText(sent.error)}</p>}
         {uploadError && <p role="alert">{uploadError}</p>}
       </form>
+      )}
       {parent && (
         <section class="replies" aria-label="Replies">
           <header>
@@ -283,16 +387,16 @@ export function RoomView({ roomId }: { roomId: string }) {
             <button onClick={() => setOpenReplies(null)}>Close replies</button>
           </header>
           <ol>
-            {replies.map((m) => (
-              <RoomMessageItem key={m.seq} message={m} mine={m.author.id === app.me.id} seenBy={[]} />
-            ))}
+            {replies.map((m) => item(m))}
           </ol>
+          {state.viewerCanSend && (
           <form class="composer" aria-label="Send a reply" onSubmit={(e) => submit(e, parent.id)}>
             <label>
               Reply <input name="content" autoComplete="off" />
             </label>
             <button type="submit">Send reply</button>
           </form>
+          )}
         </section>
       )}
     </main>

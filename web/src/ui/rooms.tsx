@@ -7,8 +7,8 @@ import { useApp } from './shell';
 import { errorText } from './util';
 
 const Rooms = graphql(`
-  query WebRooms($orgId: ID!) {
-    me { id unreadCount mentionCount rooms(first: 50, orgId: $orgId) { edges { node { id name type unreadCount mentionCount lastActivityAt lastMessage { seq content deleted author { name } } } } } }
+  query WebRooms($orgId: ID!, $includeArchived: Boolean) {
+    me { id unreadCount mentionCount rooms(first: 50, orgId: $orgId, includeArchived: $includeArchived) { edges { node { id name type archivedAt unreadCount mentionCount lastActivityAt lastMessage { seq content deleted author { name } } } } } }
     org(id: $orgId) { id members(first: 100) { edges { node { id user { id name } } } } }
   }
 `);
@@ -34,7 +34,11 @@ const CreateRoom = graphql(`
 export function RoomsPage({ path }: { path: string }) {
   const app = useApp();
   const roomId = path.split('/')[2];
-  const [{ data }, refetch] = useQuery({ query: Rooms, variables: { orgId: app.orgId! } });
+  const [showArchived, setShowArchived] = useState(false);
+  const [{ data }, refetch] = useQuery({ query: Rooms, variables: { orgId: app.orgId!, includeArchived: showArchived } });
+  // Why the room on screen went away (a ban, a removal, its deletion), until another room is opened.
+  const [notice, setNotice] = useState<string | null>(null);
+  useEffect(() => void (roomId && setNotice(null)), [roomId]);
   const [created, createRoom] = useMutation(CreateRoom);
   const client = useClient();
   // What the inbox said since the list was read, by room: it overrides the list's counts and last message.
@@ -78,6 +82,7 @@ export function RoomsPage({ path }: { path: string }) {
             <li>
               <Link to={`/rooms/${r.id}`} aria-current={r.id === roomId ? 'page' : undefined}>
                 <span class="name">{r.name ?? 'Direct message'}</span>
+                {r.archivedAt && <small class="tag"> (archived)</small>}
                 {r.unreadCount > 0 && r.id !== roomId && (
                   <span class="badge" aria-label={`${r.unreadCount} unread`}>{r.unreadCount}</span>
                 )}
@@ -91,6 +96,9 @@ export function RoomsPage({ path }: { path: string }) {
             </li>
           ))}
         </ul>
+        <label class="show-archived">
+          <input type="checkbox" checked={showArchived} onChange={(e) => setShowArchived((e.target as HTMLInputElement).checked)} /> Show archived rooms
+        </label>
         <details>
           <summary>New room</summary>
           <form
@@ -130,7 +138,20 @@ export function RoomsPage({ path }: { path: string }) {
           </form>
         </details>
       </aside>
-      {roomId ? <RoomView key={roomId} roomId={roomId} /> : <main class="page"><p>Pick a room.</p></main>}
+      {roomId ? (
+        <RoomView
+          key={roomId}
+          roomId={roomId}
+          onGone={(text) => {
+            const name = rooms.find((r) => r.id === roomId)?.name;
+            setNotice(name ? `${text} (${name}).` : `${text}.`);
+            navigate('/rooms');
+            refetch({ requestPolicy: 'network-only' });
+          }}
+        />
+      ) : (
+        <main class="page">{notice ? <p role="alert" class="notice">{notice}</p> : <p>Pick a room.</p>}</main>
+      )}
     </div>
   );
 }

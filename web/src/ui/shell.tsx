@@ -4,12 +4,14 @@ import { useMutation, useQuery, useSubscription } from '@urql/preact';
 import type { Client as WsClient } from 'graphql-ws';
 import { getSession, setSession } from '../auth';
 import { graphql } from '../gql';
-import type { PresenceStatus } from '../gql/graphql';
+import type { OrgRole, PresenceStatus } from '../gql/graphql';
 import { Link, usePath } from '../router';
 import { serverFeatures } from '../server';
 import { OrgPage } from './org';
+import { AuditLogPage, ReportsPage } from './org-admin';
 import { PaidPage } from './paid';
 import { RoomsPage } from './rooms';
+import { SettingsPage } from './settings';
 import { ThreadsPage } from './threads';
 
 const Me = graphql(`
@@ -27,6 +29,8 @@ const Logout = graphql(`
 export interface AppState {
   me: { id: string; name: string };
   orgId: string | null;
+  /** The viewer's role in the current org (OWNER and ADMIN see reports and the audit log). */
+  orgRole: OrgRole | null;
   ws: WsClient;
   /** Live presence by user id (from the presence subscription; members' initial status elsewhere). */
   presence: Record<string, PresenceStatus>;
@@ -70,6 +74,7 @@ export function Shell({ ws }: { ws: WsClient }) {
         ? {
             me: { id: data.me.id, name: data.me.user.name },
             orgId: activeOrg?.id ?? null,
+            orgRole: activeOrg?.viewerRole ?? null,
             ws,
             presence,
             devPayments: serverFeatures.has('dev-payments'),
@@ -82,6 +87,7 @@ export function Shell({ ws }: { ws: WsClient }) {
   if (!state) return <p role="status">Loading…</p>;
 
   const section = path.split('/')[1] || 'rooms';
+  const orgAdmin = state.orgRole === 'OWNER' || state.orgRole === 'ADMIN';
   const nav = (to: string, label: string) => (
     <li>
       <Link to={to} aria-current={section === to.slice(1) ? 'page' : undefined}>{label}</Link>
@@ -108,6 +114,9 @@ export function Shell({ ws }: { ws: WsClient }) {
             {nav('/threads', 'Threads')}
             {nav('/paid', 'Paid session')}
             {nav('/org', 'Organization')}
+            {orgAdmin && nav('/reports', 'Reports')}
+            {orgAdmin && nav('/audit', 'Audit log')}
+            {nav('/settings', 'Settings')}
           </ul>
         </nav>
         <span role="status" class={online ? 'online' : 'offline'}>{online ? 'Connected' : 'Reconnecting…'}</span>
@@ -122,8 +131,14 @@ export function Shell({ ws }: { ws: WsClient }) {
           Sign out
         </button>
       </header>
-      {!activeOrg && section !== 'paid' ? (
+      {section === 'settings' ? (
+        <SettingsPage />
+      ) : !activeOrg && section !== 'paid' ? (
         <OrgPage />
+      ) : section === 'reports' && orgAdmin ? (
+        <ReportsPage />
+      ) : section === 'audit' && orgAdmin ? (
+        <AuditLogPage />
       ) : section === 'threads' ? (
         <ThreadsPage path={path} />
       ) : section === 'paid' ? (
