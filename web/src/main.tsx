@@ -3,7 +3,8 @@ import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Provider } from '@urql/preact';
 import { getSession, onSessionChange } from './auth';
 import { createClients } from './client';
-import { AuthScreen, ResetPasswordScreen, resetToken } from './ui/auth-screen';
+import { AuthScreen, ResetPasswordScreen } from './ui/auth-screen';
+import { hashToken } from './router';
 import { Shell } from './ui/shell';
 import './styles.css';
 
@@ -13,10 +14,10 @@ import './styles.css';
  */
 function Root() {
   const [session, setSession] = useState(getSession());
-  const [reset, setReset] = useState(resetToken());
+  const [reset, setReset] = useState(hashToken('reset'));
   useEffect(() => onSessionChange(() => setSession(getSession())), []);
   useEffect(() => {
-    const update = () => setReset(resetToken());
+    const update = () => setReset(hashToken('reset'));
     addEventListener('hashchange', update);
     return () => removeEventListener('hashchange', update);
   }, []);

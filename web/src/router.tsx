@@ -38,3 +38,18 @@ export function Link(props: { to: string; children: ComponentChildren; class?: s
     </a>
   );
 }
+
+/**
+ * The token of a mailed link (`/app/#/reset?token=…`, `/app/#/verify?token=…`) when the page was opened
+ * from one for `route`, else null. The links carry the token after `#`, so it never reaches a server log.
+ */
+export function hashToken(route: 'reset' | 'verify'): string | null {
+  if (!location.hash.startsWith(`#/${route}?`)) return null;
+  return new URLSearchParams(location.hash.slice(location.hash.indexOf('?') + 1)).get('token');
+}
+
+/** Leaves a mailed link's route (drops the `#…` part, token included) without reloading. */
+export function clearHashRoute() {
+  history.replaceState(null, '', location.pathname + location.search);
+  dispatchEvent(new HashChangeEvent('hashchange'));
+}

@@ -3,6 +3,7 @@ import { useState } from 'preact/hooks';
 import { setSession } from '../auth';
 import { graphql } from '../gql';
 import { errorText } from './util';
+import { clearHashRoute, hashToken } from '../router';
 import { trustedDocumentsExchange } from '../trusted';
 
 const Login = graphql(`
@@ -55,6 +56,7 @@ export function AuthScreen() {
   return (
     <main class="auth">
       <h1>Confab</h1>
+      {hashToken('verify') && <p role="status">Sign in to confirm your email address.</p>}
       <div role="tablist" aria-label="Account">
         <button role="tab" aria-selected={mode === 'in'} onClick={() => setMode('in')}>Sign in</button>
         <button role="tab" aria-selected={mode === 'up'} onClick={() => setMode('up')}>Sign up</button>
@@ -112,12 +114,6 @@ function ForgotPassword({ onBack }: { onBack(): void }) {
   );
 }
 
-/** The token of the mailed reset link (`/app/#/reset?token=…`), or null on any other page. */
-export function resetToken(): string | null {
-  if (!location.hash.startsWith('#/reset')) return null;
-  return new URLSearchParams(location.hash.slice(location.hash.indexOf('?') + 1)).get('token');
-}
-
 /**
  * The page the reset mail links to: a new password for the token. Success signs in (every other
  * login was revoked) and leaves the reset route.
@@ -125,7 +121,6 @@ export function resetToken(): string | null {
 export function ResetPasswordScreen({ token }: { token: string }) {
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
-  const leave = () => history.replaceState(null, '', location.pathname + location.search);
   return (
     <main class="auth">
       <h1>Confab</h1>
@@ -142,9 +137,8 @@ export function ResetPasswordScreen({ token }: { token: string }) {
           setBusy(false);
           const p = r.data?.resetPassword;
           if (!p) return setError(r.error?.graphQLErrors[0]?.extensions?.code === 'GONE' ? 'This link has expired: ask for a new one.' : errorText(r.error));
-          leave();
           setSession(p);
-          dispatchEvent(new HashChangeEvent('hashchange'));
+          clearHashRoute();
         }}
       >
         <label>
@@ -156,7 +150,7 @@ export function ResetPasswordScreen({ token }: { token: string }) {
         {error && <p role="alert">{error}</p>}
         <button type="submit" disabled={busy}>Set password</button>
       </form>
-      <button class="link" onClick={() => (leave(), dispatchEvent(new HashChangeEvent('hashchange')))}>Cancel</button>
+      <button class="link" onClick={clearHashRoute}>Cancel</button>
     </main>
   );
 }

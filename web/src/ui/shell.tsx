@@ -5,7 +5,7 @@ import type { Client as WsClient } from 'graphql-ws';
 import { getSession, setSession } from '../auth';
 import { graphql } from '../gql';
 import type { OrgRole, PresenceStatus } from '../gql/graphql';
-import { Link, usePath } from '../router';
+import { Link, clearHashRoute, hashToken, usePath } from '../router';
 import { serverFeatures } from '../server';
 import { OrgPage } from './org';
 import { AuditLogPage, ReportsPage } from './org-admin';
@@ -13,14 +13,21 @@ import { PaidPage } from './paid';
 import { RoomsPage } from './rooms';
 import { SettingsPage } from './settings';
 import { ThreadsPage } from './threads';
+import { errorText } from './util';
 
 const Me = graphql(`
   query WebMe {
-    me { id email user { id name } orgs(first: 50) { edges { node { id name slug viewerRole } } } }
+    me { id email emailVerified user { id name avatarUrl } orgs(first: 50) { edges { node { id name slug viewerRole } } } }
   }
 `);
 const PresenceSub = graphql(`
   subscription WebPresence($orgId: ID!) { presence(orgId: $orgId) { userId status } }
+`);
+const VerifyEmail = graphql(`
+  mutation WebVerifyEmail($input: VerifyEmailInput!) { verifyEmail(input: $input) { id emailVerified } }
+`);
+const ResendVerification = graphql(`
+  mutation WebResendVerification($input: RequestEmailVerificationInput!) { requestEmailVerification(input: $input) { accepted } }
 `);
 const Logout = graphql(`
   mutation WebLogout($input: LogoutInput!) { logout(input: $input) { revoked } }
@@ -50,6 +57,15 @@ export function Shell({ ws }: { ws: WsClient }) {
   const [presence, setPresence] = useState<Record<string, PresenceStatus>>({});
   const [online, setOnline] = useState(true);
   const [, logout] = useMutation(Logout);
+  const [verified, verifyEmail] = useMutation(VerifyEmail);
+  const [resent, resend] = useMutation(ResendVerification);
+  // Opened from the verification mail (`#/verify?token=`): verify once signed in, then leave the route.
+  useEffect(() => {
+    const token = hashToken('verify');
+    if (!token) return;
+    clearHashRoute();
+    verifyEmail({ input: { token } }).then((r) => !r.error && refetchMe({ requestPolicy: 'network-only' }));
+  }, []);
   const path = usePath();
   const selectOrg = (id: string) => {
     localStorage.setItem('confab.org', id);
@@ -120,7 +136,7 @@ export function Shell({ ws }: { ws: WsClient }) {
           </ul>
         </nav>
         <span role="status" class={online ? 'online' : 'offline'}>{online ? 'Connected' : 'Reconnecting…'}</span>
-        <span>{state.me.name}</span>
+        <span>{data?.me?.user.avatarUrl && <img class="avatar" src={data.me.user.avatarUrl} alt="" width={24} height={24} />} {state.me.name}</span>
         <button
           onClick={async () => {
             const s = getSession();
@@ -131,6 +147,15 @@ export function Shell({ ws }: { ws: WsClient }) {
           Sign out
         </button>
       </header>
+      {verified.data && <p role="status" class="banner">Your email address is confirmed.</p>}
+      {verified.error && <p role="alert" class="banner">{errorText(verified.error)}</p>}
+      {data?.me && !data.me.emailVerified && !verified.data && (
+        <p class="banner">
+          Confirm your email address ({data.me.email}) with the link we sent.{' '}
+          <button onClick={() => resend({ input: {} })} disabled={resent.fetching || !!resent.data}>{resent.data ? 'Sent' : 'Resend'}</button>
+          {resent.error && <span role="alert"> {errorText(resent.error)}</span>}
+        </p>
+      )}
       {section === 'settings' ? (
         <SettingsPage />
       ) : !activeOrg && section !== 'paid' ? (
