@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { useMutation, useQuery, useSubscription } from '@urql/preact';
 import { graphql } from '../gql';
 import type { ReportAction, ReportStatus } from '../gql/graphql';
@@ -60,8 +60,12 @@ export function ReportsPage() {
     requestPolicy: 'cache-and-network',
   });
   const [resolved, resolve] = useMutation(Resolve);
+  // The subscription replays unacknowledged notifications first: one re-read for a burst of them.
+  const pending = useRef<ReturnType<typeof setTimeout> | null>(null);
+  useEffect(() => () => void (pending.current && clearTimeout(pending.current)), []);
   useSubscription({ query: Notifications, variables: { orgId: app.orgId } }, (_prev, e) => {
-    if (e.notifications.topic === 'report') refetch({ requestPolicy: 'network-only' });
+    if (e.notifications.topic === 'report' && !pending.current)
+      pending.current = setTimeout(() => ((pending.current = null), refetch({ requestPolicy: 'network-only' })), 150);
     return e;
   });
   const reports = data?.org?.reports.edges.map((e) => e.node) ?? [];

@@ -108,7 +108,7 @@ function Profile({ me, onSaved }: { me: { user: { id: string; name: string; avat
         }}
       >
         <label>
-          Name <input name="name" required maxLength={100} value={me.user.name} />
+          Name <input name="name" required maxLength={100} defaultValue={me.user.name} />
         </label>
         <label>
           Avatar <input type="file" name="avatar" accept="image/png,image/jpeg,image/gif,image/webp" />
