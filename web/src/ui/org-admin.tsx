@@ -89,9 +89,9 @@ export function ReportsPage() {
       {data && reports.length === 0 && <p>No reports.</p>}
       <ul class="reports" aria-label="Reports">
         {reports.map((r) => (
-          <li aria-label={`Report on ${r.author.name}'s message`} data-status={r.status}>
+          <li aria-label={`Report on ${r.author?.name ?? 'a deleted user'}'s message`} data-status={r.status}>
             <div class="meta">
-              In <strong>{r.room.name ?? 'a direct room'}</strong>, {r.reporter.name} reported {r.author.name}'s message{' '}
+              In <strong>{r.room.name ?? 'a direct room'}</strong>, {r.reporter?.name ?? 'a deleted user'} reported {r.author?.name ?? 'a deleted user'}'s message{' '}
               <time dateTime={r.createdAt}>{new Date(r.createdAt).toLocaleString()}</time>
             </div>
             <blockquote>{r.content}</blockquote>

@@ -197,19 +197,19 @@ function BansList({ roomId, canUnban }: { roomId: string; canUnban: boolean }) {
         <ul aria-label="Banned">
           {bans.map((b) => (
             <li>
-              {b.user.name}{' '}
+              {b.user?.name ?? 'Deleted user'}{' '}
               <small>
                 by {b.bannedBy?.name ?? 'the server'} {b.expiresAt ? `until ${new Date(b.expiresAt).toLocaleString()}` : 'until lifted'}
                 {b.reason ? ` — ${b.reason}` : ''}
               </small>{' '}
-              {canUnban && (
+              {canUnban && b.user && (
                 <button
                   onClick={async () => {
-                    const r = await unban({ input: { roomId, userId: b.user.id } });
+                    const r = await unban({ input: { roomId, userId: b.user!.id } });
                     if (!r.error) refetch({ requestPolicy: 'network-only' });
                   }}
                 >
-                  Unban {b.user.name}
+                  Unban {b.user!.name}
                 </button>
               )}
             </li>
