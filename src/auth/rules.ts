@@ -120,6 +120,11 @@ export function viewerRole(ctx: Context, orgId: string): Promise<OrgRoleName | n
     .load(orgId);
 }
 
+/** Drops the viewer's cached role in an org, after a mutation changed it (the answer then reads it again). */
+export function forgetViewerRole(ctx: Context, orgId: string): void {
+  ctx.loader<string, OrgRoleName | null>('viewerRoleByOrg', async (ids) => ids.map(() => null)).clear(orgId);
+}
+
 export interface OrgAccess {
   /** Least role a user needs (default MEMBER). */
   role?: OrgRoleName;

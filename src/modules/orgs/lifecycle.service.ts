@@ -1,6 +1,6 @@
 import { encodeGlobalID } from '@pothos/plugin-relay';
 import { z } from 'zod';
-import { requireUserId } from '../../auth/rules.ts';
+import { forgetViewerRole, requireUserId } from '../../auth/rules.ts';
 import type { Context } from '../../context.ts';
 import { db, dbKind, serializable, type Tx } from '../../db/client.ts';
 import { badInput, conflict, forbidden, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
@@ -91,6 +91,7 @@ export async function transferOrgOwnership(ctx: Context, orgId: string, targetUs
   pubsub.publish('org:membershipChanged', orgId, { userId, role: 'ADMIN', change: 'ROLE_CHANGED' });
   pubsub.publish('org:ownershipTransferred', orgId, { fromUserId: userId, toUserId: targetUserId });
   announceAccessChange(pubsub, { subjects: [`user:${userId}`, `user:${targetUserId}`] });
+  forgetViewerRole(ctx, orgId);
   return db.org.findUniqueOrThrow({ where: { id: orgId } });
 }
 
