@@ -109,6 +109,7 @@ const DELETE_TX = { maxWait: 10_000, timeout: 300_000 } as const;
  * its attachments are deleted, and the deletion is logged (its audit entries are gone with it).
  */
 export async function deleteOrg(ctx: Context, orgId: string, confirmSlug: string) {
+  const deletedById = requireUserId(ctx);
   const gone = await db.$transaction(async (tx) => {
     const locked =
       dbKind === 'postgresql'
@@ -143,7 +144,6 @@ export async function deleteOrg(ctx: Context, orgId: string, confirmSlug: string
     ctx.app,
     gone.rooms.flatMap((r) => r.members.map((m) => ({ userId: m.userId, kind: 'RoomRemoved' as const, payload: { roomId: r.id } }))),
   );
-  const deletedById = requireUserId(ctx);
   deliverDetached(ctx.app, gone.webhooks, 'ORG_DELETED', { name: gone.org.name, slug: gone.org.slug, deletedById: encodeGlobalID('User', deletedById) });
   ctx.log.info(
     { audit: 'org.delete', orgId, slug: gone.org.slug, deletedById, members: gone.members.length, rooms: gone.rooms.length, threads: gone.threads.length, attachments: gone.files.length },
