@@ -14,7 +14,7 @@ import tseslint from 'typescript-eslint';
 const NODE_GLOBALS = ['process', 'console', 'Buffer', 'URL', 'URLSearchParams', 'fetch', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'structuredClone', 'AbortController', 'AbortSignal', 'TextEncoder', 'TextDecoder', 'performance', 'queueMicrotask'];
 
 /** Object types that are not cached entities (Apollo/urql keep them inline): results, pages and events. */
-const NOT_ENTITIES = ['Payload', 'Connection', 'Edge', 'Event', 'Added', 'Updated', 'Deleted', 'Changed', 'Removed', 'Cleared', 'Delta', 'Done', 'Failed', 'Progress', 'Joined', 'Left', 'Change', 'Debited', 'Edited', 'Created', 'Read', 'Received']
+const NOT_ENTITIES = ['Payload', 'Connection', 'Edge', 'Event', 'Added', 'Updated', 'Deleted', 'Changed', 'Removed', 'Cleared', 'Delta', 'Done', 'Failed', 'Progress', 'Joined', 'Left', 'Change', 'Debited', 'Edited', 'Created', 'Read', 'Received', 'Pruned']
 /** Value objects: always read inside the entity that owns them, never on their own (docs/api/conventions.md). */
 export const VALUE_TYPES = ['Trust', 'ReactionSummary', 'RoomMessageEdit', 'OrgUsage', 'Typing', 'CostBreakdown', 'CostBreakdownPart', 'UploadHeader'];
 

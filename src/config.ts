@@ -121,6 +121,8 @@ const configSchema = z.object({
       enabled: bool.default(true),
       /** When set, /metrics answers only `Authorization: Bearer <token>` (401 otherwise). */
       token: z.string().min(1).optional(),
+      /** Orgs that get their own `org` label on confab_org_requests_total (the first seen); later ones count as `other`. */
+      maxOrgLabels: z.coerce.number().int().min(0).max(10_000).default(100),
     })
     .prefault({}),
   rateLimit: z
@@ -553,6 +555,7 @@ export const ENV_MAP: Record<string, string> = {
   CONFAB_HSTS_MAX_AGE: 'server.hstsMaxAge',
   CONFAB_METRICS_ENABLED: 'metrics.enabled',
   CONFAB_METRICS_TOKEN: 'metrics.token',
+  CONFAB_METRICS_MAX_ORG_LABELS: 'metrics.maxOrgLabels',
   CONFAB_RATE_LIMIT_PER_CLIENT: 'rateLimit.perClient',
   CONFAB_RATE_LIMIT_PER_ORG: 'rateLimit.perOrg',
   CONFAB_RATE_LIMIT_WINDOW_SEC: 'rateLimit.windowSec',
@@ -624,6 +627,7 @@ export const ENV_MAP: Record<string, string> = {
   CONFAB_MAIL_PUBLIC_URL: 'mail.publicUrl',
   CONFAB_PRIVACY_ON_DELETE: 'privacy.onDelete',
   CONFAB_RETENTION_ROOM_MESSAGES_DAYS: 'retention.roomMessagesDays',
+  CONFAB_RETENTION_INTERVAL_MS: 'retention.intervalMs',
   CONFAB_PAID_SESSIONS_PURGE_ON_EXPIRY: 'paidSessions.purgeOnExpiry',
   CONFAB_BILLING_WEBHOOK_SECRET: 'billing.webhookSecret',
 };

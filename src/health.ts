@@ -21,6 +21,7 @@ export function healthRoutes(state: RunState): Route[] {
         const ok = state.started && (await pingDatabase());
         const body = {
           status: ok ? 'ok' : 'degraded',
+          timestamp: new Date().toISOString(),
           service: app.config.server.serviceName,
           version: pkg.version,
           uptime: Math.round((Date.now() - state.startedAt) / 1000),

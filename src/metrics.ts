@@ -4,8 +4,10 @@ import type { Plugin } from 'graphql-yoga';
 import { timingSafeEqual } from 'node:crypto';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AppModule, Route } from './app-module.ts';
+import type { Viewer } from './auth/identity.ts';
 import type { AppServices } from './context.ts';
-import type { Config } from './config.ts';
+import { databaseKind, type Config } from './config.ts';
+import { poolStats, sqliteWalBytes } from './db/client.ts';
 
 /**
  * The Prometheus side of one app. Every app has its own registry (tests run several apps in one
@@ -112,6 +114,57 @@ export function createMetrics(config: Config, modules: AppModule[], app: () => A
   });
   const queries = new Histogram({ name: 'confab_db_query_duration_seconds', help: 'Database statement duration, by statement kind', labelNames: ['statement'], buckets: DB_SECONDS, registers });
 
+  // Per org, counted in a map on the hot path like deliveries. Bounded: the first `maxOrgLabels` orgs seen get a
+  // label each, every later one counts as `other`, so a scrape never carries more than maxOrgLabels + 1 series.
+  const orgRequests = new Map<string, number>();
+  const maxOrgLabels = config.metrics.maxOrgLabels;
+  const countOrgRequest = (viewer: Viewer | undefined) => {
+    const orgId = viewer?.kind === 'apiKey' ? viewer.orgId : viewer?.kind === 'user' ? viewer.via?.orgId : undefined;
+    if (!orgId) return;
+    const label = orgRequests.has(orgId) || orgRequests.size < maxOrgLabels ? orgId : 'other';
+    orgRequests.set(label, (orgRequests.get(label) ?? 0) + 1);
+  };
+  new Counter({
+    name: 'confab_org_requests_total',
+    help: "GraphQL operations made with an org's credentials (its API keys, ACT_AS included), by org id; orgs beyond metrics.max_org_labels count as other",
+    labelNames: ['org'],
+    registers,
+    collect() {
+      this.reset();
+      for (const [org, n] of orgRequests) this.inc({ org }, n);
+    },
+  });
+  new Gauge({
+    name: 'confab_db_pool_connections',
+    help: 'Database connections of this instance by state: total and idle (PostgreSQL pool); SQLite has one (total only)',
+    labelNames: ['state'],
+    registers,
+    collect() {
+      this.reset();
+      const pool = poolStats();
+      this.set({ state: 'total' }, pool.total);
+      if (pool.idle !== undefined) this.set({ state: 'idle' }, pool.idle);
+    },
+  });
+  new Gauge({
+    name: 'confab_db_pool_waiting',
+    help: 'Queries waiting for a free PostgreSQL pool connection (0 on SQLite)',
+    registers,
+    collect() {
+      this.set(poolStats().waiting ?? 0);
+    },
+  });
+  if (databaseKind(config.database.url) === 'sqlite') {
+    new Gauge({
+      name: 'confab_sqlite_wal_bytes',
+      help: 'Size of the SQLite write-ahead log file in bytes; it grows when checkpoints fall behind',
+      registers,
+      collect() {
+        this.set(sqliteWalBytes() ?? 0);
+      },
+    });
+  }
+
   for (const m of modules) {
     for (const g of m.gauges?.() ?? []) {
       new Gauge({
@@ -145,10 +198,12 @@ export function createMetrics(config: Config, modules: AppModule[], app: () => A
   const outcomes: Plugin = {
     onExecute({ args }) {
       begin(args, args);
+      countOrgRequest((args.contextValue as { viewer?: Viewer }).viewer);
       return { onExecuteDone: ({ result }) => finish(args, result) };
     },
     onSubscribe({ args }) {
       begin(args, args);
+      countOrgRequest((args.contextValue as { viewer?: Viewer }).viewer);
       // A stream that started is `ok`; refusals (permissions, limits) come back as a result with errors.
       return { onSubscribeResult: ({ result }) => finish(args, Symbol.asyncIterator in (result as object) ? {} : result) };
     },

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { db } from '../src/db/client.ts';
+import { runRetentionPass } from '../src/modules/retention/retention.service.ts';
 import { createUpload, png, put, until, uploadFile } from './helpers/attachments.ts';
 import { orgWithMembers, type TestUser } from './helpers/fixtures.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
@@ -110,6 +112,34 @@ describe('S3 storage', () => {
     const { sendMessage } = await server.ok<any, any>(Send, { input: { roomId, content: 'text', attachmentIds: [id] } }, { token: user.token });
     expect(sendMessage.attachments[0].status).toBe('READY');
     expect(Buffer.from(await (await fetch(sendMessage.attachments[0].url)).arrayBuffer()).equals(TEXT)).toBe(true);
+  });
+
+  describe('objects of what is deleted in bulk', () => {
+    const DeleteOrg = `mutation AttS3DeleteOrg($input: DeleteOrgInput!) { deleteOrg(input: $input) { deletedId } }`;
+
+    it('deleteOrg deletes the stored objects of its attachments', async () => {
+      const o = await orgWithMembers(server, 0);
+      const room = (await server.ok<any, any>(CreateRoom, { input: { orgId: o.org.id, type: 'GROUP', name: 'doomed' } }, { token: o.owner.token })).createRoom.id;
+      const sent = await uploadFile(server, o.owner.token, o.org.id, 'sent.txt', 'text/plain', TEXT);
+      await server.ok<any, any>(Send, { input: { roomId: room, content: 'file', attachmentIds: [sent] } }, { token: o.owner.token });
+      expect(await exists(`cf/files/${rawId(sent)}`)).toBe(true);
+      await server.ok<any, any>(DeleteOrg, { input: { orgId: o.org.id, confirmSlug: o.org.slug } }, { token: o.owner.token });
+      expect(await exists(`cf/files/${rawId(sent)}`)).toBe(false);
+    });
+
+    it('retention deletes the stored objects of pruned messages', async () => {
+      const o = await orgWithMembers(server, 0);
+      await server.ok<any, any>(`mutation AttS3Retention($input: UpdateOrgInput!) { updateOrg(input: $input) { id } }`, { input: { orgId: o.org.id, retentionDays: 1 } }, { token: o.owner.token });
+      const room = (await server.ok<any, any>(CreateRoom, { input: { orgId: o.org.id, type: 'GROUP', name: 'old' } }, { token: o.owner.token })).createRoom.id;
+      const old = await uploadFile(server, o.owner.token, o.org.id, 'old.txt', 'text/plain', TEXT);
+      await server.ok<any, any>(Send, { input: { roomId: room, content: 'old file', attachmentIds: [old] } }, { token: o.owner.token });
+      const past = new Date(Date.now() - 3 * 86_400_000);
+      await db.room.update({ where: { id: rawId(room) }, data: { createdAt: past } });
+      await db.roomMessage.updateMany({ where: { roomId: rawId(room) }, data: { createdAt: past } });
+      expect(await exists(`cf/files/${rawId(old)}`)).toBe(true);
+      expect((await runRetentionPass(server.app.services)).attachments).toBe(1);
+      expect(await exists(`cf/files/${rawId(old)}`)).toBe(false);
+    });
   });
 
   describe('expiry', () => {

@@ -84,6 +84,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     createApiKey: { args: input((w) => ({ orgId: w.orgId, name: 'k', scopes: ['READ'] })) },
     createKvInstance: { args: input((w) => ({ projectId: w.projectId, name: `kv-${fresh()}` })) },
     createOrg: { args: input(() => ({ name: 'Own org', slug: `own-${fresh()}` })), kind: 'self' },
+    // Its OWNER deleting the org would end the matrix: test/org-lifecycle.test.ts deletes orgs as their OWNER.
+    deleteOrg: { args: async (w) => ({ input: { orgId: w.orgId, confirmSlug: await victimSlug(w) } }), as: { skip: "it would delete the matrix's org" } },
     createProject: { args: input((w) => ({ orgId: w.orgId, name: 'p' })) },
     createRoom: { args: input((w) => ({ orgId: w.orgId, name: 'r', type: 'GROUP', memberIds: [w.owner.id] })) },
     createUpload: { args: input((w) => ({ orgId: w.orgId, filename: 'a.txt', contentType: 'text/plain', byteSize: 10 })) },
@@ -136,6 +138,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     subscribeTopic: { args: input((w) => ({ orgId: w.orgId, topic: 'news' })) },
     topUpSession: { args: input((w) => ({ sessionId: w.sessionId, amountSats: 500 })), as: 'holder' },
     transformKv: { args: input((w) => ({ kvInstanceId: w.kvId, template: 'say {{k1}}', outputKey: 'out' })) },
+    // Its OWNER would become ADMIN, and the matrix needs its OWNER: test/org-lifecycle.test.ts transfers orgs.
+    transferOrgOwnership: { args: input((w) => ({ orgId: w.orgId, userId: w.member.id })), as: { skip: "it would demote the matrix's owner" } },
     // The owner's own subscription, made fresh for each call: every outsider is refused (NOT_FOUND to people), the owner removes it.
     unregisterPushSubscription: { args: async (w) => ({ input: { pushSubscriptionId: await ownerPushSubscription(w) } }) },
     unlinkThreads: { args: input((w) => ({ threadRelationId: w.threadRelationId })) },
@@ -145,6 +149,7 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     updateContextNode: { args: input((w) => ({ contextNodeId: w.contextNodeId, title: 'renamed' })) },
     updateKvInstance: { args: input((w) => ({ kvInstanceId: w.kvId, name: 'renamed' })) },
     updateMemberRole: { args: input((w) => ({ orgId: w.orgId, userId: w.member.id, role: 'MEMBER' })) },
+    updateOrg: { args: input((w) => ({ orgId: w.orgId, retentionDays: 3650 })) },
     updateProject: { args: input((w) => ({ projectId: w.projectId, name: 'renamed' })) },
     updateRoom: { args: input((w) => ({ roomId: w.roomId, topic: 'renamed' })) },
     updateThread: { args: input((w) => ({ threadId: w.threadId, title: 'renamed' })) },
@@ -164,6 +169,9 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     threadEvents: { args: (w) => ({ threadId: w.threadId }), trigger: (w) => gql(`mutation($input: AppendThreadMessageInput!) { appendThreadMessage(input: $input) { __typename } }`, { input: { threadId: w.threadId, role: 'USER', content: 'live' } }, w.auth.owner) },
   },
 };
+
+/** The victim org's slug (deleteOrg's confirmation), read as its owner. */
+const victimSlug = async (w: W): Promise<string> => (await gql(`query AuthzSlug($id: ID!) { org(id: $id) { slug } }`, { id: w.orgId }, w.auth.owner)).org.slug;
 
 /** A browser's push subscription (on loopback: the matrix's server allows private push endpoints, and nothing listens on port 9). */
 const pushSubscriptionInput = () => {
@@ -360,10 +368,10 @@ const ACTING_ROOTS: Record<Root, string[]> = {
 /** What it may select below them (`*`: the whole type); `__typename` and connections, edges and PageInfo are open. */
 const ACTING_REACH: Record<string, '*' | string[]> = {
   Node: ['id'],
-  Room: ['id', 'type', 'name', 'topic', 'lastSeq', 'lastActivityAt', 'createdAt', 'viewerRole', 'unreadCount', 'mentionCount', 'lastMessage', 'members', 'messages'],
+  Room: ['id', 'type', 'name', 'topic', 'lastSeq', 'lastActivityAt', 'createdAt', 'viewerRole', 'unreadCount', 'mentionCount', 'lastMessage', 'members', 'messages', 'prunedThroughSeq'],
   User: ['id', 'name'],
   ...Object.fromEntries(
-    ['Attachment', 'CreateUploadPayload', 'UploadHeader', 'RoomMember', 'RoomMessage', 'RoomMessageEdit', 'ReactionSummary', 'LeaveRoomPayload', 'RemoveRoomMemberPayload', 'DeleteMessagePayload', 'SetTypingPayload', 'RoomMessageAdded', 'RoomMessageEdited', 'RoomMessageDeleted', 'RoomMessageRepliesUpdated', 'ReactionChanged', 'ReadReceiptUpdated', 'TypingChanged', 'RoomMemberJoined', 'RoomMemberLeft'].map((t) => [t, '*']),
+    ['Attachment', 'RoomHistoryPruned', 'CreateUploadPayload', 'UploadHeader', 'RoomMember', 'RoomMessage', 'RoomMessageEdit', 'ReactionSummary', 'LeaveRoomPayload', 'RemoveRoomMemberPayload', 'DeleteMessagePayload', 'SetTypingPayload', 'RoomMessageAdded', 'RoomMessageEdited', 'RoomMessageDeleted', 'RoomMessageRepliesUpdated', 'ReactionChanged', 'ReadReceiptUpdated', 'TypingChanged', 'RoomMemberJoined', 'RoomMemberLeft'].map((t) => [t, '*']),
   ),
 };
 const inReach = (type: string, field: string) =>

@@ -111,13 +111,19 @@ export const roleAtLeast = (role: OrgRoleName, min: OrgRoleName) => RANK[role] >
 export function viewerRole(ctx: Context, orgId: string): Promise<OrgRoleName | null> {
   const viewer = ctx.viewer;
   if (viewer.kind !== 'user' || (viewer.via && viewer.via.orgId !== orgId)) return Promise.resolve(null);
-  return ctx
-    .loader<string, OrgRoleName | null>('viewerRoleByOrg', async (orgIds) => {
-      const rows = await db.membership.findMany({ where: { userId: viewer.userId, orgId: { in: [...orgIds] } } });
-      const byOrg = new Map(rows.map((m) => [m.orgId, m.role as OrgRoleName]));
-      return orgIds.map((id) => byOrg.get(id) ?? null);
-    })
-    .load(orgId);
+  return roleLoader(ctx, viewer.userId).load(orgId);
+}
+
+const roleLoader = (ctx: Context, userId: string) =>
+  ctx.loader<string, OrgRoleName | null>('viewerRoleByOrg', async (orgIds) => {
+    const rows = await db.membership.findMany({ where: { userId, orgId: { in: [...orgIds] } } });
+    const byOrg = new Map(rows.map((m) => [m.orgId, m.role as OrgRoleName]));
+    return orgIds.map((id) => byOrg.get(id) ?? null);
+  });
+
+/** Drops the viewer's cached role in an org, after a mutation changed it (what the operation answers reads it again). */
+export function forgetViewerRole(ctx: Context, orgId: string): void {
+  if (ctx.viewer.kind === 'user') roleLoader(ctx, ctx.viewer.userId).clear(orgId);
 }
 
 export interface OrgAccess {

@@ -2,7 +2,7 @@ import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { LRUCache } from 'lru-cache';
 import pg from 'pg';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { databaseKind } from '../config.ts';
 import { PrismaClient as PgClient } from '../generated/postgres/client.ts';
@@ -136,13 +136,17 @@ export async function openDatabase(url: string, opts: OpenOptions = {}): Promise
   const log = opts.onQuery ? [{ emit: 'event' as const, level: 'query' as const }] : [];
   let client: Db;
   if (kind === 'sqlite') {
-    const adapter = new TunedSqlite({ url: `file:${sqlitePath(url)}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
+    sqliteFile = sqlitePath(url);
+    pgPool = undefined;
+    const adapter = new TunedSqlite({ url: `file:${sqliteFile}`, timeout: SQLITE_BUSY_TIMEOUT_MS });
     client = new SqliteClient({ adapter, log });
     await client.$executeRawUnsafe('PRAGMA journal_mode = WAL');
     await client.$executeRawUnsafe('PRAGMA foreign_keys = ON');
     await client.$executeRawUnsafe('PRAGMA synchronous = NORMAL');
   } else {
     const pool = new pg.Pool({ connectionString: url, connectionTimeoutMillis: 5000 });
+    pgPool = pool;
+    sqliteFile = undefined;
     const names = statementNames();
     const adapter = new PrismaPg(pool, { statementNameGenerator: names, disposeExternalPool: true });
     directReads = async (query) => {
@@ -156,6 +160,25 @@ export async function openDatabase(url: string, opts: OpenOptions = {}): Promise
   db = client;
   dbKind = kind;
   return client;
+}
+
+let pgPool: pg.Pool | undefined;
+let sqliteFile: string | undefined;
+
+/** The connection pool of the open database, for /metrics: PostgreSQL's pg.Pool; SQLite has one connection and no queue. */
+export function poolStats(): { total: number; idle?: number; waiting?: number } {
+  if (pgPool) return { total: pgPool.totalCount, idle: pgPool.idleCount, waiting: pgPool.waitingCount };
+  return { total: 1 };
+}
+
+/** SQLite only: the size of the write-ahead log (`<file>-wal`) in bytes, 0 when there is none; null on PostgreSQL. */
+export function sqliteWalBytes(): number | null {
+  if (!sqliteFile) return null;
+  try {
+    return statSync(`${sqliteFile}-wal`).size;
+  } catch {
+    return 0;
+  }
 }
 
 let directReads: ((query: Prisma.Sql) => Promise<unknown[][]>) | undefined;

@@ -18,6 +18,7 @@ import { presenceModule } from './presence/presence.module.ts';
 import { projectsModule } from './projects/projects.module.ts';
 import { providerKeysModule } from './providerkeys/providerkeys.module.ts';
 import { pushModule } from './push/push.module.ts';
+import { retentionModule } from './retention/retention.module.ts';
 import { roomsModule } from './rooms/rooms.module.ts';
 import { searchModule } from './search/search.module.ts';
 import { threadsModule } from './threads/threads.module.ts';
@@ -51,6 +52,7 @@ const modules = [
   paidSessionsModule,
   roomsModule,
   attachmentsModule,
+  retentionModule,
   presenceModule,
   // After presence, so that it stops first: pushes ask presence who is connected.
   pushModule,

@@ -194,6 +194,18 @@ export async function removeAttachments(app: AppServices, where: Prisma.Attachme
   return removed;
 }
 
+/** The columns `removeStoredFiles` needs: select them in the transaction that deletes the rows. */
+export const STORED_FILE_COLUMNS = { id: true, storageKey: true, filename: true, contentType: true, byteSize: true } as const;
+
+/**
+ * Deletes the stored bytes of attachments whose rows are already gone (their org was deleted, cascading to them).
+ * Call it after that delete committed; a failure is logged and the rest go on.
+ */
+export async function removeStoredFiles(app: AppServices, files: StoredFile[]): Promise<void> {
+  const storage = storageFor(app.config);
+  for (const f of files) await storage.remove(f).catch((err) => app.log.warn({ err, attachmentId: f.id }, 'deleting attachment bytes failed'));
+}
+
 /** The attachments of a deleted room message go with it (after the delete has committed). */
 export const removeRoomMessageAttachments = (app: AppServices, messageId: string) => removeAttachments(app, { roomMessageId: messageId });
 

@@ -21,6 +21,10 @@ export const orgsPermissions: DomainPermissions = {
       updateMemberRole: orgRule('canManageMembers', inputOrg, { role: 'ADMIN' }),
       // Members may remove themselves; the service enforces the rest.
       removeMember: orgRule('isOrgMember', inputOrg),
+      // The slug is OWNER-only: the service checks it.
+      updateOrg: orgRule('canUpdateOrg', inputOrg, { role: 'ADMIN' }),
+      deleteOrg: orgRule('canDeleteOrg', inputOrg, { role: 'OWNER' }),
+      transferOrgOwnership: orgRule('canTransferOrg', inputOrg, { role: 'OWNER' }),
     },
     // Checked again per event, after authorizedSubscribe checked it at start.
     Subscription: { membershipChanged: orgRule('canWatchOrg', (a) => a.orgId, { scope: 'READ' }) },
@@ -36,6 +40,7 @@ export const orgsPermissions: DomainPermissions = {
     Invite: { '*': allow },
     InviteMemberPayload: { '*': allow },
     RemoveMemberPayload: { '*': allow },
+    DeleteOrgPayload: { '*': allow },
   },
   nodes: {
     Org: (ctx, org: { id: string }) => passes(checkOrg(ctx, org.id, { scope: 'READ' })),

@@ -8,15 +8,15 @@ import { announceAccessChange } from '../../live/access.ts';
 import { appendInviteReceived, appendOrgRooms } from '../inbox/inbox.service.ts';
 
 const role = z.enum(['OWNER', 'ADMIN', 'MEMBER']);
-const createOrgInput = z.object({
-  name: z.string().trim().min(1, 'is required').max(100),
-  slug: z
-    .string()
-    .trim()
-    .min(3, 'must be at least 3 characters')
-    .max(40)
-    .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'may hold lower-case letters, digits and single dashes'),
-});
+/** An org's name and slug, as createOrg and updateOrg take them. */
+export const orgName = z.string().trim().min(1, 'is required').max(100);
+export const orgSlug = z
+  .string()
+  .trim()
+  .min(3, 'must be at least 3 characters')
+  .max(40)
+  .regex(/^[a-z0-9]+(-[a-z0-9]+)*$/, 'may hold lower-case letters, digits and single dashes');
+const createOrgInput = z.object({ name: orgName, slug: orgSlug });
 const inviteInput = z.object({ email: z.string().trim().toLowerCase().pipe(z.email('must be a valid email address')), role });
 
 

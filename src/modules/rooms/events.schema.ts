@@ -40,6 +40,7 @@ const TYPE_NAMES: Record<RoomEvent['kind'], string> = {
   RoomUpdated: 'RoomUpdated',
   RoomDeleted: 'RoomDeleted',
   MessagePinChanged: 'RoomMessagePinChanged',
+  HistoryPruned: 'RoomHistoryPruned',
 };
 
 const withMessage = (
@@ -139,9 +140,15 @@ const MessagePinChanged = builder.objectRef<Of<'MessagePinChanged'>>('RoomMessag
   }),
 });
 
+const HistoryPruned = builder.objectRef<Of<'HistoryPruned'>>('RoomHistoryPruned').implement({
+  description:
+    "The room's retention deleted its messages up to and including `throughSeq`: they are gone for good (Room.prunedThroughSeq). A resume whose `afterSeq` is below it gets this first, then the stored messages after it; live, it follows each pass of the retention worker that pruned the room.",
+  fields: (t) => ({ throughSeq: t.exposeInt('throughSeq', { description: 'The highest seq deleted: messages at or below it no longer exist.' }) }),
+});
+
 const RoomEventUnion = builder.unionType('RoomEvent', {
   description: 'Something that happened in a room, as `roomEvents` delivers it.',
-  types: [MessageAdded, MessageEdited, MessageDeleted, RepliesUpdated, ReactionChanged, ReadReceiptUpdated, TypingChanged, MemberJoined, MemberLeft, MemberUpdated, RoomUpdatedEvent, RoomDeletedEvent, MessagePinChanged],
+  types: [MessageAdded, MessageEdited, MessageDeleted, RepliesUpdated, ReactionChanged, ReadReceiptUpdated, TypingChanged, MemberJoined, MemberLeft, MemberUpdated, RoomUpdatedEvent, RoomDeletedEvent, MessagePinChanged, HistoryPruned],
   resolveType: (e) => TYPE_NAMES[(e as RoomEvent).kind],
 });
 
@@ -149,7 +156,7 @@ builder.subscriptionFields((t) => ({
   roomEvents: t.field({
     type: RoomEventUnion,
     description:
-      'Everything that happens in a room you are a member of (NOT_FOUND otherwise). With `afterSeq`, every stored message after it comes first (as RoomMessageAdded), then live events, with no gap and no duplicate. It ends after your own RoomMemberLeft, or when you leave the org.',
+      'Everything that happens in a room you are a member of (NOT_FOUND otherwise). With `afterSeq`, every stored message after it comes first (as RoomMessageAdded; preceded by RoomHistoryPruned when `afterSeq` is below Room.prunedThroughSeq), then live events, with no gap and no duplicate. It ends after your own RoomMemberLeft, or when you leave the org.',
     args: {
       roomId: t.arg.id({ required: true, description: 'The room to follow.' }),
       afterSeq: t.arg.int({ description: 'Resume after this seq (the highest the client has; 0 for the whole history). Left out: only what happens from now on. Negative: BAD_USER_INPUT.' }),

@@ -58,6 +58,7 @@ export const roomsPermissions: DomainPermissions = {
     RoomUpdated: { '*': allow },
     RoomDeleted: { '*': allow },
     RoomMessagePinChanged: { '*': allow },
+    RoomHistoryPruned: { '*': allow },
   },
   // An ACT_AS key acting as a member (X-Acting-User) reaches the rooms and what is in them, and of the
   // people in them their id and name. Not a room's org: the org's data is not the key's business.
@@ -69,7 +70,8 @@ export const roomsPermissions: DomainPermissions = {
     ],
     Subscription: ['roomEvents'],
     Node: ['id'],
-    Room: ['id', 'type', 'name', 'topic', 'lastSeq', 'lastActivityAt', 'createdAt', 'viewerRole', 'unreadCount', 'mentionCount', 'lastMessage', 'members', 'messages'],
+    Room: ['id', 'type', 'name', 'topic', 'lastSeq', 'lastActivityAt', 'createdAt', 'viewerRole', 'unreadCount', 'mentionCount', 'lastMessage', 'members', 'messages',
+      'prunedThroughSeq'],
     RoomMember: '*',
     RoomMessage: '*',
     RoomMessageEdit: '*',
@@ -86,6 +88,8 @@ export const roomsPermissions: DomainPermissions = {
     TypingChanged: '*',
     RoomMemberJoined: '*',
     RoomMemberLeft: '*',
+    // Retention (what a bot paging or resuming needs to know: where history starts).
+    RoomHistoryPruned: '*',
     User: ['id', 'name'],
   },
   actingNodes: ['Room', 'RoomMember', 'RoomMessage'],
@@ -107,6 +111,7 @@ export const roomsPermissions: DomainPermissions = {
     TypingChanged: '*',
     RoomMemberJoined: '*',
     RoomMemberLeft: '*',
+    RoomHistoryPruned: '*',
     // Not '*': mentionsViewer differs per viewer.
     RoomMessage: [
       'id', 'seq', 'room', 'author', 'content', 'metadata', 'clientMsgId', 'viaApiKeyId', 'createdAt', 'editedAt', 'deletedAt', 'deleted',
@@ -115,6 +120,6 @@ export const roomsPermissions: DomainPermissions = {
     RoomMessageEdit: '*',
     RoomMember: '*',
     ReactionSummary: ['emoji', 'count'],
-    Room: ['id', 'type', 'name', 'topic', 'org', 'members', 'messages', 'lastMessage', 'lastSeq', 'lastActivityAt', 'createdAt'],
+    Room: ['id', 'type', 'name', 'topic', 'org', 'members', 'messages', 'lastMessage', 'lastSeq', 'lastActivityAt', 'createdAt', 'prunedThroughSeq'],
   },
 };

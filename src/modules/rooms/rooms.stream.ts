@@ -24,6 +24,9 @@ async function replay(f: FeedControl<RoomEvent>, roomId: string, after: number, 
  * already committed (store-then-send). Without `afterSeq`, the feed starts after the room's last seq at the
  * time of subscribing.
  *
+ * A resume from below the room's prunedThroughSeq starts with HistoryPruned (the retention worker deleted those
+ * seqs); the replay then simply finds the first stored message after it.
+ *
  * It ends when the viewer leaves or is removed from the room (its own MemberLeft is the last event) or from
  * the org, heard as an event; an event lost on the way is covered by the periodic re-check of every feed.
  */
@@ -50,12 +53,14 @@ export function roomEventFeed(app: AppServices, roomId: string, userId: string, 
     });
     return async () => {
       // Read after listening to the room: a message committed meanwhile is either at or below lastSeq, or heard.
-      const room = await db.room.findUniqueOrThrow({ where: { id: roomId }, select: { orgId: true, lastSeq: true } });
+      const room = await db.room.findUniqueOrThrow({ where: { id: roomId }, select: { orgId: true, lastSeq: true, prunedThroughSeq: true } });
       // Removal from the org ends the feed at once (the access guard would, after its re-check). Before this
       // point a removal is covered by the guard, which hears the same change as an access event.
       f.listen('org:membershipChanged', room.orgId, (e) => {
         if (e.userId === userId && e.role === null) f.stop();
       });
+      // Seqs at or below prunedThroughSeq are gone (retention): the client is told before what is still stored.
+      if (afterSeq != null && afterSeq < room.prunedThroughSeq) f.push({ kind: 'HistoryPruned', throughSeq: room.prunedThroughSeq });
       last = afterSeq != null ? await replay(f, roomId, afterSeq) : room.lastSeq;
     };
   });

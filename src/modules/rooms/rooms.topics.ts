@@ -53,7 +53,12 @@ export type RoomEvent =
   /** The room is gone: every feed of it ends after this event. */
   | { kind: 'RoomDeleted'; roomId: string }
   /** A message was pinned or unpinned (`message.pinnedAt` says which). */
-  | { kind: 'MessagePinChanged'; message: MessageJson };
+  | { kind: 'MessagePinChanged'; message: MessageJson }
+  /**
+   * The retention worker deleted the room's messages up to and including `throughSeq` (those seqs are gone for
+   * good). Live after a pass, and first of a resume whose `afterSeq` is below it.
+   */
+  | { kind: 'HistoryPruned'; throughSeq: number };
 
 export type MemberLeftReason = 'LEFT' | 'REMOVED' | 'BANNED' | 'ORG_REMOVED' | 'ACCOUNT_DELETED' | 'ROOM_DELETED';
 

@@ -126,6 +126,16 @@ export const EVENT_SOURCES: EventSource[] = [
   source('org:membershipChanged', 'MEMBER_LEFT', ([orgId, e]) =>
     e.role === null && { org: () => orgId, data: () => ({ userId: gid('User', e.userId) }) },
   ),
+  source('org:updated', 'ORG_UPDATED', ([orgId, e]) => ({
+    org: () => orgId,
+    data: () => ({ name: e.name, slug: e.slug, retentionDays: e.retentionDays, changed: e.changed }),
+  })),
+  source('org:ownershipTransferred', 'ORG_OWNERSHIP_TRANSFERRED', ([orgId, e]) => ({
+    org: () => orgId,
+    data: () => ({ fromUserId: gid('User', e.fromUserId), toUserId: gid('User', e.toUserId) }),
+  })),
+  // ORG_DELETED has no source here: the org's webhooks are deleted with it, so deleteOrg sends it from the
+  // webhooks it read in its transaction (webhooks.detached.ts).
 ];
 
 /** Sources by topic, so that `publish` of an unmapped topic costs one Map lookup. */

@@ -1,5 +1,6 @@
 import { defineModule, type ModuleGauge } from '../../app-module.ts';
 import { db } from '../../db/client.ts';
+import { stopDetached } from './webhooks.detached.ts';
 import { WebhookEnqueuer } from './webhooks.enqueue.ts';
 import { webhooksPermissions } from './webhooks.permissions.ts';
 import { running } from './webhooks.running.ts';
@@ -21,6 +22,7 @@ export const webhooksModule = defineModule({
   },
   gauges: () => webhookGauges,
   async stop(app) {
+    await stopDetached(app);
     const r = running.get(app);
     if (!r) return;
     running.delete(app);
