@@ -32,6 +32,10 @@ export interface AuthzWorld {
   orgId: string;
   roomId: string;
   channelId: string;
+  /** A group that members archive and unarchive. */
+  spareRoomId: string;
+  /** A group that members delete. */
+  doomedRoomId: string;
   messageId: string;
   spareMessageId: string;
   threadId: string;
@@ -85,6 +89,9 @@ export async function buildAuthzWorld(server: TestServer): Promise<AuthzWorld> {
 
   const { createRoom: room } = await q(server, `mutation($input: CreateRoomInput!) { createRoom(input: $input) { id } }`, { input: { orgId, name: `Room ${mark}`, type: 'GROUP', memberIds: [member.id, dual.id] } }, o);
   const { createRoom: channel } = await q(server, `mutation($input: CreateRoomInput!) { createRoom(input: $input) { id } }`, { input: { orgId, name: `Chan ${mark}`, type: 'CHANNEL' } }, o);
+  const newGroup = async (name: string) =>
+    (await q(server, `mutation($input: CreateRoomInput!) { createRoom(input: $input) { id } }`, { input: { orgId, name: `${name} ${mark}`, type: 'GROUP', memberIds: [member.id] } }, o)).createRoom.id as string;
+  const [spareRoomId, doomedRoomId] = [await newGroup('Spare room'), await newGroup('Doomed room')];
   const sendRoom = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`;
   const { sendMessage: msg } = await q(server, sendRoom, { input: { roomId: room.id, content: `hello ${mark}` } }, o);
   const { sendMessage: spareMsg } = await q(server, sendRoom, { input: { roomId: room.id, content: `bye ${mark}` } }, o);
@@ -164,6 +171,8 @@ export async function buildAuthzWorld(server: TestServer): Promise<AuthzWorld> {
     orgId,
     roomId: room.id,
     channelId: channel.id,
+    spareRoomId,
+    doomedRoomId,
     messageId: msg.id,
     spareMessageId: spareMsg.id,
     threadId: thread.id,
