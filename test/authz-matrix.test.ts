@@ -195,7 +195,7 @@ async function memberOnlineThenAway(w: W) {
 /** Ids of one record of each kind in the victim org: node(id)/nodes(ids) must answer null for each. */
 const victimIds = (w: W) => [
   w.orgId, w.roomId, w.messageId, w.threadId, w.threadMessageId, w.contextNodeId, w.projectId, w.kvId, w.webhookId,
-  w.deliveryId, w.apiKeyId, w.spareInviteId, w.providerKeyId, w.notificationId, w.sessionId, w.invoiceId, w.owner.id,
+  w.deliveryId, w.apiKeyId, w.spareInviteId, w.providerKeyId, w.notificationId, w.sessionId, w.invoiceId, w.owner.id, w.auditEntryId,
 ];
 
 type Root = keyof typeof MATRIX;

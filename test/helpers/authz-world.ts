@@ -38,6 +38,8 @@ export interface AuthzWorld {
   doomedRoomId: string;
   messageId: string;
   spareMessageId: string;
+  /** An entry of the org's audit log (the pin of spareMessageId). */
+  auditEntryId: string;
   threadId: string;
   threadBId: string;
   spareThreadId: string;
@@ -95,6 +97,9 @@ export async function buildAuthzWorld(server: TestServer): Promise<AuthzWorld> {
   const sendRoom = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`;
   const { sendMessage: msg } = await q(server, sendRoom, { input: { roomId: room.id, content: `hello ${mark}` } }, o);
   const { sendMessage: spareMsg } = await q(server, sendRoom, { input: { roomId: room.id, content: `bye ${mark}` } }, o);
+  // A pin: an entry in the org's audit log.
+  await q(server, `mutation($input: PinMessageInput!) { pinMessage(input: $input) { id } }`, { input: { messageId: spareMsg.id } }, o);
+  const auditEntryId = (await q(server, `query($id: ID!) { org(id: $id) { auditLog(first: 1) { edges { node { id } } } } }`, { id: orgId }, o)).org.auditLog.edges[0].node.id as string;
 
   const project = `mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }`;
   const [p1, p2, p3] = await Promise.all(['P1', 'P2', 'P3'].map(async (n) => (await q(server, project, { input: { orgId, name: `${n} ${mark}` } }, o)).createProject.id));
@@ -175,6 +180,7 @@ export async function buildAuthzWorld(server: TestServer): Promise<AuthzWorld> {
     doomedRoomId,
     messageId: msg.id,
     spareMessageId: spareMsg.id,
+    auditEntryId,
     threadId: thread.id,
     threadBId: threadB.id,
     spareThreadId: spareThread.id,
