@@ -38,6 +38,9 @@ const Join = graphql(`
 const MarkRead = graphql(`
   mutation LifeMarkRead($input: MarkReadInput!) { markRead(input: $input) { lastReadSeq } }
 `);
+const Typing = graphql(`
+  mutation LifeTyping($input: SetTypingInput!) { setTyping(input: $input) { typing } }
+`);
 const UpdateRoom = graphql(`
   mutation LifeUpdateRoom($input: UpdateRoomInput!) { updateRoom(input: $input) { id name } }
 `);
@@ -148,6 +151,7 @@ describe('archiveRoom and unarchiveRoom', () => {
       [Delete, { messageId: m.id }, bob],
       [Delete, { messageId: m.id }, alice],
       [React, { messageId: m.id, emoji: '👍' }, alice],
+      [Typing, { roomId, typing: true }, bob],
       [AddMembers, { roomId, userIds: [carol.id] }, alice],
     ] as const) {
       expect(refusal(await server.gql(doc as any, { input }, auth(who))), JSON.stringify(input)).toEqual([['FORBIDDEN', 'ARCHIVED']]);

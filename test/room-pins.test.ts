@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../src/db/client.ts';
 import { graphql } from './gql/index.ts';
 import { subscribe } from './helpers/client.ts';
-import { orgWithMembers, registerUser, createOrg, type TestUser } from './helpers/fixtures.ts';
+import { addMember, createOrg, orgWithMembers, registerUser, type TestUser } from './helpers/fixtures.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
 const CreateRoom = graphql(`
@@ -14,6 +14,9 @@ const OpenDm = graphql(`
 `);
 const Send = graphql(`
   mutation PinsSend($input: SendMessageInput!) { sendMessage(input: $input) { id seq } }
+`);
+const AddMembers = graphql(`
+  mutation PinsAddMembers($input: AddRoomMembersInput!) { addRoomMembers(input: $input) { id } }
 `);
 const Delete = graphql(`
   mutation PinsDelete($input: DeleteMessageInput!) { deleteMessage(input: $input) { deletedId } }
@@ -133,6 +136,20 @@ describe('pinMessage and unpinMessage', () => {
     expect(await pinnedIds(bob, dm)).toEqual([d2.id, d1.id]);
     await server.ok(Unpin, { input: { messageId: d2.id } }, { token: bob.token });
     expect(await pinnedIds(alice, dm)).toEqual([d1.id]);
+  });
+
+  it('answers pinnedBy null once the pinner\'s account is gone, and keeps the pin', async () => {
+    const roomId = await newRoom();
+    const m = await send(alice, roomId);
+    const mod = await registerUser(server, { name: 'Short-lived moderator' });
+    await addMember(server, orgId, owner, mod);
+    await server.ok(AddMembers, { input: { roomId, userIds: [mod.id] } }, { token: owner.token });
+    await setRole(roomId, mod, 'MODERATOR');
+    await server.ok(Pin, { input: { messageId: m.id } }, { token: mod.token });
+    await db.user.delete({ where: { id: raw(mod.id) } });
+    const [pinned] = (await server.ok(Pinned, { id: roomId, first: 10 }, { token: alice.token })).room!.pinnedMessages.edges;
+    expect(pinned.node).toMatchObject({ id: m.id, pinnedBy: null });
+    expect(pinned.node.pinnedAt).toEqual(expect.any(String));
   });
 
   it('hides other rooms\' messages (NOT_FOUND), refuses deleted messages (GONE) and archived rooms (ARCHIVED), changing nothing', async () => {

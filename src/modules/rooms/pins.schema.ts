@@ -1,10 +1,21 @@
 import { idOf } from '../../auth/rules.ts';
+import type { Context } from '../../context.ts';
+import type { User } from '../../generated/sqlite/client.ts';
 import { db } from '../../db/client.ts';
 import { builder } from '../../schema/builder.ts';
 import { UserRef } from '../users/users.schema.ts';
-import { userById } from './events.schema.ts';
 import { RoomMessageConnection } from './messages.schema.ts';
 import { setPinned } from './pins.service.ts';
+
+/** Who pinned, batched; null when their account is gone (pinnedById is not a foreign key). */
+const pinnerById = (ctx: Context, id: string) =>
+  ctx
+    .loader<string, User | null>('pinnerById', async (ids) => {
+      const rows = await db.user.findMany({ where: { id: { in: [...ids] } } });
+      const byId = new Map(rows.map((u) => [u.id, u]));
+      return ids.map((i) => byId.get(i) ?? null);
+    })
+    .load(id);
 
 builder.prismaObjectFields('RoomMessage', (t) => ({
   pinnedAt: t.expose('pinnedAt', { type: 'DateTime', nullable: true, description: 'When it was pinned (`pinMessage`); null while it is not pinned.' }),
@@ -12,7 +23,7 @@ builder.prismaObjectFields('RoomMessage', (t) => ({
     type: UserRef,
     nullable: true,
     description: 'Who pinned it; null while it is not pinned.',
-    resolve: (m, _args, ctx) => (m.pinnedAt && m.pinnedById ? userById(ctx, m.pinnedById) : null),
+    resolve: (m, _args, ctx) => (m.pinnedAt && m.pinnedById ? pinnerById(ctx, m.pinnedById) : null),
   }),
 }));
 
