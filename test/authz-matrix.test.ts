@@ -77,7 +77,9 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     addRoomMembers: { args: input((w) => ({ roomId: w.roomId, userIds: [w.extra.id] })) },
     analyzeKvImage: { args: input((w) => ({ kvInstanceId: w.kvId, imageUrl: 'https://example.com/x.png', outputKey: 'out' })), as: { skip: 'needs a vision model' } },
     appendThreadMessage: { args: input((w) => ({ threadId: w.threadId, role: 'USER', content: 'appended' })) },
+    archiveRoom: { args: input((w) => ({ roomId: w.spareRoomId })) },
     attachKvInstance: { args: input((w) => ({ threadId: w.threadId, kvInstanceId: w.kvId })) },
+    blockUser: { args: input((w) => ({ userId: w.extra.id })) },
     cancelGeneration: { args: input((w) => ({ messageId: w.assistantMessageId })) },
     clearKvInstance: { args: input((w) => ({ kvInstanceId: w.spareKvId })) },
     clearSessionHistory: { args: input((w) => ({ sessionId: w.sessionId })), as: 'holder' },
@@ -95,6 +97,7 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     deleteKvKey: { args: input((w) => ({ kvInstanceId: w.kvId, name: 'k2' })) },
     deleteMessage: { args: input((w) => ({ messageId: w.spareMessageId })) },
     deleteProject: { args: input((w) => ({ projectId: w.spareProjectId })) },
+    deleteRoom: { args: input((w) => ({ roomId: w.doomedRoomId })) },
     deleteThread: { args: input((w) => ({ threadId: w.spareThreadId })) },
     deleteWebhook: { args: input((w) => ({ webhookId: w.spareWebhookId })) },
     detachKvInstance: { args: input((w) => ({ threadId: w.threadId, kvInstanceId: w.kvId })) },
@@ -110,6 +113,7 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     notify: { args: input((w) => ({ orgId: w.orgId, topic: 'news', payload: { x: 1 }, targets: { userIds: [w.owner.id] } })), key: 'rw' },
     openDirectRoom: { args: input((w) => ({ orgId: w.orgId, userId: w.owner.id })), as: 'member' },
     openPaidSession: { args: input((w) => ({ amountSats: 1000, threadId: w.threadId })) },
+    pinMessage: { args: input((w) => ({ messageId: w.messageId })) },
     redeliverWebhookDelivery: { args: input((w) => ({ deliveryId: w.deliveryId })) },
     refreshAccessToken: { args: input(() => ({ refreshToken: 'not-a-refresh-token' })), kind: 'self', as: { skip: 'an unknown token is the point' } },
     register: { args: input(() => ({ email: `reg-${fresh()}@example.com`, password: PASSWORD, name: 'R' })), kind: 'self', as: 'anonymous' },
@@ -140,9 +144,12 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     transformKv: { args: input((w) => ({ kvInstanceId: w.kvId, template: 'say {{k1}}', outputKey: 'out' })) },
     // Its OWNER would become ADMIN, and the matrix needs its OWNER: test/org-lifecycle.test.ts transfers orgs.
     transferOrgOwnership: { args: input((w) => ({ orgId: w.orgId, userId: w.member.id })), as: { skip: "it would demote the matrix's owner" } },
+    unarchiveRoom: { args: input((w) => ({ roomId: w.spareRoomId })) },
+    unblockUser: { args: input((w) => ({ userId: w.extra.id })) },
     // The owner's own subscription, made fresh for each call: every outsider is refused (NOT_FOUND to people), the owner removes it.
     unregisterPushSubscription: { args: async (w) => ({ input: { pushSubscriptionId: await ownerPushSubscription(w) } }) },
     unlinkThreads: { args: input((w) => ({ threadRelationId: w.threadRelationId })) },
+    unpinMessage: { args: input((w) => ({ messageId: w.messageId })) },
     unshareProject: { args: input((w) => ({ projectId: w.projectId, userId: w.extra.id })) },
     // The owner subscribed to `alerts` in the world; outsiders unsubscribe themselves only (NOT_FOUND: they are not subscribed).
     unsubscribeTopic: { args: input((w) => ({ orgId: w.orgId, topic: 'alerts' })) },
@@ -196,7 +203,7 @@ async function memberOnlineThenAway(w: W) {
 /** Ids of one record of each kind in the victim org: node(id)/nodes(ids) must answer null for each. */
 const victimIds = (w: W) => [
   w.orgId, w.roomId, w.messageId, w.threadId, w.threadMessageId, w.contextNodeId, w.projectId, w.kvId, w.webhookId,
-  w.deliveryId, w.apiKeyId, w.spareInviteId, w.providerKeyId, w.notificationId, w.sessionId, w.invoiceId, w.owner.id,
+  w.deliveryId, w.apiKeyId, w.spareInviteId, w.providerKeyId, w.notificationId, w.sessionId, w.invoiceId, w.owner.id, w.auditEntryId,
 ];
 
 type Root = keyof typeof MATRIX;
@@ -231,10 +238,12 @@ const SNAPSHOT = [
     providerKeys(orgId: $org) { id provider } }`,
   `query AuthzSnapHooks($org: ID!) {
     org(id: $org) { webhooks(first: 5) { edges { node { id url enabled description events deliveries(first: 20) { edges { node { id } } } } } } } }`,
-  `query AuthzSnapRooms($room: ID!, $channel: ID!) {
-    room(id: $room) { name topic lastSeq members(first: 30) { edges { node { role user { id } } } }
-      messages(first: 50) { edges { node { seq content deleted reactions { emoji count } } } } }
-    channel: room(id: $channel) { members(first: 30) { edges { node { user { id } } } } } }`,
+  `query AuthzSnapRooms($room: ID!, $channel: ID!, $spareRoom: ID!, $doomedRoom: ID!) {
+    room(id: $room) { name topic lastSeq archivedAt members(first: 30) { edges { node { role user { id } } } }
+      messages(first: 50) { edges { node { seq content deleted reactions { emoji count } pinnedAt } } } }
+    channel: room(id: $channel) { members(first: 30) { edges { node { user { id } } } } }
+    spareRoom: room(id: $spareRoom) { archivedAt } doomedRoom: room(id: $doomedRoom) { id }
+    me { blockedUsers(first: 10) { edges { node { id } } } } }`,
   `query AuthzSnapProject($project: ID!) {
     project(id: $project) { name description publicAccess shares { access user { id } }
       kvInstances(first: 5) { edges { node { id name version keys(first: 10) { edges { node { name value } } } } } } } }`,
@@ -248,7 +257,7 @@ let server: TestServer;
 let w: W;
 let baseline: unknown;
 const snapshot = async () => {
-  const vars = { org: w.orgId, room: w.roomId, channel: w.channelId, project: w.projectId, thread: w.threadId, threadB: w.threadBId };
+  const vars = { org: w.orgId, room: w.roomId, channel: w.channelId, spareRoom: w.spareRoomId, doomedRoom: w.doomedRoomId, project: w.projectId, thread: w.threadId, threadB: w.threadBId };
   const [held, ...owned] = await Promise.all([
     gql(`query($id: ID!) { session(id: $id) { state balanceSats historyTokens invoices(first: 100) { edges { node { id state } } } } }`, { id: w.sessionId }, w.auth.holder),
     ...SNAPSHOT.map((doc) => gql(doc, vars, w.auth.owner)),

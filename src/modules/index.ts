@@ -3,6 +3,7 @@ import type { Topics } from '../live/bus.ts';
 import { buildSchema } from '../schema/index.ts';
 import { apiKeysModule } from './apikeys/apikeys.module.ts';
 import { attachmentsModule } from './attachments/attachments.module.ts';
+import { auditModule } from './audit/audit.module.ts';
 import { billingModule } from './billing/billing.module.ts';
 import { chatModule } from './chat/chat.module.ts';
 import { registerChatExtensions } from './chat/hooks.ts';
@@ -40,6 +41,7 @@ const modules = [
   webhooksModule,
   usersModule,
   orgsModule,
+  auditModule,
   apiKeysModule,
   projectsModule,
   threadsModule,

@@ -32,8 +32,14 @@ export interface AuthzWorld {
   orgId: string;
   roomId: string;
   channelId: string;
+  /** A group that members archive and unarchive. */
+  spareRoomId: string;
+  /** A group that members delete. */
+  doomedRoomId: string;
   messageId: string;
   spareMessageId: string;
+  /** An entry of the org's audit log (the pin of spareMessageId). */
+  auditEntryId: string;
   threadId: string;
   threadBId: string;
   spareThreadId: string;
@@ -85,9 +91,15 @@ export async function buildAuthzWorld(server: TestServer): Promise<AuthzWorld> {
 
   const { createRoom: room } = await q(server, `mutation($input: CreateRoomInput!) { createRoom(input: $input) { id } }`, { input: { orgId, name: `Room ${mark}`, type: 'GROUP', memberIds: [member.id, dual.id] } }, o);
   const { createRoom: channel } = await q(server, `mutation($input: CreateRoomInput!) { createRoom(input: $input) { id } }`, { input: { orgId, name: `Chan ${mark}`, type: 'CHANNEL' } }, o);
+  const newGroup = async (name: string) =>
+    (await q(server, `mutation($input: CreateRoomInput!) { createRoom(input: $input) { id } }`, { input: { orgId, name: `${name} ${mark}`, type: 'GROUP', memberIds: [member.id] } }, o)).createRoom.id as string;
+  const [spareRoomId, doomedRoomId] = [await newGroup('Spare room'), await newGroup('Doomed room')];
   const sendRoom = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`;
   const { sendMessage: msg } = await q(server, sendRoom, { input: { roomId: room.id, content: `hello ${mark}` } }, o);
   const { sendMessage: spareMsg } = await q(server, sendRoom, { input: { roomId: room.id, content: `bye ${mark}` } }, o);
+  // A pin: an entry in the org's audit log.
+  await q(server, `mutation($input: PinMessageInput!) { pinMessage(input: $input) { id } }`, { input: { messageId: spareMsg.id } }, o);
+  const auditEntryId = (await q(server, `query($id: ID!) { org(id: $id) { auditLog(first: 1) { edges { node { id } } } } }`, { id: orgId }, o)).org.auditLog.edges[0].node.id as string;
 
   const project = `mutation($input: CreateProjectInput!) { createProject(input: $input) { id } }`;
   const [p1, p2, p3] = await Promise.all(['P1', 'P2', 'P3'].map(async (n) => (await q(server, project, { input: { orgId, name: `${n} ${mark}` } }, o)).createProject.id));
@@ -164,8 +176,11 @@ export async function buildAuthzWorld(server: TestServer): Promise<AuthzWorld> {
     orgId,
     roomId: room.id,
     channelId: channel.id,
+    spareRoomId,
+    doomedRoomId,
     messageId: msg.id,
     spareMessageId: spareMsg.id,
+    auditEntryId,
     threadId: thread.id,
     threadBId: threadB.id,
     spareThreadId: spareThread.id,

@@ -66,12 +66,12 @@ const roomFields = (t: any): Record<string, any> => ({
 });
 
 const RoomAdded = builder.objectRef<Of<'RoomAdded'>>('InboxRoomAdded').implement({
-  description: 'You joined a room or were added to one (also a room you created): its messages reach the inbox from now on.',
+  description: 'You joined a room or were added to one (also a room you created), or a room of yours was unarchived: its messages reach the inbox from now on.',
   fields: (t) => ({ ...roomFields(t) }),
 });
 const RoomRemoved = builder.objectRef<Of<'RoomRemoved'>>('InboxRoomRemoved').implement({
   description:
-    'You left a room or were removed from it, or from its org: nothing more of it reaches the inbox. It carries only the room\'s ID, since you can no longer read the room.',
+    'You left a room or were removed from it, or from its org, or the room was deleted or archived: nothing more of it reaches the inbox. It carries only the room\'s ID, since you may no longer read the room (you still read an archived one).',
   fields: (t) => ({
     cursor: cursorField(t),
     roomId: t.id({ description: 'The global ID of the room: drop it from your room list.', resolve: (e) => encodeGlobalID('Room', e.roomId) }),

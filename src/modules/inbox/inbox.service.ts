@@ -173,14 +173,18 @@ export interface RoomCounts {
   lastActivityAt: number;
 }
 
-/** The SQL condition that the user (`m`'s) is still a member of the room's org (`r`): rooms of an org they left are not theirs. */
-const inOrg = (userId: string) => Prisma.sql`EXISTS (SELECT 1 FROM "Membership" o WHERE o."orgId" = r."orgId" AND o."userId" = ${userId})`;
+/**
+ * The SQL condition that the user (`m`'s) is still a member of the room's org (`r`): rooms of an org they left are not
+ * theirs. And that the room (`r`) is not archived: archived rooms leave the inbox and its counts (archiveRoom).
+ */
+const inInbox = (userId: string) =>
+  Prisma.sql`r."archivedAt" IS NULL AND EXISTS (SELECT 1 FROM "Membership" o WHERE o."orgId" = r."orgId" AND o."userId" = ${userId})`;
 
-/** The rooms the user is in (in orgs they are still in). */
+/** The rooms the user is in (in orgs they are still in), archived ones left out. */
 export async function memberRooms(userId: string): Promise<{ roomId: string; orgId: string }[]> {
   const rows = await readRows(Prisma.sql`
     SELECT m."roomId", r."orgId" FROM "RoomMember" m JOIN "Room" r ON r."id" = m."roomId"
-    WHERE m."userId" = ${userId} AND ${inOrg(userId)}`);
+    WHERE m."userId" = ${userId} AND ${inInbox(userId)}`);
   return rows.map(([roomId, orgId]) => ({ roomId: String(roomId), orgId: String(orgId) }));
 }
 
@@ -201,7 +205,7 @@ export async function roomCounts(userId: string, roomIds: string[]): Promise<Map
         (SELECT COUNT(*) FROM "RoomMention" mn
           WHERE mn."userId" = m."userId" AND mn."roomId" = m."roomId" AND mn."seq" > m."lastReadSeq" AND mn."seq" <= r."lastSeq")
       FROM "RoomMember" m JOIN "Room" r ON r."id" = m."roomId"
-      WHERE m."userId" = ${userId} AND m."roomId" IN (${Prisma.join(ids)}) AND ${inOrg(userId)}`);
+      WHERE m."userId" = ${userId} AND m."roomId" IN (${Prisma.join(ids)}) AND ${inInbox(userId)}`);
     for (const [roomId, orgId, lastSeq, lastReadSeq, lastActivityAt, mentions] of rows) {
       out.set(String(roomId), {
         roomId: String(roomId),
@@ -237,10 +241,10 @@ export async function viewerTotals(userId: string): Promise<{ unreadCount: numbe
   const [row] = await readRows(Prisma.sql`
     SELECT
       (SELECT COALESCE(SUM(r."lastSeq" - m."lastReadSeq"), 0) FROM "RoomMember" m JOIN "Room" r ON r."id" = m."roomId"
-        WHERE m."userId" = ${userId} AND r."lastSeq" > m."lastReadSeq" AND ${inOrg(userId)}),
+        WHERE m."userId" = ${userId} AND r."lastSeq" > m."lastReadSeq" AND ${inInbox(userId)}),
       (SELECT COUNT(*) FROM "RoomMention" mn
         JOIN "RoomMember" m ON m."roomId" = mn."roomId" AND m."userId" = mn."userId"
         JOIN "Room" r ON r."id" = mn."roomId"
-        WHERE mn."userId" = ${userId} AND mn."seq" > m."lastReadSeq" AND ${inOrg(userId)})`);
+        WHERE mn."userId" = ${userId} AND mn."seq" > m."lastReadSeq" AND ${inInbox(userId)})`);
   return { unreadCount: Number(row?.[0] ?? 0), mentionCount: Number(row?.[1] ?? 0) };
 }

@@ -137,7 +137,7 @@ export async function deleteOrg(ctx: Context, orgId: string, confirmSlug: string
   const { pubsub } = ctx.app;
   const revoked = [...gone.keys.map((k) => `key:${k.id}`), ...gone.sessions.map((s) => `session:${s.id}`)];
   announceAccessChange(pubsub, { subjects: revoked, revoked: true });
-  for (const room of gone.rooms) pubsub.publish('room:event', room.id, { kind: 'RoomDeleted', roomId: room.id });
+  for (const room of gone.rooms) pubsub.publish('room:event', room.id, { kind: 'RoomDeleted', roomId: room.id, orgId });
   announceThreadsDeleted(ctx, gone.threads.map((t) => t.id));
   announceAccessChange(pubsub, { subjects: gone.members.map((m) => `user:${m.userId}`) });
   await appendInbox(

@@ -6,7 +6,7 @@ export const presencePermissions: DomainPermissions = {
   rules: {
     Mutation: {
       setPresence: isUser,
-      setTyping: ruleOf('canTypeInRoom', (ctx, args) => checkRoom(ctx, idOf(args.input.roomId, 'Room', 'roomId'))),
+      setTyping: ruleOf('canTypeInRoom', (ctx, args) => checkRoom(ctx, idOf(args.input.roomId, 'Room', 'roomId'), { write: true })),
     },
     // Authorized when it starts (org members, or API keys of the org with READ).
     Subscription: { presence: allow },

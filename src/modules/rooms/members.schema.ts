@@ -22,8 +22,11 @@ builder.prismaObjectField(ViewerRef, 'rooms', (t) =>
   t.prismaConnection({
     type: 'Room',
     cursor: 'id',
-    description: 'Your rooms, most recently active first, optionally in one org.',
-    args: { orgId: t.arg.id({ description: 'Only the rooms of this org.' }) },
+    description: 'Your rooms, most recently active first, optionally in one org. Archived rooms are left out unless `includeArchived` is true.',
+    args: {
+      orgId: t.arg.id({ description: 'Only the rooms of this org.' }),
+      includeArchived: t.arg.boolean({ defaultValue: false, description: 'Also list archived rooms (archiveRoom).' }),
+    },
     resolve: (query, user, args) =>
       db.room.findMany({
         ...query,
@@ -31,6 +34,7 @@ builder.prismaObjectField(ViewerRef, 'rooms', (t) =>
           members: { some: { userId: user.id } },
           org: { members: { some: { userId: user.id } } },
           ...(args.orgId ? { orgId: idOf(args.orgId, 'Org', 'orgId') } : {}),
+          ...(args.includeArchived ? {} : { archivedAt: null }),
         },
         orderBy: [{ lastActivityAt: 'desc' }, { id: 'desc' }],
       }),

@@ -103,7 +103,7 @@ export const RoomMessageRef = builder.prismaNode('RoomMessage', {
 });
 
 /** The one connection of room messages (Room.messages, RoomMessage.replies). */
-const RoomMessageConnection = builder.connectionObject(
+export const RoomMessageConnection = builder.connectionObject(
   {
     type: RoomMessageRef,
     name: 'RoomMessageConnection',

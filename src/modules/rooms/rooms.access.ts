@@ -28,13 +28,16 @@ export const atLeast = (role: RoomRoleName, min: RoomRoleName) => ROOM_ROLE_RANK
 /** Is this (stored) mute in force now? */
 export const mutedNow = (mute: RoomAccess['mute'], now = Date.now()) => !!mute && (mute.expiresAt === null || mute.expiresAt.getTime() > now);
 
+/** FORBIDDEN with reason ARCHIVED: an archived room is read-only for everyone until unarchived. */
+export const archivedRefusal = () => appError('FORBIDDEN', 'This room is archived: it is read-only', { reason: 'ARCHIVED' });
+
 /**
  * Why the viewer may not write in the room now (send, edit, react), or null when they may: archived rooms are
  * read-only for everyone, frozen ones below MODERATOR, a muted member reads only, and in a DM whose other member
  * blocked you, you cannot write. FORBIDDEN with `extensions.reason` (ARCHIVED, FROZEN, MUTED, BLOCKED).
  */
 export function writeRefusal(access: RoomAccess): GraphQLError | null {
-  if (access.archived) return appError('FORBIDDEN', 'This room is archived: it is read-only', { reason: 'ARCHIVED' });
+  if (access.archived) return archivedRefusal();
   if (access.frozen && !atLeast(access.role, 'MODERATOR')) return appError('FORBIDDEN', 'This room is frozen: only moderators may write', { reason: 'FROZEN' });
   if (mutedNow(access.mute)) {
     return appError('FORBIDDEN', 'You are muted in this room', { reason: 'MUTED', muteExpiresAt: access.mute?.expiresAt?.toISOString() ?? null });
@@ -102,7 +105,7 @@ export const roomRows = (ctx: Context) => ctx.loader<string, Room | null>('roomR
 export async function checkRoom(
   ctx: Context,
   roomId: string,
-  opts: { admin?: boolean; minRole?: RoomRoleName; write?: boolean } = {},
+  opts: { admin?: boolean; minRole?: RoomRoleName; write?: boolean; notArchived?: boolean } = {},
 ): Promise<true | GraphQLError> {
   if (ctx.viewer.kind === 'anonymous') return unauthenticated();
   if (ctx.viewer.kind === 'apiKey') return forbidden('API keys are not room members');
@@ -110,6 +113,8 @@ export async function checkRoom(
   if (!access) return notFound('Room');
   const min = opts.minRole ?? (opts.admin ? 'ADMIN' : 'MEMBER');
   if (!atLeast(access.role, min)) return forbidden(`Requires the ${min} role in this room`);
+  // `notArchived`: changes that are not talk (membership, pins) are refused in an archived room only.
+  if (opts.notArchived && access.archived) return archivedRefusal();
   return (opts.write && writeRefusal(access)) || true;
 }
 

@@ -5,6 +5,9 @@ import './rooms.schema.ts';
 import './members.schema.ts';
 import './messages.schema.ts';
 import './events.schema.ts';
+import './pins.schema.ts';
+import './lifecycle.schema.ts';
+import './blocked.schema.ts';
 
 /**
  * Rooms: members, messages, reactions, read receipts and their live events. Its metrics: how well sends

@@ -1,15 +1,23 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
 import { allow, idOf, isUser, orgRule, passes, ruleOf } from '../../auth/rules.ts';
 import { notFound } from '../../errors.ts';
+import { lifecycleRules } from './lifecycle.permissions.ts';
+import { pinsRules } from './pins.permissions.ts';
 import { checkRoom, roomOfMessage } from './rooms.access.ts';
 
 const roomRule = (name: string, pick: (args: any) => unknown, opts: Parameters<typeof checkRoom>[2] = {}) =>
   ruleOf(name, (ctx, args) => checkRoom(ctx, idOf(pick(args), 'Room', 'roomId'), opts));
 
-const canTouchMessage = ruleOf('canTouchRoomMessage', async (ctx, args) => {
-  const roomId = await roomOfMessage(ctx, idOf(args.input.messageId, 'RoomMessage', 'messageId'));
-  return roomId ? checkRoom(ctx, roomId) : notFound('Message');
-});
+/** Rules on a message's room; another room's message is NOT_FOUND, like the room. */
+const messageRule = (name: string, opts: Parameters<typeof checkRoom>[2]) =>
+  ruleOf(name, async (ctx, args) => {
+    const roomId = await roomOfMessage(ctx, idOf(args.input.messageId, 'RoomMessage', 'messageId'));
+    return roomId ? checkRoom(ctx, roomId, opts) : notFound('Message');
+  });
+/** Editing a message, reacting: refused where the viewer may not write now (writeRefusal: ARCHIVED, FROZEN, MUTED, BLOCKED). */
+const canWriteMessage = messageRule('canWriteRoomMessage', { write: true });
+/** Deleting one: refused only in an archived room (read-only for everyone until unarchived). */
+const canDeleteMessage = messageRule('canDeleteRoomMessage', { notArchived: true });
 
 const inputRoom = (a: any) => a.input.roomId;
 
@@ -24,16 +32,18 @@ export const roomsPermissions: DomainPermissions = {
       createRoom: orgRule('canCreateRoom', (a) => a.input.orgId),
       openDirectRoom: orgRule('canOpenDirectRoom', (a) => a.input.orgId),
       joinRoom: isUser,
-      addRoomMembers: roomRule('canAddRoomMembers', inputRoom),
+      addRoomMembers: roomRule('canAddRoomMembers', inputRoom, { notArchived: true }),
       removeRoomMember: roomRule('canRemoveRoomMember', inputRoom),
       leaveRoom: roomRule('canLeaveRoom', inputRoom),
       updateRoom: roomRule('canUpdateRoom', inputRoom, { admin: true }),
       markRead: roomRule('canMarkRead', inputRoom),
       sendMessage: roomRule('canSendMessage', inputRoom, { write: true }),
-      editMessage: canTouchMessage,
-      deleteMessage: canTouchMessage,
-      addReaction: canTouchMessage,
-      removeReaction: canTouchMessage,
+      editMessage: canWriteMessage,
+      deleteMessage: canDeleteMessage,
+      addReaction: canWriteMessage,
+      removeReaction: canWriteMessage,
+      ...pinsRules.Mutation,
+      ...lifecycleRules.Mutation,
     },
     // The stream authorizes itself when it starts (shield cannot stop a subscription).
     Subscription: { roomEvents: allow },
@@ -59,6 +69,7 @@ export const roomsPermissions: DomainPermissions = {
     RoomDeleted: { '*': allow },
     RoomMessagePinChanged: { '*': allow },
     RoomHistoryPruned: { '*': allow },
+    DeleteRoomPayload: { '*': allow },
   },
   // An ACT_AS key acting as a member (X-Acting-User) reaches the rooms and what is in them, and of the
   // people in them their id and name. Not a room's org: the org's data is not the key's business.
@@ -112,14 +123,17 @@ export const roomsPermissions: DomainPermissions = {
     RoomMemberJoined: '*',
     RoomMemberLeft: '*',
     RoomHistoryPruned: '*',
-    // Not '*': mentionsViewer differs per viewer.
+    RoomUpdated: '*',
+    RoomDeleted: '*',
+    RoomMessagePinChanged: '*',
+    // Not '*': mentionsViewer and hiddenForViewer differ per viewer.
     RoomMessage: [
       'id', 'seq', 'room', 'author', 'content', 'metadata', 'clientMsgId', 'viaApiKeyId', 'createdAt', 'editedAt', 'deletedAt', 'deleted',
-      'edits', 'reactions', 'parent', 'replies', 'replyCount', 'lastReplyAt', 'mentions', 'attachments',
+      'edits', 'reactions', 'parent', 'replies', 'replyCount', 'lastReplyAt', 'mentions', 'attachments', 'pinnedAt', 'pinnedBy',
     ],
     RoomMessageEdit: '*',
     RoomMember: '*',
     ReactionSummary: ['emoji', 'count'],
-    Room: ['id', 'type', 'name', 'topic', 'org', 'members', 'messages', 'lastMessage', 'lastSeq', 'lastActivityAt', 'createdAt', 'prunedThroughSeq'],
+    Room: ['id', 'type', 'name', 'topic', 'org', 'members', 'messages', 'lastMessage', 'lastSeq', 'lastActivityAt', 'createdAt', 'prunedThroughSeq', 'archivedAt', 'frozen', 'pinnedMessages'],
   },
 };

@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
 import { db } from '../../db/client.ts';
-import { badInput, forbidden, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
+import { appError, badInput, forbidden, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { viewerRole } from '../../auth/rules.ts';
 import { appendInbox } from '../inbox/inbox.service.ts';
-import { requireUserId, viewerRoomAccess } from './rooms.access.ts';
+import { hasBlocked } from '../users/blocks.service.ts';
+import { archivedRefusal, requireUserId, viewerRoomAccess } from './rooms.access.ts';
 
 const name = z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters');
 const topic = z.string().trim().max(500, 'must be at most 500 characters').nullish();
@@ -46,6 +47,7 @@ export async function openDirectRoom(ctx: Context, orgId: string, otherId: strin
   const userId = requireUserId(ctx);
   if (otherId === userId) throw badInput('userId: a direct room needs another person', 'userId');
   if (!(await db.membership.count({ where: { orgId, userId: otherId } }))) throw notFound('User');
+  if (await hasBlocked(otherId, userId)) throw appError('FORBIDDEN', 'You cannot message this person', { reason: 'BLOCKED' });
   const dmKey = `${orgId}:${[userId, otherId].sort().join(':')}`;
   const existing = await db.room.findUnique({ where: { dmKey } });
   if (existing) return existing;
@@ -89,6 +91,7 @@ export async function joinRoom(ctx: Context, roomId: string) {
   const room = await db.room.findUnique({ where: { id: roomId } });
   const inOrg = room && (await viewerRole(ctx, room.orgId));
   if (!room || !inOrg || room.type !== 'CHANNEL') throw notFound('Room');
+  if (room.archivedAt) throw archivedRefusal();
   try {
     await db.roomMember.create({ data: { roomId, userId } });
   } catch (err) {
@@ -120,10 +123,12 @@ export async function updateRoom(ctx: Context, roomId: string, input: unknown) {
   const data = parseInput(updateRoomInput, input);
   const access = await viewerRoomAccess(ctx, roomId);
   if (access?.type === 'DM') throw forbidden('A direct room has no name or topic');
-  return db.room.update({
+  const room = await db.room.update({
     where: { id: roomId },
     data: { ...(data.name !== undefined ? { name: data.name } : {}), ...(data.topic !== undefined ? { topic: data.topic } : {}) },
   });
+  ctx.app.pubsub.publish('room:event', roomId, { kind: 'RoomUpdated', roomId });
+  return room;
 }
 
 /** Moves the viewer's read marker forward only (a stale client cannot move it back). */

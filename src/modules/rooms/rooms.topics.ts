@@ -50,8 +50,8 @@ export type RoomEvent =
   | { kind: 'MemberUpdated'; userId: string; role: RoomRoleName; muted: boolean; muteExpiresAt: string | null }
   /** The room's own fields changed (name, topic, frozen, archived): subscribers re-read the room. */
   | { kind: 'RoomUpdated'; roomId: string }
-  /** The room is gone: every feed of it ends after this event. */
-  | { kind: 'RoomDeleted'; roomId: string }
+  /** The room is gone: every feed of it ends after this event. `orgId`: the room's row is gone when a webhook asks for it. */
+  | { kind: 'RoomDeleted'; roomId: string; orgId: string }
   /** A message was pinned or unpinned (`message.pinnedAt` says which). */
   | { kind: 'MessagePinChanged'; message: MessageJson }
   /**

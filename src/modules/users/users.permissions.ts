@@ -1,12 +1,13 @@
 import type { DomainPermissions } from '../../auth/permissions.ts';
 import { allow, checkOrg, isSelf, passes } from '../../auth/rules.ts';
 import { db } from '../../db/client.ts';
+import { blocksRules } from './blocks.permissions.ts';
 import { canSeeUser } from './users.service.ts';
 
 export const usersPermissions: DomainPermissions = {
   rules: {
     Query: { me: allow },
-    Mutation: { register: allow, login: allow, refreshAccessToken: allow, logout: allow },
+    Mutation: { register: allow, login: allow, refreshAccessToken: allow, logout: allow, ...blocksRules.Mutation },
     User: { '*': allow },
     // Reached only through me, which answers the signed-in user alone; checked again per field, so that an
     // API key acting as the user (X-Acting-User) never reads the account.

@@ -94,6 +94,10 @@ export const EVENT_SOURCES: EventSource[] = [
       }),
     },
   ),
+  // The room's row is gone by the time the worker asks: the event carries its org.
+  source('room:event', 'ROOM_DELETED', ([roomId, e]) =>
+    e.kind === 'RoomDeleted' && { org: () => e.orgId, data: () => ({ roomId: gid('Room', roomId) }) },
+  ),
   source('thread:event', 'THREAD_MESSAGE_COMPLETED', ([threadId, e]) =>
     e.type === 'AssistantDone' && { org: () => orgOf('Thread', threadId), data: () => threadMessage(e.messageId) },
   ),
