@@ -30,10 +30,10 @@ const ThreadEvents = graphql(`
   subscription PurgeThreadEvents($threadId: ID!) { threadEvents(threadId: $threadId) { __typename ... on ThreadDeleted { threadId } } }
 `);
 
-// Sessions live 2 s after their last activity; the worker sweeps every 100 ms; 1 sat per token.
+// Sessions live 2 s after their last activity and unpaid ones 2 s; the worker sweeps every 100 ms; 1 sat per token.
 const overrides = {
   paidSessions: { ttl: 2, minimumBalance: 50, requestHoldSats: 50, purgeOnExpiry: true },
-  lightning: { pollInterval: 100 },
+  lightning: { pollInterval: 100, invoiceTtl: 2 },
   pricing: { btcUsd: 100_000, models: { echo: { inputPer1kUsd: 1, outputPer1kUsd: 1 } } },
 };
 
@@ -89,6 +89,17 @@ describe('paid_sessions.purge_on_expiry on', () => {
     expect(after).toMatchObject({ state: 'EXPIRED', thread: null, messages: { totalCount: 0 } });
     expect(after.invoices).toEqual(before.invoices);
     expect(after.requests).toEqual(before.requests);
+  });
+
+  it('keeps a thread the session never wrote to (an unpaid deposit that expired)', async () => {
+    const owner = await registerUser(server);
+    const org = await createOrg(server, owner);
+    const thread = await createThread(server, owner.token, org.id);
+    const unpaid = await openSession(server, 1000, { token: owner.token }, thread.id);
+    const events = subscribe(server.ws({ token: owner.token }), StateEvents, { id: unpaid.session.id });
+    expect((await events.next()).data?.sessionEvents).toMatchObject({ state: 'AWAITING_PAYMENT' });
+    expect((await events.next(10_000)).data?.sessionEvents).toMatchObject({ state: 'EXPIRED' });
+    expect((await server.ok(ThreadView, { id: thread.id }, { token: owner.token })).thread).toMatchObject({ id: thread.id, messageCount: 0 });
   });
 
   it("keeps a thread with other sessions' messages, deleting only the paid session's", async () => {

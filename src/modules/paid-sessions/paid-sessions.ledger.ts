@@ -85,16 +85,17 @@ export async function expireIfDue(app: AppServices, session: Pick<Session, 'id' 
 
 /**
  * Deletes an expired prepaid session's messages; its invoices, requests and balance stay. A thread that
- * was there only for it (no message of another session, no other live prepaid session) is deleted too,
+ * was there only for it (it held messages of this session only, and no other live prepaid session) is deleted too,
  * after every prepaid session of it is detached (a thread's deletion cascades to its sessions, and with
  * them to their invoices). A thread with other content keeps it: its first and last message times are
  * read again, and the deleted messages' seqs are never reused.
  */
 async function purgeConversation(tx: Tx, sessionId: string): Promise<{ deletedThreadId: string | null }> {
   const { threadId } = await tx.session.findUniqueOrThrow({ where: { id: sessionId }, select: { threadId: true } });
-  await tx.message.deleteMany({ where: { sessionId } });
+  const { count } = await tx.message.deleteMany({ where: { sessionId } });
   await tx.session.update({ where: { id: sessionId }, data: { historyTokens: 0, summary: null } });
-  if (!threadId) return { deletedThreadId: null };
+  // A thread the session never wrote to (an unpaid deposit, an unused session) was not there for it.
+  if (!threadId || !count) return { deletedThreadId: null };
   const othersMessages = await tx.message.count({ where: { threadId } });
   const othersLive = await tx.session.count({ where: { threadId, id: { not: sessionId }, prepaid: true, state: { in: LIVE_STATES } } });
   if (!othersMessages && !othersLive) {
