@@ -1,3 +1,4 @@
+import * as nip19 from 'nostr-tools/nip19';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { graphql } from './gql/index.ts';
 import { subscribe } from './helpers/client.ts';
@@ -77,6 +78,10 @@ describe('proving a Nostr key', () => {
     const { challenge } = await nostrChallenge(server, ann.pubkey);
     expect(await refusal(signChallenge(eve.secretKey, challenge))).toMatchObject({ reason: 'NOSTR_CHALLENGE_INVALID' });
     expect((await verify(signChallenge(ann.secretKey, challenge))).errors).toBeUndefined();
+    // Named as an npub (NIP-19) too.
+    const byNpub = await nostrChallenge(server, nip19.npubEncode(eve.pubkey));
+    expect(await refusal(signChallenge(ann.secretKey, byNpub.challenge))).toMatchObject({ reason: 'NOSTR_CHALLENGE_INVALID' });
+    expect((await verify(signChallenge(eve.secretKey, byNpub.challenge))).errors).toBeUndefined();
     const res = await server.gql(graphql(`mutation NostrBadKey($input: CreateNostrChallengeInput!) { createNostrChallenge(input: $input) { challenge } }`), { input: { pubkey: 'npub1nope' } });
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT' });
   });

@@ -22,18 +22,6 @@ function macKey(config: Config) {
 }
 const macOf = (config: Config, body: string) => createHmac('sha256', macKey(config)).update(body).digest('base64url').slice(0, 32);
 
-/**
- * A challenge is `<nonce>.<issued at, epoch s>.<MAC>`: the server keeps nothing until it is answered, so asking for
- * challenges costs it no rows; the MAC proves this server issued it and when, and (when the caller named one) for
- * which key: the MAC then covers the key, and an answer signed by another key does not check out.
- */
-export function createChallenge(app: AppServices, input: { pubkey?: string | null }) {
-  const { pubkey } = parseInput(z.object({ pubkey: pubkeyInput.nullish() }), input);
-  const issuedAt = Math.floor(app.clock().getTime() / 1000);
-  const body = `${randomBytes(18).toString('base64url')}.${issuedAt}`;
-  return { challenge: `${body}.${macOf(app.config, `${body}.${pubkey ?? ''}`)}`, expiresAt: new Date((issuedAt + app.config.nostr.challengeTtlSec) * 1000) };
-}
-
 /** A public key in hex (64 characters) or as an `npub1…` (NIP-19), as hex. */
 const pubkeyInput = z
   .string()
@@ -50,6 +38,18 @@ const pubkeyInput = z
     ctx.addIssue({ code: 'custom', message: 'must be a public key: 64 hex characters or an npub' });
     return z.NEVER;
   });
+
+/**
+ * A challenge is `<nonce>.<issued at, epoch s>.<MAC>`: the server keeps nothing until it is answered, so asking for
+ * challenges costs it no rows; the MAC proves this server issued it and when, and (when the caller named one) for
+ * which key: the MAC then covers the key, and an answer signed by another key does not check out.
+ */
+export function createChallenge(app: AppServices, input: { pubkey?: string | null }) {
+  const { pubkey } = parseInput(z.object({ pubkey: pubkeyInput.nullish() }), input);
+  const issuedAt = Math.floor(app.clock().getTime() / 1000);
+  const body = `${randomBytes(18).toString('base64url')}.${issuedAt}`;
+  return { challenge: `${body}.${macOf(app.config, `${body}.${pubkey ?? ''}`)}`, expiresAt: new Date((issuedAt + app.config.nostr.challengeTtlSec) * 1000) };
+}
 
 const refused = (reason: string, message: string) => appError('UNAUTHENTICATED', message, { reason });
 
