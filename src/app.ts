@@ -8,6 +8,7 @@ import { buildPermissions, liveSharedAllowlist, nodeVisibility, openFields } fro
 import { useActingGate } from './auth/acting.ts';
 import { isAuthenticated } from './auth/rules.ts';
 import type { Viewer } from './auth/identity.ts';
+import type { NostrProof } from './auth/nostr-token.ts';
 import type { Config } from './config.ts';
 import { requestIdOf, type AppServices, type Context } from './context.ts';
 import { createContext } from './create-context.ts';
@@ -104,6 +105,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
         viewer: initial.viewer as Viewer | undefined,
         clientIp: (initial.clientIp as string | undefined) ?? clientAddress(config, initial.request as Request | undefined, initial.req as IncomingMessage | undefined),
         live: !!initial.socket,
+        nostr: initial.nostr as NostrProof | undefined,
         origin: (initial.origin as string | undefined) ?? requestOrigin(config, initial.request as Request | undefined, initial.req as IncomingMessage | undefined),
       }),
     plugins: [

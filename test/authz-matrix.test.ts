@@ -23,6 +23,7 @@ import { hideFields } from '../src/schema/hide.ts';
 import { buildAuthzWorld, OUTSIDERS, type AuthzWorld, type Outsider } from './helpers/authz-world.ts';
 import { subscribe, type Auth } from './helpers/client.ts';
 import { addMember, createApiKey, PASSWORD, registerUser } from './helpers/fixtures.ts';
+import { nostrChallenge, nostrKey, signChallenge } from './helpers/nostr.ts';
 import { openSession } from './helpers/paid.ts';
 import { startServer, testConfig, type TestServer } from './helpers/server.ts';
 
@@ -85,6 +86,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     clearSessionHistory: { args: input((w) => ({ sessionId: w.sessionId })), as: 'holder' },
     createApiKey: { args: input((w) => ({ orgId: w.orgId, name: 'k', scopes: ['READ'] })) },
     createKvInstance: { args: input((w) => ({ projectId: w.projectId, name: `kv-${fresh()}` })) },
+    // Public: a challenge is stored nowhere and reaches nothing; an answer proves a key the caller holds (each call signs a fresh challenge).
+    createNostrChallenge: { args: input(() => ({})), kind: 'public', as: 'anonymous' },
     createOrg: { args: input(() => ({ name: 'Own org', slug: `own-${fresh()}` })), kind: 'self' },
     // Its OWNER deleting the org would end the matrix: test/org-lifecycle.test.ts deletes orgs as their OWNER.
     deleteOrg: { args: async (w) => ({ input: { orgId: w.orgId, confirmSlug: await victimSlug(w) } }), as: { skip: "it would delete the matrix's org" } },
@@ -161,6 +164,11 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     updateRoom: { args: input((w) => ({ roomId: w.roomId, topic: 'renamed' })) },
     updateThread: { args: input((w) => ({ threadId: w.threadId, title: 'renamed' })) },
     updateWebhook: { args: input((w) => ({ webhookId: w.webhookId, enabled: false })) },
+    verifyNostrChallenge: {
+      args: async () => ({ input: { event: signChallenge(nostrKey().secretKey, (await nostrChallenge(server)).challenge) } }),
+      kind: 'public',
+      as: 'anonymous',
+    },
   },
   Subscription: {
     // A user's own inbox: outsiders may subscribe but hear nothing of the victim's rooms.
