@@ -9,6 +9,7 @@ import { registerChatExtensions } from './chat/hooks.ts';
 import { inboxModule } from './inbox/inbox.module.ts';
 import { invoicesModule } from './invoices/invoices.module.ts';
 import { kvModule } from './kv/kv.module.ts';
+import { moderationModule } from './moderation/moderation.module.ts';
 import { lightningModule } from './lightning/lightning.module.ts';
 import { notificationsModule } from './notifications/notifications.module.ts';
 import { openaiModule } from './openai/openai.module.ts';
@@ -50,6 +51,7 @@ const modules = [
   lightningModule,
   paidSessionsModule,
   roomsModule,
+  moderationModule,
   attachmentsModule,
   presenceModule,
   // After presence, so that it stops first: pushes ask presence who is connected.

@@ -6,10 +6,14 @@ import { checkRoom, roomOfMessage } from './rooms.access.ts';
 const roomRule = (name: string, pick: (args: any) => unknown, opts: Parameters<typeof checkRoom>[2] = {}) =>
   ruleOf(name, (ctx, args) => checkRoom(ctx, idOf(pick(args), 'Room', 'roomId'), opts));
 
-const canTouchMessage = ruleOf('canTouchRoomMessage', async (ctx, args) => {
-  const roomId = await roomOfMessage(ctx, idOf(args.input.messageId, 'RoomMessage', 'messageId'));
-  return roomId ? checkRoom(ctx, roomId) : notFound('Message');
-});
+const messageRule = (name: string, opts: Parameters<typeof checkRoom>[2] = {}) =>
+  ruleOf(name, async (ctx, args) => {
+    const roomId = await roomOfMessage(ctx, idOf(args.input.messageId, 'RoomMessage', 'messageId'));
+    return roomId ? checkRoom(ctx, roomId, opts) : notFound('Message');
+  });
+const canTouchMessage = messageRule('canTouchRoomMessage');
+/** Editing and reacting are writing: refused in archived rooms, frozen ones below MODERATOR, to muted members (writeRefusal). */
+const canWriteMessage = messageRule('canWriteRoomMessage', { write: true });
 
 const inputRoom = (a: any) => a.input.roomId;
 
@@ -30,9 +34,9 @@ export const roomsPermissions: DomainPermissions = {
       updateRoom: roomRule('canUpdateRoom', inputRoom, { admin: true }),
       markRead: roomRule('canMarkRead', inputRoom),
       sendMessage: roomRule('canSendMessage', inputRoom, { write: true }),
-      editMessage: canTouchMessage,
+      editMessage: canWriteMessage,
       deleteMessage: canTouchMessage,
-      addReaction: canTouchMessage,
+      addReaction: canWriteMessage,
       removeReaction: canTouchMessage,
     },
     // The stream authorizes itself when it starts (shield cannot stop a subscription).
