@@ -62,7 +62,8 @@ export async function reportMessage(ctx: Context, messageId: string, input: unkn
   }
   const admins = await db.membership.findMany({ where: { orgId, role: { in: ['OWNER', 'ADMIN'] }, userId: { not: reporterId } }, select: { userId: true } });
   const payload = { reportId: encodeGlobalID('Report', report.id), roomId: encodeGlobalID('Room', report.roomId), messageId: encodeGlobalID('RoomMessage', messageId) };
-  createNotifications(ctx.app, orgId, admins.map((a) => a.userId), 'report', payload).catch((err: unknown) => ctx.log.error({ err }, 'notifying admins of a report failed'));
+  // The report stands even if notifying fails (the queue, Org.reports, has it).
+  await createNotifications(ctx.app, orgId, admins.map((a) => a.userId), 'report', payload).catch((err: unknown) => ctx.log.error({ err }, 'notifying admins of a report failed'));
   ctx.app.pubsub.publish('moderation:event', orgId, {
     kind: 'MessageReported',
     reportId: report.id,
