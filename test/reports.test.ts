@@ -14,7 +14,7 @@ const ReportDoc = graphql(`
   mutation ReportsReport($input: ReportMessageInput!) {
     reportMessage(input: $input) {
       id content reason status createdAt resolvedAt note
-      author { id } reporter { id } resolvedBy { id } room { id } message { id content }
+      author { id } filedBy { id } resolvedBy { id } room { id } message { id content }
     }
   }
 `);
@@ -26,7 +26,7 @@ const Resolve = graphql(`
 const Queue = graphql(`
   query ReportsQueue($orgId: ID!, $status: ReportStatus) {
     org(id: $orgId) {
-      reports(first: 50, status: $status) { edges { node { id status content reason room { id } message { id } author { id } reporter { id } } } }
+      reports(first: 50, status: $status) { edges { node { id status content reason room { id } message { id } author { id } filedBy { id } } } }
     }
   }
 `);
@@ -89,13 +89,13 @@ describe('reportMessage', () => {
     const r = data!.reportMessage;
     expect(r).toMatchObject({
       content: 'you are all idiots', reason: 'insulting', status: 'OPEN', resolvedAt: null, note: null,
-      author: { id: author.id }, reporter: { id: reporter.id }, resolvedBy: null, room: { id: roomId }, message: { id: m.id, content: 'you are all idiots' },
+      author: { id: author.id }, filedBy: { id: reporter.id }, resolvedBy: null, room: { id: roomId }, message: { id: m.id, content: 'you are all idiots' },
     });
     expect((await server.ok(ReportDoc, { input: { messageId: m.id, reason: 'again' } }, as(reporter))).reportMessage).toMatchObject({ id: r.id, reason: 'insulting' });
 
     // The admins' queue: the room is not shown to an admin outside it; the copied content is.
     const queue = (await server.ok(Queue, { orgId, status: 'OPEN' }, as(admin))).org!.reports.edges.map((e) => e.node);
-    expect(queue.find((q) => q.id === r.id)).toEqual({ id: r.id, status: 'OPEN', content: 'you are all idiots', reason: 'insulting', room: null, message: null, author: { id: author.id }, reporter: { id: reporter.id } });
+    expect(queue.find((q) => q.id === r.id)).toEqual({ id: r.id, status: 'OPEN', content: 'you are all idiots', reason: 'insulting', room: null, message: null, author: { id: author.id }, filedBy: { id: reporter.id } });
     // The reporter sees their own report; another member does not, nor the queue.
     expect((await server.ok(ReportNode, { id: r.id }, as(reporter))).node).toMatchObject({ id: r.id, status: 'OPEN' });
     const hidden = await server.gql(ReportNode, { id: r.id }, as(second));

@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { db } from '../src/db/client.ts';
 import { graphql } from './gql/index.ts';
 import { subscribe } from './helpers/client.ts';
-import { addMember, createOrg, orgWithMembers, registerUser, type TestUser } from './helpers/fixtures.ts';
+import { createOrg, orgWithMembers, registerUser, type TestUser } from './helpers/fixtures.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 import { eventually, startWebhookReceiver, type WebhookReceiver } from './helpers/webhook-receiver.ts';
 
