@@ -166,6 +166,7 @@ describe('roles', () => {
     await server.ok(Remove, { input: { roomId, userId: carol.id } }, as(alice));
     expect((await carolFeed.next()).data?.roomEvents).toEqual({ __typename: 'RoomMemberLeft', userId: carol.id, reason: 'REMOVED' });
     await carolFeed.ended;
+    expect((await auditRows('room.member.remove', raw(carol.id))).map((a) => [a.actorId, a.data])).toEqual([[raw(alice.id), { roomId: raw(roomId), role: 'MEMBER' }]]);
   });
 });
 
@@ -246,6 +247,20 @@ describe('bans', () => {
     expect((await carolFeed.next()).data?.roomEvents).toEqual({ __typename: 'RoomMemberLeft', userId: bob.id, reason: 'BANNED' });
     await carolFeed.expectSilence(300);
     carolFeed.close();
+  });
+
+  it('a ban racing a join: whichever commits first, the banned person ends up outside', async () => {
+    const roomId = await room([], 'CHANNEL');
+    for (let i = 0; i < 5; i++) {
+      const [banned, joined] = await Promise.all([
+        server.gql(Ban, { input: { roomId, userId: dave.id } }, as(owner)),
+        server.gql(Join, { input: { roomId } }, as(dave)),
+      ]);
+      expect(banned.errors).toBeUndefined();
+      expect([undefined, 'FORBIDDEN']).toContain(joined.errors?.[0].extensions?.code);
+      expect(await db.roomMember.count({ where: { roomId: raw(roomId), userId: raw(dave.id) } })).toBe(0);
+      await server.ok(Unban, { input: { roomId, userId: dave.id } }, as(owner));
+    }
   });
 });
 
