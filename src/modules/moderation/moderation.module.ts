@@ -1,6 +1,8 @@
 import { defineModule } from '../../app-module.ts';
 import { moderationPermissions } from './moderation.permissions.ts';
 import './moderation.schema.ts';
+import './bans.schema.ts';
+import './mutes.schema.ts';
 import './reports.schema.ts';
 
 /**

@@ -8,7 +8,8 @@ import { requireUserId, viewerRole, type OrgRoleName } from '../../auth/rules.ts
 import { recordAudit } from '../audit/audit.service.ts';
 import { createNotifications } from '../notifications/notifications.service.ts';
 import { afterMessageDeleted, deleteMessageRows, type DeletedMessage } from '../rooms/messages.service.ts';
-import { afterBan, againOnUnique, banInTx } from './moderation.service.ts';
+import { afterBan, banInTx } from './bans.service.ts';
+import { againOnUnique } from './moderation.service.ts';
 import type { ReportActionName } from './moderation.topics.ts';
 
 /** Reports one person may file a minute (a flood of reports is a way to bother the admins). */

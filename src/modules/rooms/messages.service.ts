@@ -1,10 +1,9 @@
 import { z } from 'zod';
-import type { Context } from '../../context.ts';
+import type { AppServices, Context } from '../../context.ts';
 import { db, Prisma, type Tx } from '../../db/client.ts';
 import { badInput, forbidden, gone, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { idOf } from '../../auth/rules.ts';
 import { atLeast, requireUserId, viewerRoomAccess } from './rooms.access.ts';
-import type { AppServices } from '../../context.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import type { RoomMessage } from '../../generated/sqlite/client.ts';
 import { commitMessage, jsonValue, type Publish } from './messages.commit.ts';
@@ -167,15 +166,15 @@ export async function editMessage(ctx: Context, messageId: string, input: unknow
 export async function deleteMessage(ctx: Context, messageId: string) {
   const { message: before, moderatedIn } = await loadOwnMessage(ctx, messageId, true);
   if (before.deletedAt) return before;
-  const done = await db
-    .$transaction(async (tx) => {
-      const done = await deleteMessageRows(tx, messageId);
-      // A moderator's removal of someone else's message is an audited action.
-      if (done && moderatedIn) {
-        await recordAudit(tx, { orgId: moderatedIn, actor: ctx.viewer, action: 'room.message.delete', targetType: 'RoomMessage', targetId: messageId, data: { roomId: before.roomId, authorId: before.senderId } });
-      }
-      return done;
-    });
+  const done = await db.$transaction(async (tx) => {
+    const done = await deleteMessageRows(tx, messageId);
+    // A moderator's removal of someone else's message is an audited action.
+    if (done && moderatedIn) {
+      const data = { roomId: before.roomId, authorId: before.senderId };
+      await recordAudit(tx, { orgId: moderatedIn, actor: ctx.viewer, action: 'room.message.delete', targetType: 'RoomMessage', targetId: messageId, data });
+    }
+    return done;
+  });
   if (!done) return db.roomMessage.findUniqueOrThrow({ where: { id: messageId } });
   await afterMessageDeleted(ctx.app, done);
   return done.message;
