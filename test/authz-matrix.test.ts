@@ -50,6 +50,32 @@ interface Entry {
 }
 
 const input = (f: (w: W) => Vars) => (w: W) => ({ input: f(w) });
+/** Made on first use, then the same for every caller (the outsiders, then the member who succeeds). */
+const once = <T,>(make: (w: W) => Promise<T>) => {
+  let made: Promise<T> | undefined;
+  return (w: W) => (made ??= make(w));
+};
+/** A fresh org member in the victim's room, for a moderation entry of its own (`then`: what the owner does to them first). */
+const roomTarget = (name: string, then?: (w: W, userId: string) => Promise<unknown>) =>
+  once(async (w) => {
+    const u = await registerUser(server, { name });
+    await addMember(server, w.orgId, w.owner, u);
+    await gql(`mutation($input: AddRoomMembersInput!) { addRoomMembers(input: $input) { id } }`, { input: { roomId: w.roomId, userIds: [u.id] } }, w.auth.owner);
+    await then?.(w, u.id);
+    return u.id;
+  });
+const moderated = roomTarget('Moderated');
+const banned = roomTarget('Banned');
+const unbanned = roomTarget('Unbanned', (w, userId) =>
+  gql(`mutation($input: BanRoomMemberInput!) { banRoomMember(input: $input) { id } }`, { input: { roomId: w.roomId, userId } }, w.auth.owner));
+const unmuted = roomTarget('Unmuted', (w, userId) =>
+  gql(`mutation($input: MuteRoomMemberInput!) { muteRoomMember(input: $input) { id } }`, { input: { roomId: w.roomId, userId } }, w.auth.owner));
+/** An OPEN report of a fresh message of the owner's, filed by the member. */
+const openReport = once(async (w) => {
+  const { sendMessage } = await gql(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { roomId: w.roomId, content: 'reported' } }, w.auth.owner);
+  const { reportMessage } = await gql(`mutation($input: ReportMessageInput!) { reportMessage(input: $input) { id } }`, { input: { messageId: sendMessage.id, reason: 'spam' } }, w.auth.member);
+  return reportMessage.id as string;
+});
 const fresh = () => Math.random().toString(36).slice(2, 10);
 const gql = (doc: string, vars: Vars, auth: Auth) => server.ok<any, any>(doc, vars, auth);
 
@@ -79,6 +105,7 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     analyzeKvImage: { args: input((w) => ({ kvInstanceId: w.kvId, imageUrl: 'https://example.com/x.png', outputKey: 'out' })), as: { skip: 'needs a vision model' } },
     appendThreadMessage: { args: input((w) => ({ threadId: w.threadId, role: 'USER', content: 'appended' })) },
     archiveRoom: { args: input((w) => ({ roomId: w.spareRoomId })) },
+    banRoomMember: { args: async (w) => ({ input: { roomId: w.roomId, userId: await banned(w), reason: 'spam' } }) },
     attachKvInstance: { args: input((w) => ({ threadId: w.threadId, kvInstanceId: w.kvId })) },
     blockUser: { args: input((w) => ({ userId: w.extra.id })) },
     cancelGeneration: { args: input((w) => ({ messageId: w.assistantMessageId })) },
@@ -117,6 +144,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     openDirectRoom: { args: input((w) => ({ orgId: w.orgId, userId: w.owner.id })), as: 'member' },
     openPaidSession: { args: input((w) => ({ amountSats: 1000, threadId: w.threadId })) },
     pinMessage: { args: input((w) => ({ messageId: w.messageId })) },
+    // The member reports the owner's message (one may not report one's own).
+    reportMessage: { args: input((w) => ({ messageId: w.messageId, reason: 'spam' })), as: 'member' },
     redeliverWebhookDelivery: { args: input((w) => ({ deliveryId: w.deliveryId })) },
     refreshAccessToken: { args: input(() => ({ refreshToken: 'not-a-refresh-token' })), kind: 'self', as: { skip: 'an unknown token is the point' } },
     register: { args: input(() => ({ email: `reg-${fresh()}@example.com`, password: PASSWORD, name: 'R' })), kind: 'self', as: 'anonymous' },
@@ -127,6 +156,7 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     removeProviderKey: { args: input((w) => ({ providerKeyId: w.providerKeyId })) },
     removeReaction: { args: input((w) => ({ messageId: w.messageId, emoji: '👍' })) },
     removeRoomMember: { args: input((w) => ({ roomId: w.roomId, userId: w.extra.id })) },
+    resolveReport: { args: async (w) => ({ input: { reportId: await openReport(w), action: 'DISMISS' } }) },
     revokeApiKey: { args: input((w) => ({ apiKeyId: w.spareApiKeyId })) },
     revokeInvite: { args: input((w) => ({ inviteId: w.spareInviteId })) },
     rotateWebhookSecret: { args: input((w) => ({ webhookId: w.webhookId })) },
@@ -136,6 +166,10 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     setKvKey: { args: input((w) => ({ kvInstanceId: w.kvId, name: 'k1', value: 'new' })) },
     setOrgPlan: { args: input((w) => ({ orgId: w.orgId, plan: 'PRO' })) },
     setPresence: { args: input(() => ({ status: 'AWAY' })), kind: 'self' },
+    muteRoomMember: { args: async (w) => ({ input: { roomId: w.roomId, userId: await moderated(w), expiresAt: new Date(Date.now() + 3_600_000).toISOString() } }) },
+    // Frozen: false is what the room is: the owner's call succeeds and changes nothing.
+    setRoomFrozen: { args: input((w) => ({ roomId: w.roomId, frozen: false })) },
+    setRoomMemberRole: { args: async (w) => ({ input: { roomId: w.roomId, userId: await moderated(w), role: 'MODERATOR' } }) },
     setTyping: { args: input((w) => ({ roomId: w.roomId, typing: true })) },
     // Paying is not a privilege (anyone holding a payment request may pay it), and it exists only with
     // the dev backend outside production (see the test below); each caller pays an invoice of its own.
@@ -151,6 +185,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     unblockUser: { args: input((w) => ({ userId: w.extra.id })) },
     // The owner's own subscription, made fresh for each call: every outsider is refused (NOT_FOUND to people), the owner removes it.
     unregisterPushSubscription: { args: async (w) => ({ input: { pushSubscriptionId: await ownerPushSubscription(w) } }) },
+    unbanRoomMember: { args: async (w) => ({ input: { roomId: w.roomId, userId: await unbanned(w) } }) },
+    unmuteRoomMember: { args: async (w) => ({ input: { roomId: w.roomId, userId: await unmuted(w) } }) },
     unlinkThreads: { args: input((w) => ({ threadRelationId: w.threadRelationId })) },
     unpinMessage: { args: input((w) => ({ messageId: w.messageId })) },
     unshareProject: { args: input((w) => ({ projectId: w.projectId, userId: w.extra.id })) },
@@ -276,6 +312,8 @@ const snapshot = async () => {
 beforeAll(async () => {
   server = await startServer({ overrides: { webhooks: { allowPrivate: true }, push: { allowPrivate: true } } });
   w = await buildAuthzWorld(server);
+  // The moderation entries' own members and report, made before the baseline (they change the room).
+  for (const make of [moderated, banned, unbanned, unmuted, openReport]) await make(w);
   baseline = await snapshot();
 });
 
@@ -519,7 +557,7 @@ describe('an acting key of the org itself, acting as its OWNER', () => {
     const res = await server.gql<any, any>(doc, { room: w.roomId, ids: [w.messageId, w.roomId, w.orgId, w.threadId] }, w.auth.actingOwner);
     // Of the org's other objects, node(id) shows an acting key nothing (NOT_FOUND at their index): it cannot select them anyway.
     expect(res.errors?.map((e: any) => [e.path.join('.'), e.extensions.code]).sort(), doc).toEqual([['nodes.2', 'NOT_FOUND'], ['nodes.3', 'NOT_FOUND']]);
-    expect(res.data.room).toMatchObject({ id: w.roomId, viewerRole: 'ADMIN' });
+    expect(res.data.room).toMatchObject({ id: w.roomId, viewerRole: 'OWNER' });
     expect(res.data.nodes[0].author).toEqual({ id: w.owner.id, name: w.owner.name });
     expect(res.data.node.id).toBe(w.roomId);
     expect(res.data.nodes.map((n: any) => n?.id ?? null)).toEqual([w.messageId, w.roomId, null, null]);

@@ -10,6 +10,7 @@ import { registerChatExtensions } from './chat/hooks.ts';
 import { inboxModule } from './inbox/inbox.module.ts';
 import { invoicesModule } from './invoices/invoices.module.ts';
 import { kvModule } from './kv/kv.module.ts';
+import { moderationModule } from './moderation/moderation.module.ts';
 import { lightningModule } from './lightning/lightning.module.ts';
 import { notificationsModule } from './notifications/notifications.module.ts';
 import { openaiModule } from './openai/openai.module.ts';
@@ -53,6 +54,7 @@ const modules = [
   lightningModule,
   paidSessionsModule,
   roomsModule,
+  moderationModule,
   attachmentsModule,
   retentionModule,
   presenceModule,
