@@ -163,14 +163,7 @@ export async function deleteMessage(ctx: Context, messageId: string) {
   const before = await loadOwnMessage(ctx, messageId, true);
   if (before.deletedAt) return before;
   const done = await db
-    .$transaction(async (tx) => {
-      // Only the delete that finds the message live goes on (two at once would take a reply off its parent twice).
-      const message = await tx.roomMessage.update({ where: { id: messageId, deletedAt: null }, data: { content: '', meta: Prisma.DbNull, deletedAt: new Date() } });
-      await tx.roomMessageEdit.deleteMany({ where: { messageId } });
-      await tx.roomReaction.deleteMany({ where: { messageId } });
-      await tx.roomMention.deleteMany({ where: { messageId } });
-      return { message, parent: message.parentId ? await uncountReply(tx, message.parentId) : null };
-    })
+    .$transaction((tx) => eraseMessageIn(tx, messageId))
     .catch((err: { code?: string }) => (err?.code === 'P2025' ? null : Promise.reject(err)));
   if (!done) return db.roomMessage.findUniqueOrThrow({ where: { id: messageId } });
   const { message, parent } = done;
@@ -178,6 +171,20 @@ export async function deleteMessage(ctx: Context, messageId: string) {
   if (parent) ctx.app.pubsub.publish('room:event', message.roomId, { kind: 'RepliesUpdated', message: messageToJson(parent) });
   await removeRoomMessageAttachments(ctx.app, messageId);
   return message;
+}
+
+/**
+ * A message's soft delete inside `tx` (deleteMessage, and deleteAccount under privacy.on_delete = delete): its
+ * content, edits, reactions and mentions go, the seq stays, its parent counts one reply fewer. Throws P2025 when
+ * it is already deleted: only the delete that finds the message live goes on (two at once would take a reply off
+ * its parent twice). Publish MessageDeleted (and the parent's RepliesUpdated) and remove its attachments after the commit.
+ */
+export async function eraseMessageIn(tx: Tx, messageId: string) {
+  const message = await tx.roomMessage.update({ where: { id: messageId, deletedAt: null }, data: { content: '', meta: Prisma.DbNull, deletedAt: new Date() } });
+  await tx.roomMessageEdit.deleteMany({ where: { messageId } });
+  await tx.roomReaction.deleteMany({ where: { messageId } });
+  await tx.roomMention.deleteMany({ where: { messageId } });
+  return { message, parent: message.parentId ? await uncountReply(tx, message.parentId) : null };
 }
 
 /** sendMessage's attachmentIds, decoded and checked (attachments.service.ts); undefined when none. */
