@@ -78,7 +78,7 @@ export async function requestPasswordReset(ctx: Context, input: unknown): Promis
     const user = await db.user.findUnique({ where: { email } });
     if (!user || user.deletedAt) return ctx.log.info({ email }, 'password reset asked for an unknown email');
     const ttl = ctx.app.config.auth.passwordResetTtlSec;
-    const token = await issueUserToken(user.id, 'PASSWORD_RESET', user.email, ttl);
+    const token = await issueUserToken(user.id, 'PASSWORD_RESET', user.email, ttl, ctx.app.clock());
     const link = appLink(ctx, 'reset', token);
     sendMail(ctx.app, {
       to: user.email,
@@ -99,10 +99,10 @@ export async function requestPasswordReset(ctx: Context, input: unknown): Promis
  */
 export async function resetPassword(ctx: Context, input: unknown) {
   const data = parseInput(resetInput, input);
-  const row = await usableToken('PASSWORD_RESET', data.token);
+  const row = await usableToken('PASSWORD_RESET', data.token, ctx.app.clock());
   const passwordHash = await hashPassword(data.newPassword, ctx.app.config.auth.passwordHashCost);
   await db.$transaction(async (tx) => {
-    await claimToken(tx, row);
+    await claimToken(tx, row, ctx.app.clock());
     const user = await tx.user.findUniqueOrThrow({ where: { id: row.userId } });
     const verified = user.email === row.email && !user.emailVerifiedAt ? { emailVerifiedAt: new Date() } : {};
     await revokeLoginsIn(tx, row.userId, { passwordHash, ...verified });
@@ -127,9 +127,9 @@ export async function requestEmailVerification(ctx: Context, input: unknown): Pr
 export async function verifyEmail(ctx: Context, input: unknown) {
   const userId = requireUserId(ctx);
   const data = parseInput(tokenInput, input);
-  const row = await usableToken('EMAIL_VERIFICATION', data.token, userId);
+  const row = await usableToken('EMAIL_VERIFICATION', data.token, ctx.app.clock(), userId);
   return db.$transaction(async (tx) => {
-    await claimToken(tx, row);
+    await claimToken(tx, row, ctx.app.clock());
     const user = await tx.user.findUniqueOrThrow({ where: { id: userId } });
     if (user.email !== row.email) throw badInput('token: it was sent to another address; ask for a new one', 'token');
     return tx.user.update({ where: { id: userId }, data: { emailVerifiedAt: user.emailVerifiedAt ?? new Date() } });

@@ -8,7 +8,7 @@ import { issueUserToken } from './accounts.tokens.ts';
 /** Mails a verification link for the user's current address; the token verifies that address only. */
 export async function sendVerification(ctx: Context, user: { id: string; email: string; name: string }): Promise<void> {
   const ttl = ctx.app.config.auth.emailVerificationTtlSec;
-  const token = await issueUserToken(user.id, 'EMAIL_VERIFICATION', user.email, ttl);
+  const token = await issueUserToken(user.id, 'EMAIL_VERIFICATION', user.email, ttl, ctx.app.clock());
   const link = appLink(ctx, 'verify', token);
   sendMail(ctx.app, {
     to: user.email,
