@@ -149,8 +149,30 @@ describe('closed registration (auth.enable_registration off)', () => {
     await smtp.next(user.email, 'verify');
     const bad = await strict.gql(Register, { input: { email: fresh(), password: PASSWORD, name: 'N', inviteToken: 'cfi_nothing' } });
     expect(bad.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'inviteToken' });
+
+    const orgId = (await createOrg(strict, { ...user, token: (await verified(user)).token })).id;
+    const email = fresh();
+    const { inviteMember } = await strict.ok(Invite, { input: { orgId, email, role: 'MEMBER' } }, { token: user.token });
+    const { register } = await strict.ok(Register, { input: { email, password: PASSWORD, name: 'Invited', inviteToken: inviteMember.token } });
+    expect(await strict.ok(MyOrgs, {}, { token: register.accessToken })).toEqual({ me: { orgs: { edges: [{ node: { id: orgId } }] } } });
+    // A member now, but unverified: the OpenAI-compatible API refuses them as GraphQL does.
+    const res = await fetch(`${strict.origin}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${register.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'echo', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(res.status).toBe(403);
+    expect(await res.text()).toContain('Verify your email address first');
   });
 });
+
+/** Verifies the user's email with the mail register sent them (already taken from the fake server). */
+async function verified(user: { email: string; token: string }) {
+  await strict.ok(RequestVerification, { input: {} }, { token: user.token });
+  const mail = await smtp.next(user.email, 'verify');
+  await strict.ok(Verify, { input: { token: mail.token! } }, { token: user.token });
+  return user;
+}
 
 /** An org on the closed server, whose owner registered on the open one (the same database). */
 async function closedOrg() {
