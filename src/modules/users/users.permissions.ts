@@ -30,5 +30,5 @@ export const usersPermissions: DomainPermissions = {
   // the same for every viewer who receives the event (nothing read from ctx.viewer).
   // What a user whose email is not verified may still do (auth.require_verified_email).
   unverified: { Query: ['me'], Mutation: ['logout', 'refreshAccessToken', 'login', 'register'] },
-  liveShared: { User: ['id', 'name', 'email', 'createdAt', 'lastSeenAt', 'presence'] },
+  liveShared: { User: ['id', 'name', 'email', 'createdAt', 'lastSeenAt', 'presence', 'avatarUrl', 'deleted'] },
 };
