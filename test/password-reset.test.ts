@@ -162,6 +162,19 @@ describe('changePassword', () => {
     await server.ok(Me, {}, { token: user.token });
   });
 
+  it('lets exactly one of two changes at once win', async () => {
+    const user = await registerUser(server);
+    const results = await Promise.all(
+      ['first change!!', 'second change!!'].map((newPassword) => server.gql(Change, { input: { currentPassword: PASSWORD, newPassword } }, { token: user.token })),
+    );
+    const won = results.filter((r) => r.data?.changePassword);
+    expect(won).toHaveLength(1);
+    expect(results.find((r) => r.errors)?.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'currentPassword' });
+    const winner = results.indexOf(won[0]) === 0 ? 'first change!!' : 'second change!!';
+    await server.ok(Login, { input: { email: user.email, password: winner } });
+    await server.ok(Me, {}, { token: won[0].data!.changePassword.accessToken });
+  });
+
   it('applies the new password rules and refuses anonymous callers', async () => {
     const user = await registerUser(server);
     const short = await server.gql(Change, { input: { currentPassword: PASSWORD, newPassword: 'short' } }, { token: user.token });

@@ -51,6 +51,7 @@ export async function updateProfile(ctx: Context, input: unknown) {
 /**
  * A new password, given the current one (BAD_USER_INPUT on currentPassword when wrong, counted by the login
  * throttle). Every login of the user ends (refresh tokens, access tokens, sockets); the caller gets a new one.
+ * Of two changes at once, exactly one wins (a conditional update on the hash that was checked).
  */
 export async function changePassword(ctx: Context, input: unknown) {
   const userId = requireUserId(ctx);
@@ -60,7 +61,12 @@ export async function changePassword(ctx: Context, input: unknown) {
     throw badInput('currentPassword: wrong password', 'currentPassword');
   }
   const passwordHash = await hashPassword(data.newPassword, ctx.app.config.auth.passwordHashCost);
-  await db.$transaction((tx) => revokeLoginsIn(tx, userId, { passwordHash }));
+  await db.$transaction(async (tx) => {
+    // Only from the password just checked: of two changes at once, the second finds it changed and fails.
+    const { count } = await tx.user.updateMany({ where: { id: userId, passwordHash: user.passwordHash }, data: { passwordHash } });
+    if (!count) throw badInput('currentPassword: wrong password', 'currentPassword');
+    await revokeLoginsIn(tx, userId);
+  });
   announceRevocation(ctx.app, userId);
   ctx.log.info({ userId }, 'password changed; every other login revoked');
   return issueTokens(ctx, userId);
