@@ -188,6 +188,11 @@ describe('deleteAccount', () => {
     // Their uploads are gone.
     expect((await server.gql(graphql(`query PrivacyNode($id: ID!) { node(id: $id) { id } }`), { id: upload }, { token: owner.token })).data?.node ?? null).toBeNull();
 
+    // The org's audit log keeps who left and why.
+    const { db } = await import('../src/db/client.ts');
+    const audit = await db.auditEntry.findMany({ where: { orgId: rawId({ id: world.org.id }), action: 'org.member.remove' } });
+    expect(audit).toEqual([expect.objectContaining({ actorId: rawId(member), targetType: 'User', targetId: rawId(member), data: { reason: 'ACCOUNT_DELETED', role: 'MEMBER' } })]);
+
     const again = await server.ok(Register, { input: { email: member.email, password: PASSWORD, name: 'Back again' } });
     expect(again.register.user.id).not.toBe(member.id);
   });

@@ -6,6 +6,7 @@ import type { Context } from '../../context.ts';
 import { db, serializable, type Tx } from '../../db/client.ts';
 import { badInput, conflict, parseInput } from '../../errors.ts';
 import { removeAttachments } from '../attachments/attachments.service.ts';
+import { recordAudit } from '../audit/audit.service.ts';
 import { storageFor, type StoredFile } from '../attachments/attachments.storage.ts';
 import { eraseMessageIn } from '../rooms/messages.service.ts';
 import { messageToJson } from '../rooms/rooms.topics.ts';
@@ -22,7 +23,8 @@ export const deletedEmail = (userId: string) => `deleted-${userId}@deleted.inval
  * throttle). An OWNER of an org with other members must transfer or delete it first (CONFLICT, reason
  * OWNS_ORGS, `orgIds`); orgs where they are the only member go with everything in them. Memberships, room
  * memberships (MemberLeft, reason ACCOUNT_DELETED), notifications, inbox, push subscriptions, blocks, tokens
- * and uploads (avatar included) are deleted; their room messages are kept under "Deleted user" or deleted
+ * and uploads (avatar included) are deleted, and each org they leave gets an audit entry (org.member.remove, reason
+ * ACCOUNT_DELETED); their room messages are kept under "Deleted user" or deleted
  * (privacy.on_delete). Every login and socket ends. All in one transaction: refused, it changes nothing.
  */
 export async function deleteAccount(ctx: Context, input: unknown): Promise<{ deletedId: string }> {
@@ -30,7 +32,7 @@ export async function deleteAccount(ctx: Context, input: unknown): Promise<{ del
   const data = parseInput(deleteInput, input);
   const user = await db.user.findUniqueOrThrow({ where: { id: userId } });
   if (!(await throttledPasswordCheck(ctx, user.email, data.password, user.passwordHash))) throw badInput('password: wrong password', 'password');
-  const done = await serializable((tx) => eraseAccount(tx, userId, ctx.app.config.privacy.onDelete));
+  const done = await serializable((tx) => eraseAccount(tx, ctx, userId, ctx.app.config.privacy.onDelete));
   announceRevocation(ctx.app, userId);
   for (const roomId of done.roomIds) ctx.app.pubsub.publish('room:event', roomId, { kind: 'MemberLeft', userId, reason: 'ACCOUNT_DELETED' });
   for (const orgId of done.leftOrgIds) ctx.app.pubsub.publish('org:membershipChanged', orgId, { userId, role: null, change: 'LEFT' });
@@ -46,7 +48,7 @@ export async function deleteAccount(ctx: Context, input: unknown): Promise<{ del
   return { deletedId: encodeGlobalID('User', userId) };
 }
 
-async function eraseAccount(tx: Tx, userId: string, mode: 'anonymize' | 'delete') {
+async function eraseAccount(tx: Tx, ctx: Context, userId: string, mode: 'anonymize' | 'delete') {
   const memberships = await tx.membership.findMany({ where: { userId }, select: { orgId: true, role: true } });
   const soleOrgIds: string[] = [];
   const owned: string[] = [];
@@ -101,5 +103,10 @@ async function eraseAccount(tx: Tx, userId: string, mode: 'anonymize' | 'delete'
     },
   });
   const leftOrgIds = memberships.map((m) => m.orgId).filter((id) => !soleOrgIds.includes(id));
+  // The orgs they leave keep a trace in their audit log: who went, and why.
+  for (const orgId of leftOrgIds) {
+    const role = memberships.find((m) => m.orgId === orgId)?.role;
+    await recordAudit(tx, { orgId, actor: ctx.viewer, action: 'org.member.remove', targetType: 'User', targetId: userId, data: { reason: 'ACCOUNT_DELETED', role } });
+  }
   return { roomIds, erased, soleOrgIds, leftOrgIds, orgFiles };
 }
