@@ -89,6 +89,21 @@ describe('password reset by mail', () => {
     await smtp.expectNone(unknown, 'reset', 200);
   });
 
+  it('answers without waiting for the mail: a mail server that sits on the message does not hold the answer up', async () => {
+    const user = await registerUser(server);
+    await smtp.next(user.email, 'verify');
+    smtp.hold();
+    try {
+      const answer = server.ok(RequestReset, { input: { email: user.email } });
+      // The mail reached the server, which does not answer it: the mutation's answer comes all the same.
+      await smtp.holding();
+      expect(await answer).toEqual({ requestPasswordReset: { accepted: true } });
+    } finally {
+      smtp.release();
+    }
+    expect((await smtp.next(user.email, 'reset')).token).toMatch(/^cfp_/);
+  });
+
   it('refuses an expired token with GONE and an unknown one with BAD_USER_INPUT, changing nothing', async () => {
     const user = await registerUser(server);
     const token = await mailedToken(user.email);

@@ -22,6 +22,11 @@ export interface FakeSmtp {
   next(to: string, route: string, timeoutMs?: number): Promise<ReceivedMail>;
   /** Resolves if no mail to `to` with a link of `route` arrives within `ms` (rejects with the mail otherwise). */
   expectNone(to: string, route: string, ms?: number): Promise<void>;
+  /** Holds every mail's DATA unanswered until `release()`: the sender waits on the server meanwhile. */
+  hold(): void;
+  /** Resolves once a mail is being held (its DATA received, not answered). */
+  holding(): Promise<void>;
+  release(): void;
   stop(): Promise<void>;
 }
 
@@ -48,6 +53,7 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
   const received: ReceivedMail[] = [];
   const taken = new Set<ReceivedMail>();
   const waiters: (() => void)[] = [];
+  let held: { promise: Promise<void>; release: () => void; reached: Promise<void>; reach: () => void } | undefined;
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -55,7 +61,11 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
     onData(stream, session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('end', () => {
+      stream.on('end', async () => {
+        if (held) {
+          held.reach();
+          await held.promise;
+        }
         const to = session.envelope.rcptTo.map((r) => r.address.toLowerCase());
         const from = session.envelope.mailFrom ? session.envelope.mailFrom.address : '';
         received.push(parse(Buffer.concat(chunks).toString('utf8'), from, to));
@@ -93,6 +103,21 @@ export async function startFakeSmtp(): Promise<FakeSmtp> {
       const mail = find(to, route);
       if (mail) throw new Error(`unexpected mail to ${to}: ${mail.raw.slice(0, 300)}`);
     },
-    stop,
+    hold() {
+      let release!: () => void;
+      let reach!: () => void;
+      const promise = new Promise<void>((resolve) => (release = resolve));
+      const reached = new Promise<void>((resolve) => (reach = resolve));
+      held = { promise, release, reached, reach };
+    },
+    holding: () => held?.reached ?? Promise.resolve(),
+    release() {
+      held?.release();
+      held = undefined;
+    },
+    stop: async () => {
+      held?.release();
+      await stop();
+    },
   };
 }
