@@ -228,7 +228,13 @@ describe('deleteAccount', () => {
 
     const solo = await registerUser(server);
     const { createOrg } = await server.ok(graphql(`mutation PrivacyCreateOrg($input: CreateOrgInput!) { createOrg(input: $input) { id } }`), { input: { name: 'Solo', slug: `solo-${Date.now().toString(36)}` } }, { token: solo.token });
+    // The org's bot (its API key) has a socket open: the key goes with the org, and the socket closes.
+    const key = await createApiKey(server, solo, createOrg.id, ['READ']);
+    const bot = connectSocket(server, { apiKey: key.key });
+    await bot.acknowledged;
+
     await server.ok(Delete, { input: { password: PASSWORD } }, { token: solo.token });
+    expect((await bot.closed).code).toBe(4403);
     const { db } = await import('../src/db/client.ts');
     expect(await db.org.count({ where: { id: rawId({ id: createOrg.id }) } })).toBe(0);
   });

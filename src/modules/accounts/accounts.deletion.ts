@@ -5,6 +5,7 @@ import { requireUserId } from '../../auth/rules.ts';
 import type { Context } from '../../context.ts';
 import { db, serializable, type Tx } from '../../db/client.ts';
 import { badInput, conflict, parseInput } from '../../errors.ts';
+import { announceAccessChange } from '../../live/access.ts';
 import { removeAttachments } from '../attachments/attachments.service.ts';
 import { recordAudit } from '../audit/audit.service.ts';
 import { storageFor, type StoredFile } from '../attachments/attachments.storage.ts';
@@ -36,6 +37,8 @@ export async function deleteAccount(ctx: Context, input: unknown): Promise<{ del
   announceRevocation(ctx.app, userId);
   for (const roomId of done.roomIds) ctx.app.pubsub.publish('room:event', roomId, { kind: 'MemberLeft', userId, reason: 'ACCOUNT_DELETED' });
   for (const orgId of done.leftOrgIds) ctx.app.pubsub.publish('org:membershipChanged', orgId, { userId, role: null, change: 'LEFT' });
+  for (const roomId of done.goneRoomIds) ctx.app.pubsub.publish('room:event', roomId, { kind: 'RoomDeleted', roomId });
+  announceAccessChange(ctx.app.pubsub, { subjects: done.goneKeyIds.map((id) => `key:${id}`), revoked: true });
   for (const { message, parent } of done.erased) {
     ctx.app.pubsub.publish('room:event', message.roomId, { kind: 'MessageDeleted', message: messageToJson(message) });
     if (parent) ctx.app.pubsub.publish('room:event', message.roomId, { kind: 'RepliesUpdated', message: messageToJson(parent) });
@@ -71,6 +74,9 @@ async function eraseAccount(tx: Tx, ctx: Context, userId: string, mode: 'anonymi
     for (const m of mine) erased.push(await eraseMessageIn(tx, m.id));
     await tx.roomReaction.deleteMany({ where: { userId } });
   }
+  // What outlives the cascade in memory: the deleted orgs' rooms (their feeds end) and keys (their sockets close).
+  const goneRoomIds = (await tx.room.findMany({ where: { orgId: { in: soleOrgIds } }, select: { id: true } })).map((r) => r.id);
+  const goneKeyIds = (await tx.apiKey.findMany({ where: { orgId: { in: soleOrgIds } }, select: { id: true } })).map((k) => k.id);
   const orgFiles: StoredFile[] = await tx.attachment.findMany({
     where: { orgId: { in: soleOrgIds } },
     select: { id: true, storageKey: true, filename: true, contentType: true, byteSize: true },
@@ -108,5 +114,5 @@ async function eraseAccount(tx: Tx, ctx: Context, userId: string, mode: 'anonymi
     const role = memberships.find((m) => m.orgId === orgId)?.role;
     await recordAudit(tx, { orgId, actor: ctx.viewer, action: 'org.member.remove', targetType: 'User', targetId: userId, data: { reason: 'ACCOUNT_DELETED', role } });
   }
-  return { roomIds, erased, soleOrgIds, leftOrgIds, orgFiles };
+  return { roomIds, erased, soleOrgIds, leftOrgIds, orgFiles, goneRoomIds, goneKeyIds };
 }
