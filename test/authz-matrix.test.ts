@@ -109,6 +109,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     attachKvInstance: { args: input((w) => ({ threadId: w.threadId, kvInstanceId: w.kvId })) },
     blockUser: { args: input((w) => ({ userId: w.extra.id })) },
     cancelGeneration: { args: input((w) => ({ messageId: w.assistantMessageId })) },
+    // A wrong current password: each caller acts on their own account only, and nobody's password changes.
+    changePassword: { args: input(() => ({ currentPassword: 'not the password', newPassword: 'a new password!' })), kind: 'self', as: { skip: 'a wrong password is the point' } },
     clearKvInstance: { args: input((w) => ({ kvInstanceId: w.spareKvId })) },
     clearSessionHistory: { args: input((w) => ({ sessionId: w.sessionId })), as: 'holder' },
     createApiKey: { args: input((w) => ({ orgId: w.orgId, name: 'k', scopes: ['READ'] })) },
@@ -123,6 +125,7 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     createUpload: { args: input((w) => ({ orgId: w.orgId, filename: 'a.txt', contentType: 'text/plain', byteSize: 10 })) },
     createThread: { args: input((w) => ({ orgId: w.orgId, projectId: w.projectId, title: 't' })) },
     createWebhook: { args: input((w) => ({ orgId: w.orgId, url: 'http://127.0.0.1:9/x', events: ['MEMBER_JOINED'] })) },
+    deleteAccount: { args: input(() => ({ password: 'not the password' })), kind: 'self', as: { skip: 'a wrong password is the point' } },
     deleteKvInstance: { args: input((w) => ({ kvInstanceId: w.spareKvId })) },
     deleteKvKey: { args: input((w) => ({ kvInstanceId: w.kvId, name: 'k2' })) },
     deleteMessage: { args: input((w) => ({ messageId: w.spareMessageId })) },
@@ -132,6 +135,7 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     deleteWebhook: { args: input((w) => ({ webhookId: w.spareWebhookId })) },
     detachKvInstance: { args: input((w) => ({ threadId: w.threadId, kvInstanceId: w.kvId })) },
     editMessage: { args: input((w) => ({ messageId: w.messageId, content: 'edited' })) },
+    exportMyData: { args: input(() => ({})), kind: 'self' },
     generateKvImage: { args: input((w) => ({ kvInstanceId: w.kvId, prompt: 'a cat', outputKey: 'img' })), as: { skip: 'needs an image model' } },
     inviteMember: { args: input((w) => ({ orgId: w.orgId, email: `new-${fresh()}@example.com`, role: 'MEMBER' })) },
     joinRoom: { args: input((w) => ({ roomId: w.channelId })), as: 'member' },
@@ -157,6 +161,10 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     removeReaction: { args: input((w) => ({ messageId: w.messageId, emoji: '👍' })) },
     removeRoomMember: { args: input((w) => ({ roomId: w.roomId, userId: w.extra.id })) },
     resolveReport: { args: async (w) => ({ input: { reportId: await openReport(w), action: 'DISMISS' } }) },
+    requestEmailVerification: { args: input(() => ({})), kind: 'self' },
+    // The same answer for every address; a fresh one each time, so that the per-email limit is not what answers.
+    requestPasswordReset: { args: input(() => ({ email: `nobody-${fresh()}@example.com` })), kind: 'public', as: 'anonymous' },
+    resetPassword: { args: input(() => ({ token: 'cfp_not-a-token', newPassword: 'a new password!' })), kind: 'public', as: { skip: 'an unknown token is the point' } },
     revokeApiKey: { args: input((w) => ({ apiKeyId: w.spareApiKeyId })) },
     revokeInvite: { args: input((w) => ({ inviteId: w.spareInviteId })) },
     rotateWebhookSecret: { args: input((w) => ({ webhookId: w.webhookId })) },
@@ -196,6 +204,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     updateKvInstance: { args: input((w) => ({ kvInstanceId: w.kvId, name: 'renamed' })) },
     updateMemberRole: { args: input((w) => ({ orgId: w.orgId, userId: w.member.id, role: 'MEMBER' })) },
     updateOrg: { args: input((w) => ({ orgId: w.orgId, retentionDays: 3650 })) },
+    // Nothing to change: each caller's own profile stays as it is.
+    updateProfile: { args: input(() => ({})), kind: 'self' },
     updateProject: { args: input((w) => ({ projectId: w.projectId, name: 'renamed' })) },
     updateRoom: { args: input((w) => ({ roomId: w.roomId, topic: 'renamed' })) },
     updateThread: { args: input((w) => ({ threadId: w.threadId, title: 'renamed' })) },
@@ -205,6 +215,7 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
       kind: 'public',
       as: 'anonymous',
     },
+    verifyEmail: { args: input(() => ({ token: 'cfv_not-a-token' })), kind: 'self', as: { skip: 'an unknown token is the point' } },
   },
   Subscription: {
     // A user's own inbox: outsiders may subscribe but hear nothing of the victim's rooms.
