@@ -15,8 +15,11 @@ const NODE_GLOBALS = ['process', 'console', 'Buffer', 'URL', 'URLSearchParams', 
 
 /** Object types that are not cached entities (Apollo/urql keep them inline): results, pages and events. */
 const NOT_ENTITIES = ['Payload', 'Connection', 'Edge', 'Event', 'Added', 'Updated', 'Deleted', 'Changed', 'Removed', 'Cleared', 'Delta', 'Done', 'Failed', 'Progress', 'Joined', 'Left', 'Change', 'Debited', 'Edited', 'Created', 'Read', 'Received', 'Pruned']
-/** Value objects: always read inside the entity that owns them, never on their own (docs/api/conventions.md). */
-export const VALUE_TYPES = ['Trust', 'ReactionSummary', 'RoomMessageEdit', 'OrgUsage', 'Typing', 'CostBreakdown', 'CostBreakdownPart', 'UploadHeader'];
+/**
+ * Value objects: always read inside the entity that owns them, never on their own (docs/api/conventions.md). NostrChallenge
+ * is a mutation's one-time result, never cached, whose name the issue gave without a Payload suffix.
+ */
+export const VALUE_TYPES = ['Trust', 'ReactionSummary', 'RoomMessageEdit', 'OrgUsage', 'Typing', 'CostBreakdown', 'CostBreakdownPart', 'UploadHeader', 'NostrChallenge'];
 
 /**
  * The public schema's conventions (docs/api/conventions.md), checked on the committed schema.graphql and

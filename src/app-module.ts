@@ -1,7 +1,7 @@
 // What a domain module contributes to the app, in one definition per module (`defineModule`, in each
 // src/modules/<domain>/<domain>.module.ts); src/modules/index.ts lists the modules. The layers below
 // (auth/, db/, schema/, live/) never import a module: they receive what the modules define from the app.
-import { actingAllowlist, type DomainPermissions } from './auth/permissions.ts';
+import { actingAllowlist, unverifiedAllowlist, type DomainPermissions } from './auth/permissions.ts';
 import type { Viewer } from './auth/identity.ts';
 import type { Config } from './config.ts';
 import type { AppServices, CredentialResolver } from './context.ts';
@@ -113,6 +113,8 @@ export interface AssembledModules {
   credentials: CredentialResolver[];
   /** What an org's ACT_AS API key may select as a member (X-Acting-User): every domain's `acting` entries. */
   actingFields: ReadonlySet<string>;
+  /** The root fields a user with an unverified email may use (auth.require_verified_email): every domain's `unverified` entries. */
+  unverifiedFields: ReadonlySet<string>;
 }
 
 /** Gathers the modules' contributions; throws on two modules of one name, or a topic claimed twice. */
@@ -134,5 +136,6 @@ export function assembleModules(modules: readonly AppModule[]): AssembledModules
     permissions,
     credentials: modules.flatMap((m) => m.credentials ?? []),
     actingFields: actingAllowlist(permissions),
+    unverifiedFields: unverifiedAllowlist(permissions),
   };
 }

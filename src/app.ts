@@ -6,8 +6,10 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buildPermissions, liveSharedAllowlist, nodeVisibility, openFields } from './auth/permissions.ts';
 import { useActingGate } from './auth/acting.ts';
+import { useVerifiedEmailGate } from './auth/verified.ts';
 import { isAuthenticated } from './auth/rules.ts';
 import type { Viewer } from './auth/identity.ts';
+import type { NostrProof } from './auth/nostr-token.ts';
 import type { Config } from './config.ts';
 import { requestIdOf, type AppServices, type Context } from './context.ts';
 import { createContext } from './create-context.ts';
@@ -24,7 +26,7 @@ import { loadTrustedDocuments, useTrustedDocuments } from './http/trusted.ts';
 import { createMetrics } from './metrics.ts';
 import { createLogger, type Logger } from './logger.ts';
 import type { Route } from './app-module.ts';
-import { actingFields, appModules, credentialResolvers, domainPermissions, renderLocalGraphiQL, schema as fullSchema } from './modules/index.ts';
+import { actingFields, appModules, credentialResolvers, domainPermissions, renderLocalGraphiQL, schema as fullSchema, unverifiedFields } from './modules/index.ts';
 
 import { accessIndex } from './live/access.ts';
 import { createAppPubSub, type PubSubHandle } from './live/bus.ts';
@@ -104,6 +106,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
         viewer: initial.viewer as Viewer | undefined,
         clientIp: (initial.clientIp as string | undefined) ?? clientAddress(config, initial.request as Request | undefined, initial.req as IncomingMessage | undefined),
         live: !!initial.socket,
+        nostr: initial.nostr as NostrProof | undefined,
         origin: (initial.origin as string | undefined) ?? requestOrigin(config, initial.request as Request | undefined, initial.req as IncomingMessage | undefined),
       }),
     plugins: [
@@ -123,6 +126,7 @@ export function buildApp(config: Config, opts: BuildOptions = {}): App {
       useRequestRateLimit() as Plugin,
       useGraphQLMiddleware([buildPermissions(schema, domainPermissions)]),
       useActingGate(actingFields),
+      useVerifiedEmailGate(config.auth.requireVerifiedEmail, unverifiedFields),
       useLiveHub({
         shared: config.server.liveSharedExecution,
         sharing: (s) => ({

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import { randomUUID } from 'node:crypto';
 import type { Viewer } from './auth/identity.ts';
+import type { NostrProof } from './auth/nostr-token.ts';
 import type { Redis } from 'ioredis';
 import type { Config } from './config.ts';
 import type { Logger } from './logger.ts';
@@ -33,6 +34,11 @@ export interface Context {
   clientIp: string;
   /** The origin the client reached the server at (`https://chat.example.com`), for absolute URLs; unknown: undefined. */
   origin?: string;
+  /**
+   * The Nostr key the caller proved with a valid `x-nostr-token` (or the `nostrToken` connection param); not a login:
+   * the viewer stays who the other credentials say. A request carrying a bad or expired token is refused whole.
+   */
+  nostr?: NostrProof;
   /**
    * A DataLoader for this operation only, created on first use under `name`. Loaders are fresh per
    * operation, so one request never sees another's cache.

@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { ACTING_USER_HEADER, resolveViewer } from './auth/viewer.ts';
 import { requestIdOf, viewerLogFields, withFreshLoaders, type AppServices, type Context } from './context.ts';
 import type { Viewer } from './auth/identity.ts';
+import { NOSTR_TOKEN_HEADER, verifyNostrToken, type NostrProof } from './auth/nostr-token.ts';
 
 /** The initial values HTTP (yoga) and WS (graphql-ws) hand to createContext. */
 export interface ContextInit {
@@ -19,6 +20,8 @@ export interface ContextInit {
    * served, stale, to the next); they still batch within an event.
    */
   live?: boolean;
+  /** The Nostr proof graphql-ws checked at connect (the `nostrToken` connection param); HTTP reads `x-nostr-token`. */
+  nostr?: NostrProof;
 }
 
 /** The one context factory, used by HTTP and WebSocket operations alike. */
@@ -33,5 +36,7 @@ export async function createContext(app: AppServices, init: ContextInit): Promis
       actingUser: headers?.get(ACTING_USER_HEADER) ?? undefined,
     }, { keepUserRow: true }));
   const clientIp = init.clientIp ?? 'unknown';
-  return withFreshLoaders({ app, viewer, requestId, clientIp, origin: init.origin, log: app.log.child({ requestId, ...viewerLogFields(viewer) }) }, !init.live);
+  const nostrToken = headers?.get(NOSTR_TOKEN_HEADER);
+  const nostr = init.nostr ?? (nostrToken ? await verifyNostrToken(app.config, nostrToken, app.clock()) : undefined);
+  return withFreshLoaders({ app, viewer, requestId, clientIp, origin: init.origin, nostr, log: app.log.child({ requestId, ...viewerLogFields(viewer) }) }, !init.live);
 }

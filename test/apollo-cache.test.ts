@@ -167,6 +167,11 @@ describe('Apollo InMemoryCache without typePolicies', () => {
     const attachmentId = await uploadFile(server, w.owner.token, w.orgId, 'apollo.png', 'image/png', png(4, 3));
     await write(owner, 'mutation SendFile($input: SendMessageInput!) { sendMessage(input: $input) { id attachments { id filename } } }', { roomId: w.roomId, content: 'a file', attachmentIds: [attachmentId] });
     ids.push(attachmentId);
+    // Moderation: a ban, a mute and a report (read back through Room.bans, Room.mutes, Org.reports and node).
+    await write(owner, 'mutation Ban($input: BanRoomMemberInput!) { banRoomMember(input: $input) { id reason } }', { roomId: w.roomId, userId: w.extra.id, reason: 'apollo' });
+    await write(owner, 'mutation Mute($input: MuteRoomMemberInput!) { muteRoomMember(input: $input) { id reason } }', { roomId: w.roomId, userId: w.member.id, reason: 'apollo' });
+    const reported = await server.ok<any, any>('mutation Report($input: ReportMessageInput!) { reportMessage(input: $input) { id } }', { input: { messageId: w.messageId, reason: 'apollo' } }, w.auth.member);
+    ids.push(reported.reportMessage.id);
 
     const readEverything = async (levels: number) => {
       for (const client of viewers) {

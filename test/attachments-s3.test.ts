@@ -142,6 +142,36 @@ describe('S3 storage', () => {
     });
   });
 
+  // Before the expiry tests: their server, on a database of its own, closes the process's database client when it stops.
+  describe('avatars on S3 (updateProfile)', () => {
+    const AvatarUpload = `mutation AttS3Avatar($input: CreateUploadInput!) { createUpload(input: $input) { uploadUrl uploadHeaders { name value } attachment { id } } }`;
+    const Profile = `mutation AttS3Profile($input: UpdateProfileInput!) { updateProfile(input: $input) { user { avatarUrl } } }`;
+    const avatar = async (bytes: Buffer, contentType = 'image/png') => {
+      const { createUpload } = await server.ok<any, any>(AvatarUpload, { input: { purpose: 'AVATAR', filename: 'me.png', contentType, byteSize: bytes.length } }, { token: user.token });
+      const headers = Object.fromEntries((createUpload.uploadHeaders as { name: string; value: string }[]).map((h) => [h.name, h.value]));
+      expect((await put({ uploadUrl: createUpload.uploadUrl, headers }, bytes)).status).toBe(200);
+      return createUpload.attachment.id as string;
+    };
+
+    it('checks the PUT bytes when the upload becomes the avatar, serves it presigned, and deletes the replaced one from the bucket', async () => {
+      const first = await avatar(CAT);
+      const { updateProfile } = await server.ok<any, any>(Profile, { input: { avatarId: first } }, { token: user.token });
+      const res = await fetch(updateProfile.user.avatarUrl);
+      expect(res.status).toBe(200);
+      expect(Buffer.from(await res.arrayBuffer()).equals(CAT)).toBe(true);
+      expect(await exists(`cf/files/${rawId(first)}`)).toBe(true);
+      await server.ok<any, any>(Profile, { input: { avatarId: await avatar(png(8, 8)) } }, { token: user.token });
+      expect(await exists(`cf/files/${rawId(first)}`)).toBe(false);
+    });
+
+    it('refuses as avatar bytes that are not the declared image, and deletes them', async () => {
+      const liar = await avatar(Buffer.concat([TEXT, Buffer.alloc(64, 0x41)]));
+      const res = await server.gql<any, any>(Profile, { input: { avatarId: liar } }, { token: user.token });
+      expect(res.errors?.[0].extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'avatarId' });
+      expect(await exists(`cf/uploads/${rawId(liar)}`)).toBe(false);
+    });
+  });
+
   describe('expiry', () => {
     let quick: TestServer;
     beforeAll(async () => {
@@ -170,3 +200,4 @@ describe('S3 storage', () => {
     });
   });
 });
+

@@ -51,7 +51,7 @@ beforeAll(async () => {
   orgId = o.org.id;
   admin = await registerUser(server, { name: 'Admin' });
   await addMember(server, orgId, owner, admin, 'ADMIN');
-  // The org's admin made the room (its ADMIN): they archive and unarchive it.
+  // The org's admin made the room (its OWNER): they archive and unarchive it.
   roomId = (await server.ok(CreateRoom, { input: { orgId, type: 'GROUP', name: 'audited', memberIds: [owner.id, member.id] } }, { token: admin.token })).createRoom.id;
   messageId = (await server.ok(Send, { input: { roomId, content: 'hello' } }, { token: member.token })).sendMessage.id;
   await server.ok(Archive, { input: { roomId } }, { token: admin.token });

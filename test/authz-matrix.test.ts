@@ -23,6 +23,7 @@ import { hideFields } from '../src/schema/hide.ts';
 import { buildAuthzWorld, OUTSIDERS, type AuthzWorld, type Outsider } from './helpers/authz-world.ts';
 import { subscribe, type Auth } from './helpers/client.ts';
 import { addMember, createApiKey, PASSWORD, registerUser } from './helpers/fixtures.ts';
+import { nostrChallenge, nostrKey, signChallenge } from './helpers/nostr.ts';
 import { openSession } from './helpers/paid.ts';
 import { startServer, testConfig, type TestServer } from './helpers/server.ts';
 
@@ -49,6 +50,32 @@ interface Entry {
 }
 
 const input = (f: (w: W) => Vars) => (w: W) => ({ input: f(w) });
+/** Made on first use, then the same for every caller (the outsiders, then the member who succeeds). */
+const once = <T,>(make: (w: W) => Promise<T>) => {
+  let made: Promise<T> | undefined;
+  return (w: W) => (made ??= make(w));
+};
+/** A fresh org member in the victim's room, for a moderation entry of its own (`then`: what the owner does to them first). */
+const roomTarget = (name: string, then?: (w: W, userId: string) => Promise<unknown>) =>
+  once(async (w) => {
+    const u = await registerUser(server, { name });
+    await addMember(server, w.orgId, w.owner, u);
+    await gql(`mutation($input: AddRoomMembersInput!) { addRoomMembers(input: $input) { id } }`, { input: { roomId: w.roomId, userIds: [u.id] } }, w.auth.owner);
+    await then?.(w, u.id);
+    return u.id;
+  });
+const moderated = roomTarget('Moderated');
+const banned = roomTarget('Banned');
+const unbanned = roomTarget('Unbanned', (w, userId) =>
+  gql(`mutation($input: BanRoomMemberInput!) { banRoomMember(input: $input) { id } }`, { input: { roomId: w.roomId, userId } }, w.auth.owner));
+const unmuted = roomTarget('Unmuted', (w, userId) =>
+  gql(`mutation($input: MuteRoomMemberInput!) { muteRoomMember(input: $input) { id } }`, { input: { roomId: w.roomId, userId } }, w.auth.owner));
+/** An OPEN report of a fresh message of the owner's, filed by the member. */
+const openReport = once(async (w) => {
+  const { sendMessage } = await gql(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { roomId: w.roomId, content: 'reported' } }, w.auth.owner);
+  const { reportMessage } = await gql(`mutation($input: ReportMessageInput!) { reportMessage(input: $input) { id } }`, { input: { messageId: sendMessage.id, reason: 'spam' } }, w.auth.member);
+  return reportMessage.id as string;
+});
 const fresh = () => Math.random().toString(36).slice(2, 10);
 const gql = (doc: string, vars: Vars, auth: Auth) => server.ok<any, any>(doc, vars, auth);
 
@@ -78,13 +105,18 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     analyzeKvImage: { args: input((w) => ({ kvInstanceId: w.kvId, imageUrl: 'https://example.com/x.png', outputKey: 'out' })), as: { skip: 'needs a vision model' } },
     appendThreadMessage: { args: input((w) => ({ threadId: w.threadId, role: 'USER', content: 'appended' })) },
     archiveRoom: { args: input((w) => ({ roomId: w.spareRoomId })) },
+    banRoomMember: { args: async (w) => ({ input: { roomId: w.roomId, userId: await banned(w), reason: 'spam' } }) },
     attachKvInstance: { args: input((w) => ({ threadId: w.threadId, kvInstanceId: w.kvId })) },
     blockUser: { args: input((w) => ({ userId: w.extra.id })) },
     cancelGeneration: { args: input((w) => ({ messageId: w.assistantMessageId })) },
+    // A wrong current password: each caller acts on their own account only, and nobody's password changes.
+    changePassword: { args: input(() => ({ currentPassword: 'not the password', newPassword: 'a new password!' })), kind: 'self', as: { skip: 'a wrong password is the point' } },
     clearKvInstance: { args: input((w) => ({ kvInstanceId: w.spareKvId })) },
     clearSessionHistory: { args: input((w) => ({ sessionId: w.sessionId })), as: 'holder' },
     createApiKey: { args: input((w) => ({ orgId: w.orgId, name: 'k', scopes: ['READ'] })) },
     createKvInstance: { args: input((w) => ({ projectId: w.projectId, name: `kv-${fresh()}` })) },
+    // Public: a challenge is stored nowhere and reaches nothing; an answer proves a key the caller holds (each call signs a fresh challenge).
+    createNostrChallenge: { args: input(() => ({})), kind: 'public', as: 'anonymous' },
     createOrg: { args: input(() => ({ name: 'Own org', slug: `own-${fresh()}` })), kind: 'self' },
     // Its OWNER deleting the org would end the matrix: test/org-lifecycle.test.ts deletes orgs as their OWNER.
     deleteOrg: { args: async (w) => ({ input: { orgId: w.orgId, confirmSlug: await victimSlug(w) } }), as: { skip: "it would delete the matrix's org" } },
@@ -93,6 +125,7 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     createUpload: { args: input((w) => ({ orgId: w.orgId, filename: 'a.txt', contentType: 'text/plain', byteSize: 10 })) },
     createThread: { args: input((w) => ({ orgId: w.orgId, projectId: w.projectId, title: 't' })) },
     createWebhook: { args: input((w) => ({ orgId: w.orgId, url: 'http://127.0.0.1:9/x', events: ['MEMBER_JOINED'] })) },
+    deleteAccount: { args: input(() => ({ password: 'not the password' })), kind: 'self', as: { skip: 'a wrong password is the point' } },
     deleteKvInstance: { args: input((w) => ({ kvInstanceId: w.spareKvId })) },
     deleteKvKey: { args: input((w) => ({ kvInstanceId: w.kvId, name: 'k2' })) },
     deleteMessage: { args: input((w) => ({ messageId: w.spareMessageId })) },
@@ -102,6 +135,7 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     deleteWebhook: { args: input((w) => ({ webhookId: w.spareWebhookId })) },
     detachKvInstance: { args: input((w) => ({ threadId: w.threadId, kvInstanceId: w.kvId })) },
     editMessage: { args: input((w) => ({ messageId: w.messageId, content: 'edited' })) },
+    exportMyData: { args: input(() => ({})), kind: 'self' },
     generateKvImage: { args: input((w) => ({ kvInstanceId: w.kvId, prompt: 'a cat', outputKey: 'img' })), as: { skip: 'needs an image model' } },
     inviteMember: { args: input((w) => ({ orgId: w.orgId, email: `new-${fresh()}@example.com`, role: 'MEMBER' })) },
     joinRoom: { args: input((w) => ({ roomId: w.channelId })), as: 'member' },
@@ -114,6 +148,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     openDirectRoom: { args: input((w) => ({ orgId: w.orgId, userId: w.owner.id })), as: 'member' },
     openPaidSession: { args: input((w) => ({ amountSats: 1000, threadId: w.threadId })) },
     pinMessage: { args: input((w) => ({ messageId: w.messageId })) },
+    // The member reports the owner's message (one may not report one's own).
+    reportMessage: { args: input((w) => ({ messageId: w.messageId, reason: 'spam' })), as: 'member' },
     redeliverWebhookDelivery: { args: input((w) => ({ deliveryId: w.deliveryId })) },
     refreshAccessToken: { args: input(() => ({ refreshToken: 'not-a-refresh-token' })), kind: 'self', as: { skip: 'an unknown token is the point' } },
     register: { args: input(() => ({ email: `reg-${fresh()}@example.com`, password: PASSWORD, name: 'R' })), kind: 'self', as: 'anonymous' },
@@ -124,6 +160,11 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     removeProviderKey: { args: input((w) => ({ providerKeyId: w.providerKeyId })) },
     removeReaction: { args: input((w) => ({ messageId: w.messageId, emoji: '👍' })) },
     removeRoomMember: { args: input((w) => ({ roomId: w.roomId, userId: w.extra.id })) },
+    resolveReport: { args: async (w) => ({ input: { reportId: await openReport(w), action: 'DISMISS' } }) },
+    requestEmailVerification: { args: input(() => ({})), kind: 'self' },
+    // The same answer for every address; a fresh one each time, so that the per-email limit is not what answers.
+    requestPasswordReset: { args: input(() => ({ email: `nobody-${fresh()}@example.com` })), kind: 'public', as: 'anonymous' },
+    resetPassword: { args: input(() => ({ token: 'cfp_not-a-token', newPassword: 'a new password!' })), kind: 'public', as: { skip: 'an unknown token is the point' } },
     revokeApiKey: { args: input((w) => ({ apiKeyId: w.spareApiKeyId })) },
     revokeInvite: { args: input((w) => ({ inviteId: w.spareInviteId })) },
     rotateWebhookSecret: { args: input((w) => ({ webhookId: w.webhookId })) },
@@ -133,6 +174,10 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     setKvKey: { args: input((w) => ({ kvInstanceId: w.kvId, name: 'k1', value: 'new' })) },
     setOrgPlan: { args: input((w) => ({ orgId: w.orgId, plan: 'PRO' })) },
     setPresence: { args: input(() => ({ status: 'AWAY' })), kind: 'self' },
+    muteRoomMember: { args: async (w) => ({ input: { roomId: w.roomId, userId: await moderated(w), expiresAt: new Date(Date.now() + 3_600_000).toISOString() } }) },
+    // Frozen: false is what the room is: the owner's call succeeds and changes nothing.
+    setRoomFrozen: { args: input((w) => ({ roomId: w.roomId, frozen: false })) },
+    setRoomMemberRole: { args: async (w) => ({ input: { roomId: w.roomId, userId: await moderated(w), role: 'MODERATOR' } }) },
     setTyping: { args: input((w) => ({ roomId: w.roomId, typing: true })) },
     // Paying is not a privilege (anyone holding a payment request may pay it), and it exists only with
     // the dev backend outside production (see the test below); each caller pays an invoice of its own.
@@ -148,6 +193,8 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     unblockUser: { args: input((w) => ({ userId: w.extra.id })) },
     // The owner's own subscription, made fresh for each call: every outsider is refused (NOT_FOUND to people), the owner removes it.
     unregisterPushSubscription: { args: async (w) => ({ input: { pushSubscriptionId: await ownerPushSubscription(w) } }) },
+    unbanRoomMember: { args: async (w) => ({ input: { roomId: w.roomId, userId: await unbanned(w) } }) },
+    unmuteRoomMember: { args: async (w) => ({ input: { roomId: w.roomId, userId: await unmuted(w) } }) },
     unlinkThreads: { args: input((w) => ({ threadRelationId: w.threadRelationId })) },
     unpinMessage: { args: input((w) => ({ messageId: w.messageId })) },
     unshareProject: { args: input((w) => ({ projectId: w.projectId, userId: w.extra.id })) },
@@ -157,10 +204,18 @@ const MATRIX: Record<'Query' | 'Mutation' | 'Subscription', Record<string, Entry
     updateKvInstance: { args: input((w) => ({ kvInstanceId: w.kvId, name: 'renamed' })) },
     updateMemberRole: { args: input((w) => ({ orgId: w.orgId, userId: w.member.id, role: 'MEMBER' })) },
     updateOrg: { args: input((w) => ({ orgId: w.orgId, retentionDays: 3650 })) },
+    // Nothing to change: each caller's own profile stays as it is.
+    updateProfile: { args: input(() => ({})), kind: 'self' },
     updateProject: { args: input((w) => ({ projectId: w.projectId, name: 'renamed' })) },
     updateRoom: { args: input((w) => ({ roomId: w.roomId, topic: 'renamed' })) },
     updateThread: { args: input((w) => ({ threadId: w.threadId, title: 'renamed' })) },
     updateWebhook: { args: input((w) => ({ webhookId: w.webhookId, enabled: false })) },
+    verifyNostrChallenge: {
+      args: async () => ({ input: { event: signChallenge(nostrKey().secretKey, (await nostrChallenge(server)).challenge) } }),
+      kind: 'public',
+      as: 'anonymous',
+    },
+    verifyEmail: { args: input(() => ({ token: 'cfv_not-a-token' })), kind: 'self', as: { skip: 'an unknown token is the point' } },
   },
   Subscription: {
     // A user's own inbox: outsiders may subscribe but hear nothing of the victim's rooms.
@@ -268,6 +323,8 @@ const snapshot = async () => {
 beforeAll(async () => {
   server = await startServer({ overrides: { webhooks: { allowPrivate: true }, push: { allowPrivate: true } } });
   w = await buildAuthzWorld(server);
+  // The moderation entries' own members and report, made before the baseline (they change the room).
+  for (const make of [moderated, banned, unbanned, unmuted, openReport]) await make(w);
   baseline = await snapshot();
 });
 
@@ -511,7 +568,7 @@ describe('an acting key of the org itself, acting as its OWNER', () => {
     const res = await server.gql<any, any>(doc, { room: w.roomId, ids: [w.messageId, w.roomId, w.orgId, w.threadId] }, w.auth.actingOwner);
     // Of the org's other objects, node(id) shows an acting key nothing (NOT_FOUND at their index): it cannot select them anyway.
     expect(res.errors?.map((e: any) => [e.path.join('.'), e.extensions.code]).sort(), doc).toEqual([['nodes.2', 'NOT_FOUND'], ['nodes.3', 'NOT_FOUND']]);
-    expect(res.data.room).toMatchObject({ id: w.roomId, viewerRole: 'ADMIN' });
+    expect(res.data.room).toMatchObject({ id: w.roomId, viewerRole: 'OWNER' });
     expect(res.data.nodes[0].author).toEqual({ id: w.owner.id, name: w.owner.name });
     expect(res.data.node.id).toBe(w.roomId);
     expect(res.data.nodes.map((n: any) => n?.id ?? null)).toEqual([w.messageId, w.roomId, null, null]);

@@ -108,7 +108,7 @@ beforeAll(async () => {
 
 const raw = (id: string) => String(decodeGlobalID(id).id);
 const auth = (u: TestUser) => ({ token: u.token });
-/** A group made by alice (its ADMIN) with bob, which the org's owner and carol are not in. */
+/** A group made by alice (its OWNER) with bob, which the org's owner and carol are not in. */
 const newRoom = async (type: 'GROUP' | 'CHANNEL' = 'GROUP') =>
   (await server.ok(CreateRoom, { input: { orgId, type, name: `r-${type}`, memberIds: [bob.id] } }, auth(alice))).createRoom.id;
 const send = async (u: TestUser, roomId: string, content = 'hi') => (await server.ok(Send, { input: { roomId, content } }, auth(u))).sendMessage;
@@ -143,7 +143,7 @@ describe('archiveRoom and unarchiveRoom', () => {
     expect((await sub.next()).data!.roomEvents).toEqual({ __typename: 'RoomUpdated', roomId, room: { id: roomId, name: 'r-GROUP', archivedAt: archived.archivedAt } });
     expect(await roomChange(bobInbox)).toEqual({ __typename: 'InboxRoomRemoved', roomId });
 
-    // Every write is FORBIDDEN (ARCHIVED), for the room's ADMIN as for its members.
+    // Every write is FORBIDDEN (ARCHIVED), for the room's OWNER as for its members.
     for (const [doc, input, who] of [
       [Send, { roomId, content: 'no' }, alice],
       [Send, { roomId, content: 'no' }, bob],
@@ -262,7 +262,8 @@ describe('deleteRoom', () => {
 
   it('lets the room OWNER and org OWNERs and ADMINs (in the room or not) delete; refuses other members (FORBIDDEN) and everyone else (NOT_FOUND)', async () => {
     const roomId = await newRoom();
-    // alice made it (its ADMIN): not its OWNER, and a MEMBER of the org.
+    // alice made it (its OWNER); as a room ADMIN (and a MEMBER of the org) she may not.
+    await db.roomMember.update({ where: { roomId_userId: { roomId: raw(roomId), userId: raw(alice.id) } }, data: { role: 'ADMIN' } });
     expect(await server.errorCode(DeleteRoom, { input: { roomId } }, auth(alice))).toBe('FORBIDDEN');
     expect(await server.errorCode(DeleteRoom, { input: { roomId } }, auth(bob))).toBe('FORBIDDEN');
     expect(await server.errorCode(DeleteRoom, { input: { roomId } }, auth(carol))).toBe('NOT_FOUND');

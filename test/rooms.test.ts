@@ -200,7 +200,7 @@ describe('rooms and messages', () => {
     expect((await server.ok(Unreact, { input: { messageId: m.id, emoji: '👍' } }, { token: owner.token })).removeReaction.reactions).toEqual([
       { emoji: '👍', count: 1 },
     ]);
-    // The room ADMIN (its creator) may delete others' messages.
+    // The room OWNER (its creator) may delete others' messages.
     expect((await server.ok(Delete, { input: { messageId: m.id } }, { token: owner.token })).deleteMessage).toEqual({
       deletedId: m.id,
       message: { seq: 1, content: null, deleted: true },
@@ -214,7 +214,7 @@ describe('rooms and messages', () => {
     expect(r!.messages.edges.map(({ node: x }) => [x.seq, x.content, x.edits.length])).toEqual([[1, null, 0], [2, 'after', 0]]);
   });
 
-  it('lets org members join CHANNELs but not GROUPs, and only ADMINs rename', async () => {
+  it('lets org members join CHANNELs but not GROUPs, and only ADMINs and OWNERs rename', async () => {
     const channel = await groupWith(owner, [], 'CHANNEL');
     const group = await groupWith(owner, []);
     await server.ok(Join, { input: { roomId: channel.id } }, { token: bob.token });

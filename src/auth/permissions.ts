@@ -32,11 +32,21 @@ export interface DomainPermissions {
    * is executed per subscriber.
    */
   liveShared?: Record<string, readonly string[] | '*'>;
+  /**
+   * The root fields (`{ Mutation: ['verifyEmail'] }`) a user whose email is not verified may use while
+   * `auth.require_verified_email` is on (auth/verified.ts); every other root field is refused to them.
+   */
+  unverified?: Record<string, readonly string[]>;
 }
 
 /** The domains' `acting` entries as one set of `Type.field` and `Type.*`, for useActingGate. */
 export function actingAllowlist(domains: DomainPermissions[]): ReadonlySet<string> {
   return allowlistOf(domains.map((d) => d.acting));
+}
+
+/** The domains' `unverified` entries as one set of `Type.field`, for useVerifiedEmailGate. */
+export function unverifiedAllowlist(domains: DomainPermissions[]): ReadonlySet<string> {
+  return allowlistOf(domains.map((d) => d.unverified));
 }
 
 /** The domains' `liveShared` entries as one set of `Type.field` and `Type.*`, for shared live execution. */

@@ -12,6 +12,7 @@ import type { Server } from 'node:http';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { AppModule, SocketInfo } from '../app-module.ts';
 import type { Viewer } from '../auth/identity.ts';
+import { NOSTR_TOKEN_PARAM, verifyNostrToken, type NostrProof } from '../auth/nostr-token.ts';
 import { ACTING_USER_HEADER, resolveViewer } from '../auth/viewer.ts';
 import type { AppServices, Context } from '../context.ts';
 import { clientAddress } from '../http/client-address.ts';
@@ -66,7 +67,7 @@ export function serveSockets({ server, yoga, services, metrics, isDraining, trus
   });
   const ws = useServer<
     Record<string, unknown>,
-    { viewer?: Viewer; conn?: SocketInfo; clientIp?: string; origin?: string; ops?: Map<string, string | undefined>; release?: () => void }
+    { viewer?: Viewer; nostr?: NostrProof; conn?: SocketInfo; clientIp?: string; origin?: string; ops?: Map<string, string | undefined>; release?: () => void }
   >(
     {
       // Queries and mutations under way are counted per socket: a draining server answers them before
@@ -113,6 +114,8 @@ export function serveSockets({ server, yoga, services, metrics, isDraining, trus
             apiKey: typeof params.apiKey === 'string' ? params.apiKey : undefined,
             actingUser: actingParam(params),
           });
+          const nostrToken = params[NOSTR_TOKEN_PARAM];
+          if (nostrToken !== undefined && nostrToken !== null) ctx.extra.nostr = await verifyNostrToken(config, String(nostrToken), services.clock());
           // Checked here, then before each operation (src/live/guard.ts): the credentials themselves are not kept
           // for the socket's life (graphql-ws keeps the params).
           for (const key of CREDENTIAL_PARAMS) delete (params as Record<string, unknown>)[key];
@@ -161,6 +164,10 @@ export function serveSockets({ server, yoga, services, metrics, isDraining, trus
         // cap together; the id is let go by onComplete or onError, whichever graphql-ws calls first.
         const overCap = ctx.extra.ops && guard.admitOperation(ctx.extra.ops, id);
         if (overCap) return [overCap];
+        // A Nostr token is checked at connect; once it has expired, the socket's operations are refused until it reconnects with a fresh one.
+        if (ctx.extra.nostr && services.clock().getTime() >= ctx.extra.nostr.expiresAt) {
+          return [new GraphQLError('The Nostr token of this connection has expired; reconnect with a fresh one', { extensions: { code: 'UNAUTHENTICATED', reason: 'NOSTR_TOKEN_EXPIRED' } })];
+        }
         let payload = received;
         if (trusted) {
           const query = trustedSocketQuery(trusted, payload as { query?: unknown; extensions?: unknown; documentId?: unknown });
@@ -189,6 +196,7 @@ export function serveSockets({ server, yoga, services, metrics, isDraining, trus
           socket: ctx.extra.socket,
           params: payload,
           viewer,
+          nostr: ctx.extra.nostr,
           clientIp: ctx.extra.clientIp ?? clientAddress(config, undefined, ctx.extra.request),
           origin: ctx.extra.origin,
         });
@@ -231,7 +239,7 @@ export function serveSockets({ server, yoga, services, metrics, isDraining, trus
 }
 
 /** The connectionParams that carry credentials, dropped once the connection is authenticated. */
-const CREDENTIAL_PARAMS = ['authorization', 'Authorization', 'apiKey'];
+const CREDENTIAL_PARAMS = ['authorization', 'Authorization', 'apiKey', NOSTR_TOKEN_PARAM];
 
 /** The X-Acting-User equivalent in connectionParams (or GraphiQL's per-operation headers). */
 function actingParam(params: Record<string, unknown>): string | undefined {

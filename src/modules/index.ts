@@ -1,6 +1,7 @@
 import { assembleModules } from '../app-module.ts';
 import type { Topics } from '../live/bus.ts';
 import { buildSchema } from '../schema/index.ts';
+import { accountsModule } from './accounts/accounts.module.ts';
 import { apiKeysModule } from './apikeys/apikeys.module.ts';
 import { attachmentsModule } from './attachments/attachments.module.ts';
 import { auditModule } from './audit/audit.module.ts';
@@ -10,6 +11,7 @@ import { registerChatExtensions } from './chat/hooks.ts';
 import { inboxModule } from './inbox/inbox.module.ts';
 import { invoicesModule } from './invoices/invoices.module.ts';
 import { kvModule } from './kv/kv.module.ts';
+import { moderationModule } from './moderation/moderation.module.ts';
 import { lightningModule } from './lightning/lightning.module.ts';
 import { notificationsModule } from './notifications/notifications.module.ts';
 import { openaiModule } from './openai/openai.module.ts';
@@ -40,6 +42,7 @@ import { webhooksModule } from './webhooks/webhooks.module.ts';
 const modules = [
   webhooksModule,
   usersModule,
+  accountsModule,
   orgsModule,
   auditModule,
   apiKeysModule,
@@ -53,6 +56,7 @@ const modules = [
   lightningModule,
   paidSessionsModule,
   roomsModule,
+  moderationModule,
   attachmentsModule,
   retentionModule,
   presenceModule,
@@ -69,7 +73,7 @@ const modules = [
 /** What modules give chat turns (`chat`: session hooks, system prompt sources, thread tools). */
 registerChatExtensions(modules);
 
-export const { modules: appModules, permissions: domainPermissions, credentials: credentialResolvers, actingFields } = assembleModules(modules);
+export const { modules: appModules, permissions: domainPermissions, credentials: credentialResolvers, actingFields, unverifiedFields } = assembleModules(modules);
 
 /** The whole schema: what the listed modules' `*.schema.ts` files put on the builder, sorted so the printed SDL is stable. */
 export const schema = buildSchema();

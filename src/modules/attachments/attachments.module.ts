@@ -1,12 +1,18 @@
 import { defineModule } from '../../app-module.ts';
-import type { AppServices } from '../../context.ts';
+import { periodicPass } from '../../periodic.ts';
 import { attachmentsPermissions } from './attachments.permissions.ts';
 import { attachmentRoutes } from './attachments.routes.ts';
 import { sweepAttachments } from './attachments.service.ts';
 import './attachments.schema.ts';
 
-const timers = new WeakMap<AppServices, NodeJS.Timeout>();
-const running = new WeakMap<AppServices, Promise<unknown>>();
+const sweep = periodicPass(
+  'attachment sweep',
+  (app) => app.config.storage.sweepIntervalMs,
+  async (app) => {
+    const n = await sweepAttachments(app);
+    if (n) app.log.info({ removed: n }, 'attachments swept');
+  },
+);
 
 /**
  * Attachments: createUpload, the Attachment node, the attachments of room and thread messages, local
@@ -17,22 +23,6 @@ export const attachmentsModule = defineModule({
   name: 'attachments',
   permissions: attachmentsPermissions,
   routes: attachmentRoutes(),
-  start(app) {
-    const pass = () => {
-      if (running.has(app)) return;
-      const p = sweepAttachments(app)
-        .then((n) => n && app.log.info({ removed: n }, 'attachments swept'))
-        .catch((err) => app.log.warn({ err }, 'attachment sweep failed'))
-        .finally(() => running.delete(app));
-      running.set(app, p);
-    };
-    const timer = setInterval(pass, app.config.storage.sweepIntervalMs);
-    timer.unref();
-    timers.set(app, timer);
-  },
-  async stop(app) {
-    clearInterval(timers.get(app));
-    timers.delete(app);
-    await running.get(app);
-  },
+  start: sweep.start,
+  stop: sweep.stop,
 });

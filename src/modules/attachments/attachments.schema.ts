@@ -63,10 +63,22 @@ const CreateUploadPayload = builder.objectRef<attachments.CreateUploadResult>('C
   }),
 });
 
+export const UploadPurpose = builder.enumType('UploadPurpose', {
+  description: 'What an upload is for.',
+  values: {
+    MESSAGE: { description: 'A file for messages of one org (`orgId`): sendMessage or sendThreadMessage attach it.' },
+    AVATAR: { description: 'Your profile picture (updateProfile): an image, in no org, at most the free plan’s storage.max_bytes.' },
+  },
+});
+
 const CreateUploadInput = builder.inputType('CreateUploadInput', {
   description: 'The file you are about to upload.',
   fields: (t) => ({
-    orgId: t.id({ required: true, description: 'The org the file belongs to: only its messages can carry it (NOT_FOUND unless you are a member).' }),
+    orgId: t.id({
+      description:
+        'The org the file belongs to: only its messages can carry it (NOT_FOUND unless you are a member). Required for MESSAGE uploads, absent for an AVATAR (BAD_USER_INPUT otherwise).',
+    }),
+    purpose: t.field({ type: UploadPurpose, defaultValue: 'MESSAGE', description: 'What the upload is for (MESSAGE unless given).' }),
     filename: t.string({ required: true, description: 'Its name: 1 to 255 characters, no path separators or control characters (BAD_USER_INPUT otherwise).' }),
     contentType: t.string({ required: true, description: 'Its type, one of storage.allowed_types (BAD_USER_INPUT otherwise); the bytes must really be of it.' }),
     byteSize: t.int({
@@ -80,9 +92,10 @@ builder.mutationFields((t) => ({
   createUpload: t.field({
     type: CreateUploadPayload,
     description:
-      'Starts an upload: a PENDING attachment and a signed URL to PUT its bytes to (once, before it expires). When they arrive they are checked (size, sniffed type, image size) and it is READY; then `sendMessage` or `sendThreadMessage` can attach it by its id. Never attached, it is deleted after storage.pending_ttl_sec. RATE_LIMITED beyond storage.uploads_per_minute.',
-    args: { input: t.arg({ type: CreateUploadInput, required: true, description: 'The org and the file.' }) },
-    resolve: (_root, { input }, ctx) => attachments.createUpload(ctx, idOf(input.orgId, 'Org', 'orgId'), input),
+      'Starts an upload (a file for messages, or with `purpose: AVATAR` a profile picture): a PENDING attachment and a signed URL to PUT its bytes to (once, before it expires). When they arrive they are checked (size, sniffed type, image size) and it is READY; then `sendMessage` or `sendThreadMessage` can attach it by its id. Never attached (nor made an avatar), it is deleted after storage.pending_ttl_sec. RATE_LIMITED beyond storage.uploads_per_minute.',
+    args: { input: t.arg({ type: CreateUploadInput, required: true, description: 'The org (or the avatar purpose) and the file.' }) },
+    resolve: (_root, { input }, ctx) =>
+      attachments.createUpload(ctx, input.orgId ? idOf(input.orgId, 'Org', 'orgId') : null, input, input.purpose ?? 'MESSAGE'),
   }),
 }));
 

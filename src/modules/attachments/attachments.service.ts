@@ -53,17 +53,22 @@ function originOf(ctx: Context): string {
 }
 
 /**
- * createUpload: a PENDING attachment and where to PUT its bytes. The viewer must be a member of the org
- * (NOT_FOUND otherwise, checked by the rule); the type must be allowed and the size within the org's plan.
+ * createUpload: a PENDING attachment and where to PUT its bytes. For a message (the default purpose) the viewer
+ * must be a member of the org (NOT_FOUND otherwise, checked by the rule); the type must be allowed and the size
+ * within the org's plan. An avatar (`purpose: AVATAR`, updateProfile) belongs to no org: an image, at most the
+ * free plan's size.
  */
-export async function createUpload(ctx: Context, orgId: string, input: unknown): Promise<CreateUploadResult> {
+export async function createUpload(ctx: Context, orgId: string | null, input: unknown, purpose: 'MESSAGE' | 'AVATAR' = 'MESSAGE'): Promise<CreateUploadResult> {
   const uploaderId = requireUserId(ctx);
   const data = parseInput(uploadInput, input);
   const { storage: cfg } = ctx.app.config;
-  if (!cfg.allowedTypes.includes(data.contentType)) {
-    throw badInput(`contentType: "${data.contentType}" is not accepted; allowed: ${cfg.allowedTypes.join(', ')}`, 'contentType');
+  if (!cfg.allowedTypes.includes(data.contentType) || (purpose === 'AVATAR' && !isImageType(data.contentType))) {
+    const allowed = purpose === 'AVATAR' ? cfg.allowedTypes.filter(isImageType) : cfg.allowedTypes;
+    throw badInput(`contentType: "${data.contentType}" is not accepted${purpose === 'AVATAR' ? ' for an avatar' : ''}; allowed: ${allowed.join(', ')}`, 'contentType');
   }
-  const org = await db.org.findUnique({ where: { id: orgId }, select: { plan: true } });
+  if (purpose === 'AVATAR' && orgId) throw badInput('orgId: an avatar belongs to no org; leave orgId out', 'orgId');
+  if (purpose === 'MESSAGE' && !orgId) throw badInput('orgId: required for a message upload', 'orgId');
+  const org = orgId ? await db.org.findUnique({ where: { id: orgId }, select: { plan: true } }) : { plan: 'FREE' };
   if (!org) throw notFound('Org');
   const max = cfg.maxBytes[org.plan.toLowerCase() as keyof typeof cfg.maxBytes];
   if (data.byteSize < 1) throw badInput('byteSize: must be at least 1', 'byteSize');
@@ -80,6 +85,32 @@ export async function createUpload(ctx: Context, orgId: string, input: unknown):
   const expiresAt = urlExpiry(Date.now(), cfg.uploadUrlTtlSec);
   const target = await storageFor(ctx.app.config).uploadTarget(attachment, originOf(ctx), expiresAt);
   return { attachment, uploadUrl: target.url, uploadHeaders: target.headers, expiresAt: new Date(expiresAt) };
+}
+
+/**
+ * Checks an upload before updateProfile makes it the user's avatar: theirs, an image, attached to no message, and
+ * READY (with S3 storage a PENDING one is checked now). BAD_USER_INPUT on avatarId otherwise.
+ */
+export async function prepareAvatar(app: AppServices, userId: string, attachmentId: string): Promise<void> {
+  const refuse = (why: string) => badInput(`avatarId: ${why}`, 'avatarId');
+  const a = await db.attachment.findUnique({ where: { id: attachmentId } });
+  // Someone else's upload looks like a missing one: ids cannot be probed.
+  if (!a || a.uploaderId !== userId) throw refuse('no such upload of yours');
+  if (!isImageType(a.contentType)) throw refuse(`"${a.filename}" is not an image`);
+  if (a.attachedAt || a.roomMessageId || a.threadMessageId) throw refuse(`"${a.filename}" is attached to a message`);
+  if (a.status !== 'READY') await verifyPending(app, a, refuse);
+}
+
+/** An avatar's signed URL (User.avatarUrl), with the attachment read once per request for all the users asked about. */
+export async function avatarUrl(ctx: Context, avatarId: string | null): Promise<string | null> {
+  if (!avatarId) return null;
+  const a = await ctx
+    .loader<string, Attachment | null>('avatarById', async (ids) => {
+      const rows = await db.attachment.findMany({ where: { id: { in: [...ids] } } });
+      return ids.map((id) => rows.find((r) => r.id === id) ?? null);
+    })
+    .load(avatarId);
+  return a ? ((await downloadOf(ctx, a))?.url ?? null) : null;
 }
 
 function tooLarge(max: number, plan: string) {
@@ -210,12 +241,14 @@ export async function removeStoredFiles(app: AppServices, files: StoredFile[]): 
 export const removeRoomMessageAttachments = (app: AppServices, messageId: string) => removeAttachments(app, { roomMessageId: messageId });
 
 /**
- * One pass of the cleanup: uploads never attached and older than storage.pending_ttl_sec, and attachments
+ * One pass of the cleanup: uploads never attached (nor anyone's avatar) and older than storage.pending_ttl_sec, and attachments
  * whose message is gone (its row deleted with its room or thread: both links are null). Returns how many went.
  */
 export async function sweepAttachments(app: AppServices, now = Date.now()): Promise<number> {
   const before = new Date(now - app.config.storage.pendingTtlSec * 1000);
   return removeAttachments(app, {
+    // Someone's avatar is in use, however old and attached to nothing.
+    avatarOf: { none: {} },
     OR: [
       { attachedAt: null, createdAt: { lt: before } },
       { attachedAt: { not: null }, roomMessageId: null, threadMessageId: null },

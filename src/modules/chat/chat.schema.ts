@@ -9,6 +9,8 @@ import { totalCountOf } from '../threads/total-count.ts';
 import { checkThread } from '../threads/threads.access.ts';
 import type { ChatTurnResult } from './chat.turn.ts';
 import type { ThreadEvent } from './chat.topics.ts';
+import type { Config } from '../../config.ts';
+import { modelsOfPlan, type PlanName } from '../usage/plan-models.ts';
 import { allowedModels, providerNameFor } from './providers/index.ts';
 import { threadEventFeed } from './thread.stream.ts';
 import * as threadChat from './threadchat.service.ts';
@@ -152,12 +154,23 @@ const CancelGenerationInput = builder.inputType('CancelGenerationInput', {
   }),
 });
 
+const modelOf = (config: Config, name: string) => ({ name, provider: providerNameFor(config, name), isDefault: name === config.models.default });
+
+builder.prismaObjectField('Org', 'models', (t) =>
+  t.field({
+    type: [ModelRef],
+    description:
+      "The models this org's plan allows (`[plans.<plan>] models`, within the server's `models`), the default first. Naming another " +
+      'is FORBIDDEN with `extensions.reason` MODEL_NOT_IN_PLAN. The default model may be missing here when the plan excludes it.',
+    resolve: (org, _args, ctx) => modelsOfPlan(ctx.app.config, org.plan as PlanName).map((name) => modelOf(ctx.app.config, name)),
+  }),
+);
+
 builder.queryFields((t) => ({
   models: t.field({
     type: [ModelRef],
-    description: 'The models this server allows (config `[models]`), the default first.',
-    resolve: (_root, _args, ctx) =>
-      allowedModels(ctx.app.config).map((name) => ({ name, provider: providerNameFor(ctx.app.config, name), isDefault: name === ctx.app.config.models.default })),
+    description: "The models this server allows (config `[models]`), the default first. An org's plan may allow fewer: `Org.models`.",
+    resolve: (_root, _args, ctx) => allowedModels(ctx.app.config).map((name) => modelOf(ctx.app.config, name)),
   }),
   session: t.prismaField({
     type: 'Session',

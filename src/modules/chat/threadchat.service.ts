@@ -42,7 +42,7 @@ export async function sendThreadMessage(ctx: Context, threadId: string, input: u
   const attachmentIds = given?.length
     ? await prepareAttachments(ctx.app, authorId, thread.orgId, given.map((id) => idOf(id, 'Attachment', 'attachmentIds')))
     : undefined;
-  await assertQuotaLeft(ctx.app, thread.orgId);
+  await assertQuotaLeft(ctx.app, thread.orgId, model);
   const session = await sessionForTurn(ctx.app, thread, model);
   const publish = (event: ChatEvent) => {
     ctx.app.pubsub.publish('thread:event', threadId, event);

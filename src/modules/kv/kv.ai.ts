@@ -38,7 +38,7 @@ async function runOperation(ctx: Context, instanceId: string, outputKey: string,
   const existing = await db.kvKey.findUnique({ where: { instanceId_name: { instanceId, name: outputKey } }, select: { readonly: true } });
   if (existing?.readonly && access !== 'ADMIN') throw forbidden(`Key "${outputKey}" is readonly: only an ADMIN may write it`);
   const creds = await credentialsFor(app, row.orgId, providerName, provider.needsKey);
-  await assertQuotaLeft(app, row.orgId);
+  await assertQuotaLeft(app, row.orgId, model);
   await reserveMessage(app, row.orgId, userId, model);
   let result: Awaited<ReturnType<Call>>;
   try {

@@ -1,6 +1,7 @@
 import { decodeGlobalID } from '@pothos/plugin-relay';
 import { refuseActingHeader } from '../../auth/acting.ts';
 import type { Viewer } from '../../auth/identity.ts';
+import { isEmailVerified, emailUnverified } from '../../auth/verified.ts';
 import { resolveViewer } from '../../auth/viewer.ts';
 import type { AppServices } from '../../context.ts';
 import { db } from '../../db/client.ts';
@@ -45,6 +46,7 @@ export async function restCaller(app: AppServices, request: Request): Promise<Re
     if (viewer.projectId) throw forbidden('This API key is limited to one project');
     return { viewer, orgId: viewer.orgId, userId: viewer.createdById };
   }
+  if (app.config.auth.requireVerifiedEmail && !(await isEmailVerified(viewer.userId))) throw emailUnverified('the OpenAI-compatible API');
   const asked = request.headers.get('openai-organization');
   const membership = await db.membership.findFirst({
     where: { userId: viewer.userId, ...(asked ? { orgId: rawOrgId(asked) } : {}) },

@@ -4,6 +4,7 @@ import type { AppServices } from '../../context.ts';
 import { credentialsFor } from '../providerkeys/providerkeys.service.ts';
 import { allowedModels, providerFor, providerNameFor, type GenerateChunk, type ProviderMessage, type TokenUsage } from '../chat/providers/index.ts';
 import { estimateMessagesTokens, estimateTokens } from '../chat/tokens.ts';
+import { assertOrgModel } from '../usage/plan-models.ts';
 import { recordTokens, reserveMessage } from '../usage/usage.service.ts';
 import { restCaller } from './openai.auth.ts';
 import { fromError, openaiError } from './openai.errors.ts';
@@ -58,6 +59,7 @@ export async function chatCompletions(request: Request, app: AppServices): Promi
     if (!allowedModels(app.config).includes(model)) {
       return openaiError(404, `The model \`${model}\` does not exist or you do not have access to it.`, 'invalid_request_error', 'model_not_found');
     }
+    await assertOrgModel(app, caller.orgId, model);
     const name = providerNameFor(app.config, model);
     const provider = providerFor(app.config, name);
     const creds = await credentialsFor(app, caller.orgId, name, provider.needsKey);

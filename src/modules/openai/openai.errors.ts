@@ -20,7 +20,9 @@ const BY_CODE: Record<string, [number, string, string | null]> = {
 export function fromError(err: unknown): Response {
   if (err instanceof GraphQLError) {
     const code = String(err.extensions?.code ?? '');
-    const [status, type, openaiCode] = BY_CODE[code] ?? [400, 'invalid_request_error', null];
+    const [status, type, byCode] = BY_CODE[code] ?? [400, 'invalid_request_error', null];
+    // A model the org's plan does not include: its own code, so a client can tell it from a missing scope.
+    const openaiCode = err.extensions?.reason === 'MODEL_NOT_IN_PLAN' ? 'model_not_in_plan' : byCode;
     const retry = err.extensions?.retryAfter;
     return openaiError(status, err.message, type, openaiCode, retry ? { 'retry-after': String(retry) } : {});
   }

@@ -1,6 +1,6 @@
 import type { Config } from '../../config.ts';
 import type { AppServices } from '../../context.ts';
-import { db, type Tx } from '../../db/client.ts';
+import { db, TX_TIMING, type Tx } from '../../db/client.ts';
 import type { Invoice, Session } from '../../generated/sqlite/client.ts';
 import type { SessionStateName } from './paid-sessions.topics.ts';
 
@@ -60,16 +60,52 @@ export async function creditForInvoice(tx: Tx, config: Config, invoice: Invoice)
   return session;
 }
 
-/** Marks a live prepaid session EXPIRED if its time is up; true when this call expired it. */
+/**
+ * Marks a live prepaid session EXPIRED if its time is up; true when this call expired it. With
+ * `[paid_sessions] purge_on_expiry`, its conversation goes in the same transaction (purgeConversation).
+ */
 export async function expireIfDue(app: AppServices, session: Pick<Session, 'id' | 'state' | 'expiresAt' | 'prepaid'>) {
   if (!session.prepaid || !session.expiresAt || session.expiresAt > new Date() || !LIVE_STATES.includes(session.state)) return false;
-  const done = await db.session.updateMany({
-    where: { id: session.id, state: { in: LIVE_STATES }, expiresAt: { lte: new Date() } },
-    data: { state: 'EXPIRED' },
-  });
-  if (!done.count) return false;
+  const expire = async (tx: Tx) => {
+    const done = await tx.session.updateMany({
+      where: { id: session.id, state: { in: LIVE_STATES }, expiresAt: { lte: new Date() } },
+      data: { state: 'EXPIRED' },
+    });
+    return done.count ? { deletedThreadId: null } : null;
+  };
+  const outcome = app.config.paidSessions.purgeOnExpiry
+    ? await db.$transaction(async (tx) => ((await expire(tx)) ? purgeConversation(tx, session.id) : null), TX_TIMING)
+    : await expire(db);
+  if (!outcome) return false;
   publishSession(app, await db.session.findUniqueOrThrow({ where: { id: session.id } }));
+  // The thread's own streams hear it last, as when a thread is deleted (threads.service announceThreadsDeleted).
+  if (outcome.deletedThreadId) app.pubsub.publish('thread:event', outcome.deletedThreadId, { type: 'ThreadDeleted', threadId: outcome.deletedThreadId });
   return true;
+}
+
+/**
+ * Deletes an expired prepaid session's messages; its invoices, requests and balance stay. A thread that
+ * was there only for it (it held messages of this session only, and no other live prepaid session) is deleted too,
+ * after every prepaid session of it is detached (a thread's deletion cascades to its sessions, and with
+ * them to their invoices). A thread with other content keeps it: its first and last message times are
+ * read again, and the deleted messages' seqs are never reused.
+ */
+async function purgeConversation(tx: Tx, sessionId: string): Promise<{ deletedThreadId: string | null }> {
+  const { threadId } = await tx.session.findUniqueOrThrow({ where: { id: sessionId }, select: { threadId: true } });
+  const { count } = await tx.message.deleteMany({ where: { sessionId } });
+  await tx.session.update({ where: { id: sessionId }, data: { historyTokens: 0, summary: null } });
+  // A thread the session never wrote to (an unpaid deposit, an unused session) was not there for it.
+  if (!threadId || !count) return { deletedThreadId: null };
+  const othersMessages = await tx.message.count({ where: { threadId } });
+  const othersLive = await tx.session.count({ where: { threadId, id: { not: sessionId }, prepaid: true, state: { in: LIVE_STATES } } });
+  if (!othersMessages && !othersLive) {
+    await tx.session.updateMany({ where: { threadId, prepaid: true }, data: { threadId: null } });
+    await tx.thread.delete({ where: { id: threadId } });
+    return { deletedThreadId: threadId };
+  }
+  const span = await tx.message.aggregate({ where: { threadId }, _min: { createdAt: true }, _max: { createdAt: true } });
+  await tx.thread.update({ where: { id: threadId }, data: { firstMessageAt: span._min.createdAt, lastMessageAt: span._max.createdAt } });
+  return { deletedThreadId: null };
 }
 
 /** Expires every prepaid session whose time is up (the worker's sweep). */

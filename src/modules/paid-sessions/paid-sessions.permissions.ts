@@ -24,6 +24,9 @@ export const paidSessionsPermissions: DomainPermissions = {
       topUpSession: inputSession,
       clearSessionHistory: inputSession,
       sendSessionMessage: inputSession,
+      // Anyone may prove a Nostr key: a challenge costs the server nothing stored, an answer proves the key only.
+      createNostrChallenge: allow,
+      verifyNostrChallenge: allow,
     },
     Subscription: { sessionEvents: allow },
     // Session's other fields are the chat domain's ('*': allow); these are the holder's business only.
@@ -35,6 +38,8 @@ export const paidSessionsPermissions: DomainPermissions = {
     TopUpSessionPayload: { '*': allow },
     ClearSessionHistoryPayload: { '*': allow },
     SendSessionMessagePayload: { '*': allow },
+    NostrChallenge: { '*': allow },
+    NostrTokenPayload: { '*': allow },
     SessionStateChanged: { '*': allow },
     CostDebited: { '*': allow },
     // Read inside a CostDebited event or a SessionRequest, which are authorized themselves.

@@ -8,6 +8,7 @@ import './session-requests.schema.ts';
 import './session-events.schema.ts';
 import './session-chat.schema.ts';
 import './trust.schema.ts';
+import './nostr.schema.ts';
 
 builder.prismaObjectFields('Session', (t) => ({
   prepaid: t.exposeBoolean('prepaid', { description: 'Paid ahead with Lightning invoices; spends its balance.' }),

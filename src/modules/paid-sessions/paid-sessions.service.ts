@@ -6,6 +6,7 @@ import { db } from '../../db/client.ts';
 import { appError, badInput, conflict, forbidden, gone, isUniqueViolation, notFound, parseInput, rateLimited } from '../../errors.ts';
 import type { Session } from '../../generated/sqlite/client.ts';
 import { issueInvoice } from '../invoices/invoices.service.ts';
+import { ensureNostrIdentity } from './nostr.service.ts';
 import { expireIfDue } from './paid-sessions.ledger.ts';
 
 /** Session tokens look like `cfs_<43 base64url chars>`: 256 random bits, stored only as SHA-256. */
@@ -51,6 +52,7 @@ const openInput = (app: AppServices) => z.object({ amountSats: amount(app), thre
 /**
  * Opens a prepaid session waiting for its deposit. With a thread, the signed-in user needs write access
  * to it, and the session becomes the thread's current one once paid. The token is returned only here.
+ * With a Nostr token (ctx.nostr), the session is bound to its key.
  */
 export async function openPaidSession(ctx: Context, input: { amountSats: number; threadId?: string | null }) {
   const data = parseInput(openInput(ctx.app), { ...input, threadId: input.threadId ?? undefined });
@@ -65,6 +67,9 @@ export async function openPaidSession(ctx: Context, input: { amountSats: number;
   // Write access to the thread was checked by the permission rule.
   const thread = data.threadId ? await db.thread.findUnique({ where: { id: data.threadId }, select: { id: true, orgId: true } }) : null;
   if (data.threadId && !thread) throw notFound('Thread');
+  // A valid x-nostr-token binds its key: the session's trust is that key's unless it has an owner.
+  const nostrPubkey = ctx.nostr?.pubkey ?? null;
+  if (nostrPubkey) await ensureNostrIdentity(ctx.app, nostrPubkey);
   const sessionId = crypto.randomUUID();
   const invoice = await issueInvoice(ctx.app, sessionId, 'DEPOSIT', data.amountSats);
   const token = randomToken(SESSION_TOKEN_PREFIX);
@@ -76,6 +81,7 @@ export async function openPaidSession(ctx: Context, input: { amountSats: number;
         threadId: thread?.id,
         orgId: thread?.orgId,
         ownerId,
+        nostrPubkey,
         index,
         prepaid: true,
         state: 'AWAITING_PAYMENT',

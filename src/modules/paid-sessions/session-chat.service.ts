@@ -32,7 +32,7 @@ export class PrepaidTurn implements ChatTurnHooks {
   beforeGenerate = async (turn: TurnInfo) => {
     this.model = turn.model;
     this.hold = await reserve(this.app, this.sessionId, turn.model);
-    // Owners whose trust tier reaches [trust] unscreened_tier skip it.
+    // Sessions whose owner (or Nostr key) has a trust tier that reaches [trust] unscreened_tier skip it.
     if (!this.app.config.screening.enabled || this.hold.skipScreening) return;
     const verdict = await screen(this.app, turn.content, turn.orgId);
     this.screening = verdict.usage;

@@ -4,7 +4,7 @@ import { gone, notFound, paymentRequired } from '../../errors.ts';
 import type { Session } from '../../generated/sqlite/client.ts';
 import { expireIfDue, expiryFrom, publishSession, settleState } from './paid-sessions.ledger.ts';
 import { poolShare, releasePool, reservePool } from './pool.ts';
-import { recordPaidRequest, trustOf, UNTRUSTED } from './trust.ts';
+import { recordPaidRequest, trustHolderOf, trustOf, UNTRUSTED } from './trust.ts';
 import { btcUsd, pricePart, type CostBreakdown, type PricedPart, type TokenCounts } from './pricing.ts';
 
 export interface Hold {
@@ -12,7 +12,7 @@ export interface Hold {
   sessionId: string;
   heldSats: number;
   poolReservedSats: number;
-  /** The owner's trust tier exempts this request from screening. */
+  /** The trust tier of the session's owner (or Nostr key) exempts this request from screening. */
   skipScreening?: boolean;
 }
 
@@ -24,7 +24,7 @@ const requiredError = (app: AppServices, balanceSats: number) =>
 
 /**
  * Before any work: the session must be live and at or above the minimum balance, and a hold is taken
- * from the balance (and a share from the free-tier pool when the owner's trust tier earns it) with conditional updates,
+ * from the balance (and a share from the free-tier pool when the trust tier of the session's owner or Nostr key earns it) with conditional updates,
  * so that concurrent requests cannot spend the same sats. Expired → GONE; unpaid or too low →
  * PAYMENT_REQUIRED (a live session that fell below the minimum is PAUSED on the way).
  */
@@ -36,7 +36,8 @@ export async function reserve(app: AppServices, sessionId: string, model: string
     throw paymentRequired('The deposit has not been paid yet', { balanceSats: 0, minimumBalanceSats: app.config.paidSessions.minimumBalance });
   }
   const { minimumBalance, requestHoldSats } = app.config.paidSessions;
-  const trust = session.ownerId ? await trustOf(app, session.ownerId) : UNTRUSTED(app.config);
+  const holder = trustHolderOf(session);
+  const trust = holder ? await trustOf(app, holder) : UNTRUSTED(app.config);
   const poolWant = await poolShare(app, trust);
   const hold = await db.$transaction(async (tx) => {
     const took = await tx.session.updateMany({
@@ -130,9 +131,10 @@ export async function reconcile(app: AppServices, hold: Hold, outcome: Outcome) 
   }, TX_TIMING);
   if (!result) return null;
   // Trust rises with requests that were done and paid for (not screening rejections, failures, or free rides).
-  if (outcome.status === 'COMPLETED' && result.chargedSats > 0 && result.session.ownerId) {
+  const holder = trustHolderOf(result.session);
+  if (outcome.status === 'COMPLETED' && result.chargedSats > 0 && holder) {
     // After the commit: a failure here costs a point, never the request's answer.
-    await recordPaidRequest(app, result.session.ownerId).catch((err: unknown) => app.log.error({ err }, 'trust score not updated'));
+    await recordPaidRequest(app, holder).catch((err: unknown) => app.log.error({ err }, 'trust score not updated'));
   }
   publishDebit(app, hold.requestId, result.session, result.chargedSats, result.breakdown);
   return result;

@@ -1,10 +1,9 @@
 import { defineModule } from '../../app-module.ts';
-import type { AppServices } from '../../context.ts';
+import { periodicPass } from '../../periodic.ts';
 import { runRetentionPass } from './retention.service.ts';
 import './retention.schema.ts';
 
-const timers = new WeakMap<AppServices, NodeJS.Timeout>();
-const running = new WeakMap<AppServices, Promise<unknown>>();
+const worker = periodicPass('retention pass', (app) => app.config.retention.intervalMs, runRetentionPass);
 
 /**
  * Retention of room messages: every `retention.interval_ms` a pass deletes the messages older than each org's
@@ -13,21 +12,6 @@ const running = new WeakMap<AppServices, Promise<unknown>>();
  */
 export const retentionModule = defineModule({
   name: 'retention',
-  start(app) {
-    const pass = () => {
-      if (running.has(app)) return;
-      const p = runRetentionPass(app)
-        .catch((err) => app.log.error({ err }, 'retention pass failed'))
-        .finally(() => running.delete(app));
-      running.set(app, p);
-    };
-    const timer = setInterval(pass, app.config.retention.intervalMs);
-    timer.unref();
-    timers.set(app, timer);
-  },
-  async stop(app) {
-    clearInterval(timers.get(app));
-    timers.delete(app);
-    await running.get(app);
-  },
+  start: worker.start,
+  stop: worker.stop,
 });

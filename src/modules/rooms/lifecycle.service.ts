@@ -28,7 +28,7 @@ export async function setArchived(ctx: Context, roomId: string, archived: boolea
     return { room: await tx.room.findUniqueOrThrow({ where: { id: roomId } }), members: members.map((m) => m.userId) };
   }, TX_TIMING);
   if (!done) return db.room.findUniqueOrThrow({ where: { id: roomId } });
-  ctx.app.pubsub.publish('room:event', roomId, { kind: 'RoomUpdated', roomId });
+  ctx.app.pubsub.publish('room:event', roomId, { kind: 'RoomUpdated', roomId, change: archived ? 'ARCHIVED' : 'UNARCHIVED' });
   await appendInbox(ctx.app, done.members.map((userId) => ({ userId, kind: archived ? 'RoomRemoved' : 'RoomAdded', payload: { roomId } })));
   return done.room;
 }

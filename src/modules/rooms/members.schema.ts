@@ -61,7 +61,7 @@ const AddRoomMembersInput = builder.inputType('AddRoomMembersInput', {
 const RemoveRoomMemberInput = builder.inputType('RemoveRoomMemberInput', {
   description: 'A member to remove from a room.',
   fields: (t) => ({
-    roomId: t.id({ required: true, description: "The room; removing someone else requires the room's ADMIN role (FORBIDDEN otherwise)." }),
+    roomId: t.id({ required: true, description: "The room; removing someone else requires the room's ADMIN or OWNER role (FORBIDDEN otherwise) and a rank above theirs (FORBIDDEN, reason RANK)." }),
     userId: t.id({ required: true, description: 'The person to remove (NOT_FOUND when they are not a member).' }),
   }),
 });
@@ -108,7 +108,7 @@ builder.mutationFields((t) => ({
   }),
   removeRoomMember: t.field({
     type: RemoveRoomMemberPayload,
-    description: "Removes someone from a group or channel: the room's ADMINs may remove anyone, anyone may remove themselves (see also `leaveRoom`). Their RoomMemberLeft event ends their subscription to the room.",
+    description: "Removes someone from a group or channel: the room's ADMINs and OWNER may remove members ranked below them, anyone may remove themselves (see also `leaveRoom`). Their RoomMemberLeft event ends their subscription to the room.",
     args: { input: t.arg({ type: RemoveRoomMemberInput, required: true, description: 'The room and the person to remove.' }) },
     resolve: async (_root, { input }, ctx) => {
       const roomId = roomIdOf(input);

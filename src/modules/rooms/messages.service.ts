@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import type { Context } from '../../context.ts';
+import type { AppServices, Context } from '../../context.ts';
 import { db, Prisma, type Tx } from '../../db/client.ts';
 import { badInput, forbidden, gone, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { idOf } from '../../auth/rules.ts';
-import { requireUserId, viewerRoomAccess } from './rooms.access.ts';
+import { atLeast, requireUserId, viewerRoomAccess } from './rooms.access.ts';
+import { recordAudit } from '../audit/audit.service.ts';
 import type { RoomMessage } from '../../generated/sqlite/client.ts';
 import { commitMessage, jsonValue, type Publish } from './messages.commit.ts';
 import { messageToJson } from './rooms.topics.ts';
@@ -127,21 +128,24 @@ async function checkParent(roomId: string, parentId: string): Promise<void> {
   if (parent.parentId) throw badInput('parentId: that message is itself a reply: reply to the message it replies to', 'parentId');
 }
 
-async function loadOwnMessage(ctx: Context, messageId: string, allowAdmin: boolean) {
+/** The message, when the viewer sent it, or (`moderate`) when they are a MODERATOR or above in its room (FORBIDDEN otherwise). */
+async function loadOwnMessage(ctx: Context, messageId: string, moderate: boolean) {
   const userId = requireUserId(ctx);
   const message = await db.roomMessage.findUnique({ where: { id: messageId } });
   if (!message) throw notFound('Message');
+  let moderatedIn: string | null = null;
   if (message.senderId !== userId) {
-    const access = allowAdmin ? await viewerRoomAccess(ctx, message.roomId) : null;
-    if (access?.role !== 'ADMIN') throw forbidden('Only the sender can change this message');
+    const access = moderate ? await viewerRoomAccess(ctx, message.roomId) : null;
+    if (!access || !atLeast(access.role, 'MODERATOR')) throw forbidden('Only the sender can change this message');
+    moderatedIn = access.orgId;
   }
-  return message;
+  return { message, moderatedIn };
 }
 
 /** The previous content goes to the edit history; a deleted message cannot be edited. */
 export async function editMessage(ctx: Context, messageId: string, input: unknown) {
   const data = parseInput(messageSchemas(ctx).edit, input);
-  const before = await loadOwnMessage(ctx, messageId, false);
+  const { message: before } = await loadOwnMessage(ctx, messageId, false);
   if (before.deletedAt) throw gone('This message was deleted');
   const message = await db.$transaction(async (tx) => {
     await tx.roomMessageEdit.create({ data: { messageId, content: before.content, meta: jsonValue(before.meta) } });
@@ -160,24 +164,44 @@ export async function editMessage(ctx: Context, messageId: string, input: unknow
  * replyCount (and lastReplyAt becomes that of the newest live reply): RoomMessageRepliesUpdated tells the room.
  */
 export async function deleteMessage(ctx: Context, messageId: string) {
-  const before = await loadOwnMessage(ctx, messageId, true);
+  const { message: before, moderatedIn } = await loadOwnMessage(ctx, messageId, true);
   if (before.deletedAt) return before;
-  const done = await db
-    .$transaction(async (tx) => {
-      // Only the delete that finds the message live goes on (two at once would take a reply off its parent twice).
-      const message = await tx.roomMessage.update({ where: { id: messageId, deletedAt: null }, data: { content: '', meta: Prisma.DbNull, deletedAt: new Date() } });
-      await tx.roomMessageEdit.deleteMany({ where: { messageId } });
-      await tx.roomReaction.deleteMany({ where: { messageId } });
-      await tx.roomMention.deleteMany({ where: { messageId } });
-      return { message, parent: message.parentId ? await uncountReply(tx, message.parentId) : null };
-    })
-    .catch((err: { code?: string }) => (err?.code === 'P2025' ? null : Promise.reject(err)));
+  const done = await db.$transaction(async (tx) => {
+    const done = await deleteMessageRows(tx, messageId);
+    // A moderator's removal of someone else's message is an audited action.
+    if (done && moderatedIn) {
+      const data = { roomId: before.roomId, authorId: before.senderId };
+      await recordAudit(tx, { orgId: moderatedIn, actor: ctx.viewer, action: 'room.message.delete', targetType: 'RoomMessage', targetId: messageId, data });
+    }
+    return done;
+  });
   if (!done) return db.roomMessage.findUniqueOrThrow({ where: { id: messageId } });
-  const { message, parent } = done;
-  ctx.app.pubsub.publish('room:event', message.roomId, { kind: 'MessageDeleted', message: messageToJson(message) });
-  if (parent) ctx.app.pubsub.publish('room:event', message.roomId, { kind: 'RepliesUpdated', message: messageToJson(parent) });
-  await removeRoomMessageAttachments(ctx.app, messageId);
-  return message;
+  await afterMessageDeleted(ctx.app, done);
+  return done.message;
+}
+
+export type DeletedMessage = NonNullable<Awaited<ReturnType<typeof deleteMessageRows>>>;
+
+/**
+ * The delete itself, in the caller's transaction (deleteMessage, and resolveReport acting on a report): null when
+ * the message was deleted already. Only the delete that finds the message live goes on (two at once would take a
+ * reply off its parent twice).
+ */
+export async function deleteMessageRows(tx: Tx, messageId: string) {
+  const { count } = await tx.roomMessage.updateMany({ where: { id: messageId, deletedAt: null }, data: { content: '', meta: Prisma.DbNull, deletedAt: new Date() } });
+  if (!count) return null;
+  const message = await tx.roomMessage.findUniqueOrThrow({ where: { id: messageId } });
+  await tx.roomMessageEdit.deleteMany({ where: { messageId } });
+  await tx.roomReaction.deleteMany({ where: { messageId } });
+  await tx.roomMention.deleteMany({ where: { messageId } });
+  return { message, parent: message.parentId ? await uncountReply(tx, message.parentId) : null };
+}
+
+/** After the delete committed: the room hears of it, and its attachments go. */
+export async function afterMessageDeleted(app: AppServices, { message, parent }: DeletedMessage) {
+  app.pubsub.publish('room:event', message.roomId, { kind: 'MessageDeleted', message: messageToJson(message) });
+  if (parent) app.pubsub.publish('room:event', message.roomId, { kind: 'RepliesUpdated', message: messageToJson(parent) });
+  await removeRoomMessageAttachments(app, message.id);
 }
 
 /** sendMessage's attachmentIds, decoded and checked (attachments.service.ts); undefined when none. */

@@ -9,14 +9,14 @@ const roomRule = (name: string, pick: (args: any) => unknown, opts: Parameters<t
   ruleOf(name, (ctx, args) => checkRoom(ctx, idOf(pick(args), 'Room', 'roomId'), opts));
 
 /** Rules on a message's room; another room's message is NOT_FOUND, like the room. */
-const messageRule = (name: string, opts: Parameters<typeof checkRoom>[2]) =>
+const messageRule = (name: string, opts: Parameters<typeof checkRoom>[2] = {}) =>
   ruleOf(name, async (ctx, args) => {
     const roomId = await roomOfMessage(ctx, idOf(args.input.messageId, 'RoomMessage', 'messageId'));
     return roomId ? checkRoom(ctx, roomId, opts) : notFound('Message');
   });
-/** Editing a message, reacting: refused where the viewer may not write now (writeRefusal: ARCHIVED, FROZEN, MUTED, BLOCKED). */
+/** Editing and reacting are writing: refused where the viewer may not write now (writeRefusal: ARCHIVED, FROZEN, MUTED, BLOCKED). */
 const canWriteMessage = messageRule('canWriteRoomMessage', { write: true });
-/** Deleting one: refused only in an archived room (read-only for everyone until unarchived). */
+/** Deleting a message, taking back a reaction: refused only in an archived room (read-only for everyone until unarchived). */
 const canDeleteMessage = messageRule('canDeleteRoomMessage', { notArchived: true });
 
 const inputRoom = (a: any) => a.input.roomId;
@@ -41,7 +41,7 @@ export const roomsPermissions: DomainPermissions = {
       editMessage: canWriteMessage,
       deleteMessage: canDeleteMessage,
       addReaction: canWriteMessage,
-      removeReaction: canWriteMessage,
+      removeReaction: canDeleteMessage,
       ...pinsRules.Mutation,
       ...lifecycleRules.Mutation,
     },

@@ -106,7 +106,7 @@ const CreateRoomInput = builder.inputType('CreateRoomInput', {
     type: t.field({ type: CreatableRoomType, required: true, description: 'GROUP (private) or CHANNEL (open to the org).' }),
     name: t.string({ required: true, description: 'The room\'s name: 1 to 100 characters after trimming (BAD_USER_INPUT otherwise).' }),
     topic: t.string({ description: 'What the room is about: at most 500 characters.' }),
-    memberIds: t.idList({ description: 'Org members to add besides you (you become the ADMIN); at most 500, each a member of the org (BAD_USER_INPUT otherwise).' }),
+    memberIds: t.idList({ description: 'Org members to add besides you (you become the OWNER); at most 500, each a member of the org (BAD_USER_INPUT otherwise).' }),
   }),
 });
 const OpenDirectRoomInput = builder.inputType('OpenDirectRoomInput', {
@@ -119,7 +119,7 @@ const OpenDirectRoomInput = builder.inputType('OpenDirectRoomInput', {
 const UpdateRoomInput = builder.inputType('UpdateRoomInput', {
   description: 'New name or topic for a group or channel (a field left out stays as it is).',
   fields: (t) => ({
-    roomId: t.id({ required: true, description: 'The room to change; you must be its ADMIN (FORBIDDEN otherwise). Direct rooms have no name or topic.' }),
+    roomId: t.id({ required: true, description: 'The room to change; you must be its ADMIN or OWNER (FORBIDDEN otherwise). Direct rooms have no name or topic.' }),
     name: t.string({ description: 'The new name: 1 to 100 characters after trimming.' }),
     topic: t.string({ description: 'The new topic: at most 500 characters; null clears it.' }),
   }),
@@ -149,7 +149,7 @@ export const reloadRoom = (query: object, id: string) => db.room.findUniqueOrThr
 builder.mutationFields((t) => ({
   createRoom: t.prismaField({
     type: 'Room',
-    description: 'Creates a group or channel in an org, with you as its ADMIN and the people named in `memberIds` as members.',
+    description: 'Creates a group or channel in an org, with you as its OWNER and the people named in `memberIds` as members.',
     args: { input: t.arg({ type: CreateRoomInput, required: true, description: 'The room to create.' }) },
     resolve: async (query, _root, { input }, ctx) => {
       const room = await rooms.createRoom(ctx, idOf(input.orgId, 'Org', 'orgId'), { ...input, memberIds: userIds(input.memberIds ?? []) });
@@ -165,7 +165,7 @@ builder.mutationFields((t) => ({
   }),
   updateRoom: t.prismaField({
     type: 'Room',
-    description: "Renames a group or channel or changes its topic. Only the room's ADMINs may (FORBIDDEN otherwise); direct rooms cannot be changed.",
+    description: "Renames a group or channel or changes its topic. Only the room's ADMINs and OWNER may (FORBIDDEN otherwise); direct rooms cannot be changed.",
     args: { input: t.arg({ type: UpdateRoomInput, required: true, description: 'The room and its new name or topic.' }) },
     resolve: async (query, _root, { input }, ctx) => reloadRoom(query, (await rooms.updateRoom(ctx, roomIdOf(input), input)).id),
   }),

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import type { Context } from '../../context.ts';
-import { db } from '../../db/client.ts';
+import { db, serializable } from '../../db/client.ts';
 import { appError, badInput, forbidden, isUniqueViolation, notFound, parseInput } from '../../errors.ts';
 import { viewerRole } from '../../auth/rules.ts';
+import { recordAudit } from '../audit/audit.service.ts';
 import { appendInbox } from '../inbox/inbox.service.ts';
 import { hasBlocked } from '../users/blocks.service.ts';
-import { archivedRefusal, requireUserId, viewerRoomAccess } from './rooms.access.ts';
+import { archivedRefusal, ROOM_ROLE_RANK, requireUserId, viewerRoomAccess } from './rooms.access.ts';
+import { bannedAmong, bannedError } from './rooms.bans.ts';
 
 const name = z.string().trim().min(1, 'is required').max(100, 'must be at most 100 characters');
 const topic = z.string().trim().max(500, 'must be at most 500 characters').nullish();
@@ -32,7 +34,7 @@ export async function createRoom(ctx: Context, orgId: string, input: unknown) {
       name: data.name,
       topic: data.topic ?? null,
       createdById: userId,
-      members: { create: [{ userId, role: 'ADMIN' }, ...others.map((id) => ({ userId: id }))] },
+      members: { create: [{ userId, role: 'OWNER' }, ...others.map((id) => ({ userId: id }))] },
     },
   });
   await appendInbox(ctx.app, [userId, ...others].map((id) => ({ userId: id, kind: 'RoomAdded', payload: { roomId: room.id } })));
@@ -64,13 +66,18 @@ export async function openDirectRoom(ctx: Context, orgId: string, otherId: strin
   return room;
 }
 
-/** Any member may add people to a GROUP or CHANNEL; a DM stays between its two people. */
+/**
+ * Any member may add people to a GROUP or CHANNEL; a DM stays between its two people. Nobody banned from the room
+ * is added (FORBIDDEN, reason BANNED, and nobody else is added either): the ban is read in the transaction that adds
+ * them, serializable, so a ban committed at the same moment either is seen or makes this transaction retry.
+ */
 export async function addRoomMembers(ctx: Context, roomId: string, userIds: string[]) {
   const ids = [...new Set(parseInput(memberIds.min(1, 'needs at least one person'), userIds))];
   const room = await db.room.findUniqueOrThrow({ where: { id: roomId } });
   if (room.type === 'DM') throw forbidden('People cannot be added to a direct room');
   await assertOrgMembers(room.orgId, ids);
-  const added = await db.$transaction(async (tx) => {
+  const added = await serializable(async (tx) => {
+    if ((await bannedAmong(tx, roomId, ids)).length) throw bannedError('someone');
     const present = await tx.roomMember.findMany({ where: { roomId, userId: { in: ids } }, select: { userId: true } });
     const have = new Set(present.map((p) => p.userId));
     const fresh = ids.filter((id) => !have.has(id));
@@ -93,7 +100,11 @@ export async function joinRoom(ctx: Context, roomId: string) {
   if (!room || !inOrg || room.type !== 'CHANNEL') throw notFound('Room');
   if (room.archivedAt) throw archivedRefusal();
   try {
-    await db.roomMember.create({ data: { roomId, userId } });
+    // With the ban check in one serializable transaction: a ban committed meanwhile is seen, or this one retries.
+    await serializable(async (tx) => {
+      if ((await bannedAmong(tx, roomId, [userId])).length) throw bannedError('you');
+      await tx.roomMember.create({ data: { roomId, userId } });
+    });
   } catch (err) {
     if (isUniqueViolation(err)) return room;
     throw err;
@@ -103,18 +114,33 @@ export async function joinRoom(ctx: Context, roomId: string) {
   return room;
 }
 
-/** Room ADMINs remove others; anyone may remove themselves (that is leaving). Returns the removed membership's id. */
+/**
+ * Room ADMINs and OWNERs remove members ranked below them (FORBIDDEN otherwise, reason RANK); anyone may remove
+ * themselves (that is leaving). Returns the removed membership's id.
+ */
 export async function removeRoomMember(ctx: Context, roomId: string, targetId: string): Promise<string> {
   const userId = requireUserId(ctx);
   const access = await viewerRoomAccess(ctx, roomId);
   if (!access) throw notFound('Room');
   if (access.type === 'DM') throw forbidden('Nobody can be removed from a direct room');
-  if (targetId !== userId && access.role !== 'ADMIN') throw forbidden('Requires the ADMIN role in this room');
-  const member = await db.roomMember.findUnique({ where: { roomId_userId: { roomId, userId: targetId } }, select: { id: true } });
+  const self = targetId === userId;
+  if (!self && ROOM_ROLE_RANK[access.role] < ROOM_ROLE_RANK.ADMIN) throw forbidden('Requires the ADMIN role in this room');
+  const member = await db.roomMember.findUnique({ where: { roomId_userId: { roomId, userId: targetId } }, select: { id: true, role: true } });
+  if (member && !self && ROOM_ROLE_RANK[member.role] >= ROOM_ROLE_RANK[access.role]) {
+    throw appError('FORBIDDEN', 'You can only remove members ranked below you', { reason: 'RANK' });
+  }
   // deleteMany by id: a concurrent removal of the same member finds nothing to delete (NOT_FOUND), never throws P2025.
-  const { count } = member ? await db.roomMember.deleteMany({ where: { id: member.id } }) : { count: 0 };
+  const count = member
+    ? await db.$transaction(async (tx) => {
+        const { count } = await tx.roomMember.deleteMany({ where: { id: member.id } });
+        if (count && !self) {
+          await recordAudit(tx, { orgId: access.orgId, actor: ctx.viewer, action: 'room.member.remove', targetType: 'User', targetId, data: { roomId, role: member.role } });
+        }
+        return count;
+      })
+    : 0;
   if (!member || !count) throw notFound('Member');
-  ctx.app.pubsub.publish('room:event', roomId, { kind: 'MemberLeft', userId: targetId });
+  ctx.app.pubsub.publish('room:event', roomId, { kind: 'MemberLeft', userId: targetId, reason: self ? 'LEFT' : 'REMOVED' });
   await appendInbox(ctx.app, [{ userId: targetId, kind: 'RoomRemoved', payload: { roomId } }]);
   return member.id;
 }

@@ -48,8 +48,8 @@ export type RoomEvent =
   // ── issue 22: moderation and lifecycle ──
   /** A member's role changed, or they were muted or unmuted (`muteExpiresAt`: null when not muted, `muted` true with a null `muteExpiresAt` when until unmuted). */
   | { kind: 'MemberUpdated'; userId: string; role: RoomRoleName; muted: boolean; muteExpiresAt: string | null }
-  /** The room's own fields changed (name, topic, frozen, archived): subscribers re-read the room. */
-  | { kind: 'RoomUpdated'; roomId: string }
+  /** The room's own fields changed (name, topic, frozen, archived): subscribers re-read the room. `change` says which (absent: UPDATED). */
+  | { kind: 'RoomUpdated'; roomId: string; change?: RoomChange }
   /** The room is gone: every feed of it ends after this event. `orgId`: the room's row is gone when a webhook asks for it. */
   | { kind: 'RoomDeleted'; roomId: string; orgId: string }
   /** A message was pinned or unpinned (`message.pinnedAt` says which). */
@@ -59,6 +59,9 @@ export type RoomEvent =
    * good). Live after a pass, and first of a resume whose `afterSeq` is below it.
    */
   | { kind: 'HistoryPruned'; throughSeq: number };
+
+/** What a RoomUpdated was: name or topic (UPDATED), freezing (setRoomFrozen), archiving. Webhooks' ROOM_UPDATED carries it. */
+export type RoomChange = 'UPDATED' | 'FROZEN' | 'UNFROZEN' | 'ARCHIVED' | 'UNARCHIVED';
 
 export type MemberLeftReason = 'LEFT' | 'REMOVED' | 'BANNED' | 'ORG_REMOVED' | 'ACCOUNT_DELETED' | 'ROOM_DELETED';
 

@@ -2,8 +2,9 @@ import type { AppServices } from '../../context.ts';
 import { db, serializable } from '../../db/client.ts';
 import { rateLimited } from '../../errors.ts';
 import type { ChatTurnHooks } from '../chat/chat.turn.ts';
+import { assertPlanModel, type PlanName } from './plan-models.ts';
 
-export type PlanName = 'FREE' | 'PRO' | 'TEAM' | 'ENTERPRISE';
+export type { PlanName } from './plan-models.ts';
 
 /** UTC day of a date, `YYYY-MM-DD`: the unit of quotas and usage rows. */
 export const dayOf = (date = new Date()) => date.toISOString().slice(0, 10);
@@ -33,10 +34,13 @@ function quotaError(plan: string, limit: number) {
 
 /**
  * Refuses early when the org has no message left today, before work a refused message must not
- * cause (a session rotation, a summary call). reserveMessage stays the exact, atomic check.
+ * cause (a session rotation, a summary call). reserveMessage stays the exact, atomic check. With the
+ * model the work will use, a model outside the org's plan is refused too (FORBIDDEN, MODEL_NOT_IN_PLAN),
+ * from the same read of the plan.
  */
-export async function assertQuotaLeft(app: AppServices, orgId: string): Promise<void> {
+export async function assertQuotaLeft(app: AppServices, orgId: string, model?: string): Promise<void> {
   const org = await db.org.findUniqueOrThrow({ where: { id: orgId }, select: { plan: true } });
+  if (model) assertPlanModel(app.config, org.plan as PlanName, model);
   const limit = dailyLimit(app, org.plan as PlanName);
   if (limit !== null && (await usedToday(orgId)) >= limit) throw quotaError(org.plan, limit);
 }

@@ -29,5 +29,7 @@ export const usersPermissions: DomainPermissions = {
   },
   // Live events executed once for a group of subscribers may select these (src/live/sharing.ts): each value is
   // the same for every viewer who receives the event (nothing read from ctx.viewer).
-  liveShared: { User: ['id', 'name', 'email', 'createdAt', 'lastSeenAt', 'presence'] },
+  // What a user whose email is not verified may still do (auth.require_verified_email).
+  unverified: { Query: ['me'], Mutation: ['logout', 'refreshAccessToken', 'login', 'register'] },
+  liveShared: { User: ['id', 'name', 'email', 'createdAt', 'lastSeenAt', 'presence', 'avatarUrl', 'deleted'] },
 };

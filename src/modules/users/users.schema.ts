@@ -12,7 +12,7 @@ export const UserRef = builder.prismaNode('User', {
     'A person with an account. Everything here is readable by whoever can see the user (the members of an org they share, ' +
     'the members of a room they are in); what only the user may read about themselves is on `me` (`Viewer`).',
   fields: (t) => ({
-    name: t.exposeString('name', { description: 'The display name the user chose at registration.' }),
+    name: t.exposeString('name', { description: 'The display name the user chose (at registration, or later with updateProfile).' }),
     email: t.exposeString('email', { description: 'The email address the user signs in with.' }),
     createdAt: t.expose('createdAt', { type: 'DateTime', description: 'When the account was registered.' }),
     lastSeenAt: t.expose('lastSeenAt', {
@@ -76,6 +76,10 @@ const RegisterInput = builder.inputType('RegisterInput', {
     email: t.string({ required: true, description: 'The address to sign in with; unique (CONFLICT when it is taken).' }),
     password: t.string({ required: true, description: 'At least 10 characters.' }),
     name: t.string({ required: true, description: 'The display name others see.' }),
+    inviteToken: t.string({
+      description:
+        'An org invite’s token for this email: accepted in the same step (you arrive as a member). Required while registration is closed (auth.enable_registration off).',
+    }),
   }),
 });
 const LoginInput = builder.inputType('LoginInput', {
@@ -117,7 +121,8 @@ builder.queryFields((t) => ({
 builder.mutationFields((t) => ({
   register: t.field({
     type: AuthPayload,
-    description: 'Creates an account and signs it in. BAD_USER_INPUT for a short password or a malformed email, CONFLICT when the email is taken.',
+    description:
+      'Creates an account and signs it in. BAD_USER_INPUT for a short password, a malformed email or an invite token that is not pending for this email; CONFLICT when the email is taken; FORBIDDEN (reason REGISTRATION_CLOSED) while registration is closed and no invite is given.',
     args: { input: t.arg({ type: RegisterInput, required: true, description: 'The account to create.' }) },
     resolve: (_root, { input }, ctx) => users.register(ctx, input),
   }),

@@ -140,11 +140,86 @@ export const EVENT_SOURCES: EventSource[] = [
   })),
   // ORG_DELETED has no source here: the org's webhooks are deleted with it, so deleteOrg sends it from the
   // webhooks it read in its transaction (webhooks.detached.ts).
+  // ── issue 22: room membership and moderation (room:event carries what members see; bans and reports go on moderation:event) ──
+  source('room:event', 'ROOM_MEMBER_ADDED', ([roomId, e]) =>
+    e.kind === 'MemberJoined' && { org: () => orgOf('Room', roomId), data: () => ({ roomId: gid('Room', roomId), userId: gid('User', e.userId), role: e.role }) },
+  ),
+  source('room:event', 'ROOM_MEMBER_REMOVED', ([roomId, e]) =>
+    e.kind === 'MemberLeft' && {
+      org: () => orgOf('Room', roomId),
+      data: () => ({ roomId: gid('Room', roomId), userId: gid('User', e.userId), reason: e.reason ?? 'LEFT' }),
+    },
+  ),
+  source('room:event', 'ROOM_MEMBER_UPDATED', ([roomId, e]) =>
+    e.kind === 'MemberUpdated' && {
+      org: () => orgOf('Room', roomId),
+      data: () => ({ roomId: gid('Room', roomId), userId: gid('User', e.userId), role: e.role, muted: e.muted, muteExpiresAt: e.muteExpiresAt }),
+    },
+  ),
+  source('room:event', 'ROOM_UPDATED', ([roomId, e]) =>
+    e.kind === 'RoomUpdated' && { org: () => orgOf('Room', roomId), data: () => roomNow(roomId, e.change ?? 'UPDATED') },
+  ),
+  source('moderation:event', 'ROOM_MEMBER_BANNED', ([orgId, e]) =>
+    e.kind === 'MemberBanned' && {
+      org: () => orgId,
+      data: () => ({
+        roomId: gid('Room', e.roomId),
+        userId: gid('User', e.userId),
+        banId: gid('RoomBan', e.banId),
+        reason: e.reason,
+        expiresAt: e.expiresAt,
+        bannedById: gidOrNull('User', e.byUserId),
+        removed: e.removed,
+      }),
+    },
+  ),
+  source('moderation:event', 'ROOM_MEMBER_UNBANNED', ([orgId, e]) =>
+    e.kind === 'MemberUnbanned' && {
+      org: () => orgId,
+      data: () => ({ roomId: gid('Room', e.roomId), userId: gid('User', e.userId), banId: gid('RoomBan', e.banId), unbannedById: gidOrNull('User', e.byUserId) }),
+    },
+  ),
+  source('moderation:event', 'MESSAGE_REPORTED', ([orgId, e]) =>
+    e.kind === 'MessageReported' && {
+      org: () => orgId,
+      data: () => ({
+        reportId: gid('Report', e.reportId),
+        roomId: gid('Room', e.roomId),
+        messageId: gid('RoomMessage', e.messageId),
+        authorId: gid('User', e.authorId),
+        reporterId: gid('User', e.reporterId),
+        reason: e.reason,
+        createdAt: e.createdAt,
+      }),
+    },
+  ),
+  source('moderation:event', 'REPORT_RESOLVED', ([orgId, e]) =>
+    e.kind === 'ReportResolved' && {
+      org: () => orgId,
+      data: () => ({
+        reportId: gid('Report', e.reportId),
+        reportIds: e.reportIds.map((id) => gid('Report', id)),
+        roomId: gid('Room', e.roomId),
+        messageId: gidOrNull('RoomMessage', e.messageId),
+        action: e.action,
+        status: e.status,
+        resolvedById: gidOrNull('User', e.resolvedById),
+        note: e.note,
+        resolvedAt: e.resolvedAt,
+      }),
+    },
+  ),
 ];
 
 /** Sources by topic, so that `publish` of an unmapped topic costs one Map lookup. */
 export const SOURCES_BY_TOPIC = new Map<string, EventSource[]>();
 for (const s of EVENT_SOURCES) SOURCES_BY_TOPIC.set(s.topic, [...(SOURCES_BY_TOPIC.get(s.topic) ?? []), s]);
+
+/** ROOM_UPDATED's data: what changed, and the room as it is when the delivery is written. */
+async function roomNow(roomId: string, change: string) {
+  const r = await db.room.findUnique({ where: { id: roomId }, select: { name: true, topic: true, frozen: true, archivedAt: true } });
+  return { roomId: gid('Room', roomId), change, name: r?.name ?? null, topic: r?.topic ?? null, frozen: r?.frozen ?? false, archivedAt: r?.archivedAt?.toISOString() ?? null };
+}
 
 async function threadMessage(messageId: string) {
   const m = await db.message.findUnique({ where: { id: messageId } });
