@@ -10,7 +10,7 @@ const Reports = graphql(`
     org(id: $orgId) {
       id
       reports(status: $status, first: 50) {
-        edges { node { id content reason status note createdAt resolvedAt room { id name } message { id } author { id name } reporter { id name } resolvedBy { id name } } }
+        edges { node { id content reason status note createdAt resolvedAt room { id name } message { id } author { id name } filedBy { id name } resolvedBy { id name } } }
       }
     }
   }
@@ -91,7 +91,7 @@ export function ReportsPage() {
         {reports.map((r) => (
           <li aria-label={`Report on ${r.author?.name ?? 'a deleted user'}'s message`} data-status={r.status}>
             <div class="meta">
-              In <strong>{r.room.name ?? 'a direct room'}</strong>, {r.reporter?.name ?? 'a deleted user'} reported {r.author?.name ?? 'a deleted user'}'s message{' '}
+              In <strong>{r.room ? (r.room.name ?? 'a direct room') : 'a room you are not in'}</strong>, {r.filedBy?.name ?? 'a deleted user'} reported {r.author?.name ?? 'a deleted user'}'s message{' '}
               <time dateTime={r.createdAt}>{new Date(r.createdAt).toLocaleString()}</time>
             </div>
             <blockquote>{r.content}</blockquote>
