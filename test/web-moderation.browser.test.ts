@@ -164,6 +164,8 @@ describe.skipIf(!!browserSkipReason)('web client: moderation and account setting
     await signIn.getByLabel('Password').fill('a brand new secret');
     await signIn.getByRole('button', { name: 'Sign in' }).click();
     await bobPage.getByRole('banner').getByText('Robert').waitFor();
-    await bobPage.getByRole('link', { name: /other/ }).waitFor();
+    await bobPage.getByRole('link', { name: 'Rooms', exact: true }).click();
+    await bobPage.getByRole('link', { name: /other/ }).click();
+    await bobPage.getByRole('heading', { name: 'other' }).waitFor();
   });
 });

@@ -17,11 +17,18 @@ const redirect = (status: number) => new Response(null, { status, headers: { loc
 
 /**
  * What the page needs to know of this server, without introspection (off in production): whether it
- * runs trusted documents only (the client then sends hashes, web/src/trusted.ts) and whether invoices
- * can be paid with the dev backend's settleDevInvoice (the "Simulate payment" button).
+ * runs trusted documents only (the client then sends hashes, web/src/trusted.ts), whether invoices
+ * can be paid with the dev backend's settleDevInvoice (the "Simulate payment" button), and whether it
+ * verifies email addresses (mail is configured or verification required: the client asks to verify).
  */
 function withServerFeatures(config: Config): (html: string) => string {
-  const features = [config.security.trustedDocuments && 'trusted-documents', devSettleAllowed(config) && 'dev-payments'].filter(Boolean).join(' ');
+  const features = [
+    config.security.trustedDocuments && 'trusted-documents',
+    devSettleAllowed(config) && 'dev-payments',
+    (config.mail.smtpUrl || config.auth.requireVerifiedEmail) && 'email-verification',
+  ]
+    .filter(Boolean)
+    .join(' ');
   return (html) => html.replace('<head>', `<head>\n    <meta name="confab-features" content="${features}">`);
 }
 

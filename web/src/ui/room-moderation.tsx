@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { useMutation, useQuery } from '@urql/preact';
 import { graphql } from '../gql';
-import type { RoomRole, WebRoomMemberFragment, WebRoomMessageFragment } from '../gql/graphql';
+import type { RoomRole, WebPinnedMessageFragment, WebRoomMemberFragment } from '../gql/graphql';
 import { DURATIONS, expiryFrom, roomPowers } from './roles';
 import { useApp } from './shell';
 import { errorText, time } from './util';
@@ -264,7 +264,7 @@ export function RoomSettings({ room, onChanged, onDeleted }: { room: RoomInfo; o
 }
 
 /** The room's pinned messages, newest pin first: jump to one, or unpin it (moderators). */
-export function PinnedList({ pinned, canUnpin, onJump, onChanged }: { pinned: WebRoomMessageFragment[]; canUnpin: boolean; onJump(m: WebRoomMessageFragment): void; onChanged(): void }) {
+export function PinnedList({ pinned, canUnpin, onJump, onChanged }: { pinned: WebPinnedMessageFragment[]; canUnpin: boolean; onJump(m: WebPinnedMessageFragment): void; onChanged(): void }) {
   const [unpinned, unpin] = useMutation(Unpin);
   if (!pinned.length) return null;
   return (

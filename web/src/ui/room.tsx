@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { useClient, useMutation, useQuery } from '@urql/preact';
 import { graphql } from '../gql';
-import type { RoomMemberLeftReason, WebRoomMessageFragment, WebRoomStateFragment } from '../gql/graphql';
+import type { RoomMemberLeftReason, WebPinnedMessageFragment, WebRoomMessageFragment, WebRoomStateFragment } from '../gql/graphql';
 import { RoomLog } from '../room-log';
 import { RoomMessageItem } from './room-message';
 import { MembersPanel, PinnedList, RoomSettings } from './room-moderation';
@@ -17,10 +17,13 @@ graphql(`
   }
 `);
 graphql(`
+  fragment WebPinnedMessage on RoomMessage { id seq content deleted pinnedAt hiddenForViewer author { id name } parent { id } }
+`);
+graphql(`
   fragment WebRoomState on Room {
     id name topic type frozen archivedAt viewerRole viewerCanSend
     members(first: 100) { edges { node { ...WebRoomMember } } }
-    pinnedMessages(first: 50) { edges { node { ...WebRoomMessage } } }
+    pinnedMessages(first: 20) { edges { node { ...WebPinnedMessage } } }
   }
 `);
 const RoomQuery = graphql(`
@@ -98,7 +101,7 @@ function whyReadOnly(room: WebRoomStateFragment, myId: string): string {
  * keeps anything replayed twice from showing twice. Moderation events (roles, mutes, freezing,
  * archiving, pins) re-read the room's state; a ban, a removal or the room's deletion leaves the view.
  */
-export function RoomView({ roomId, onGone }: { roomId: string; onGone(notice: string): void }) {
+export function RoomView({ roomId, onGone }: { roomId: string; onGone(notice: string, roomName: string | null): void }) {
   const app = useApp();
   const client = useClient();
   const [{ data, error }, refetch] = useQuery({ query: RoomQuery, variables: { id: roomId }, requestPolicy: 'network-only' });
@@ -138,10 +141,13 @@ export function RoomView({ roomId, onGone }: { roomId: string; onGone(notice: st
       .toPromise()
       .then((r) => !gone.current && r.data?.room && setState(r.data.room));
   }
+  // The subscription's handler outlives renders: it reads the room's name from here.
+  const name = useRef<string | null>(null);
+  name.current = state?.name ?? null;
   function leave(notice: string) {
     if (gone.current) return;
     gone.current = true;
-    onGone(notice);
+    onGone(notice, name.current);
   }
 
   // A mute with an end: the composer comes back by itself when it ends (nothing is published then).
@@ -224,7 +230,7 @@ export function RoomView({ roomId, onGone }: { roomId: string; onGone(notice: st
   }
 
   /** Scrolls to a message (a pinned one), reading it and what follows first when it is older than the page on screen. */
-  async function jumpTo(m: WebRoomMessageFragment) {
+  async function jumpTo(m: WebPinnedMessageFragment) {
     const target = m.parent ? m.parent.id : m.id;
     const find = () => document.querySelector<HTMLElement>(`.messages li[data-id="${CSS.escape(target)}"]`);
     if (!find() && !m.parent) {

@@ -142,8 +142,7 @@ export function RoomsPage({ path }: { path: string }) {
         <RoomView
           key={roomId}
           roomId={roomId}
-          onGone={(text) => {
-            const name = rooms.find((r) => r.id === roomId)?.name;
+          onGone={(text, name) => {
             setNotice(name ? `${text} (${name}).` : `${text}.`);
             navigate('/rooms');
             refetch({ requestPolicy: 'network-only' });

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { useMutation, useQuery } from '@urql/preact';
 import { getSession, setSession } from '../auth';
 import { graphql } from '../gql';
+import { serverFeatures } from '../server';
 import { Avatar } from './room-moderation';
 import { errorText } from './util';
 
@@ -141,7 +142,7 @@ function EmailSection({ email, verified }: { email: string; verified: boolean })
       <p>
         {email} — {verified ? <strong class="verified">verified</strong> : <strong class="unverified">not verified</strong>}
       </p>
-      {!verified && (
+      {!verified && serverFeatures.has('email-verification') && (
         <>
           <button onClick={() => request({ input: {} })} disabled={sent.fetching}>Resend verification email</button>
           {sent.data && <p role="status">We sent a verification link to {email}.</p>}

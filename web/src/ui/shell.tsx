@@ -149,7 +149,7 @@ export function Shell({ ws }: { ws: WsClient }) {
       </header>
       {verified.data && <p role="status" class="banner">Your email address is confirmed.</p>}
       {verified.error && <p role="alert" class="banner">{errorText(verified.error)}</p>}
-      {data?.me && !data.me.emailVerified && !verified.data && (
+      {serverFeatures.has('email-verification') && data?.me && !data.me.emailVerified && !verified.data && (
         <p class="banner">
           Confirm your email address ({data.me.email}) with the link we sent.{' '}
           <button onClick={() => resend({ input: {} })} disabled={resent.fetching || !!resent.data}>{resent.data ? 'Sent' : 'Resend'}</button>
