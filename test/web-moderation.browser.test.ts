@@ -30,7 +30,6 @@ describe.skipIf(!!browserSkipReason)('web client: moderation and account setting
   let bob: TestUser;
   let cy: TestUser;
   let general: string;
-  let other: string;
   beforeAll(async () => {
     server = await startServer();
     browser = await launchBrowser();
@@ -43,7 +42,7 @@ describe.skipIf(!!browserSkipReason)('web client: moderation and account setting
     const room = async (name: string, memberIds: string[]) =>
       (await server.ok<any, any>(CreateRoom, { input: { orgId: org.id, type: 'GROUP', name, memberIds } }, { token: ada.token })).createRoom.id as string;
     general = await room('general', [bob.id, cy.id]);
-    other = await room('other', [bob.id]);
+    await room('other', [bob.id]);
     await server.ok(Send, { input: { roomId: general, content: 'welcome, be kind' } }, { token: ada.token });
   });
   afterAll(async () => {
