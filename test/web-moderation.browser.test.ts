@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSkipReason, launchBrowser, screenshotsOnFailure, signedInPage } from './helpers/browser.ts';
 import { PASSWORD, addMember, createOrg, registerUser, type TestUser } from './helpers/fixtures.ts';
+import { startFakeSmtp, type FakeSmtp } from './helpers/fake-smtp.ts';
 import { png } from './helpers/png.ts';
 import { startServer, type TestServer } from './helpers/server.ts';
 
@@ -49,7 +50,7 @@ describe.skipIf(!!browserSkipReason)('web client: moderation and account setting
     await browser?.close();
   });
 
-  it('mute, unmute, report, ban by resolving a report, pin, freeze; then profile and password in Settings', { timeout: 120_000 }, async () => {
+  it('mute, unmute, report, ban by resolving a report, pin, block, freeze; then profile and password in Settings', { timeout: 120_000 }, async () => {
     const adaPage = await signedInPage(await browser.newContext(), server.origin, ada, `/app/rooms/${general}`);
     const bobPage = await signedInPage(await browser.newContext(), server.origin, bob, `/app/rooms/${general}`);
     screenshotsOnFailure(() => [adaPage, bobPage]);
@@ -59,6 +60,8 @@ describe.skipIf(!!browserSkipReason)('web client: moderation and account setting
     // A member sees no moderation controls; the room's OWNER does.
     expect(await bobPage.getByRole('group', { name: 'Room settings' }).count()).toBe(0);
     await adaPage.getByRole('group', { name: 'Room settings' }).getByRole('button', { name: 'Freeze', exact: true }).waitFor();
+    // This server mails nothing: nobody is asked to verify their address.
+    expect(await adaPage.getByText(/Confirm your email address/).count()).toBe(0);
 
     // Ada mutes Bob for 10 minutes: Bob's composer gives way to why he cannot send.
     await adaPage.getByRole('button', { name: 'Manage members' }).click();
@@ -122,9 +125,24 @@ describe.skipIf(!!browserSkipReason)('web client: moderation and account setting
     await pinned.getByText('welcome, be kind').waitFor();
     await messageOn(adaPage, 'welcome, be kind').getByRole('button', { name: 'Unpin', exact: true }).waitFor();
 
+    // Ada blocks Cy: Cy's messages collapse for her (and only on request show), and Settings lists Cy with Unblock.
+    await server.ok(Send, { input: { roomId: general, content: 'hi all' } }, { token: cy.token });
+    await messageOn(adaPage, 'hi all').waitFor();
+    await adaPage.getByRole('button', { name: 'Manage members' }).click();
+    await adaPage.getByRole('region', { name: 'Room members' }).getByRole('listitem', { name: 'Cy' }).getByRole('button', { name: 'Block', exact: true }).click();
+    const hidden = messageOn(adaPage, 'Message from a blocked user');
+    await expect.poll(() => hidden.count()).toBeGreaterThan(0);
+    expect(await messageOn(adaPage, 'hi all').count()).toBe(0);
+    await hidden.last().getByRole('button', { name: 'Show' }).click();
+    await messageOn(adaPage, 'hi all').waitFor();
+    await adaPage.getByRole('link', { name: 'Settings', exact: true }).click();
+    await adaPage.getByRole('list', { name: 'Blocked people' }).getByRole('button', { name: 'Unblock Cy' }).click();
+    await adaPage.getByText('You have not blocked anyone.').waitFor();
+
     // In the other room, Ada freezes it: Bob (a member) cannot send until she unfreezes it.
     await bobPage.getByRole('link', { name: /other/ }).click();
     await bobPage.getByRole('heading', { name: 'other' }).waitFor();
+    await adaPage.getByRole('link', { name: 'Rooms', exact: true }).click();
     await adaPage.getByRole('link', { name: /other/ }).click();
     await adaPage.getByRole('heading', { name: 'other' }).waitFor();
     await adaPage.getByRole('button', { name: 'Freeze', exact: true }).click();
@@ -166,5 +184,57 @@ describe.skipIf(!!browserSkipReason)('web client: moderation and account setting
     await bobPage.getByRole('link', { name: 'Rooms', exact: true }).click();
     await bobPage.getByRole('link', { name: /other/ }).click();
     await bobPage.getByRole('heading', { name: 'other' }).waitFor();
+  });
+
+  describe('mailed links', () => {
+    let smtp: FakeSmtp;
+    let mailing: TestServer;
+    beforeAll(async () => {
+      smtp = await startFakeSmtp();
+      mailing = await startServer({ overrides: { mail: { smtpUrl: smtp.url, from: 'Confab <no-reply@confab.test>' } } });
+    });
+    afterAll(async () => {
+      await mailing?.stop();
+      await smtp?.stop();
+    });
+
+    it('the verification link confirms the address; "Forgot your password?" mails a link whose page sets a new one', { timeout: 60_000 }, async () => {
+      const dee = await registerUser(mailing, { name: 'Dee' });
+      const page = await signedInPage(await browser.newContext(), mailing.origin, dee, '/app/settings');
+      screenshotsOnFailure(() => [page]);
+      // The server mails links, so an unverified user is asked to verify, in the banner and in Settings.
+      await page.getByText(`Confirm your email address (${dee.email})`).waitFor();
+      await page.getByText('not verified').waitFor();
+      const verification = await smtp.next(dee.email, 'verify');
+      await page.goto(verification.link!);
+      await page.getByText('Your email address is confirmed.').waitFor();
+      expect(page.url()).toBe(`${mailing.origin}/app/`); // the token left the address bar
+      await page.getByRole('link', { name: 'Settings', exact: true }).click();
+      await page.getByText('verified', { exact: true }).waitFor();
+      expect(await page.getByText(/Confirm your email address/).count()).toBe(0);
+
+      // Signed out, in another browser: ask for a reset link, open it, choose a new password, and be signed in.
+      const anon = await (await browser.newContext()).newPage();
+      screenshotsOnFailure(() => [page, anon]);
+      await anon.goto(`${mailing.origin}/app/`);
+      await anon.getByRole('button', { name: 'Forgot your password?' }).click();
+      await anon.getByRole('form', { name: 'Reset your password' }).getByLabel('Email').fill(dee.email);
+      await anon.getByRole('button', { name: 'Send reset link' }).click();
+      await anon.getByText('If an account uses that address').waitFor();
+      const reset = await smtp.next(dee.email, 'reset');
+      await anon.goto(reset.link!);
+      const form = anon.getByRole('form', { name: 'Choose a new password' });
+      await form.getByLabel('New password').fill('reset by mail 123');
+      await form.getByLabel('Repeat it').fill('reset by mail 123');
+      await form.getByRole('button', { name: 'Set password' }).click();
+      await anon.getByRole('banner').getByText('Dee').waitFor();
+      expect(new URL(anon.url()).hash).toBe('');
+      // The link works once.
+      await anon.goto(reset.link!);
+      await form.getByLabel('New password').fill('another one 1234');
+      await form.getByLabel('Repeat it').fill('another one 1234');
+      await form.getByRole('button', { name: 'Set password' }).click();
+      await form.getByRole('alert').waitFor();
+    });
   });
 });
