@@ -17,6 +17,9 @@ const Send = /* GraphQL */ `
 const Messages = /* GraphQL */ `
   query ($id: ID!) { room(id: $id) { messages(last: 20) { edges { node { id content } } } } }
 `;
+const Login = /* GraphQL */ `
+  mutation ($input: LoginInput!) { login(input: $input) { accessToken } }
+`;
 const ReportMessage = /* GraphQL */ `
   mutation ($input: ReportMessageInput!) { reportMessage(input: $input) { id } }
 `;
@@ -198,7 +201,7 @@ describe.skipIf(!!browserSkipReason)('web client: moderation and account setting
       await smtp?.stop();
     });
 
-    it('the verification link confirms the address; "Forgot your password?" mails a link whose page sets a new one', { timeout: 60_000 }, async () => {
+    it('the verification link confirms the address; "Forgot your password?" mails a link whose page sets a new one; the org is renamed and deleted', { timeout: 60_000 }, async () => {
       const dee = await registerUser(mailing, { name: 'Dee' });
       const page = await signedInPage(await browser.newContext(), mailing.origin, dee, '/app/settings');
       screenshotsOnFailure(() => [page]);
@@ -235,6 +238,24 @@ describe.skipIf(!!browserSkipReason)('web client: moderation and account setting
       await form.getByLabel('Repeat it').fill('another one 1234');
       await form.getByRole('button', { name: 'Set password' }).click();
       await form.getByRole('alert').waitFor();
+
+      // Her org's settings: rename it, then delete it, confirmed with its slug.
+      const org = await createOrg(mailing, { ...dee, token: (await mailing.ok<any, any>(Login, { input: { email: dee.email, password: 'reset by mail 123' } })).login.accessToken }, 'Dee Co');
+      await anon.getByRole('button', { name: 'Cancel' }).click();
+      await anon.getByRole('link', { name: 'Organization', exact: true }).click();
+      const settings = anon.getByRole('form', { name: 'Organization settings' });
+      await settings.getByLabel('Name').fill('Dee & Co');
+      await settings.getByRole('button', { name: 'Save settings' }).click();
+      await settings.getByText('Settings saved.').waitFor();
+      await anon.getByRole('banner').getByRole('option', { name: 'Dee & Co' }).waitFor({ state: 'attached' });
+      const del = anon.getByRole('form', { name: 'Delete organization' });
+      await del.getByLabel(/to confirm/).fill('not-the-slug');
+      await del.getByRole('button', { name: 'Delete organization' }).click();
+      await del.getByRole('alert').waitFor();
+      await del.getByLabel(/to confirm/).fill(org.slug);
+      await del.getByRole('button', { name: 'Delete organization' }).click();
+      await expect.poll(() => anon.getByRole('banner').getByRole('option').count()).toBe(0);
+      await anon.getByRole('form', { name: 'Create an organization' }).waitFor();
     });
   });
 });

@@ -7,7 +7,7 @@ import { errorText } from './util';
 
 const Members = graphql(`
   query WebOrgMembers($id: ID!) {
-    org(id: $id) { id name slug plan viewerRole members(first: 100) { edges { node { id role user { id name email presence } } } } }
+    org(id: $id) { id name slug plan viewerRole retentionDays members(first: 100) { edges { node { id role user { id name email presence } } } } }
   }
 `);
 const CreateOrg = graphql(`
@@ -18,6 +18,16 @@ const Invite = graphql(`
 `);
 const Accept = graphql(`
   mutation WebAcceptInvite($input: AcceptInviteInput!) { acceptInvite(input: $input) { id role org { id name } } }
+`);
+
+const UpdateOrg = graphql(`
+  mutation WebUpdateOrg($input: UpdateOrgInput!) { updateOrg(input: $input) { id name slug retentionDays } }
+`);
+const TransferOwnership = graphql(`
+  mutation WebTransferOrgOwnership($input: TransferOrgOwnershipInput!) { transferOrgOwnership(input: $input) { id viewerRole } }
+`);
+const DeleteOrg = graphql(`
+  mutation WebDeleteOrg($input: DeleteOrgInput!) { deleteOrg(input: $input) { deletedId } }
 `);
 
 const formValue = (e: Event, name: string) => String(new FormData(e.currentTarget as HTMLFormElement).get(name) ?? '');
@@ -75,6 +85,7 @@ export function OrgPage() {
           )}
         </section>
       )}
+      {org && (org.viewerRole === 'OWNER' || org.viewerRole === 'ADMIN') && <OrgSettings org={org} />}
       <section aria-labelledby="new-org-h">
         <h2 id="new-org-h">New organization</h2>
         <form
@@ -117,5 +128,111 @@ export function OrgPage() {
         </form>
       </section>
     </main>
+  );
+}
+
+interface OrgInfo {
+  id: string;
+  name: string;
+  slug: string;
+  viewerRole?: OrgRole | null;
+  retentionDays?: number | null;
+  members: { edges: Array<{ node: { role: OrgRole; user: { id: string; name: string } } }> };
+}
+
+/**
+ * The org's own settings: name and slug (OWNER), message retention (OWNER and ADMIN); handing the org to
+ * another member and deleting it, confirmed with its slug (OWNER).
+ */
+function OrgSettings({ org }: { org: OrgInfo }) {
+  const app = useApp();
+  const owner = org.viewerRole === 'OWNER';
+  const [updated, updateOrg] = useMutation(UpdateOrg);
+  const [transferred, transfer] = useMutation(TransferOwnership);
+  const [deleted, deleteOrg] = useMutation(DeleteOrg);
+  const [saved, setSaved] = useState(false);
+  const others = org.members.edges.map((e) => e.node).filter((m) => m.user.id !== app.me.id);
+  return (
+    <section aria-labelledby="org-settings-h">
+      <h2 id="org-settings-h">Organization settings</h2>
+      <form
+        aria-label="Organization settings"
+        onSubmit={async (e) => {
+          e.preventDefault();
+          setSaved(false);
+          const retention = formValue(e, 'retentionDays').trim();
+          const r = await updateOrg({
+            input: {
+              orgId: org.id,
+              ...(owner ? { name: formValue(e, 'name').trim(), slug: formValue(e, 'slug').trim() } : {}),
+              retentionDays: retention ? Number(retention) : null,
+            },
+          });
+          if (r.data) (setSaved(true), app.refetchMe());
+        }}
+      >
+        {owner && (
+          <>
+            <label>
+              Name <input name="name" required defaultValue={org.name} />
+            </label>
+            <label>
+              Slug <input name="slug" required pattern="[a-z0-9-]+" defaultValue={org.slug} />
+            </label>
+          </>
+        )}
+        <label>
+          Keep room messages for (days; empty: the server's default){' '}
+          <input name="retentionDays" type="number" min={1} max={3650} defaultValue={org.retentionDays == null ? '' : String(org.retentionDays)} />
+        </label>
+        <button type="submit" disabled={updated.fetching}>Save settings</button>
+        {saved && <p role="status">Settings saved.</p>}
+        {updated.error && <p role="alert">{errorText(updated.error)}</p>}
+      </form>
+      {owner && others.length > 0 && (
+        <form
+          aria-label="Transfer ownership"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const userId = formValue(e, 'userId');
+            const name = others.find((m) => m.user.id === userId)?.user.name;
+            if (!confirm(`Make ${name} the owner of ${org.name}? You become an admin.`)) return;
+            const r = await transfer({ input: { orgId: org.id, userId } });
+            if (r.data) app.refetchMe();
+          }}
+        >
+          <label>
+            New owner{' '}
+            <select name="userId">
+              {others.map((m) => (
+                <option value={m.user.id}>{m.user.name}</option>
+              ))}
+            </select>
+          </label>
+          <button type="submit" class="danger">Transfer ownership</button>
+          {transferred.error && <p role="alert">{errorText(transferred.error)}</p>}
+        </form>
+      )}
+      {owner && (
+        <form
+          aria-label="Delete organization"
+          onSubmit={async (e) => {
+            e.preventDefault();
+            const r = await deleteOrg({ input: { orgId: org.id, confirmSlug: formValue(e, 'confirmSlug').trim() } });
+            if (r.data) {
+              localStorage.removeItem('confab.org');
+              app.refetchMe();
+            }
+          }}
+        >
+          <p>Deleting {org.name} deletes its rooms, messages, threads, projects, keys and files for everyone.</p>
+          <label>
+            Type <code>{org.slug}</code> to confirm <input name="confirmSlug" required autoComplete="off" />
+          </label>
+          <button type="submit" class="danger">Delete organization</button>
+          {deleted.error && <p role="alert">{errorText(deleted.error)}</p>}
+        </form>
+      )}
+    </section>
   );
 }
