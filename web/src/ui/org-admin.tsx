@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { useMutation, useQuery, useSubscription } from '@urql/preact';
 import { graphql } from '../gql';
 import type { ReportAction, ReportStatus } from '../gql/graphql';
+import { Link } from '../router';
 import { useApp } from './shell';
 import { errorText } from './util';
 
@@ -93,6 +94,12 @@ export function ReportsPage() {
             <div class="meta">
               In <strong>{r.room ? (r.room.name ?? 'a direct room') : 'a room you are not in'}</strong>, {r.filedBy?.name ?? 'a deleted user'} reported {r.author?.name ?? 'a deleted user'}'s message{' '}
               <time dateTime={r.createdAt}>{new Date(r.createdAt).toLocaleString()}</time>
+              {r.room && r.message && (
+                <>
+                  {' '}
+                  <Link to={`/rooms/${r.room.id}`}>Open the room</Link>
+                </>
+              )}
             </div>
             <blockquote>{r.content}</blockquote>
             <p>
