@@ -19,6 +19,10 @@ const shared = {
 
 export default defineConfig({
   test: {
+    // Two test files at a time. Vitest's default is one fewer than the cores, which is one on a 2-core machine
+    // such as CI's, and the suites mostly wait on servers and databases: one worker left a core idle. The
+    // suites wait for events, never fixed durations, so they hold up under the load the second worker adds.
+    maxWorkers: 2,
     projects: [
       { resolve: { alias: shared.alias }, test: { ...shared, name: 'sqlite', env: { CONFAB_TEST_DB: 'sqlite' } } },
       { resolve: { alias: shared.alias }, test: { ...shared, name: 'postgres', env: { CONFAB_TEST_DB: 'postgresql' } } },
