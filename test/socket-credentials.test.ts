@@ -7,6 +7,7 @@ import type { Client } from 'graphql-ws';
 import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { graphql } from './gql/index.ts';
+import { connectSocket as connect } from './helpers/accounts.ts';
 import { subscribe, type Auth } from './helpers/client.ts';
 import { addMember, createApiKey, orgWithMembers, registerUser } from './helpers/fixtures.ts';
 import { kvWorld, SetKey } from './helpers/kv.ts';
@@ -27,31 +28,6 @@ const Room = graphql(`query SockCredRoom($id: ID!) { room(id: $id) { id } }`);
 const UserPresence = graphql(`query SockCredUserPresence($id: ID!) { node(id: $id) { ... on User { presence } } }`);
 const KvEvents = graphql(`subscription SockCredKvEvents($kvInstanceId: ID!) { kvEvents(kvInstanceId: $kvInstanceId) { __typename } }`);
 const Presence = graphql(`subscription SockCredPresence($orgId: ID!) { presence(orgId: $orgId) { userId status } }`);
-
-interface Closed {
-  code: number;
-  reason: string;
-}
-
-/** A graphql-ws client that connects at once and tells how its socket closed. */
-function connect(server: TestServer, auth: Auth & { connectionParams?: Record<string, unknown> } = {}) {
-  let onClosed!: (c: Closed) => void;
-  const closed = new Promise<Closed>((resolve) => (onClosed = resolve));
-  let onOpen!: () => void;
-  const acknowledged = new Promise<void>((resolve) => (onOpen = resolve));
-  const client = server.ws(auth, {
-    lazy: false,
-    onNonLazyError: () => undefined,
-    on: {
-      connected: () => onOpen(),
-      closed: (event) => {
-        const e = event as { code: number; reason: string };
-        onClosed({ code: e.code, reason: String(e.reason) });
-      },
-    },
-  });
-  return { client, closed, acknowledged };
-}
 
 /** One query over the socket: its result, or how the socket closed under it. */
 function query(client: Client, doc: unknown, variables?: Record<string, unknown>) {
