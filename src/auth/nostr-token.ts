@@ -1,24 +1,15 @@
 // Nostr tokens (x-nostr-token): proof, for a short while, that the caller holds a Nostr key. They are JWTs signed
 // with their own key derived from the server secret, with their own audience and type, so that one never opens
 // anything an access token opens (the access token's key and audience refuse it) and an access token is never one.
-import { hkdfSync } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Config } from '../config.ts';
+import { hmacKey } from './tokens.ts';
 import { appError } from '../errors.ts';
 
 const ALG = 'HS256';
 const TYP = 'nostr';
-const keys = new WeakMap<Config, Promise<CryptoKey>>();
 
-function nostrKey(config: Config): Promise<CryptoKey> {
-  let key = keys.get(config);
-  if (!key) {
-    const raw = new Uint8Array(hkdfSync('sha256', config.auth.secretKey, 'confab', 'nostr-token-signing', 32));
-    key = crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-    keys.set(config, key);
-  }
-  return key;
-}
+const nostrKey = (config: Config) => hmacKey(config, 'nostr-token-signing');
 
 const audienceOf = (config: Config) => `${config.auth.audience}:nostr`;
 

@@ -4,22 +4,27 @@ import type { Config } from '../config.ts';
 import { appError } from '../errors.ts';
 
 const ALG = 'HS256';
-const keys = new WeakMap<Config, Promise<CryptoKey>>();
+const keys = new WeakMap<Config, Map<string, Promise<CryptoKey>>>();
 
 /**
- * The signing key is derived from the server secret, so the secret itself never signs anything.
- * Imported once per config as a WebCrypto key: handed raw bytes, jose would import them again on
- * every sign and verify (a key import per request).
+ * An HMAC key derived from the server secret for one use, named by `label` (access tokens, attachment URLs,
+ * export links, Nostr tokens): the secret itself never signs anything, and a token signed for one use never
+ * verifies for another. Imported once per config and label as a WebCrypto key: handed raw bytes, jose would
+ * import them again on every sign and verify (a key import per request).
  */
-function signingKey(config: Config): Promise<CryptoKey> {
-  let key = keys.get(config);
+export function hmacKey(config: Config, label: string): Promise<CryptoKey> {
+  let byLabel = keys.get(config);
+  if (!byLabel) keys.set(config, (byLabel = new Map()));
+  let key = byLabel.get(label);
   if (!key) {
-    const raw = new Uint8Array(hkdfSync('sha256', config.auth.secretKey, 'confab', 'access-token-signing', 32));
+    const raw = new Uint8Array(hkdfSync('sha256', config.auth.secretKey, 'confab', label, 32));
     key = crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-    keys.set(config, key);
+    byLabel.set(label, key);
   }
   return key;
 }
+
+const signingKey = (config: Config) => hmacKey(config, 'access-token-signing');
 
 /** `version`: the user's tokenVersion now; raising it (logout everywhere) voids every token signed before. */
 export async function signAccessToken(config: Config, userId: string, version = 0): Promise<string> {

@@ -1,11 +1,11 @@
 // exportMyData: a signed, expiring link to an archive of the viewer's own data. The archive is built when the link
 // is opened, so it holds the data as it is then; the link names the user and their tokenVersion, so a password
 // change, a logout everywhere or the account's deletion voids it.
-import { hkdfSync } from 'node:crypto';
 import { strToU8, zipSync } from 'fflate';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
 import type { Route } from '../../app-module.ts';
 import { requireUserId } from '../../auth/rules.ts';
+import { hmacKey } from '../../auth/tokens.ts';
 import type { Config } from '../../config.ts';
 import type { AppServices, Context } from '../../context.ts';
 import { db } from '../../db/client.ts';
@@ -14,18 +14,9 @@ import { collectExport } from './accounts.export-data.ts';
 
 export type ExportFormat = 'ZIP' | 'JSON';
 const PREFIX = '/exports/';
-const keys = new WeakMap<Config, Promise<CryptoKey>>();
 
 /** Derived from the server secret with its own label: an export link can never pass for an access token (or back). */
-function exportKey(config: Config): Promise<CryptoKey> {
-  let key = keys.get(config);
-  if (!key) {
-    const raw = new Uint8Array(hkdfSync('sha256', config.auth.secretKey, 'confab', 'export-url-signing', 32));
-    key = crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-    keys.set(config, key);
-  }
-  return key;
-}
+const exportKey = (config: Config) => hmacKey(config, 'export-url-signing');
 
 function serverOrigin(ctx: Context): string {
   const { host, port } = ctx.app.config.server;

@@ -1,23 +1,14 @@
 // The signed tokens of local storage's upload and download URLs: a JWT (HS256, a key derived from the server
 // secret for this use only) naming the attachment, what the URL is for, and when it expires.
-import { hkdfSync } from 'node:crypto';
 import { errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { hmacKey } from '../../auth/tokens.ts';
 import type { Config } from '../../config.ts';
 
 export type UrlPurpose = 'upload' | 'download';
 
-const keys = new WeakMap<Config, Promise<CryptoKey>>();
 
 /** Derived from the server secret with its own label, so these tokens can never pass for access tokens (and back). */
-function urlKey(config: Config): Promise<CryptoKey> {
-  let key = keys.get(config);
-  if (!key) {
-    const raw = new Uint8Array(hkdfSync('sha256', config.auth.secretKey, 'confab', 'attachment-url-signing', 32));
-    key = crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-    keys.set(config, key);
-  }
-  return key;
-}
+const urlKey = (config: Config) => hmacKey(config, 'attachment-url-signing');
 
 /**
  * A token for one attachment and one purpose, valid until `expiresAt` (epoch ms). JWT `exp` counts whole
